@@ -89,64 +89,73 @@ internal static unsafe class MtdAbi
     /// <summary>MTD_FILE_MODE_RAW: reads and writes bypass ECC (for software ECC above).</summary>
     public const int FileModeRaw = 3;
 
-    private static long Off(void* field) => (long)field;
+    private static long Rel(void* structure, void* field) => (byte*)field - (byte*)structure;
 
     /// <summary>Every size, field offset and request number above, by the name the C probe prints.</summary>
     /// <returns>Name and value pairs.</returns>
-    public static IReadOnlyList<KeyValuePair<string, long>> Values() =>
-    [
-        new("sizeof_mtd_info_user", sizeof(MtdInfoUser)),
-        new("offsetof_mtd_info_user_type", Off(&((MtdInfoUser*)0)->Type)),
-        new("offsetof_mtd_info_user_flags", Off(&((MtdInfoUser*)0)->Flags)),
-        new("offsetof_mtd_info_user_size", Off(&((MtdInfoUser*)0)->Size)),
-        new("offsetof_mtd_info_user_erasesize", Off(&((MtdInfoUser*)0)->EraseSize)),
-        new("offsetof_mtd_info_user_writesize", Off(&((MtdInfoUser*)0)->WriteSize)),
-        new("offsetof_mtd_info_user_oobsize", Off(&((MtdInfoUser*)0)->OobSize)),
-        new("sizeof_erase_info_user64", sizeof(EraseInfoUser64)),
-        new("offsetof_erase_info_user64_start", Off(&((EraseInfoUser64*)0)->Start)),
-        new("offsetof_erase_info_user64_length", Off(&((EraseInfoUser64*)0)->Length)),
-        new("sizeof_mtd_oob_buf64", sizeof(MtdOobBuf64)),
-        new("offsetof_mtd_oob_buf64_start", Off(&((MtdOobBuf64*)0)->Start)),
-        new("offsetof_mtd_oob_buf64_length", Off(&((MtdOobBuf64*)0)->Length)),
-        new("offsetof_mtd_oob_buf64_usr_ptr", Off(&((MtdOobBuf64*)0)->UserPointer)),
-        new("sizeof_mtd_write_req", sizeof(MtdWriteReq)),
-        new("offsetof_mtd_write_req_start", Off(&((MtdWriteReq*)0)->Start)),
-        new("offsetof_mtd_write_req_len", Off(&((MtdWriteReq*)0)->Length)),
-        new("offsetof_mtd_write_req_ooblen", Off(&((MtdWriteReq*)0)->OobLength)),
-        new("offsetof_mtd_write_req_usr_data", Off(&((MtdWriteReq*)0)->UserData)),
-        new("offsetof_mtd_write_req_usr_oob", Off(&((MtdWriteReq*)0)->UserOob)),
-        new("offsetof_mtd_write_req_mode", Off(&((MtdWriteReq*)0)->Mode)),
-        new("sizeof_mtd_ecc_stats", sizeof(MtdEccStats)),
-        new("offsetof_mtd_ecc_stats_corrected", Off(&((MtdEccStats*)0)->Corrected)),
-        new("offsetof_mtd_ecc_stats_failed", Off(&((MtdEccStats*)0)->Failed)),
-        new("offsetof_mtd_ecc_stats_badblocks", Off(&((MtdEccStats*)0)->BadBlocks)),
-        new("offsetof_mtd_ecc_stats_bbtblocks", Off(&((MtdEccStats*)0)->BbtBlocks)),
-        new("sizeof_nand_ecclayout_user", sizeof(NandEccLayoutUser)),
-        new("offsetof_nand_ecclayout_user_oobavail", Off(&((NandEccLayoutUser*)0)->OobAvail)),
-        new("offsetof_nand_ecclayout_user_oobfree", Off(((NandEccLayoutUser*)0)->OobFree)),
-        new("MEMGETINFO", MemGetInfo),
-        new("MEMGETBADBLOCK", MemGetBadBlock),
-        new("MEMSETBADBLOCK", MemSetBadBlock),
-        new("ECCGETLAYOUT", EccGetLayout),
-        new("ECCGETSTATS", EccGetStats),
-        new("MTDFILEMODE", MtdFileMode),
-        new("MEMERASE64", MemErase64),
-        new("MEMWRITEOOB64", MemWriteOob64),
-        new("MEMREADOOB64", MemReadOob64),
-        new("MEMWRITE", MemWrite),
-        new("MTD_NANDFLASH", TypeNandFlash),
-        new("MTD_NORFLASH", TypeNorFlash),
-        new("MTD_RAM", TypeRam),
-        new("MTD_MLCNANDFLASH", TypeMlcNandFlash),
-        new("MTD_WRITEABLE", FlagWriteable),
-        new("MTD_BIT_WRITEABLE", FlagBitWriteable),
-        new("MTD_NO_ERASE", FlagNoErase),
-        new("MTD_OPS_PLACE_OOB", OpsPlaceOob),
-        new("MTD_OPS_AUTO_OOB", OpsAutoOob),
-        new("MTD_OPS_RAW", OpsRaw),
-        new("MTD_FILE_MODE_NORMAL", FileModeNormal),
-        new("MTD_FILE_MODE_RAW", FileModeRaw),
-    ];
+    public static IReadOnlyList<KeyValuePair<string, long>> Values()
+    {
+        MtdInfoUser info = default;
+        EraseInfoUser64 erase = default;
+        MtdOobBuf64 oob = default;
+        MtdWriteReq write = default;
+        MtdEccStats stats = default;
+        NandEccLayoutUser layout = default;
+        return
+        [
+            new("sizeof_mtd_info_user", sizeof(MtdInfoUser)),
+            new("offsetof_mtd_info_user_type", Rel(&info, &info.Type)),
+            new("offsetof_mtd_info_user_flags", Rel(&info, &info.Flags)),
+            new("offsetof_mtd_info_user_size", Rel(&info, &info.Size)),
+            new("offsetof_mtd_info_user_erasesize", Rel(&info, &info.EraseSize)),
+            new("offsetof_mtd_info_user_writesize", Rel(&info, &info.WriteSize)),
+            new("offsetof_mtd_info_user_oobsize", Rel(&info, &info.OobSize)),
+            new("sizeof_erase_info_user64", sizeof(EraseInfoUser64)),
+            new("offsetof_erase_info_user64_start", Rel(&erase, &erase.Start)),
+            new("offsetof_erase_info_user64_length", Rel(&erase, &erase.Length)),
+            new("sizeof_mtd_oob_buf64", sizeof(MtdOobBuf64)),
+            new("offsetof_mtd_oob_buf64_start", Rel(&oob, &oob.Start)),
+            new("offsetof_mtd_oob_buf64_length", Rel(&oob, &oob.Length)),
+            new("offsetof_mtd_oob_buf64_usr_ptr", Rel(&oob, &oob.UserPointer)),
+            new("sizeof_mtd_write_req", sizeof(MtdWriteReq)),
+            new("offsetof_mtd_write_req_start", Rel(&write, &write.Start)),
+            new("offsetof_mtd_write_req_len", Rel(&write, &write.Length)),
+            new("offsetof_mtd_write_req_ooblen", Rel(&write, &write.OobLength)),
+            new("offsetof_mtd_write_req_usr_data", Rel(&write, &write.UserData)),
+            new("offsetof_mtd_write_req_usr_oob", Rel(&write, &write.UserOob)),
+            new("offsetof_mtd_write_req_mode", Rel(&write, &write.Mode)),
+            new("sizeof_mtd_ecc_stats", sizeof(MtdEccStats)),
+            new("offsetof_mtd_ecc_stats_corrected", Rel(&stats, &stats.Corrected)),
+            new("offsetof_mtd_ecc_stats_failed", Rel(&stats, &stats.Failed)),
+            new("offsetof_mtd_ecc_stats_badblocks", Rel(&stats, &stats.BadBlocks)),
+            new("offsetof_mtd_ecc_stats_bbtblocks", Rel(&stats, &stats.BbtBlocks)),
+            new("sizeof_nand_ecclayout_user", sizeof(NandEccLayoutUser)),
+            new("offsetof_nand_ecclayout_user_oobavail", Rel(&layout, &layout.OobAvail)),
+            new("offsetof_nand_ecclayout_user_oobfree", Rel(&layout, layout.OobFree)),
+            new("MEMGETINFO", MemGetInfo),
+            new("MEMGETBADBLOCK", MemGetBadBlock),
+            new("MEMSETBADBLOCK", MemSetBadBlock),
+            new("ECCGETLAYOUT", EccGetLayout),
+            new("ECCGETSTATS", EccGetStats),
+            new("MTDFILEMODE", MtdFileMode),
+            new("MEMERASE64", MemErase64),
+            new("MEMWRITEOOB64", MemWriteOob64),
+            new("MEMREADOOB64", MemReadOob64),
+            new("MEMWRITE", MemWrite),
+            new("MTD_NANDFLASH", TypeNandFlash),
+            new("MTD_NORFLASH", TypeNorFlash),
+            new("MTD_RAM", TypeRam),
+            new("MTD_MLCNANDFLASH", TypeMlcNandFlash),
+            new("MTD_WRITEABLE", FlagWriteable),
+            new("MTD_BIT_WRITEABLE", FlagBitWriteable),
+            new("MTD_NO_ERASE", FlagNoErase),
+            new("MTD_OPS_PLACE_OOB", OpsPlaceOob),
+            new("MTD_OPS_AUTO_OOB", OpsAutoOob),
+            new("MTD_OPS_RAW", OpsRaw),
+            new("MTD_FILE_MODE_NORMAL", FileModeNormal),
+            new("MTD_FILE_MODE_RAW", FileModeRaw),
+        ];
+    }
 }
 
 /// <summary>struct mtd_info_user: the device's type, flags and sizes (MEMGETINFO).</summary>
