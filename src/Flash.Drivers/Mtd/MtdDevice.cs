@@ -19,6 +19,7 @@ public sealed unsafe class MtdDevice : IFlashDevice
     private readonly bool _hasOob;
     private readonly bool _canMarkBad;
     private readonly byte[] _badState;
+    private readonly byte[]? _ramScratch;
     private bool _disposed;
 
     private MtdDevice(string path, int fd, in MtdInfoUser info, FlashGeometry geometry, MtdDeviceOptions options)
@@ -35,6 +36,10 @@ public sealed unsafe class MtdDevice : IFlashDevice
         Geometry = geometry;
         Statistics = new FlashStatistics(geometry.BlockCount, options.Timing);
         _badState = new byte[geometry.BlockCount];
+
+        // RAM-backed devices (mtdram) overwrite instead of clearing bits; programs AND with the old content there so
+        // the device keeps NOR semantics.
+        _ramScratch = Type == MtdType.Ram ? new byte[geometry.PageSize] : null;
     }
 
     /// <summary>The device node this device was opened from.</summary>
@@ -201,7 +206,11 @@ public sealed unsafe class MtdDevice : IFlashDevice
         fixed (byte* d = data)
         fixed (byte* s = spare)
         {
-            if (spare.IsEmpty)
+            if (spare.IsEmpty && _ramScratch is not null)
+            {
+                rc = ProgramRam(offset, data);
+            }
+            else if (spare.IsEmpty)
             {
                 nint n = Interop.Pwrite(_fd, d, (nuint)data.Length, offset);
                 rc = n < 0 ? -1 : n == data.Length ? 0 : -2;
@@ -311,6 +320,27 @@ public sealed unsafe class MtdDevice : IFlashDevice
         {
             _disposed = true;
             _ = Interop.Close(_fd);
+        }
+    }
+
+    private int ProgramRam(long offset, ReadOnlySpan<byte> data)
+    {
+        var scratch = _ramScratch!;
+        fixed (byte* p = scratch)
+        {
+            nint n = Interop.Pread(_fd, p, (nuint)scratch.Length, offset);
+            if (n != scratch.Length)
+            {
+                return n < 0 ? -1 : -2;
+            }
+
+            for (int i = 0; i < scratch.Length; i++)
+            {
+                scratch[i] &= data[i];
+            }
+
+            n = Interop.Pwrite(_fd, p, (nuint)scratch.Length, offset);
+            return n < 0 ? -1 : n == scratch.Length ? 0 : -2;
         }
     }
 
