@@ -1,0 +1,168 @@
+using Flash.Ffs.Index;
+using Flash.Ffs.Log;
+using Flash.Ffs.Wear;
+
+namespace Flash.Ffs;
+
+/// <summary>fsck: verify every record the index points at and the tree itself; optionally repair.</summary>
+public sealed partial class FlashFileSystem
+{
+    /// <summary>
+    /// Checks the volume: reads and verifies (ECC, CRC, tag identity) every page the index points at, checks the tree
+    /// (parents, names, mappings within file sizes, no page mapped twice) and the block bookkeeping.
+    /// </summary>
+    /// <param name="repair">
+    /// Repair what can be repaired: mappings past a file's end or to unreadable pages are dropped (the file then reports
+    /// the lost range as corrupt), bookkeeping is rebuilt, and the result is checkpointed.
+    /// </param>
+    /// <returns>Every problem found.</returns>
+    public FsckReport Check(bool repair = false)
+    {
+        lock (_lock)
+        {
+            EnsureMounted();
+            if (repair)
+            {
+                EnsureWritable();
+                if (_openTxns.Count > 0)
+                {
+                    throw new InvalidOperationException("Flush every open file before a repairing check.");
+                }
+            }
+
+            return Guarded(() => CheckCore(repair));
+        }
+    }
+
+    private FsckReport CheckCore(bool repair)
+    {
+        var problems = new List<FsckProblem>();
+        var seen = new Dictionary<int, uint>();
+        long pages = 0;
+        long total = _nodes.Values.Sum(n => (long)(n.Chunks?.Extents.Sum(e => e.Count) ?? 0) + (n.IsInline ? 1 : 0));
+        var buffer = new byte[_chunk];
+
+        foreach (var node in _nodes.Values.ToArray())
+        {
+            string path = PathOf(node);
+            if (node.Id != RootId)
+            {
+                if (!_nodes.TryGetValue(node.ParentId, out var parent) || !parent.IsDirectory)
+                {
+                    problems.Add(new FsckProblem(FsckProblemKind.OrphanEntry, path, -1, $"'{node.Name}' (id {node.Id}) has no parent directory.", false));
+                }
+                else if (!parent.Children!.TryGetValue(node.Name, out var linked) || linked != node)
+                {
+                    problems.Add(new FsckProblem(FsckProblemKind.DuplicateName, path, -1, $"'{path}' is not reachable by its name.", false));
+                }
+            }
+
+            if (node.IsInline)
+            {
+                pages++;
+                var status = _io.Read(node.InlinePage, buffer, out var tag);
+                if (status != PageReadStatus.Ok || tag.Kind != PageKind.Meta || node.InlineOffset + node.Size > tag.ByteCount)
+                {
+                    problems.Add(new FsckProblem(status == PageReadStatus.Uncorrectable ? FsckProblemKind.UncorrectablePage : FsckProblemKind.CrcMismatch, path, node.InlinePage, $"'{path}': inline data at page {node.InlinePage} is unreadable ({status}).", repair));
+                    if (repair)
+                    {
+                        ReleaseInline(node.InlinePage);
+                        node.InlinePage = -1;
+                        _lostChunks.Add((node.Id, 0));
+                    }
+                }
+            }
+
+            if (node.Chunks is not { } map)
+            {
+                continue;
+            }
+
+            uint chunksInFile = (uint)((node.Size + _chunk - 1) / _chunk);
+            foreach (var e in map.Extents.ToArray())
+            {
+                for (int k = 0; k < e.Count; k++)
+                {
+                    int page = e.Page + k;
+                    uint chunk = e.Logical + (uint)k;
+                    pages++;
+                    if ((pages & 255) == 0)
+                    {
+                        Progress("check", pages, total);
+                    }
+
+                    if (chunk >= chunksInFile)
+                    {
+                        problems.Add(new FsckProblem(FsckProblemKind.BadMapping, path, page, $"'{path}': chunk {chunk} is mapped beyond the file's size {node.Size}.", repair));
+                        if (repair)
+                        {
+                            map.Remove(chunk);
+                            _blocks.ClearValid(page);
+                        }
+
+                        continue;
+                    }
+
+                    if (!seen.TryAdd(page, node.Id))
+                    {
+                        problems.Add(new FsckProblem(FsckProblemKind.DoubleMapping, path, page, $"Page {page} is mapped by '{path}' and by entry {seen[page]}.", false));
+                        continue;
+                    }
+
+                    var status = _io.Read(page, buffer, out var tag);
+                    bool identity = status == PageReadStatus.Ok && tag.Kind == PageKind.Data && tag.ObjectId == node.Id && tag.Chunk == chunk;
+                    if (!identity)
+                    {
+                        var kind = status switch
+                        {
+                            PageReadStatus.Uncorrectable => FsckProblemKind.UncorrectablePage,
+                            PageReadStatus.CrcMismatch => FsckProblemKind.CrcMismatch,
+                            _ => FsckProblemKind.TagMismatch,
+                        };
+                        problems.Add(new FsckProblem(kind, path, page, $"'{path}': chunk {chunk} at page {page} is bad ({status}).", repair));
+                        if (repair)
+                        {
+                            map.Remove(chunk);
+                            _blocks.ClearValid(page);
+                            _lostChunks.Add((node.Id, chunk));
+                        }
+                    }
+                }
+            }
+        }
+
+        // Bookkeeping: every live page's block is in a state that may hold data, and counts match.
+        var expected = new int[_blocks.Count];
+        foreach (int page in seen.Keys)
+        {
+            expected[page / _ppb]++;
+        }
+
+        foreach (int page in _inlineRefs.Keys)
+        {
+            expected[page / _ppb]++;
+        }
+
+        for (int b = 0; b < _blocks.Count; b++)
+        {
+            if (expected[b] != _blocks.Valid[b] && _blocks.Pinned[b] == 0)
+            {
+                problems.Add(new FsckProblem(FsckProblemKind.BlockState, null, b * _ppb, $"Block {b} counts {_blocks.Valid[b]} live pages; the index points at {expected[b]}.", repair));
+            }
+
+            if (expected[b] > 0 && _blocks.State[b] is BlockState.Free or BlockState.Bad or BlockState.Anchor or BlockState.Checkpoint)
+            {
+                problems.Add(new FsckProblem(FsckProblemKind.BlockState, null, b * _ppb, $"Block {b} is {_blocks.State[b]} but holds {expected[b]} live page(s).", false));
+            }
+        }
+
+        if (repair && problems.Count > 0)
+        {
+            RebuildValidity();
+            WriteCheckpoint(forUnmount: false);
+        }
+
+        Progress("check", pages, total);
+        return new FsckReport(problems, _nodes.Count, pages);
+    }
+}

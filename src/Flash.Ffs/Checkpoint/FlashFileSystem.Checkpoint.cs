@@ -1,0 +1,490 @@
+using System.Text;
+using Flash.Ffs.Checkpoint;
+using Flash.Ffs.Index;
+using Flash.Ffs.Log;
+using Flash.Ffs.Wear;
+using Microsoft.Extensions.Logging;
+
+namespace Flash.Ffs;
+
+/// <summary>
+/// Checkpoints and anchors. A checkpoint is the whole index (block table, heads, every entry with its extents)
+/// written to fresh blocks; an anchor page in one of two anchor blocks then points at it. The anchor append is the
+/// commit point: a power cut before it leaves the previous checkpoint current and its blocks untouched.
+/// </summary>
+public sealed partial class FlashFileSystem
+{
+    private const uint CheckpointMagic = 0x54504B43; // "CKPT"
+    private const ushort FormatVersion = 1;
+    private const int AnchorFixedSize = 96;
+    private const int AnchorSearchBlocks = 16;
+    private static ReadOnlySpan<byte> AnchorMagic => "FLASHFS\0"u8;
+
+    private readonly int[] _anchorBlocks = [-1, -1];
+    private int _anchorCurrent;
+    private int _anchorWritePointer;
+    private List<int> _checkpointPages = [];
+    private int _checkpointNext = -1;
+
+    /// <summary>Exact size of the serialised checkpoint body.</summary>
+    private int CheckpointSize()
+    {
+        int size = 64 + (_blocks.Count * 14);
+        foreach (var n in _nodes.Values)
+        {
+            size += 32 + Encoding.UTF8.GetByteCount(n.Name) + (n.IsInline ? 6 : 0) + (n.Chunks is { } m ? 4 + (m.ExtentCount * 12) : 0);
+        }
+
+        return size;
+    }
+
+    private int CheckpointSizeEstimate() => CheckpointSize() + 4096;
+
+    private int MaxCheckpointPages => (_chunk - AnchorFixedSize) / 4;
+
+    /// <summary>Writes a checkpoint of the committed state. Only called when no transaction is open.</summary>
+    private void WriteCheckpoint(bool forUnmount)
+    {
+        if (_openTxns.Count != 0)
+        {
+            throw new InvalidOperationException("A checkpoint needs every transaction to be committed.");
+        }
+
+        for (int attempt = 0; ; attempt++)
+        {
+            if (TryWriteCheckpoint(forUnmount))
+            {
+                return;
+            }
+
+            if (attempt >= 4)
+            {
+                throw new FlashFileSystemException("Could not write a checkpoint: too many program failures.");
+            }
+        }
+    }
+
+    private bool TryWriteCheckpoint(bool forUnmount)
+    {
+        // Before the checkpoint is serialised, every head must know which block it will open next, so that a mount
+        // can tell from a few page reads whether anything at all was written after this checkpoint.
+        // This checkpoint starts in the block the previous one reserved for it (so a torn checkpoint is detectable).
+        int previousNext = _checkpointNext;
+        ReserveNext(_hot, mostWorn: false);
+        ReserveNext(_cold, mostWorn: true);
+        _checkpointNext = PickReservable(mostWorn: false, exclude: previousNext);
+
+        int size = CheckpointSize();
+        int pages = (size + _chunk - 1) / _chunk;
+        if (pages > MaxCheckpointPages)
+        {
+            throw new FlashNoSpaceException($"The index ({size} bytes) exceeds the largest checkpoint an anchor page can describe ({MaxCheckpointPages} pages).");
+        }
+
+        // Open the blocks this checkpoint will fill, before serialising, so the block table records them.
+        int blocksNeeded = (pages + _ppb - 1) / _ppb;
+        var targets = new List<int>(blocksNeeded);
+        while (targets.Count < blocksNeeded)
+        {
+            int b = targets.Count == 0 && previousNext >= 0 && _blocks.State[previousNext] == BlockState.Free ? previousNext : PickFreeBlock(mostWorn: false);
+            if (b < 0)
+            {
+                foreach (int t in targets)
+                {
+                    _blocks.State[t] = BlockState.Free;
+                }
+
+                _checkpointNext = previousNext;
+                throw new FlashNoSpaceException("No free block for a checkpoint.");
+            }
+
+            if (!EraseBlock(b))
+            {
+                continue;
+            }
+
+            _blocks.State[b] = BlockState.Checkpoint;
+            _blocks.Erased[b] = false;
+            _blocks.ClearBlock(b);
+            targets.Add(b);
+        }
+
+        // Blocks of the old checkpoint are recorded as free (to erase) in the new one: once the anchor points at the
+        // new checkpoint nothing needs them.
+        var oldBlocks = _checkpointPages.Select(p => p / _ppb).Distinct().Where(b => !targets.Contains(b)).ToArray();
+        foreach (int b in oldBlocks)
+        {
+            _blocks.State[b] = BlockState.Free;
+            _blocks.Erased[b] = false;
+        }
+
+        ulong checkpointSeq = _seq;
+        using var body = new ByteWriter(size);
+        SerializeCheckpoint(body, checkpointSeq, forUnmount);
+
+        var written = new List<int>(pages);
+        var payload = body.Written;
+        for (int i = 0; i < pages; i++)
+        {
+            int page = (targets[i / _ppb] * _ppb) + (i % _ppb);
+            int start = i * _chunk;
+            var slice = payload.Slice(start, Math.Min(_chunk, payload.Length - start));
+            var tag = new PageTag { Kind = PageKind.Checkpoint, ObjectId = VolumeId, Chunk = (uint)i, Sequence = ++_seq };
+            try
+            {
+                _io.Program(page, slice, tag);
+            }
+            catch (Drivers.ProgramFailedException)
+            {
+                // The old checkpoint is still current: put its blocks back, retire the failed one, try again.
+                foreach (int b in oldBlocks)
+                {
+                    _blocks.State[b] = BlockState.Checkpoint;
+                }
+
+                int failed = page / _ppb;
+                foreach (int t in targets.Where(t => t != failed))
+                {
+                    _blocks.State[t] = BlockState.Free;
+                }
+
+                MarkBadNow(failed);
+                _checkpointNext = previousNext;
+                return false;
+            }
+
+            written.Add(page);
+        }
+
+        foreach (int t in targets)
+        {
+            _blocks.LastSequence[t] = _seq;
+        }
+
+        WriteAnchor(checkpointSeq, written, payload);
+
+        // Committed. Retiring blocks were recorded as bad; now mark them so on the chip too.
+        for (int b = 0; b < _blocks.Count; b++)
+        {
+            if (_blocks.State[b] == BlockState.Retiring)
+            {
+                MarkBadNow(b);
+            }
+        }
+
+        _checkpointPages = written;
+        _checkpointSeq = checkpointSeq;
+        _blocksSinceCheckpoint = 0;
+        _checkpointsWritten++;
+        s_checkpoints.Add(1);
+        _log.LogDebug(FfsEvents.Checkpoint, "Checkpoint at sequence {Sequence}: {Pages} page(s), {Entries} entries", checkpointSeq, pages, _nodes.Count);
+        return true;
+    }
+
+    private void ReserveNext(Head head, bool mostWorn)
+    {
+        if (head.ReservedNext >= 0 && _blocks.State[head.ReservedNext] == BlockState.Free && _blocks.Erased[head.ReservedNext])
+        {
+            return;
+        }
+
+        head.ReservedNext = -1;
+        head.ReservedNext = PickReservable(mostWorn, exclude: -1);
+    }
+
+    /// <summary>An erased free block not reserved by anyone (so its first page reads erased until someone opens it).</summary>
+    private int PickReservable(bool mostWorn, int exclude)
+    {
+        int best = -1;
+        for (int b = 0; b < _blocks.Count; b++)
+        {
+            if (_blocks.State[b] != BlockState.Free || !_blocks.Erased[b] || b == exclude
+                || b == _hot.ReservedNext || b == _cold.ReservedNext || b == _checkpointNext)
+            {
+                continue;
+            }
+
+            if (best < 0 || (mostWorn ? _blocks.EraseCount[b] > _blocks.EraseCount[best] : _blocks.EraseCount[b] < _blocks.EraseCount[best]))
+            {
+                best = b;
+            }
+        }
+
+        return best;
+    }
+
+    private void SerializeCheckpoint(ByteWriter w, ulong checkpointSeq, bool clean)
+    {
+        w.U32(CheckpointMagic);
+        w.U16(FormatVersion);
+        w.U16(clean ? (ushort)1 : (ushort)0);
+        w.U64(checkpointSeq);
+        w.U32(_nextId);
+        w.U32(_nextTxn);
+        w.U32((uint)_blocks.Count);
+        w.U32((uint)_nodes.Count);
+        foreach (var h in new[] { _hot, _cold })
+        {
+            w.I32(h.Block);
+            w.I32(h.WritePointer);
+            w.I32(h.ReservedNext);
+        }
+
+        w.I32(_checkpointNext);
+        w.U32(0);
+        for (int b = 0; b < _blocks.Count; b++)
+        {
+            var state = _blocks.State[b] == BlockState.Retiring ? BlockState.Bad : _blocks.State[b];
+            w.U8((byte)state);
+            w.U8(_blocks.Erased[b] ? (byte)1 : (byte)0);
+            w.U32(_blocks.EraseCount[b]);
+            w.U64(_blocks.FirstSequence[b]);
+        }
+
+        Span<byte> name = stackalloc byte[256];
+        foreach (var n in _nodes.Values)
+        {
+            int nameLength = Encoding.UTF8.GetBytes(n.Name, name);
+            w.U32(n.Id);
+            w.U32(n.ParentId);
+            w.U8(n.IsDirectory ? (byte)2 : (byte)1);
+            w.U8((byte)nameLength);
+            w.Bytes(name[..nameLength]);
+            w.I64(n.Size);
+            w.U64(n.ModificationSequence);
+            if (n.IsInline)
+            {
+                w.U8(1);
+                w.I32(n.InlinePage);
+                w.U16((ushort)n.InlineOffset);
+            }
+            else if (n.Chunks is { } map)
+            {
+                w.U8(2);
+                w.U32((uint)map.ExtentCount);
+                foreach (var e in map.Extents)
+                {
+                    w.U32(e.Logical);
+                    w.I32(e.Page);
+                    w.I32(e.Count);
+                }
+            }
+            else
+            {
+                w.U8(0);
+            }
+        }
+    }
+
+    /// <summary>Reads a checkpoint body into the (empty) in-RAM state. Returns whether it was written at a clean unmount.</summary>
+    private bool DeserializeCheckpoint(ReadOnlySpan<byte> data)
+    {
+        var r = new ByteReader(data);
+        if (r.U32() != CheckpointMagic || r.U16() != FormatVersion)
+        {
+            throw new FileSystemCorruptException("The checkpoint has a wrong magic number or version.");
+        }
+
+        bool clean = r.U16() == 1;
+        _checkpointSeq = r.U64();
+        _seq = _checkpointSeq;
+        _nextId = r.U32();
+        _nextTxn = r.U32();
+        if (r.U32() != (uint)_blocks.Count)
+        {
+            throw new FileSystemCorruptException("The checkpoint's block count does not match the device.");
+        }
+
+        uint nodeCount = r.U32();
+        foreach (var h in new[] { _hot, _cold })
+        {
+            h.Block = CheckedBlock(r.I32(), allowNone: true);
+            h.WritePointer = r.I32();
+            h.ReservedNext = CheckedBlock(r.I32(), allowNone: true);
+            if (h.WritePointer < 0 || h.WritePointer > _ppb)
+            {
+                throw new FileSystemCorruptException("A log head in the checkpoint points outside its block.");
+            }
+        }
+
+        _checkpointNext = CheckedBlock(r.I32(), allowNone: true);
+        r.U32();
+        for (int b = 0; b < _blocks.Count; b++)
+        {
+            byte state = r.U8();
+            if (state > (byte)BlockState.Retiring)
+            {
+                throw new FileSystemCorruptException($"Block {b} has an unknown state {state} in the checkpoint.");
+            }
+
+            _blocks.State[b] = (BlockState)state;
+            _blocks.Erased[b] = r.U8() == 1;
+            _blocks.EraseCount[b] = r.U32();
+            _blocks.FirstSequence[b] = r.U64();
+            _blocks.LastSequence[b] = Math.Min(_blocks.FirstSequence[b], _checkpointSeq);
+        }
+
+        for (uint i = 0; i < nodeCount; i++)
+        {
+            uint id = r.U32();
+            uint parent = r.U32();
+            byte kind = r.U8();
+            int nameLength = r.U8();
+            string name = Encoding.UTF8.GetString(r.Bytes(nameLength));
+            if (kind is not (1 or 2) || _nodes.ContainsKey(id) || id == 0)
+            {
+                throw new FileSystemCorruptException($"Entry {id} in the checkpoint is malformed or duplicated.");
+            }
+
+            var node = new Node(id, parent, name, kind == 2) { Size = r.I64(), ModificationSequence = r.U64() };
+            if (node.Size < 0)
+            {
+                throw new FileSystemCorruptException($"Entry {id} has a negative size.");
+            }
+
+            switch (r.U8())
+            {
+                case 0:
+                    break;
+                case 1:
+                    node.InlinePage = CheckedPage(r.I32());
+                    node.InlineOffset = r.U16();
+                    break;
+                case 2:
+                    uint extents = r.U32();
+                    if (extents > (uint)_g.PageCount)
+                    {
+                        throw new FileSystemCorruptException($"Entry {id} claims {extents} extents.");
+                    }
+
+                    node.Chunks = new ChunkMap();
+                    for (uint k = 0; k < extents; k++)
+                    {
+                        uint logical = r.U32();
+                        int page = CheckedPage(r.I32());
+                        int count = r.I32();
+                        if (count <= 0 || (long)page + count > _g.PageCount)
+                        {
+                            throw new FileSystemCorruptException($"Entry {id} has an extent outside the device.");
+                        }
+
+                        node.Chunks.Add(new Extent(logical, page, count));
+                    }
+
+                    break;
+                default:
+                    throw new FileSystemCorruptException($"Entry {id} has an unknown data kind.");
+            }
+
+            _nodes[id] = node;
+        }
+
+        if (r.Remaining != 0)
+        {
+            throw new FileSystemCorruptException("The checkpoint has trailing bytes.");
+        }
+
+        if (!_nodes.TryGetValue(RootId, out var root) || !root.IsDirectory)
+        {
+            throw new FileSystemCorruptException("The checkpoint has no root directory.");
+        }
+
+        _root = root;
+        foreach (var n in _nodes.Values)
+        {
+            if (n.Id == RootId)
+            {
+                continue;
+            }
+
+            if (!_nodes.TryGetValue(n.ParentId, out var parent) || !parent.IsDirectory || !parent.Children!.TryAdd(n.Name, n))
+            {
+                throw new FileSystemCorruptException($"Entry {n.Id} ('{n.Name}') has no valid parent directory.");
+            }
+        }
+
+        return clean;
+    }
+
+    private int CheckedBlock(int block, bool allowNone)
+    {
+        if ((allowNone && block == -1) || (block >= 0 && block < _g.BlockCount))
+        {
+            return block;
+        }
+
+        throw new FileSystemCorruptException($"The checkpoint names block {block}, which does not exist.");
+    }
+
+    private int CheckedPage(int page)
+    {
+        if (page >= 0 && page < _g.PageCount)
+        {
+            return page;
+        }
+
+        throw new FileSystemCorruptException($"The checkpoint names page {page}, which does not exist.");
+    }
+
+    /// <summary>Appends an anchor page pointing at a checkpoint; switches to the other anchor block when this one is full.</summary>
+    private void WriteAnchor(ulong checkpointSeq, List<int> pages, ReadOnlySpan<byte> checkpoint)
+    {
+        var buffer = new byte[AnchorFixedSize + (pages.Count * 4)];
+        var w = buffer.AsSpan();
+        AnchorMagic.CopyTo(w);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(w[8..], FormatVersion);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(w[10..], PageTag.Size);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[12..], _g.PageSize);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[16..], _g.SpareSize);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[20..], _g.PagesPerBlock);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[24..], _g.BlockCount);
+        w[28] = (byte)_g.Kind;
+        w[29] = _io.TagInSpare ? (byte)1 : (byte)0;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(w[32..], VolumeId);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(w[36..], checkpointSeq);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[44..], checkpoint.Length);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(w[48..], Crc32C.Compute(checkpoint));
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[52..], pages.Count);
+        Encoding.UTF8.GetBytes(Label, w.Slice(56, 32));
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[88..], _anchorBlocks[0]);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[92..], _anchorBlocks[1]);
+        for (int i = 0; i < pages.Count; i++)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[(AnchorFixedSize + (i * 4))..], pages[i]);
+        }
+
+        for (int attempt = 0; attempt < 4; attempt++)
+        {
+            if (_anchorWritePointer >= _ppb)
+            {
+                // Switch blocks: erase the other one and start it. Until its first page is programmed, the last page
+                // of this block stays the newest valid anchor.
+                int other = 1 - _anchorCurrent;
+                if (!EraseBlock(_anchorBlocks[other]))
+                {
+                    throw new FlashFileSystemException($"Anchor block {_anchorBlocks[other]} failed to erase; the volume needs reformatting onto good anchor blocks.");
+                }
+
+                _blocks.State[_anchorBlocks[other]] = BlockState.Anchor;
+                _blocks.Erased[_anchorBlocks[other]] = false;
+                _anchorCurrent = other;
+                _anchorWritePointer = 0;
+            }
+
+            int page = (_anchorBlocks[_anchorCurrent] * _ppb) + _anchorWritePointer;
+            _anchorWritePointer++;
+            try
+            {
+                _io.Program(page, buffer, new PageTag { Kind = PageKind.Anchor, ObjectId = VolumeId, Sequence = ++_seq });
+                return;
+            }
+            catch (Drivers.ProgramFailedException)
+            {
+                _log.LogWarning(FfsEvents.BadBlock, "Anchor page {Page} failed to program; moving on", page);
+                _anchorWritePointer = _ppb;
+            }
+        }
+
+        throw new FlashFileSystemException("Could not write an anchor page.");
+    }
+}

@@ -1,0 +1,334 @@
+using Flash.Ffs.Index;
+using Flash.Ffs.Log;
+
+namespace Flash.Ffs;
+
+/// <summary>The write path of open files: chunk buffering, inline files, truncation and flush-time commit.</summary>
+public sealed partial class FlashFileSystem
+{
+    internal Lock SyncRoot => _lock;
+
+    internal void EnsureMountedLocked() => EnsureMounted();
+
+    internal void HandleClosed(FlashFile file)
+    {
+        _handles.Remove(file);
+        if (file.Txn is { } txn && _openTxns.Remove(txn.Id))
+        {
+            // Only a flush that failed on the device leaves a transaction behind; RAM is ahead of flash now.
+            _faultReason ??= "a file was closed with uncommitted writes after a device failure";
+        }
+    }
+
+    internal void ReadDataLocked(Node node, long offset, Span<byte> dest, string path)
+    {
+        try
+        {
+            ReadData(node, offset, dest, path);
+        }
+        catch (Drivers.FlashException ex)
+        {
+            _faultReason = ex.Message;
+            throw;
+        }
+    }
+
+    internal void WriteLocked(FlashFile file, ReadOnlySpan<byte> source)
+    {
+        var node = file.Node;
+        long pos = file.Position;
+        long end = pos + source.Length;
+        try
+        {
+            if (file.Inline is { } inline)
+            {
+                if (end <= _inlineMax)
+                {
+                    BeginWrite(file, MetaPagesFor(_inlineMax + 512));
+                    if (pos > node.Size)
+                    {
+                        inline.AsSpan((int)node.Size, (int)(pos - node.Size)).Clear();
+                    }
+
+                    source.CopyTo(inline.AsSpan((int)pos));
+                    node.Size = Math.Max(node.Size, end);
+                    file.InlineDirty = true;
+                    file.NeedsInode = true;
+                    file.Position = end;
+                    CountUserBytes(source.Length);
+                    return;
+                }
+
+                BeginWrite(file, ChunksIn(0, Math.Max(end, node.Size)) + 2);
+                ConvertInlineToChunks(file);
+            }
+            else
+            {
+                BeginWrite(file, ChunksIn(pos, end) + 2);
+            }
+
+            int chunk = _chunk;
+            long offset = pos;
+            var rest = source;
+            while (!rest.IsEmpty)
+            {
+                uint c = (uint)(offset / chunk);
+                int within = (int)(offset % chunk);
+                int n = Math.Min(chunk - within, rest.Length);
+                bool full = within == 0 && n == chunk;
+                if (full && n < rest.Length)
+                {
+                    // A whole chunk that is not the last of this call goes straight to flash from the caller's buffer.
+                    if (file.BufferedChunk == c)
+                    {
+                        file.BufferDirty = false;
+                        file.BufferedChunk = -1;
+                    }
+
+                    WriteChunkPage(file, c, rest[..n], commit: false);
+                }
+                else
+                {
+                    // The last chunk stays buffered: the next write may extend it, and flush can make it the commit page.
+                    if (file.BufferedChunk != c)
+                    {
+                        FlushChunkBuffer(file, commit: false);
+                        LoadChunkBuffer(file, c, skipRead: full);
+                    }
+
+                    rest[..n].CopyTo(file.ChunkBuffer.AsSpan(within));
+                    file.BufferDirty = true;
+                }
+
+                rest = rest[n..];
+                offset += n;
+            }
+
+            file.Position = end;
+            if (end > node.Size)
+            {
+                node.Size = end;
+                file.NeedsInode = true;
+            }
+
+            CountUserBytes(source.Length);
+        }
+        catch (Drivers.FlashException ex)
+        {
+            _faultReason = ex.Message;
+            throw;
+        }
+    }
+
+    private void CountUserBytes(int n)
+    {
+        _userBytes += n;
+        s_userBytes.Add(n);
+    }
+
+    private long ChunksIn(long from, long to) => to <= from ? 0 : ((to + _chunk - 1) / _chunk) - (from / _chunk);
+
+    /// <summary>Reserves space for a write and starts the handle's transaction if it has none (before, so a checkpoint may still run).</summary>
+    private void BeginWrite(FlashFile file, long pages)
+    {
+        EnsureSpace((int)Math.Min(pages, int.MaxValue));
+        file.Txn ??= BeginTxn();
+    }
+
+    private void ConvertInlineToChunks(FlashFile file)
+    {
+        var node = file.Node;
+        var txn = file.Txn!;
+        var content = file.Inline!.AsSpan(0, (int)node.Size);
+        SupersedeData(txn, node);
+        node.Chunks = new ChunkMap();
+        for (uint c = 0; (long)c * _chunk < content.Length; c++)
+        {
+            LoadChunkBuffer(file, c, skipRead: true);
+            var piece = content.Slice((int)(c * _chunk), Math.Min(_chunk, content.Length - (int)(c * _chunk)));
+            piece.CopyTo(file.ChunkBuffer);
+            file.BufferDirty = true;
+        }
+
+        file.DropInline();
+        file.InlineDirty = false;
+        file.NeedsInode = true;
+    }
+
+    private void WriteChunkPage(FlashFile file, uint chunk, ReadOnlySpan<byte> payload, bool commit)
+    {
+        var node = file.Node;
+        var txn = file.Txn!;
+        int page = AppendPage(_hot, PageKind.Data, commit ? PageFlags.Commit : PageFlags.None, node.Id, chunk, txn.Id, payload);
+        node.Chunks ??= new ChunkMap();
+        int old = node.Chunks.Set(chunk, page);
+        _blocks.SetValid(page);
+        if (old >= 0)
+        {
+            if (file.OwnPages.Remove(old))
+            {
+                // Written earlier by this same uncommitted transaction: a power cut drops it anyway.
+                _blocks.ClearValid(old);
+            }
+            else
+            {
+                Supersede(txn, old, inline: false);
+            }
+        }
+
+        file.OwnPages.Add(page);
+    }
+
+    private void FlushChunkBuffer(FlashFile file, bool commit)
+    {
+        if (file.BufferDirty)
+        {
+            WriteChunkPage(file, (uint)file.BufferedChunk, file.ChunkBuffer.AsSpan(0, _chunk), commit);
+            file.BufferDirty = false;
+        }
+    }
+
+    private void LoadChunkBuffer(FlashFile file, uint chunk, bool skipRead)
+    {
+        var buffer = file.ChunkBuffer.AsSpan(0, _chunk);
+        if (skipRead)
+        {
+            buffer.Clear();
+        }
+        else
+        {
+            ReadChunk(file.Node, chunk, 0, buffer, file.Path);
+        }
+
+        file.BufferedChunk = chunk;
+        file.BufferDirty = false;
+    }
+
+    internal void SetLengthLocked(FlashFile file, long length)
+    {
+        var node = file.Node;
+        try
+        {
+            if (file.Inline is { } inline)
+            {
+                if (length <= _inlineMax)
+                {
+                    BeginWrite(file, MetaPagesFor(_inlineMax + 512));
+                    if (length > node.Size)
+                    {
+                        inline.AsSpan((int)node.Size, (int)(length - node.Size)).Clear();
+                    }
+
+                    node.Size = length;
+                    file.InlineDirty = true;
+                    file.NeedsInode = true;
+                    return;
+                }
+
+                BeginWrite(file, ChunksIn(0, node.Size) + 2);
+                ConvertInlineToChunks(file);
+            }
+            else
+            {
+                BeginWrite(file, 3);
+            }
+
+            var txn = file.Txn!;
+            if (length < node.Size)
+            {
+                uint keep = (uint)((length + _chunk - 1) / _chunk);
+                if (file.BufferedChunk >= keep)
+                {
+                    file.BufferDirty = false;
+                    file.BufferedChunk = -1;
+                }
+
+                var dropped = new List<int>();
+                node.Chunks?.Truncate(keep, dropped);
+                foreach (int page in dropped)
+                {
+                    if (file.OwnPages.Remove(page))
+                    {
+                        _blocks.ClearValid(page);
+                    }
+                    else
+                    {
+                        Supersede(txn, page, inline: false);
+                    }
+                }
+
+                // Zero the tail of the new last chunk, so a later extension reads zeros there.
+                int tail = (int)(length % _chunk);
+                if (tail != 0 && node.Chunks?.Get(keep - 1) >= 0)
+                {
+                    if (file.BufferedChunk != keep - 1)
+                    {
+                        FlushChunkBuffer(file, commit: false);
+                        LoadChunkBuffer(file, keep - 1, skipRead: false);
+                    }
+
+                    file.ChunkBuffer.AsSpan(tail, _chunk - tail).Clear();
+                    file.BufferDirty = true;
+                }
+            }
+
+            node.Size = length;
+            file.NeedsInode = true;
+        }
+        catch (Drivers.FlashException ex)
+        {
+            _faultReason = ex.Message;
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Commits a handle's writes: an inline file as one inode record; a chunked file by its last data page flagged
+    /// commit when its size and name are unchanged (one page for a small overwrite), else by an inode record.
+    /// </summary>
+    internal void FlushLocked(FlashFile file)
+    {
+        EnsureMounted();
+        if (!file.CanWrite || file.Txn is not { } txn)
+        {
+            return;
+        }
+
+        var node = file.Node;
+        try
+        {
+            if (file.Inline is { } inline)
+            {
+                SupersedeData(txn, node);
+                AddInode(txn, node, inline.AsSpan(0, (int)node.Size), hasInline: node.Size > 0);
+                CommitMeta(txn);
+            }
+            else if (file.NeedsInode)
+            {
+                FlushChunkBuffer(file, commit: false);
+                AddInode(txn, node);
+                CommitMeta(txn);
+            }
+            else if (file.BufferDirty)
+            {
+                FlushChunkBuffer(file, commit: true);
+                Committed(txn);
+            }
+            else
+            {
+                CommitMeta(txn);
+            }
+        }
+        catch (Drivers.FlashException ex)
+        {
+            _faultReason = ex.Message;
+            throw;
+        }
+
+        node.ModificationSequence = _seq;
+        file.Txn = null;
+        file.NeedsInode = false;
+        file.InlineDirty = false;
+        file.OwnPages.Clear();
+    }
+}

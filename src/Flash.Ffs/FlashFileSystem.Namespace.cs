@@ -1,0 +1,527 @@
+using Flash.Ffs.Index;
+using Flash.Ffs.Log;
+
+namespace Flash.Ffs;
+
+/// <summary>Directory and whole-file operations; each is one atomic, durable transaction.</summary>
+public sealed partial class FlashFileSystem
+{
+    private readonly List<FlashFile> _handles = [];
+
+    /// <summary>Creates a directory. Its parent must exist.</summary>
+    /// <param name="path">Absolute path of the new directory.</param>
+    /// <exception cref="FlashPathExistsException">An entry of that name exists.</exception>
+    /// <exception cref="FlashPathNotFoundException">The parent does not exist.</exception>
+    public void CreateDirectory(string path) => Change(txn => CreateDirectoryCore(txn, path), MetaPagesFor(512));
+
+    /// <summary>Deletes an empty directory.</summary>
+    /// <param name="path">Absolute path of the directory.</param>
+    /// <exception cref="FlashEntryKindException">The path is a file, or the directory is not empty.</exception>
+    public void DeleteDirectory(string path) => Change(txn => DeleteCore(txn, path, directory: true), 1);
+
+    /// <summary>Deletes a file.</summary>
+    /// <param name="path">Absolute path of the file.</param>
+    /// <exception cref="FlashEntryKindException">The path is a directory, or the file is open.</exception>
+    public void Delete(string path) => Change(txn => DeleteCore(txn, path, directory: false), 1);
+
+    /// <summary>
+    /// Renames or moves a file or directory atomically. When <paramref name="replace"/> is true an existing file (or
+    /// empty directory) at the destination is replaced in the same atomic step.
+    /// </summary>
+    /// <param name="source">Existing path.</param>
+    /// <param name="destination">New path; its parent must exist.</param>
+    /// <param name="replace">Whether an existing destination may be replaced.</param>
+    public void Rename(string source, string destination, bool replace = true)
+        => Change(txn => RenameCore(txn, source, destination, replace), MetaPagesFor(1024) + 1);
+
+    /// <summary>Replaces a file's whole content atomically and durably (creating the file if needed).</summary>
+    /// <param name="path">Absolute path of the file.</param>
+    /// <param name="data">The new content.</param>
+    public void WriteAllBytes(string path, ReadOnlySpan<byte> data)
+    {
+        lock (_lock)
+        {
+            EnsureWritable();
+            ValidateWriteAllBytes(path, data.Length);
+            EnsureSpace(PagesForContent(data.Length) + MetaPagesFor(1024));
+            var txn = BeginTxn();
+            try
+            {
+                WriteAllBytesCore(txn, path, data);
+                CommitMeta(txn);
+            }
+            catch (Exception) when (FaultOnFailure(txn))
+            {
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Reads a whole file.</summary>
+    /// <param name="path">Absolute path of the file.</param>
+    /// <returns>The content.</returns>
+    /// <exception cref="FlashDataCorruptException">Part of the file cannot be read back correctly.</exception>
+    public byte[] ReadAllBytes(string path)
+    {
+        lock (_lock)
+        {
+            EnsureMounted();
+            var node = ResolveFile(path);
+            var data = new byte[node.Size];
+            ReadDataLocked(node, 0, data, path);
+            return data;
+        }
+    }
+
+    /// <summary>Asynchronously replaces a file's content (see <see cref="WriteAllBytes"/>).</summary>
+    /// <param name="path">Absolute path.</param>
+    /// <param name="data">The new content.</param>
+    /// <param name="cancellationToken">Cancels before the change starts; a started change completes.</param>
+    /// <returns>A task that completes when the content is durable.</returns>
+    public Task WriteAllBytesAsync(string path, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.Run(() => WriteAllBytes(path, data.Span), cancellationToken);
+    }
+
+    /// <summary>Asynchronously reads a whole file (see <see cref="ReadAllBytes"/>).</summary>
+    /// <param name="path">Absolute path.</param>
+    /// <param name="cancellationToken">Cancels before the read starts.</param>
+    /// <returns>The content.</returns>
+    public Task<byte[]> ReadAllBytesAsync(string path, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.Run(() => ReadAllBytes(path), cancellationToken);
+    }
+
+    /// <summary>Whether a file or directory exists at the path.</summary>
+    /// <param name="path">Absolute path.</param>
+    /// <returns>True when it exists.</returns>
+    public bool Exists(string path)
+    {
+        lock (_lock)
+        {
+            EnsureMounted();
+            return TryResolve(path) is not null;
+        }
+    }
+
+    /// <summary>Describes the entry at a path.</summary>
+    /// <param name="path">Absolute path.</param>
+    /// <returns>The entry.</returns>
+    /// <exception cref="FlashPathNotFoundException">Nothing is there.</exception>
+    public FlashEntry GetEntry(string path)
+    {
+        lock (_lock)
+        {
+            EnsureMounted();
+            return EntryOf(Resolve(path));
+        }
+    }
+
+    /// <summary>Lists a directory, sorted by name (ordinal).</summary>
+    /// <param name="path">Absolute path of the directory.</param>
+    /// <returns>Its entries.</returns>
+    public IReadOnlyList<FlashEntry> ListDirectory(string path)
+    {
+        lock (_lock)
+        {
+            EnsureMounted();
+            var node = Resolve(path);
+            if (!node.IsDirectory)
+            {
+                throw new FlashEntryKindException(path, $"'{path}' is a file, not a directory.");
+            }
+
+            return node.Children!.Values.OrderBy(n => n.Name, StringComparer.Ordinal).Select(EntryOf).ToArray();
+        }
+    }
+
+    /// <summary>Opens a file for reading and writing (or reading only on a read-only mount).</summary>
+    /// <param name="path">Absolute path of the file.</param>
+    /// <param name="mode">Whether to open, create or truncate.</param>
+    /// <returns>The handle; dispose it to flush and close.</returns>
+    public FlashFile Open(string path, FlashFileMode mode = FlashFileMode.Open) => Open(path, mode, writable: !_options.ReadOnly);
+
+    /// <summary>Opens an existing file for reading only.</summary>
+    /// <param name="path">Absolute path of the file.</param>
+    /// <returns>The handle.</returns>
+    public FlashFile OpenRead(string path) => Open(path, FlashFileMode.Open, writable: false);
+
+    /// <summary>Starts a batch of changes that commit atomically: after a power cut all of them are there or none.</summary>
+    /// <returns>The transaction; call <see cref="FlashTransaction.Commit"/>.</returns>
+    public FlashTransaction BeginTransaction()
+    {
+        lock (_lock)
+        {
+            EnsureWritable();
+            return new FlashTransaction(this);
+        }
+    }
+
+    private FlashFile Open(string path, FlashFileMode mode, bool writable)
+    {
+        lock (_lock)
+        {
+            if (writable || mode != FlashFileMode.Open)
+            {
+                EnsureWritable();
+            }
+            else
+            {
+                EnsureMounted();
+            }
+
+            var node = TryResolve(path);
+            bool create = node is null && mode is FlashFileMode.CreateNew or FlashFileMode.Create or FlashFileMode.OpenOrCreate or FlashFileMode.Append;
+            if (node is null && !create)
+            {
+                throw new FlashPathNotFoundException(path);
+            }
+
+            if (node is not null && mode == FlashFileMode.CreateNew)
+            {
+                throw new FlashPathExistsException(path);
+            }
+
+            if (node is { IsDirectory: true })
+            {
+                throw new FlashEntryKindException(path, $"'{path}' is a directory, not a file.");
+            }
+
+            PendingTxn? txn = null;
+            if (create)
+            {
+                var (parent, name) = ResolveParent(path);
+                EnsureSpace(MetaPagesFor(512));
+                txn = BeginTxn();
+                node = new Node(_nextId++, parent.Id, name, isDirectory: false) { Chunks = null };
+                _nodes[node.Id] = node;
+                Link(parent, node);
+            }
+            else if (mode == FlashFileMode.Create && node!.Size > 0)
+            {
+                EnsureSpace(MetaPagesFor(512));
+                txn = BeginTxn();
+                SupersedeData(txn, node);
+                node.Size = 0;
+            }
+
+            var file = new FlashFile(this, node!, path, writable, txn, needsInode: txn is not null);
+            if (mode == FlashFileMode.Append)
+            {
+                file.Position = node!.Size;
+            }
+
+            node!.OpenHandles++;
+            _handles.Add(file);
+            return file;
+        }
+    }
+
+    /// <summary>Runs a one-transaction metadata change: validation, space, records, commit.</summary>
+    private void Change(Action<PendingTxn> change, int pages)
+    {
+        lock (_lock)
+        {
+            EnsureWritable();
+            EnsureSpace(pages);
+            var txn = BeginTxn();
+            try
+            {
+                change(txn);
+                CommitMeta(txn);
+            }
+            catch (Exception) when (FaultOnFailure(txn))
+            {
+                throw;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A change that failed validation wrote nothing: drop its transaction. One that failed after writing leaves RAM
+    /// ahead of flash, so the volume faults and must be mounted again (replay then drops the uncommitted records).
+    /// </summary>
+    private bool FaultOnFailure(PendingTxn txn)
+    {
+        if (txn.Released.Count == 0 && _metaUsed == 0 && !_txnWroteSomething)
+        {
+            AbandonEmpty(txn);
+        }
+        else
+        {
+            _faultReason ??= "a change failed after it had started writing";
+            _openTxns.Remove(txn.Id);
+        }
+
+        _txnWroteSomething = false;
+        return false;
+    }
+
+    private bool _txnWroteSomething;
+
+    private void CreateDirectoryCore(PendingTxn txn, string path)
+    {
+        var (parent, name) = ResolveParent(path);
+        if (parent.Children!.ContainsKey(name))
+        {
+            throw new FlashPathExistsException(path);
+        }
+
+        var node = new Node(_nextId++, parent.Id, name, isDirectory: true);
+        _nodes[node.Id] = node;
+        Link(parent, node);
+        _txnWroteSomething = true;
+        AddInode(txn, node);
+        node.ModificationSequence = _seq + 1;
+    }
+
+    private void DeleteCore(PendingTxn txn, string path, bool directory)
+    {
+        var node = Resolve(path);
+        if (node.Id == RootId)
+        {
+            throw new FlashInvalidPathException(path, "The root directory cannot be deleted.");
+        }
+
+        if (node.IsDirectory != directory)
+        {
+            throw new FlashEntryKindException(path, directory ? $"'{path}' is a file; use Delete." : $"'{path}' is a directory; use DeleteDirectory.");
+        }
+
+        if (directory && node.Children!.Count > 0)
+        {
+            throw new FlashEntryKindException(path, $"Directory '{path}' is not empty.");
+        }
+
+        if (node.OpenHandles > 0)
+        {
+            throw new FlashEntryKindException(path, $"'{path}' is open.");
+        }
+
+        _txnWroteSomething = true;
+        RemoveNode(txn, node);
+    }
+
+    private void RemoveNode(PendingTxn txn, Node node)
+    {
+        SupersedeData(txn, node);
+        Unlink(node);
+        _nodes.Remove(node.Id);
+        AddDelete(txn, node.Id);
+    }
+
+    private void RenameCore(PendingTxn txn, string source, string destination, bool replace)
+    {
+        var node = Resolve(source);
+        if (node.Id == RootId)
+        {
+            throw new FlashInvalidPathException(source, "The root directory cannot be renamed.");
+        }
+
+        var (parent, name) = ResolveParent(destination);
+        for (var p = parent; ; p = _nodes[p.ParentId])
+        {
+            if (p == node)
+            {
+                throw new FlashInvalidPathException(destination, $"'{source}' cannot be moved into itself.");
+            }
+
+            if (p.Id == RootId)
+            {
+                break;
+            }
+        }
+
+        if (parent.Children!.TryGetValue(name, out var existing))
+        {
+            if (existing == node)
+            {
+                return;
+            }
+
+            if (!replace)
+            {
+                throw new FlashPathExistsException(destination);
+            }
+
+            if (existing.IsDirectory != node.IsDirectory)
+            {
+                throw new FlashEntryKindException(destination, $"'{destination}' is a {(existing.IsDirectory ? "directory" : "file")}; a {(node.IsDirectory ? "directory" : "file")} cannot replace it.");
+            }
+
+            if (existing.IsDirectory && existing.Children!.Count > 0)
+            {
+                throw new FlashEntryKindException(destination, $"Directory '{destination}' is not empty.");
+            }
+
+            if (existing.OpenHandles > 0)
+            {
+                throw new FlashEntryKindException(destination, $"'{destination}' is open.");
+            }
+
+            _txnWroteSomething = true;
+            RemoveNode(txn, existing);
+        }
+
+        _txnWroteSomething = true;
+        Unlink(node);
+        node.Name = name;
+        Link(parent, node);
+        AddInode(txn, node);
+        node.ModificationSequence = _seq + 1;
+    }
+
+    private void ValidateWriteAllBytes(string path, long length)
+    {
+        var (parent, name) = ResolveParent(path);
+        if (parent.Children!.TryGetValue(name, out var existing))
+        {
+            if (existing.IsDirectory)
+            {
+                throw new FlashEntryKindException(path, $"'{path}' is a directory, not a file.");
+            }
+
+            if (existing.OpenHandles > 0)
+            {
+                throw new FlashEntryKindException(path, $"'{path}' is open.");
+            }
+        }
+
+        if (length > (long)_chunk * uint.MaxValue)
+        {
+            throw new FlashNoSpaceException($"A file of {length} bytes is larger than a volume can hold.");
+        }
+    }
+
+    private int PagesForContent(long length) => length <= _inlineMax ? 0 : (int)((length + _chunk - 1) / _chunk);
+
+    private void WriteAllBytesCore(PendingTxn txn, string path, ReadOnlySpan<byte> data)
+    {
+        var (parent, name) = ResolveParent(path);
+        if (!parent.Children!.TryGetValue(name, out var node))
+        {
+            node = new Node(_nextId++, parent.Id, name, isDirectory: false);
+            _nodes[node.Id] = node;
+            Link(parent, node);
+        }
+
+        _txnWroteSomething = true;
+        SupersedeData(txn, node);
+        node.Size = data.Length;
+        _userBytes += data.Length;
+        s_userBytes.Add(data.Length);
+        if (data.Length <= _inlineMax)
+        {
+            node.Chunks = null;
+            AddInode(txn, node, data, hasInline: data.Length > 0);
+        }
+        else
+        {
+            node.Chunks = new ChunkMap();
+            for (uint c = 0; (long)c * _chunk < data.Length; c++)
+            {
+                int start = (int)(c * _chunk);
+                var piece = data.Slice(start, Math.Min(_chunk, data.Length - start));
+                int page;
+                if (piece.Length == _chunk)
+                {
+                    page = AppendPage(_hot, PageKind.Data, PageFlags.None, node.Id, c, txn.Id, piece);
+                }
+                else
+                {
+                    var padded = _pageBuffer.AsSpan();
+                    piece.CopyTo(padded);
+                    padded[piece.Length..].Clear();
+                    page = AppendPage(_hot, PageKind.Data, PageFlags.None, node.Id, c, txn.Id, padded);
+                }
+
+                node.Chunks.Set(c, page);
+                _blocks.SetValid(page);
+            }
+
+            AddInode(txn, node);
+        }
+
+        node.ModificationSequence = _seq + 1;
+    }
+
+    /// <summary>Reads file data at <paramref name="offset"/> into <paramref name="dest"/> (which must not run past the end).</summary>
+    private void ReadData(Node node, long offset, Span<byte> dest, string path)
+    {
+        if (dest.IsEmpty)
+        {
+            return;
+        }
+
+        if (node.IsInline)
+        {
+            ReadInline(node, offset, dest, path);
+            return;
+        }
+
+        while (!dest.IsEmpty)
+        {
+            uint c = (uint)(offset / _chunk);
+            int within = (int)(offset % _chunk);
+            int n = Math.Min(_chunk - within, dest.Length);
+            ReadChunk(node, c, within, dest[..n], path);
+            dest = dest[n..];
+            offset += n;
+        }
+    }
+
+    private void ReadInline(Node node, long offset, Span<byte> dest, string path)
+    {
+        var status = _io.Read(node.InlinePage, _pageBuffer, out var tag);
+        if (status != PageReadStatus.Ok || tag.Kind != PageKind.Meta || node.InlineOffset + node.Size > tag.ByteCount)
+        {
+            throw Corrupt(path, node.InlinePage, status);
+        }
+
+        NoteCorrected(node.InlinePage);
+        _pageBuffer.AsSpan(node.InlineOffset + (int)offset, dest.Length).CopyTo(dest);
+    }
+
+    /// <summary>Reads part of one chunk; unmapped chunks are holes and read as zeros. A whole chunk is read straight into the caller's buffer.</summary>
+    private void ReadChunk(Node node, uint chunk, int within, Span<byte> dest, string path)
+    {
+        int page = node.Chunks?.Get(chunk) ?? -1;
+        if (page < 0)
+        {
+            if (_lostChunks.Contains((node.Id, chunk)))
+            {
+                throw new FlashDataCorruptException(path, -1, $"Chunk {chunk} of '{path}' was lost to an unreadable page.");
+            }
+
+            dest.Clear();
+            return;
+        }
+
+        bool direct = within == 0 && dest.Length == _chunk && _io.TagInSpare;
+        var target = direct ? dest : _pageBuffer.AsSpan();
+        var status = _io.Read(page, target, out var tag);
+        if (status != PageReadStatus.Ok || tag.Kind != PageKind.Data || tag.ObjectId != node.Id || tag.Chunk != chunk)
+        {
+            if (direct)
+            {
+                dest.Clear();
+            }
+
+            throw Corrupt(path, page, status == PageReadStatus.Ok ? PageReadStatus.BadTag : status);
+        }
+
+        NoteCorrected(page);
+        if (!direct)
+        {
+            _pageBuffer.AsSpan(within, dest.Length).CopyTo(dest);
+        }
+    }
+
+    private FlashDataCorruptException Corrupt(string path, int page, PageReadStatus status)
+    {
+        _log.LogCorrupt(path, page, status);
+        return new FlashDataCorruptException(path, page, $"'{path}': page {page} cannot be read back correctly ({status}).");
+    }
+}

@@ -1,0 +1,346 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Flash.Drivers;
+using Flash.Ffs.Index;
+using Flash.Ffs.Log;
+using Flash.Ffs.Wear;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Flash.Ffs;
+
+/// <summary>
+/// A log-structured, power-loss-safe, wear-levelling file system on a raw <see cref="IFlashDevice"/>.
+/// </summary>
+/// <remarks>
+/// <para>Every page written carries a 32-byte tag (in the spare area on NAND) with a global sequence number, the
+/// file and chunk it holds, its transaction and CRCs. Changes become durable when their transaction's last page,
+/// flagged commit, is programmed; at mount, a checkpoint of the whole index is read and only pages written after it
+/// are replayed, in sequence order, applying committed transactions and dropping the rest.</para>
+/// <para>All members are thread-safe: one lock serialises access to the device.</para>
+/// </remarks>
+public sealed partial class FlashFileSystem : IDisposable
+{
+    private static readonly Meter s_meter = new("Flash.Ffs", "1.0");
+    private static readonly Counter<long> s_gcPages = s_meter.CreateCounter<long>("flash.ffs.gc.pages_moved", "pages", "Pages moved by garbage collection and wear levelling");
+    private static readonly Counter<long> s_userBytes = s_meter.CreateCounter<long>("flash.ffs.user.bytes_written", "bytes", "Payload bytes written by users");
+    private static readonly Counter<long> s_checkpoints = s_meter.CreateCounter<long>("flash.ffs.checkpoints", "checkpoints", "Checkpoints written");
+    private static readonly Counter<long> s_badBlocks = s_meter.CreateCounter<long>("flash.ffs.bad_blocks", "blocks", "Blocks retired as bad");
+
+    private const uint RootId = 1;
+
+    private readonly Lock _lock = new();
+    private readonly IFlashDevice _device;
+    private readonly FlashGeometry _g;
+    private readonly PageIo _io;
+    private readonly FlashFileSystemOptions _options;
+    private readonly ILogger _log;
+    private readonly int _ppb;
+    private readonly int _chunk;
+    private readonly int _inlineMax;
+    private readonly BlockTable _blocks;
+    private readonly Dictionary<uint, Node> _nodes = [];
+    private readonly Dictionary<int, int> _inlineRefs = [];
+    private readonly Dictionary<uint, PendingTxn> _openTxns = [];
+    private readonly Head _hot = new(HeadKind.Hot);
+    private readonly Head _cold = new(HeadKind.Cold);
+    private readonly Head _ckptHead = new(HeadKind.Checkpoint);
+    private readonly int _reserveBlocks;
+    private readonly byte[] _pageBuffer;
+    private Node _root = null!;
+    private ulong _seq;
+    private ulong _checkpointSeq;
+    private uint _nextId = RootId + 1;
+    private uint _nextTxn = 1;
+    private int _blocksSinceCheckpoint;
+    private bool _mounted;
+    private string? _faultReason;
+
+    // Counters since mount.
+    private long _userBytes;
+    private long _programmedAtMount;
+    private long _gcBlocks;
+    private long _gcPages;
+    private long _wlMoves;
+    private long _scrubbed;
+    private long _checkpointsWritten;
+
+    private FlashFileSystem(IFlashDevice device, FlashFileSystemOptions options)
+    {
+        _device = device;
+        _g = device.Geometry;
+        _io = new PageIo(device);
+        _options = options;
+        _log = options.Logger ?? NullLogger.Instance;
+        _ppb = _g.PagesPerBlock;
+        _chunk = _io.PayloadSize;
+        _inlineMax = Math.Min(_chunk / 4, 1024);
+        _blocks = new BlockTable(_g.BlockCount, _ppb);
+        _reserveBlocks = options.ReservedBlocks ?? Math.Max(4, _g.BlockCount / 50);
+        _pageBuffer = new byte[_chunk];
+    }
+
+    /// <summary>The device's geometry.</summary>
+    public FlashGeometry Geometry => _g;
+
+    /// <summary>The volume identifier written at format.</summary>
+    public uint VolumeId { get; private set; }
+
+    /// <summary>The volume label written at format.</summary>
+    public string Label { get; private set; } = "";
+
+    /// <summary>Whether the volume is mounted and usable.</summary>
+    public bool IsMounted => _mounted && _faultReason is null;
+
+    /// <summary>Bytes of file data a page holds (the chunk size).</summary>
+    public int ChunkSize => _chunk;
+
+    /// <summary>Files up to this size are stored inline with their metadata, one page for name, attributes and data.</summary>
+    public int InlineLimit => _inlineMax;
+
+    /// <summary>The device the volume lives on.</summary>
+    public IFlashDevice Device => _device;
+
+    /// <summary>Formats a device: erases every good block and writes an empty volume. All data on the device is lost.</summary>
+    /// <param name="device">The device or partition.</param>
+    /// <param name="options">Volume id, label and progress callback.</param>
+    /// <exception cref="FlashFileSystemException">The device is too small or has too few good blocks.</exception>
+    public static void Format(IFlashDevice device, FormatOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        options ??= new FormatOptions();
+        var fs = new FlashFileSystem(device, new FlashFileSystemOptions());
+        fs.FormatCore(options);
+    }
+
+    /// <summary>Mounts the volume on a device: reads the newest checkpoint and replays what was written after it.</summary>
+    /// <param name="device">The device or partition.</param>
+    /// <param name="options">Logging, wear-levelling and GC options.</param>
+    /// <returns>The mounted file system.</returns>
+    /// <exception cref="FileSystemCorruptException">No valid volume was found; nothing on the device was changed.</exception>
+    /// <exception cref="GeometryMismatchException">The volume was formatted for another geometry.</exception>
+    public static FlashFileSystem Mount(IFlashDevice device, FlashFileSystemOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        var fs = new FlashFileSystem(device, options ?? new FlashFileSystemOptions());
+        fs.MountCore();
+        return fs;
+    }
+
+    /// <summary>Writes a final checkpoint so the next mount is fast, and releases the volume. Open handles are flushed.</summary>
+    public void Unmount()
+    {
+        lock (_lock)
+        {
+            if (!_mounted)
+            {
+                return;
+            }
+
+            try
+            {
+                if (_faultReason is null && !_options.ReadOnly)
+                {
+                    foreach (var handle in _handles.ToArray())
+                    {
+                        handle.FlushCore();
+                        handle.CloseCore();
+                    }
+
+                    WriteCheckpoint(forUnmount: true);
+                }
+            }
+            finally
+            {
+                _mounted = false;
+                _log.LogInformation(FfsEvents.Unmounted, "Unmounted volume {VolumeId:X8}", VolumeId);
+            }
+        }
+    }
+
+    /// <summary>Unmounts the volume (see <see cref="Unmount"/>).</summary>
+    public void Dispose() => Unmount();
+
+    /// <summary>Writes a checkpoint now (all open handles must be flushed), shortening the next mount.</summary>
+    public void Sync()
+    {
+        lock (_lock)
+        {
+            EnsureWritable();
+            if (_openTxns.Count == 0)
+            {
+                Guarded(() => WriteCheckpoint(forUnmount: false));
+            }
+        }
+    }
+
+    /// <summary>Space, wear and activity figures of the mounted volume.</summary>
+    /// <returns>The statistics.</returns>
+    public FileSystemStatistics GetStatistics()
+    {
+        lock (_lock)
+        {
+            EnsureMounted();
+            int good = 0, bad = 0, free = 0;
+            long min = long.MaxValue, max = 0, sum = 0, validPages = 0;
+            for (int b = 0; b < _blocks.Count; b++)
+            {
+                if (!_blocks.IsUsable(b))
+                {
+                    bad++;
+                    continue;
+                }
+
+                good++;
+                long ec = _blocks.EraseCount[b];
+                min = Math.Min(min, ec);
+                max = Math.Max(max, ec);
+                sum += ec;
+                validPages += _blocks.Valid[b];
+                if (_blocks.State[b] == BlockState.Free)
+                {
+                    free++;
+                }
+            }
+
+            long capacityPages = UsableCapacityPages();
+            long ram = _blocks.RamBytes + (_pageBuffer.Length * 2L) + (_inlineRefs.Count * 24L) + (_nodes.Count * 24L);
+            foreach (var n in _nodes.Values)
+            {
+                ram += n.RamBytes;
+            }
+
+            foreach (var h in _handles)
+            {
+                ram += h.RamBytes;
+            }
+
+            return new FileSystemStatistics
+            {
+                CapacityBytes = capacityPages * _chunk,
+                FreeBytes = Math.Max(0, capacityPages - LivePages()) * _chunk,
+                UsedBytes = validPages * _chunk,
+                GoodBlocks = good,
+                BadBlocks = bad,
+                FreeBlocks = free,
+                EraseCountMin = good == 0 ? 0 : min,
+                EraseCountMax = max,
+                EraseCountMean = good == 0 ? 0 : (double)sum / good,
+                UserBytesWritten = _userBytes,
+                FlashBytesProgrammed = _device.Statistics.DataBytesProgrammed - _programmedAtMount,
+                GcBlocksReclaimed = _gcBlocks,
+                GcPagesMoved = _gcPages,
+                WearLevelingMoves = _wlMoves,
+                PagesScrubbed = _scrubbed,
+                CheckpointsWritten = _checkpointsWritten,
+                Entries = _nodes.Count,
+                RamBytes = ram,
+            };
+        }
+    }
+
+    /// <summary>Erase count the file system keeps for a block (persisted in checkpoints).</summary>
+    /// <param name="block">Block number.</param>
+    /// <returns>The erase count.</returns>
+    public long EraseCountOf(int block)
+    {
+        lock (_lock)
+        {
+            FlashGuard.Block(_g, block);
+            return _blocks.EraseCount[block];
+        }
+    }
+
+    private void EnsureMounted()
+    {
+        if (!_mounted)
+        {
+            throw new FlashUnmountedException("The volume is not mounted.");
+        }
+
+        if (_faultReason is not null)
+        {
+            throw new FlashUnmountedException($"The volume faulted ({_faultReason}) and must be mounted again.");
+        }
+    }
+
+    private void EnsureWritable()
+    {
+        EnsureMounted();
+        if (_options.ReadOnly)
+        {
+            throw new FlashReadOnlyException();
+        }
+    }
+
+    /// <summary>
+    /// Runs a change; a device failure that leaves RAM and flash out of step (power loss, an unexpected I/O error)
+    /// faults the volume so nothing more is written until it is mounted again and recovered from flash.
+    /// </summary>
+    private void Guarded(Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (FlashException ex)
+        {
+            _faultReason = ex.Message;
+            _log.LogError(FfsEvents.Faulted, ex, "Device failure; volume faulted until remounted");
+            throw;
+        }
+    }
+
+    private T Guarded<T>(Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (FlashException ex)
+        {
+            _faultReason = ex.Message;
+            _log.LogError(FfsEvents.Faulted, ex, "Device failure; volume faulted until remounted");
+            throw;
+        }
+    }
+
+    private void Progress(string phase, long done, long total) => _options.Progress?.Invoke(new FlashProgress(phase, done, total));
+
+    [Conditional("DEBUG")]
+    private static void Assert(bool condition, string message) => Debug.Assert(condition, message);
+}
+
+/// <summary>Event ids of the file system's log messages.</summary>
+public static class FfsEvents
+{
+    /// <summary>A volume was mounted.</summary>
+    public static readonly EventId Mounted = new(1000, nameof(Mounted));
+
+    /// <summary>A volume was unmounted.</summary>
+    public static readonly EventId Unmounted = new(1001, nameof(Unmounted));
+
+    /// <summary>Recovery replayed pages written after the last checkpoint.</summary>
+    public static readonly EventId Recovery = new(1002, nameof(Recovery));
+
+    /// <summary>Garbage collection reclaimed a block.</summary>
+    public static readonly EventId GarbageCollection = new(1010, nameof(GarbageCollection));
+
+    /// <summary>Static wear levelling moved a cold block.</summary>
+    public static readonly EventId WearLeveling = new(1011, nameof(WearLeveling));
+
+    /// <summary>A checkpoint was written.</summary>
+    public static readonly EventId Checkpoint = new(1012, nameof(Checkpoint));
+
+    /// <summary>A block was retired as bad.</summary>
+    public static readonly EventId BadBlock = new(1020, nameof(BadBlock));
+
+    /// <summary>A page with correctable errors was scrubbed.</summary>
+    public static readonly EventId Scrub = new(1021, nameof(Scrub));
+
+    /// <summary>Stored data could not be read.</summary>
+    public static readonly EventId DataCorrupt = new(1022, nameof(DataCorrupt));
+
+    /// <summary>The volume faulted after a device failure.</summary>
+    public static readonly EventId Faulted = new(1030, nameof(Faulted));
+}

@@ -1,0 +1,210 @@
+using Flash.Drivers;
+using Flash.Ffs.Log;
+using Flash.Ffs.Wear;
+using Microsoft.Extensions.Logging;
+
+namespace Flash.Ffs;
+
+/// <summary>The log: heads, page appends, block allocation, bad-block handling.</summary>
+public sealed partial class FlashFileSystem
+{
+    /// <summary>
+    /// Appends one page to a head's block, opening a new block when needed. A program failure retires the block
+    /// (its live pages are moved) and the page is written again elsewhere.
+    /// </summary>
+    private int AppendPage(Head head, PageKind kind, PageFlags flags, uint objectId, uint chunk, uint txn, ReadOnlySpan<byte> payload)
+    {
+        for (int attempt = 0; attempt < 16; attempt++)
+        {
+            if (head.Block < 0 || head.WritePointer >= _ppb)
+            {
+                OpenBlock(head);
+            }
+
+            int block = head.Block;
+            int page = (block * _ppb) + head.WritePointer;
+            var tag = new PageTag { Kind = kind, Flags = flags, ObjectId = objectId, Chunk = chunk, TxnId = txn, Sequence = _seq + 1 };
+            try
+            {
+                _io.Program(page, payload, tag);
+            }
+            catch (ProgramFailedException ex)
+            {
+                _seq++;
+                head.WritePointer++;
+                _log.LogWarning(FfsEvents.BadBlock, "Program of page {Page} failed; retiring block {Block}", ex.Page, block);
+                RetireBlock(block, head);
+                continue;
+            }
+
+            _seq++;
+            head.WritePointer++;
+            _blocks.Written[block] = head.WritePointer;
+            _blocks.LastSequence[block] = _seq;
+            if (head.WritePointer >= _ppb)
+            {
+                CloseHead(head);
+            }
+
+            return page;
+        }
+
+        throw new FlashFileSystemException("Too many consecutive program failures; the device is failing.");
+    }
+
+    private void CloseHead(Head head)
+    {
+        if (head.Block < 0)
+        {
+            return;
+        }
+
+        if (_blocks.State[head.Block] == BlockState.Open)
+        {
+            _blocks.State[head.Block] = BlockState.Full;
+        }
+
+        if (head.Kind != HeadKind.Checkpoint)
+        {
+            _blocksSinceCheckpoint++;
+        }
+
+        head.Block = -1;
+        head.WritePointer = 0;
+    }
+
+    /// <summary>Opens a fresh block for a head: its reserved block if it has one, else the least-worn (hot) or most-worn (cold) free block.</summary>
+    private void OpenBlock(Head head)
+    {
+        CloseHead(head);
+        while (true)
+        {
+            int b = head.ReservedNext;
+            head.ReservedNext = -1;
+            if (b < 0 || _blocks.State[b] != BlockState.Free)
+            {
+                b = PickFreeBlock(mostWorn: head.Kind == HeadKind.Cold);
+            }
+
+            if (b < 0)
+            {
+                throw new FlashNoSpaceException("No free erase block is left.");
+            }
+
+            if (!_blocks.Erased[b] && !EraseBlock(b))
+            {
+                continue;
+            }
+
+            _blocks.State[b] = head.Kind == HeadKind.Checkpoint ? BlockState.Checkpoint : BlockState.Open;
+            _blocks.Erased[b] = false;
+            _blocks.ClearBlock(b);
+            _blocks.FirstSequence[b] = _seq + 1;
+            _blocks.LastSequence[b] = _seq;
+            head.Block = b;
+            head.WritePointer = 0;
+            return;
+        }
+    }
+
+    private int PickFreeBlock(bool mostWorn)
+    {
+        int best = -1;
+        for (int b = 0; b < _blocks.Count; b++)
+        {
+            if (_blocks.State[b] != BlockState.Free || b == _hot.ReservedNext || b == _cold.ReservedNext || b == _ckptHead.ReservedNext)
+            {
+                continue;
+            }
+
+            if (best < 0)
+            {
+                best = b;
+                continue;
+            }
+
+            uint ec = _blocks.EraseCount[b], bestEc = _blocks.EraseCount[best];
+            bool better = mostWorn ? ec > bestEc : ec < bestEc;
+            // Among equally worn blocks prefer one already erased: no erase on the write path.
+            if (better || (ec == bestEc && _blocks.Erased[b] && !_blocks.Erased[best]))
+            {
+                best = b;
+            }
+        }
+
+        return best;
+    }
+
+    private int FreeBlockCount()
+    {
+        int n = 0;
+        for (int b = 0; b < _blocks.Count; b++)
+        {
+            if (_blocks.State[b] == BlockState.Free)
+            {
+                n++;
+            }
+        }
+
+        return n;
+    }
+
+    /// <summary>Erases a block; a failed erase retires it. Returns whether the block is now erased and usable.</summary>
+    private bool EraseBlock(int block)
+    {
+        try
+        {
+            _device.Erase(block);
+            _blocks.EraseCount[block]++;
+            _blocks.Erased[block] = true;
+            return true;
+        }
+        catch (EraseFailedException)
+        {
+            _blocks.EraseCount[block]++;
+            MarkBadNow(block);
+            return false;
+        }
+        catch (BadBlockException)
+        {
+            _blocks.State[block] = BlockState.Bad;
+            return false;
+        }
+    }
+
+    private void MarkBadNow(int block)
+    {
+        _log.LogWarning(FfsEvents.BadBlock, "Block {Block} retired as bad", block);
+        s_badBlocks.Add(1);
+        _blocks.State[block] = BlockState.Bad;
+        _blocks.ClearBlock(block);
+        try
+        {
+            _device.MarkBad(block);
+        }
+        catch (FlashException ex) when (ex is not PowerLossException)
+        {
+            _log.LogWarning(FfsEvents.BadBlock, ex, "Could not write the bad-block marker of block {Block}", block);
+        }
+    }
+
+    /// <summary>
+    /// Takes a block whose program failed out of service: its live pages are moved, and it is marked bad at the next
+    /// checkpoint (until then its older pages may still be needed to replay the log after a power cut).
+    /// </summary>
+    private void RetireBlock(int block, Head head)
+    {
+        if (head.Block == block)
+        {
+            head.Block = -1;
+            head.WritePointer = 0;
+        }
+
+        _blocks.State[block] = BlockState.Retiring;
+        s_badBlocks.Add(1);
+        foreach (int page in _blocks.ValidPages(block).ToArray())
+        {
+            RelocatePage(page);
+        }
+    }
+}

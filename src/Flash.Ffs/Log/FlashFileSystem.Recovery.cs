@@ -1,0 +1,567 @@
+using System.Buffers.Binary;
+using System.Text;
+using Flash.Drivers;
+using Flash.Ffs.Index;
+using Flash.Ffs.Log;
+using Flash.Ffs.Wear;
+using Microsoft.Extensions.Logging;
+
+namespace Flash.Ffs;
+
+/// <summary>Format, mount, and recovery: find the newest anchor, load its checkpoint, replay what was written after it.</summary>
+public sealed partial class FlashFileSystem
+{
+    /// <summary>Sequence numbers jump by this much after an unclean mount, beyond any torn page that was not seen.</summary>
+    private const ulong SequenceGapAfterRecovery = 1UL << 20;
+
+    private void FormatCore(FormatOptions options)
+    {
+        if (Encoding.UTF8.GetByteCount(options.Label) > 32)
+        {
+            throw new ArgumentException("The label must be at most 32 UTF-8 bytes.", nameof(options));
+        }
+
+        if (_g.BlockCount < 16 || _chunk < 512)
+        {
+            throw new FlashFileSystemException($"Geometry {_g} is too small for a volume (at least 16 blocks of 512-byte pages).");
+        }
+
+        VolumeId = options.VolumeId ?? (uint)Random.Shared.Next(1, int.MaxValue);
+        Label = options.Label;
+        for (int b = 0; b < _blocks.Count; b++)
+        {
+            if (_device.IsBad(b))
+            {
+                _blocks.State[b] = BlockState.Bad;
+            }
+            else
+            {
+                _blocks.State[b] = BlockState.Free;
+                EraseBlock(b);
+            }
+
+            if ((b & 63) == 63 || b == _blocks.Count - 1)
+            {
+                options.Progress?.Invoke(new FlashProgress("format", b + 1, _blocks.Count));
+            }
+        }
+
+        int anchors = 0;
+        for (int b = 0; b < Math.Min(AnchorSearchBlocks, _blocks.Count) && anchors < 2; b++)
+        {
+            if (_blocks.State[b] == BlockState.Free)
+            {
+                _blocks.State[b] = BlockState.Anchor;
+                _anchorBlocks[anchors++] = b;
+            }
+        }
+
+        if (anchors < 2)
+        {
+            throw new FlashFileSystemException($"Fewer than two good blocks among the first {AnchorSearchBlocks}; the device cannot hold a volume.");
+        }
+
+        _root = new Node(RootId, 0, "", isDirectory: true);
+        _nodes[RootId] = _root;
+        _mounted = true;
+        WriteCheckpoint(forUnmount: true);
+        _mounted = false;
+    }
+
+    private void MountCore()
+    {
+        var anchor = FindNewestAnchor();
+        ParseAnchor(anchor.Payload, out var checkpointPages, out int checkpointLength, out uint checkpointCrc);
+        _anchorCurrent = anchor.Block == _anchorBlocks[0] ? 0 : 1;
+        _anchorWritePointer = anchor.NextFree;
+        byte[] checkpoint = ReadCheckpoint(checkpointPages, checkpointLength, checkpointCrc);
+        bool cleanFlag = DeserializeCheckpoint(checkpoint);
+        _checkpointPages = checkpointPages;
+        foreach (int b in _anchorBlocks)
+        {
+            _blocks.State[b] = BlockState.Anchor;
+        }
+
+        bool clean = cleanFlag && NothingWrittenSinceCheckpoint();
+        if (clean)
+        {
+            // Nothing happened after the checkpoint: heads continue where they were, erased blocks stay trusted.
+            RebuildValidity();
+        }
+        else
+        {
+            Recover();
+        }
+
+        _mounted = true;
+        _programmedAtMount = _device.Statistics.DataBytesProgrammed;
+        _log.LogInformation(FfsEvents.Mounted, "Mounted volume {VolumeId:X8} ({Entries} entries, {Clean})", VolumeId, _nodes.Count, clean ? "clean" : "recovered");
+    }
+
+    private readonly record struct AnchorPage(int Block, int Page, int NextFree, ulong Sequence, byte[] Payload);
+
+    private AnchorPage FindNewestAnchor()
+    {
+        AnchorPage? best = null;
+        var buffer = new byte[_chunk];
+        int search = Math.Min(AnchorSearchBlocks, _blocks.Count);
+        for (int b = 0; b < search; b++)
+        {
+            if (_device.IsBad(b) || _io.ReadTag(b * _ppb, out var first) != PageReadStatus.Ok || first.Kind != PageKind.Anchor)
+            {
+                continue;
+            }
+
+            // Anchor pages are appended in order: find the first erased page, then walk back to the newest intact one.
+            int lo = 1, hi = _ppb;
+            while (lo < hi)
+            {
+                int mid = (lo + hi) >>> 1;
+                if (_io.ReadTag((b * _ppb) + mid, out _) == PageReadStatus.Erased)
+                {
+                    hi = mid;
+                }
+                else
+                {
+                    lo = mid + 1;
+                }
+            }
+
+            for (int p = lo - 1; p >= 0; p--)
+            {
+                if (_io.Read((b * _ppb) + p, buffer, out var tag) == PageReadStatus.Ok && tag.Kind == PageKind.Anchor)
+                {
+                    if (best is null || tag.Sequence > best.Value.Sequence)
+                    {
+                        best = new AnchorPage(b, (b * _ppb) + p, lo, tag.Sequence, buffer.AsSpan(0, tag.ByteCount).ToArray());
+                    }
+
+                    break;
+                }
+            }
+        }
+
+        return best ?? throw new FileSystemCorruptException($"No Flash volume found: no valid anchor page in the first {search} blocks.");
+    }
+
+    private void ParseAnchor(ReadOnlySpan<byte> a, out List<int> pages, out int length, out uint crc)
+    {
+        if (a.Length < AnchorFixedSize || !a[..8].SequenceEqual(AnchorMagic))
+        {
+            throw new FileSystemCorruptException("The anchor page has a wrong magic number.");
+        }
+
+        ushort version = BinaryPrimitives.ReadUInt16LittleEndian(a[8..]);
+        if (version != FormatVersion || BinaryPrimitives.ReadUInt16LittleEndian(a[10..]) != PageTag.Size)
+        {
+            throw new FileSystemCorruptException($"The volume has format version {version}; this library reads version {FormatVersion}.");
+        }
+
+        int pageSize = BinaryPrimitives.ReadInt32LittleEndian(a[12..]);
+        int spare = BinaryPrimitives.ReadInt32LittleEndian(a[16..]);
+        int ppb = BinaryPrimitives.ReadInt32LittleEndian(a[20..]);
+        int blocks = BinaryPrimitives.ReadInt32LittleEndian(a[24..]);
+        if (pageSize != _g.PageSize || spare != _g.SpareSize || ppb != _g.PagesPerBlock || blocks != _g.BlockCount || a[28] != (byte)_g.Kind)
+        {
+            throw new GeometryMismatchException($"The volume was formatted for {pageSize}+{spare} B pages, {ppb} pages a block, {blocks} blocks; the device is {_g}.");
+        }
+
+        VolumeId = BinaryPrimitives.ReadUInt32LittleEndian(a[32..]);
+        length = BinaryPrimitives.ReadInt32LittleEndian(a[44..]);
+        crc = BinaryPrimitives.ReadUInt32LittleEndian(a[48..]);
+        int count = BinaryPrimitives.ReadInt32LittleEndian(a[52..]);
+        Label = Encoding.UTF8.GetString(a.Slice(56, 32)).TrimEnd('\0');
+        _anchorBlocks[0] = BinaryPrimitives.ReadInt32LittleEndian(a[88..]);
+        _anchorBlocks[1] = BinaryPrimitives.ReadInt32LittleEndian(a[92..]);
+        if (count <= 0 || a.Length < AnchorFixedSize + (count * 4) || length <= 0 || length > count * _chunk
+            || _anchorBlocks.Any(b => b < 0 || b >= _g.BlockCount) || _anchorBlocks[0] == _anchorBlocks[1])
+        {
+            throw new FileSystemCorruptException("The anchor page describes an impossible checkpoint or anchor layout.");
+        }
+
+        pages = new List<int>(count);
+        for (int i = 0; i < count; i++)
+        {
+            pages.Add(CheckedPage(BinaryPrimitives.ReadInt32LittleEndian(a[(AnchorFixedSize + (i * 4))..])));
+        }
+    }
+
+    private byte[] ReadCheckpoint(List<int> pages, int length, uint crc)
+    {
+        var data = new byte[length];
+        var buffer = new byte[_chunk];
+        int offset = 0;
+        for (int i = 0; i < pages.Count; i++)
+        {
+            var status = _io.Read(pages[i], buffer, out var tag);
+            if (status != PageReadStatus.Ok || tag.Kind != PageKind.Checkpoint || tag.Chunk != (uint)i || offset + tag.ByteCount > length)
+            {
+                throw new FileSystemCorruptException($"Checkpoint page {i} (page {pages[i]}) is unreadable or out of place ({status}).");
+            }
+
+            buffer.AsSpan(0, tag.ByteCount).CopyTo(data.AsSpan(offset));
+            offset += tag.ByteCount;
+        }
+
+        if (offset != length || Crc32C.Compute(data) != crc)
+        {
+            throw new FileSystemCorruptException("The checkpoint's CRC does not match.");
+        }
+
+        return data;
+    }
+
+    /// <summary>
+    /// Whether anything was written after the checkpoint: each head's next page and each reserved block's first page
+    /// must still be erased. A head with no room and no reserved block cannot be checked, so it counts as written.
+    /// </summary>
+    private bool NothingWrittenSinceCheckpoint()
+    {
+        foreach (var h in new[] { _hot, _cold })
+        {
+            if (h.Block >= 0 && h.WritePointer < _ppb)
+            {
+                if (_io.ReadTag((h.Block * _ppb) + h.WritePointer, out _) != PageReadStatus.Erased)
+                {
+                    return false;
+                }
+            }
+            else if (h.ReservedNext < 0 || _io.ReadTag(h.ReservedNext * _ppb, out _) != PageReadStatus.Erased)
+            {
+                return false;
+            }
+        }
+
+        return _checkpointNext >= 0 && _io.ReadTag(_checkpointNext * _ppb, out _) == PageReadStatus.Erased;
+    }
+
+    /// <summary>Rebuilds page validity from the index: live pages are exactly those some entry points at.</summary>
+    private void RebuildValidity()
+    {
+        _blocks.ClearAllValidity();
+        _inlineRefs.Clear();
+        foreach (var n in _nodes.Values)
+        {
+            if (n.Chunks is { } map)
+            {
+                foreach (var e in map.Extents)
+                {
+                    for (int k = 0; k < e.Count; k++)
+                    {
+                        _blocks.SetValid(e.Page + k);
+                    }
+                }
+            }
+
+            if (n.IsInline)
+            {
+                AddInlineRef(n.InlinePage);
+            }
+        }
+    }
+
+    private readonly record struct LoggedPage(ulong Sequence, int Page, PageTag Tag);
+
+    /// <summary>
+    /// Recovery after an unclean shutdown. Only blocks that were free at the checkpoint (plus the heads' tails) can
+    /// hold newer pages; their tags are read, sorted by sequence and replayed. Transactions without a commit page are dropped.
+    /// </summary>
+    private void Recover()
+    {
+        var logged = new List<LoggedPage>();
+        var touched = new Dictionary<int, (ulong First, ulong Last)>();
+        var candidates = new List<(int Block, int From)>();
+        foreach (var h in new[] { _hot, _cold })
+        {
+            if (h.Block >= 0 && h.WritePointer < _ppb)
+            {
+                candidates.Add((h.Block, h.WritePointer));
+            }
+        }
+
+        for (int b = 0; b < _blocks.Count; b++)
+        {
+            if (_blocks.State[b] == BlockState.Free)
+            {
+                candidates.Add((b, 0));
+            }
+        }
+
+        long done = 0;
+        foreach (var (block, from) in candidates)
+        {
+            ScanBlock(block, from, logged, touched);
+            if ((++done & 31) == 0)
+            {
+                Progress("recovery-scan", done, candidates.Count);
+            }
+        }
+
+        logged.Sort((x, y) => x.Sequence.CompareTo(y.Sequence));
+        Replay(logged);
+
+        // Blocks written after the checkpoint are full now (their tails may be torn), and stay unmovable until the
+        // next checkpoint covers them.
+        ulong maxSeq = _checkpointSeq;
+        foreach (var (block, (first, last)) in touched)
+        {
+            if (_blocks.State[block] == BlockState.Free && !_blocks.Erased[block])
+            {
+                _blocks.EraseCount[block]++;
+            }
+
+            if (_blocks.State[block] == BlockState.Free)
+            {
+                _blocks.FirstSequence[block] = first;
+            }
+
+            _blocks.State[block] = BlockState.Full;
+            _blocks.LastSequence[block] = last;
+            maxSeq = Math.Max(maxSeq, last);
+        }
+
+        foreach (var h in new[] { _hot, _cold })
+        {
+            if (h.Block >= 0 && _blocks.State[h.Block] == BlockState.Open)
+            {
+                _blocks.State[h.Block] = BlockState.Full;
+                _blocks.LastSequence[h.Block] = Math.Max(_blocks.LastSequence[h.Block], _checkpointSeq);
+            }
+
+            h.Reset();
+        }
+
+        for (int b = 0; b < _blocks.Count; b++)
+        {
+            if (_blocks.State[b] == BlockState.Free)
+            {
+                // A free block may have been half-erased or half-written after the checkpoint: erase before use.
+                _blocks.Erased[b] = false;
+            }
+        }
+
+        _checkpointNext = -1;
+        _seq = maxSeq + SequenceGapAfterRecovery;
+        _blocksSinceCheckpoint = touched.Count;
+        RebuildValidity();
+        _log.LogInformation(FfsEvents.Recovery, "Recovered after unclean shutdown: replayed {Pages} page(s) from {Blocks} block(s)", logged.Count, touched.Count);
+    }
+
+    private void ScanBlock(int block, int from, List<LoggedPage> logged, Dictionary<int, (ulong First, ulong Last)> touched)
+    {
+        int last = -1;
+        for (int i = from; i < _ppb; i++)
+        {
+            int page = (block * _ppb) + i;
+            if (_io.ReadTag(page, out var tag) != PageReadStatus.Ok || tag.Sequence <= _checkpointSeq
+                || tag.Kind is not (PageKind.Data or PageKind.Meta))
+            {
+                break;
+            }
+
+            logged.Add(new LoggedPage(tag.Sequence, page, tag));
+            touched[block] = touched.TryGetValue(block, out var range) ? (range.First, tag.Sequence) : (tag.Sequence, tag.Sequence);
+            last = logged.Count - 1;
+        }
+
+        // Only the last page of a block can have been cut mid-program: check its payload, drop it if torn.
+        if (last >= 0 && logged[last].Tag.Kind == PageKind.Data && _io.Read(logged[last].Page, _pageBuffer, out _) != PageReadStatus.Ok)
+        {
+            logged.RemoveAt(last);
+        }
+    }
+
+    private enum ReplayKind
+    {
+        Data,
+        Inode,
+        Delete,
+        InlineMove,
+    }
+
+    private sealed record ReplayOp(ReplayKind Kind, uint Id, uint Chunk, int Page, uint Parent = 0, bool IsDirectory = false, long Size = 0, string Name = "", bool HasInline = false, int InlineOffset = 0, bool IsChunked = false);
+
+    private void Replay(List<LoggedPage> logged)
+    {
+        var pending = new Dictionary<uint, List<ReplayOp>>();
+        var buffer = new byte[_chunk];
+        long done = 0;
+        foreach (var entry in logged)
+        {
+            var tag = entry.Tag;
+            var ops = new List<ReplayOp>(1);
+            if (tag.Kind == PageKind.Data)
+            {
+                ops.Add(new ReplayOp(ReplayKind.Data, tag.ObjectId, tag.Chunk, entry.Page));
+            }
+            else
+            {
+                if (_io.Read(entry.Page, buffer, out _) != PageReadStatus.Ok)
+                {
+                    _log.LogWarning(FfsEvents.Recovery, "Metadata page {Page} is unreadable; its records are skipped", entry.Page);
+                    continue;
+                }
+
+                var payload = buffer.AsSpan(0, tag.ByteCount);
+                for (int offset = 0; MetaRecord.TryRead(payload, offset, out var rec, out int length); offset += length)
+                {
+                    ops.Add(rec.Type switch
+                    {
+                        MetaRecordType.Inode => new ReplayOp(ReplayKind.Inode, rec.Id, 0, entry.Page, rec.ParentId, rec.IsDirectory, rec.Size, rec.Name, rec.HasInline, rec.InlineOffset, rec.IsChunked),
+                        MetaRecordType.Delete => new ReplayOp(ReplayKind.Delete, rec.Id, 0, entry.Page),
+                        _ => new ReplayOp(ReplayKind.InlineMove, rec.Id, 0, entry.Page, InlineOffset: rec.InlineOffset),
+                    });
+                }
+            }
+
+            if (tag.TxnId == 0)
+            {
+                foreach (var op in ops)
+                {
+                    ApplyReplayed(op, tag.Sequence);
+                }
+            }
+            else
+            {
+                if (!pending.TryGetValue(tag.TxnId, out var list))
+                {
+                    pending[tag.TxnId] = list = [];
+                }
+
+                list.AddRange(ops);
+                if (tag.IsCommit)
+                {
+                    foreach (var op in list)
+                    {
+                        ApplyReplayed(op, tag.Sequence);
+                    }
+
+                    pending.Remove(tag.TxnId);
+                }
+            }
+
+            _nextTxn = Math.Max(_nextTxn, tag.TxnId + 1);
+            if ((++done & 255) == 0)
+            {
+                Progress("recovery-replay", done, logged.Count);
+            }
+        }
+
+        // Entries created by a committed transaction are linked; placeholders of anything else are dropped.
+        foreach (var orphan in _nodes.Values.Where(n => n.Id != RootId && (n.ParentId == 0 || !_nodes.ContainsKey(n.ParentId))).ToArray())
+        {
+            RemoveReplayed(orphan);
+        }
+    }
+
+    private void ApplyReplayed(ReplayOp op, ulong commitSeq)
+    {
+        _nextId = Math.Max(_nextId, op.Id + 1);
+        switch (op.Kind)
+        {
+            case ReplayKind.Data:
+            {
+                var node = ReplayNode(op.Id, isDirectory: false);
+                if (node.IsDirectory)
+                {
+                    return;
+                }
+
+                node.Chunks ??= new ChunkMap();
+                node.Chunks.Set(op.Chunk, op.Page);
+                node.ModificationSequence = commitSeq;
+                break;
+            }
+
+            case ReplayKind.Inode:
+            {
+                var node = ReplayNode(op.Id, op.IsDirectory);
+                if (node.IsDirectory != op.IsDirectory)
+                {
+                    RemoveReplayed(node);
+                    node = ReplayNode(op.Id, op.IsDirectory);
+                }
+
+                if (_nodes.TryGetValue(op.Parent, out var parent) && parent.IsDirectory)
+                {
+                    if (node.ParentId != 0 && _nodes.TryGetValue(node.ParentId, out var oldParent) && oldParent.Children!.TryGetValue(node.Name, out var linked) && linked == node)
+                    {
+                        oldParent.Children.Remove(node.Name);
+                    }
+
+                    if (parent.Children!.TryGetValue(op.Name, out var other) && other != node)
+                    {
+                        RemoveReplayed(other);
+                    }
+
+                    node.Name = op.Name;
+                    node.ParentId = op.Parent;
+                    parent.Children[op.Name] = node;
+                }
+
+                node.Size = op.Size;
+                node.ModificationSequence = commitSeq;
+                if (op.HasInline)
+                {
+                    node.Chunks = null;
+                    node.InlinePage = op.Page;
+                    node.InlineOffset = op.InlineOffset;
+                }
+                else if (op.IsChunked)
+                {
+                    node.InlinePage = -1;
+                    node.Chunks ??= new ChunkMap();
+                    node.Chunks.Truncate((uint)((op.Size + _chunk - 1) / _chunk), null);
+                }
+
+                break;
+            }
+
+            case ReplayKind.Delete:
+                if (_nodes.TryGetValue(op.Id, out var gone) && gone.Id != RootId)
+                {
+                    RemoveReplayed(gone);
+                }
+
+                break;
+
+            case ReplayKind.InlineMove:
+                if (_nodes.TryGetValue(op.Id, out var moved) && moved.IsInline)
+                {
+                    moved.InlinePage = op.Page;
+                    moved.InlineOffset = op.InlineOffset;
+                }
+
+                break;
+        }
+    }
+
+    private Node ReplayNode(uint id, bool isDirectory)
+    {
+        if (!_nodes.TryGetValue(id, out var node))
+        {
+            node = new Node(id, 0, "", isDirectory);
+            _nodes[id] = node;
+        }
+
+        return node;
+    }
+
+    private void RemoveReplayed(Node node)
+    {
+        if (node.Children is { } children)
+        {
+            foreach (var child in children.Values.ToArray())
+            {
+                RemoveReplayed(child);
+            }
+        }
+
+        if (_nodes.TryGetValue(node.ParentId, out var parent) && parent.Children!.TryGetValue(node.Name, out var linked) && linked == node)
+        {
+            parent.Children.Remove(node.Name);
+        }
+
+        _nodes.Remove(node.Id);
+    }
+}

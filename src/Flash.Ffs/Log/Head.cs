@@ -1,0 +1,47 @@
+namespace Flash.Ffs.Log;
+
+/// <summary>Which stream of the log a head writes.</summary>
+internal enum HeadKind
+{
+    /// <summary>User writes; opens the least-worn free block.</summary>
+    Hot,
+
+    /// <summary>Garbage-collection and wear-levelling copies (data that has proven cold); opens the most-worn free block.</summary>
+    Cold,
+
+    /// <summary>Checkpoint pages.</summary>
+    Checkpoint,
+}
+
+/// <summary>A write position in the log: the block being filled, the next page in it, and the block it will open next.</summary>
+internal sealed class Head
+{
+    public Head(HeadKind kind) => Kind = kind;
+
+    public HeadKind Kind { get; }
+
+    public int Block { get; set; } = -1;
+
+    public int WritePointer { get; set; }
+
+    /// <summary>The erased block this head opens next, chosen at the last checkpoint so a mount can tell whether anything was written since.</summary>
+    public int ReservedNext { get; set; } = -1;
+
+    public void Reset()
+    {
+        Block = -1;
+        WritePointer = 0;
+        ReservedNext = -1;
+    }
+}
+
+/// <summary>An uncommitted transaction: the references its changes released, which stay live until it commits.</summary>
+internal sealed class PendingTxn
+{
+    public PendingTxn(uint id) => Id = id;
+
+    public uint Id { get; }
+
+    /// <summary>Pages superseded by this transaction (data pages, or meta pages holding inline data).</summary>
+    public List<(int Page, bool Inline)> Released { get; } = [];
+}

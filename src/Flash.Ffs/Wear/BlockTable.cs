@@ -1,0 +1,137 @@
+namespace Flash.Ffs.Wear;
+
+/// <summary>What a block is used for.</summary>
+internal enum BlockState : byte
+{
+    /// <summary>In the free pool (erased, or to be erased before use).</summary>
+    Free = 0,
+
+    /// <summary>A log head is writing into it.</summary>
+    Open = 1,
+
+    /// <summary>Written and closed; a garbage-collection candidate.</summary>
+    Full = 2,
+
+    /// <summary>Holds checkpoint pages.</summary>
+    Checkpoint = 3,
+
+    /// <summary>One of the two anchor (superblock) blocks.</summary>
+    Anchor = 4,
+
+    /// <summary>Marked bad; never used.</summary>
+    Bad = 5,
+
+    /// <summary>Failed a program; its data was moved and it is marked bad at the next checkpoint.</summary>
+    Retiring = 6,
+}
+
+/// <summary>
+/// Per-block bookkeeping in RAM: state, erase count, first sequence number, which pages hold live data, and how many
+/// of those are pinned by uncommitted transactions (which garbage collection must not move).
+/// </summary>
+internal sealed class BlockTable
+{
+    private readonly int _ppb;
+    private readonly int _words;
+    private readonly ulong[] _validBits;
+
+    public BlockTable(int blockCount, int pagesPerBlock)
+    {
+        _ppb = pagesPerBlock;
+        _words = (pagesPerBlock + 63) / 64;
+        Count = blockCount;
+        State = new BlockState[blockCount];
+        EraseCount = new uint[blockCount];
+        FirstSequence = new ulong[blockCount];
+        LastSequence = new ulong[blockCount];
+        Valid = new int[blockCount];
+        Written = new int[blockCount];
+        Pinned = new int[blockCount];
+        Erased = new bool[blockCount];
+        _validBits = new ulong[blockCount * _words];
+    }
+
+    public int Count { get; }
+
+    public BlockState[] State { get; }
+
+    public uint[] EraseCount { get; }
+
+    /// <summary>Sequence number of the block's first page (its age).</summary>
+    public ulong[] FirstSequence { get; }
+
+    /// <summary>Sequence number of the block's last written page; a block is movable only once a checkpoint covers it.</summary>
+    public ulong[] LastSequence { get; }
+
+    /// <summary>Live pages per block.</summary>
+    public int[] Valid { get; }
+
+    /// <summary>Pages written since the last erase.</summary>
+    public int[] Written { get; }
+
+    /// <summary>Pages superseded by uncommitted transactions, still needed if power fails.</summary>
+    public int[] Pinned { get; }
+
+    /// <summary>Whether a free block is known to be erased (and so can be opened without an erase).</summary>
+    public bool[] Erased { get; }
+
+    public long RamBytes => (Count * (1 + 4 + 8 + 8 + 4 + 4 + 4 + 1)) + (_validBits.Length * 8L);
+
+    public bool IsValid(int page)
+    {
+        int b = page / _ppb, i = page % _ppb;
+        return (_validBits[(b * _words) + (i >> 6)] & (1UL << (i & 63))) != 0;
+    }
+
+    public void SetValid(int page)
+    {
+        int b = page / _ppb, i = page % _ppb;
+        ref ulong word = ref _validBits[(b * _words) + (i >> 6)];
+        ulong bit = 1UL << (i & 63);
+        if ((word & bit) == 0)
+        {
+            word |= bit;
+            Valid[b]++;
+        }
+    }
+
+    public void ClearValid(int page)
+    {
+        int b = page / _ppb, i = page % _ppb;
+        ref ulong word = ref _validBits[(b * _words) + (i >> 6)];
+        ulong bit = 1UL << (i & 63);
+        if ((word & bit) != 0)
+        {
+            word &= ~bit;
+            Valid[b]--;
+        }
+    }
+
+    public void ClearBlock(int block)
+    {
+        _validBits.AsSpan(block * _words, _words).Clear();
+        Valid[block] = 0;
+        Written[block] = 0;
+        Pinned[block] = 0;
+    }
+
+    public void ClearAllValidity()
+    {
+        Array.Clear(_validBits);
+        Array.Clear(Valid);
+    }
+
+    /// <summary>Pages of a block that hold live data.</summary>
+    public IEnumerable<int> ValidPages(int block)
+    {
+        for (int i = 0; i < _ppb; i++)
+        {
+            if ((_validBits[(block * _words) + (i >> 6)] & (1UL << (i & 63))) != 0)
+            {
+                yield return (block * _ppb) + i;
+            }
+        }
+    }
+
+    public bool IsUsable(int block) => State[block] is not (BlockState.Bad or BlockState.Retiring);
+}

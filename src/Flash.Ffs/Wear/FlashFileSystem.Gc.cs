@@ -1,0 +1,438 @@
+using Flash.Ffs.Log;
+using Flash.Ffs.Wear;
+using Microsoft.Extensions.Logging;
+
+namespace Flash.Ffs;
+
+/// <summary>Garbage collection, static wear levelling, scrubbing, space accounting and idle-time maintenance.</summary>
+public sealed partial class FlashFileSystem
+{
+    private int _victim = -1;
+    private readonly HashSet<int> _scrubQueue = [];
+    private readonly HashSet<(uint Id, uint Chunk)> _lostChunks = [];
+
+    /// <summary>
+    /// Spends idle time on work that would otherwise land on a later operation: garbage collection, wear levelling,
+    /// scrubbing, erasing free blocks ahead of need, and a checkpoint when one is due.
+    /// </summary>
+    /// <param name="budget">Device time and/or pages it may spend.</param>
+    /// <returns>What was done and how much work remains.</returns>
+    public MaintenanceReport Maintain(MaintenanceBudget budget)
+    {
+        lock (_lock)
+        {
+            EnsureWritable();
+            return Guarded(() => MaintainCore(budget));
+        }
+    }
+
+    private MaintenanceReport MaintainCore(MaintenanceBudget budget)
+    {
+        long start = _device.Statistics.SimulatedNanoseconds;
+        long limitNs = budget.SimulatedTimeBudget is { } t ? t.Ticks * 100 : long.MaxValue;
+        int maxPages = budget.MaxPages ?? int.MaxValue;
+        int moved = 0, erased = 0;
+        bool checkpoint = false;
+        bool TimeLeft() => _device.Statistics.SimulatedNanoseconds - start < limitNs;
+
+        while (TimeLeft() && moved < maxPages)
+        {
+            bool gcWanted = _victim >= 0 || FreeBlockCount() < _reserveBlocks * 3 || _scrubQueue.Count > 0 || WearLevelingDue();
+            if (!gcWanted)
+            {
+                break;
+            }
+
+            int step = CollectStep(Math.Min(8, maxPages - moved), allowWearLeveling: true, greedyOnly: false);
+            if (step == 0 && _victim < 0)
+            {
+                break;
+            }
+
+            moved += step;
+        }
+
+        // Erase free blocks ahead of need, so no erase lands on a later write.
+        for (int b = 0; b < _blocks.Count && TimeLeft(); b++)
+        {
+            if (_blocks.State[b] == BlockState.Free && !_blocks.Erased[b] && EraseBlock(b))
+            {
+                erased++;
+            }
+        }
+
+        if (TimeLeft() && _openTxns.Count == 0 && _blocksSinceCheckpoint >= Math.Max(1, _options.CheckpointIntervalBlocks / 2))
+        {
+            WriteCheckpoint(forUnmount: false);
+            checkpoint = true;
+        }
+
+        return new MaintenanceReport(moved, erased, checkpoint, TimeSpan.FromTicks((_device.Statistics.SimulatedNanoseconds - start) / 100), RemainingWork());
+    }
+
+    private long RemainingWork()
+    {
+        long garbage = 0;
+        for (int b = 0; b < _blocks.Count; b++)
+        {
+            if (_blocks.State[b] == BlockState.Full && _blocks.Valid[b] < _ppb)
+            {
+                garbage += _ppb - _blocks.Valid[b];
+            }
+        }
+
+        return garbage + (_scrubQueue.Count * (long)_ppb) + (WearLevelingDue() ? _ppb : 0);
+    }
+
+    /// <summary>Pages holding live data, including pages kept for uncommitted transactions.</summary>
+    private long LivePages()
+    {
+        long n = 0;
+        for (int b = 0; b < _blocks.Count; b++)
+        {
+            n += _blocks.Valid[b];
+        }
+
+        return n;
+    }
+
+    /// <summary>Pages users may fill: good blocks less the anchors, the GC reserve, room for a checkpoint and partly filled heads.</summary>
+    private long UsableCapacityPages()
+    {
+        int good = 0;
+        for (int b = 0; b < _blocks.Count; b++)
+        {
+            if (_blocks.IsUsable(b) && _blocks.State[b] != BlockState.Anchor)
+            {
+                good++;
+            }
+        }
+
+        int checkpointBlocks = (2 * ((CheckpointSizeEstimate() / _chunk / _ppb) + 1)) + 1;
+        return Math.Max(0, good - _reserveBlocks - checkpointBlocks - 2) * (long)_ppb;
+    }
+
+    /// <summary>
+    /// Makes sure <paramref name="pages"/> more pages can be written: refuses with <see cref="FlashNoSpaceException"/>
+    /// before anything is written when they would not fit, and otherwise reclaims blocks (boundedly when there is slack,
+    /// fully when the free pool is down to its reserve).
+    /// </summary>
+    private void EnsureSpace(int pages)
+    {
+        if (LivePages() + pages > UsableCapacityPages())
+        {
+            throw new FlashNoSpaceException($"No space: {pages} page(s) needed, {Math.Max(0, UsableCapacityPages() - LivePages())} free.");
+        }
+
+        int hotRoom = _hot.Block >= 0 ? _ppb - _hot.WritePointer : 0;
+        if (pages <= hotRoom)
+        {
+            return;
+        }
+
+        int neededBlocks = ((pages - hotRoom) + _ppb - 1) / _ppb;
+        int budget = _options.MaxForegroundPagesPerOperation;
+
+        // Incremental: when the pool is getting low, do a bounded slice of collection with every block opened.
+        if (FreeBlockCount() - neededBlocks < _reserveBlocks * 2 || WearLevelingDue() || _scrubQueue.Count > 0)
+        {
+            CollectStep(budget, allowWearLeveling: true, greedyOnly: false);
+        }
+
+        // Mandatory: never let user data eat into the reserve that garbage collection needs to make progress.
+        bool checkpointed = false;
+        while (FreeBlockCount() - neededBlocks < _reserveBlocks)
+        {
+            int moved = CollectStep(_ppb, allowWearLeveling: false, greedyOnly: true);
+            if (moved > 0 || _victim >= 0)
+            {
+                continue;
+            }
+
+            // Nothing movable: the garbage may sit in blocks written since the last checkpoint, which must not move.
+            if (!checkpointed && _openTxns.Count == 0 && _blocksSinceCheckpoint > 0)
+            {
+                WriteCheckpoint(forUnmount: false);
+                checkpointed = true;
+                continue;
+            }
+
+            if (FreeBlockCount() > neededBlocks + 1)
+            {
+                break;
+            }
+
+            throw new FlashNoSpaceException("No space: every block holds live data or data that cannot move until the open transactions commit.");
+        }
+    }
+
+    private bool WearLevelingDue()
+    {
+        uint max = 0, minFull = uint.MaxValue;
+        for (int b = 0; b < _blocks.Count; b++)
+        {
+            if (!_blocks.IsUsable(b) || _blocks.State[b] == BlockState.Anchor)
+            {
+                continue;
+            }
+
+            max = Math.Max(max, _blocks.EraseCount[b]);
+            if (Movable(b))
+            {
+                minFull = Math.Min(minFull, _blocks.EraseCount[b]);
+            }
+        }
+
+        return minFull != uint.MaxValue && max - minFull > (uint)_options.WearLevelingThreshold;
+    }
+
+    /// <summary>A block garbage collection may move: full, covered by the last checkpoint, and not pinned by an open transaction.</summary>
+    private bool Movable(int b)
+        => _blocks.State[b] == BlockState.Full && _blocks.LastSequence[b] <= _checkpointSeq && _blocks.Pinned[b] == 0;
+
+    /// <summary>
+    /// Moves up to <paramref name="maxPages"/> live pages out of the current victim block, choosing a new victim when
+    /// needed, and erases the victim once it is empty. Returns the pages moved (0 with no victim means nothing to do).
+    /// </summary>
+    private int CollectStep(int maxPages, bool allowWearLeveling, bool greedyOnly)
+    {
+        int moved = 0;
+        while (moved < maxPages)
+        {
+            if (_victim < 0 && !PickVictim(allowWearLeveling, greedyOnly))
+            {
+                return moved;
+            }
+
+            int victim = _victim;
+            if (!Movable(victim))
+            {
+                _victim = -1;
+                continue;
+            }
+
+            int next = -1;
+            foreach (int p in _blocks.ValidPages(victim))
+            {
+                next = p;
+                break;
+            }
+
+            if (next >= 0)
+            {
+                RelocatePage(next);
+                moved++;
+                continue;
+            }
+
+            // Empty: reclaim it.
+            _victim = -1;
+            _scrubQueue.Remove(victim);
+            _blocks.State[victim] = BlockState.Free;
+            _blocks.ClearBlock(victim);
+            _gcBlocks++;
+            if (EraseBlock(victim))
+            {
+                _log.LogDebug(FfsEvents.GarbageCollection, "Reclaimed block {Block} (erase count {EraseCount})", victim, _blocks.EraseCount[victim]);
+            }
+
+            if (moved > 0 || greedyOnly)
+            {
+                return Math.Max(moved, 1);
+            }
+        }
+
+        return moved;
+    }
+
+    private bool PickVictim(bool allowWearLeveling, bool greedyOnly)
+    {
+        foreach (int b in _scrubQueue)
+        {
+            if (Movable(b))
+            {
+                _victim = b;
+                _scrubbed += _blocks.Valid[b];
+                _log.LogInformation(FfsEvents.Scrub, "Scrubbing block {Block}: rewriting {Pages} page(s) read with corrected bit errors", b, _blocks.Valid[b]);
+                return true;
+            }
+        }
+
+        if (allowWearLeveling && WearLevelingDue())
+        {
+            int coldest = -1;
+            for (int b = 0; b < _blocks.Count; b++)
+            {
+                if (Movable(b) && (coldest < 0 || _blocks.EraseCount[b] < _blocks.EraseCount[coldest]))
+                {
+                    coldest = b;
+                }
+            }
+
+            if (coldest >= 0)
+            {
+                _victim = coldest;
+                _wlMoves++;
+                _log.LogDebug(FfsEvents.WearLeveling, "Wear levelling: moving cold block {Block} (erase count {EraseCount})", coldest, _blocks.EraseCount[coldest]);
+                return true;
+            }
+        }
+
+        // Cost-benefit (Rosenblum/Ousterhout): free space gained times age, over the cost of copying the live part.
+        int best = -1;
+        double bestScore = 0;
+        for (int b = 0; b < _blocks.Count; b++)
+        {
+            if (!Movable(b) || _blocks.Valid[b] >= _ppb)
+            {
+                continue;
+            }
+
+            int valid = _blocks.Valid[b];
+            double score = greedyOnly
+                ? _ppb - valid
+                : (double)(_ppb - valid) * (1 + _seq - _blocks.LastSequence[b]) / (_ppb + valid);
+            if (score > bestScore)
+            {
+                bestScore = score;
+                best = b;
+            }
+        }
+
+        _victim = best;
+        return best >= 0;
+    }
+
+    /// <summary>
+    /// Copies one live page to the cold head and points its owner at the copy. Copies are flagged relocated: at replay
+    /// they move data, they never change it. A page that cannot be read any more is recorded as lost for its file.
+    /// </summary>
+    private void RelocatePage(int page)
+    {
+        var buffer = _pageBuffer;
+        var status = _io.Read(page, buffer, out var tag);
+        _gcPages++;
+        s_gcPages.Add(1);
+        if (status != PageReadStatus.Ok)
+        {
+            _log.LogError(FfsEvents.DataCorrupt, "Page {Page} could not be read while being moved ({Status}); its data is lost", page, status);
+            DropLostPage(page);
+            return;
+        }
+
+        if (tag.Kind == PageKind.Data)
+        {
+            RelocateDataPage(page, buffer, tag);
+        }
+        else if (tag.Kind == PageKind.Meta)
+        {
+            RelocateInline(page, buffer, tag);
+        }
+
+        _blocks.ClearValid(page);
+    }
+
+    private void RelocateDataPage(int page, byte[] buffer, PageTag tag)
+    {
+        uint txn = tag.TxnId != 0 && _openTxns.ContainsKey(tag.TxnId) ? tag.TxnId : 0;
+        int copy = AppendPage(_cold, PageKind.Data, PageFlags.Relocated, tag.ObjectId, tag.Chunk, txn, buffer.AsSpan(0, tag.ByteCount));
+        if (_nodes.TryGetValue(tag.ObjectId, out var node) && node.Chunks is { } map && map.Get(tag.Chunk) == page)
+        {
+            map.Set(tag.Chunk, copy);
+            _blocks.SetValid(copy);
+            return;
+        }
+
+        // Not mapped any more: it must be a page an open transaction superseded but still needs if power fails.
+        foreach (var open in _openTxns.Values)
+        {
+            int i = open.Released.IndexOf((page, false));
+            if (i >= 0)
+            {
+                open.Released[i] = (copy, false);
+                _blocks.Pinned[page / _ppb]--;
+                _blocks.Pinned[copy / _ppb]++;
+                _blocks.SetValid(copy);
+                return;
+            }
+        }
+    }
+
+    private void RelocateInline(int page, byte[] buffer, PageTag tag)
+    {
+        var payload = buffer.AsSpan(0, tag.ByteCount);
+        Span<byte> record = stackalloc byte[MetaRecord.InlineMoveFixedSize + 1024];
+        for (int offset = 0; MetaRecord.TryRead(payload, offset, out var rec, out int length); offset += length)
+        {
+            if (rec.HasInline && _nodes.TryGetValue(rec.Id, out var node) && node.InlinePage == page && node.InlineOffset == rec.InlineOffset)
+            {
+                int n = MetaRecord.WriteInlineMove(record, rec.Id, rec.Inline);
+                int copy = AppendPage(_cold, PageKind.Meta, PageFlags.Relocated | PageFlags.Commit, 0, 0, 0, record[..n]);
+                ReleaseInline(page);
+                node.InlinePage = copy;
+                node.InlineOffset = MetaRecord.InlineMoveFixedSize;
+                AddInlineRef(copy);
+            }
+        }
+    }
+
+    private void DropLostPage(int page)
+    {
+        foreach (var node in _nodes.Values)
+        {
+            if (node.Chunks is { } map)
+            {
+                foreach (var e in map.Extents)
+                {
+                    if (page >= e.Page && page < e.Page + e.Count)
+                    {
+                        uint chunk = e.Logical + (uint)(page - e.Page);
+                        map.Remove(chunk);
+                        _lostChunks.Add((node.Id, chunk));
+                        return;
+                    }
+                }
+            }
+            else if (node.InlinePage == page)
+            {
+                _lostChunks.Add((node.Id, 0));
+                ReleaseInline(page);
+                node.InlinePage = -1;
+                return;
+            }
+        }
+    }
+
+    private void AddInlineRef(int page)
+    {
+        _inlineRefs[page] = _inlineRefs.GetValueOrDefault(page) + 1;
+        _blocks.SetValid(page);
+    }
+
+    private void ReleaseInline(int page)
+    {
+        if (!_inlineRefs.TryGetValue(page, out int n))
+        {
+            return;
+        }
+
+        if (n <= 1)
+        {
+            _inlineRefs.Remove(page);
+            _blocks.ClearValid(page);
+        }
+        else
+        {
+            _inlineRefs[page] = n - 1;
+        }
+    }
+
+    /// <summary>Queues a block for scrubbing after a read needed ECC correction at or above the threshold.</summary>
+    private void NoteCorrected(int page)
+    {
+        if (_io.LastCorrectedBits >= _options.ScrubThresholdBits)
+        {
+            _scrubQueue.Add(page / _ppb);
+        }
+    }
+}
