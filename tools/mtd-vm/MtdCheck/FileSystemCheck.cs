@@ -14,8 +14,8 @@ internal static class FileSystemCheck
         checks.Check("fs: format, fill, unmount, mount again and read back on MTD", () =>
         {
             using var mtd = MtdDevice.Open(path);
-            // The first 128 blocks (16 MiB on nandsim) keep the run short under an emulated CPU.
-            using var dev = FlashPartition.Create(mtd, 0, Math.Min(128, mtd.Geometry.BlockCount - 8));
+            // The first 256 blocks (32 MiB on nandsim) keep the run short under an emulated CPU.
+            using var dev = FlashPartition.Create(mtd, 0, Math.Min(256, mtd.Geometry.BlockCount - 8));
             FlashFileSystem.Format(dev);
             var files = new Dictionary<string, byte[]>();
             var fs = FlashFileSystem.Mount(dev);
