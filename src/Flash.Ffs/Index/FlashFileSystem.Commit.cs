@@ -19,6 +19,7 @@ public sealed partial class FlashFileSystem
     {
         var txn = new PendingTxn(_nextTxn++);
         _openTxns[txn.Id] = txn;
+        _txnWroteSomething = false;
         return txn;
     }
 
