@@ -259,7 +259,7 @@ public sealed partial class FlashFileSystem
 
                 // Zero the tail of the new last chunk, so a later extension reads zeros there.
                 int tail = (int)(length % _chunk);
-                if (tail != 0 && node.Chunks?.Get(keep - 1) >= 0)
+                if (tail != 0 && (file.BufferedChunk == keep - 1 || node.Chunks?.Get(keep - 1) >= 0))
                 {
                     if (file.BufferedChunk != keep - 1)
                     {
