@@ -92,7 +92,13 @@ public sealed partial class FlashFileSystem
         }
 
         _metaBuffer ??= new byte[_chunk];
-        bool chunked = !node.IsDirectory && !hasInline && !node.IsInline;
+        if (hasInline || node.Chunks is not null)
+        {
+            // An earlier record of this transaction gave the node inline data that this record supersedes.
+            _metaInlineTargets.RemoveAll(t => t.Node == node);
+        }
+
+        bool chunked = !node.IsDirectory && !hasInline && !node.IsInline && !_metaInlineTargets.Exists(t => t.Node == node);
         int length = MetaRecord.WriteInode(_metaBuffer.AsSpan(_metaUsed), node.Id, node.ParentId, node.IsDirectory, node.Size, name[..nameLength], inline, hasInline, chunked);
         if (hasInline)
         {
@@ -110,6 +116,7 @@ public sealed partial class FlashFileSystem
         }
 
         _metaBuffer ??= new byte[_chunk];
+        _metaInlineTargets.RemoveAll(t => t.Node.Id == id);
         _metaUsed += MetaRecord.WriteDelete(_metaBuffer.AsSpan(_metaUsed), id);
     }
 
