@@ -78,13 +78,13 @@ public sealed partial class SoftwareVersionManager
             chosen = 0;
             tables[0] = _devices[0].ReadTable(out _);
         }
-        else if (chosen != designated)
+        else if (chosen != designated || tables[chosen]!.Role != NvsRole.Primary)
         {
             var t = tables[chosen]!;
             ulong seq = Math.Max(tables[0]?.Sequence ?? 0, tables[1]?.Sequence ?? 0) + 1;
             _devices[chosen].WriteTable(t with { Role = NvsRole.Primary, Sequence = seq });
             report.Redesignated = true;
-            Raise(SvmEvents.Redesignated, LogLevel.Warning, $"{_devices[designated]} is bad; {_devices[chosen]} is re-designated as primary", device: _devices[chosen].Name);
+            Raise(SvmEvents.Redesignated, LogLevel.Warning, $"{_devices[1 - chosen]} is bad; {_devices[chosen]} is re-designated as primary", device: _devices[chosen].Name);
         }
 
         _primary = chosen;
@@ -339,6 +339,11 @@ public sealed partial class SoftwareVersionManager
                 var trial = new BootReport { Release = t.AlternateRelease, PrimaryDevice = report.PrimaryDevice };
                 InitModules(t.AlternateArea, v.Sgc!, trial, cancellationToken);
                 ok = trial.Healthy && (_options.TrialValidator?.Invoke(trial) ?? true);
+                foreach (var m in trial.InitialisedModules.Where(m => !report.InitialisedModules.Contains(m)))
+                {
+                    report.InitialisedModules.Add(m);
+                }
+
                 if (!ok)
                 {
                     Raise(SvmEvents.ModuleFailed, LogLevel.Warning, $"Trial of release {t.AlternateRelease} failed: " +

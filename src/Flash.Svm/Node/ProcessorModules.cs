@@ -170,6 +170,14 @@ public sealed class SimulatedModule(ModuleAddress address) : IProcessorModule
     /// <inheritdoc />
     public ModuleHealth ReportHealth() => _health;
 
+    /// <summary>Simulates a power cycle of the module: down, nothing loaded, counters reset.</summary>
+    public void Reset()
+    {
+        _health = ModuleHealth.Down;
+        _loaded.Clear();
+        InitCount = 0;
+    }
+
     /// <inheritdoc />
     public IReadOnlyList<ProgrammableDeviceStatus> ProgrammableDevices() => _devices.Values.ToList();
 }
