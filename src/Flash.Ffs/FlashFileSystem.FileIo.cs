@@ -79,10 +79,15 @@ public sealed partial class FlashFileSystem
                 if (full && n < rest.Length)
                 {
                     // A whole chunk that is not the last of this call goes straight to flash from the caller's buffer.
+                    // A buffered earlier chunk goes first, so sequential writes land in consecutive pages (one extent).
                     if (file.BufferedChunk == c)
                     {
                         file.BufferDirty = false;
                         file.BufferedChunk = -1;
+                    }
+                    else
+                    {
+                        FlushChunkBuffer(file, commit: false);
                     }
 
                     WriteChunkPage(file, c, rest[..n], commit: false);

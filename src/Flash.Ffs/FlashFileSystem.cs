@@ -44,7 +44,6 @@ public sealed partial class FlashFileSystem : IDisposable
     private readonly Dictionary<uint, PendingTxn> _openTxns = [];
     private readonly Head _hot = new(HeadKind.Hot);
     private readonly Head _cold = new(HeadKind.Cold);
-    private readonly Head _ckptHead = new(HeadKind.Checkpoint);
     private readonly int _reserveBlocks;
     private readonly byte[] _pageBuffer;
     private Node _root = null!;

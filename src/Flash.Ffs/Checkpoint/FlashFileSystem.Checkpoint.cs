@@ -32,13 +32,16 @@ public sealed partial class FlashFileSystem
         int size = 64 + (_blocks.Count * 14);
         foreach (var n in _nodes.Values)
         {
-            size += 32 + Encoding.UTF8.GetByteCount(n.Name) + (n.IsInline ? 6 : 0) + (n.Chunks is { } m ? 4 + (m.ExtentCount * 12) : 0);
+            size += 27 + Encoding.UTF8.GetByteCount(n.Name) + (n.IsInline ? 6 : 0) + (n.Chunks is { } m ? 4 + (m.ExtentCount * 12) : 0);
         }
 
         return size;
     }
 
-    private int CheckpointSizeEstimate() => CheckpointSize() + 4096;
+    /// <summary>The checkpoint size last written, plus slack for growth until the next one (cheap: no walk of the index).</summary>
+    private int CheckpointSizeEstimate() => (_lastCheckpointSize * 2) + 4096;
+
+    private int _lastCheckpointSize = 16384;
 
     private int MaxCheckpointPages => (_chunk - AnchorFixedSize) / 4;
 
@@ -98,7 +101,7 @@ public sealed partial class FlashFileSystem
                 throw new FlashNoSpaceException("No free block for a checkpoint.");
             }
 
-            if (!EraseBlock(b))
+            if (!_blocks.Erased[b] && !EraseBlock(b))
             {
                 continue;
             }
@@ -121,6 +124,12 @@ public sealed partial class FlashFileSystem
         ulong checkpointSeq = _seq;
         using var body = new ByteWriter(size);
         SerializeCheckpoint(body, checkpointSeq, forUnmount);
+        if (body.Length != size)
+        {
+            throw new InvalidOperationException($"Checkpoint size mismatch: computed {size}, serialised {body.Length}.");
+        }
+
+        _lastCheckpointSize = size;
 
         var written = new List<int>(pages);
         var payload = body.Written;
@@ -177,7 +186,7 @@ public sealed partial class FlashFileSystem
         _blocksSinceCheckpoint = 0;
         _checkpointsWritten++;
         s_checkpoints.Add(1);
-        _log.LogDebug(FfsEvents.Checkpoint, "Checkpoint at sequence {Sequence}: {Pages} page(s), {Entries} entries", checkpointSeq, pages, _nodes.Count);
+        _log.LogDebug(FfsEvents.Checkpoint, "Checkpoint at sequence {Sequence}: {Pages} page(s), {Entries} entries; next blocks hot {Hot}, cold {Cold}, checkpoint {Next}", checkpointSeq, pages, _nodes.Count, _hot.ReservedNext, _cold.ReservedNext, _checkpointNext);
         return true;
     }
 

@@ -112,7 +112,7 @@ public sealed partial class FlashFileSystem
         int best = -1;
         for (int b = 0; b < _blocks.Count; b++)
         {
-            if (_blocks.State[b] != BlockState.Free || b == _hot.ReservedNext || b == _cold.ReservedNext || b == _ckptHead.ReservedNext)
+            if (_blocks.State[b] != BlockState.Free || b == _hot.ReservedNext || b == _cold.ReservedNext || b == _checkpointNext)
             {
                 continue;
             }
@@ -168,6 +168,7 @@ public sealed partial class FlashFileSystem
         catch (BadBlockException)
         {
             _blocks.State[block] = BlockState.Bad;
+            _goodBlocksCache = -1;
             return false;
         }
     }
@@ -178,6 +179,7 @@ public sealed partial class FlashFileSystem
         s_badBlocks.Add(1);
         _blocks.State[block] = BlockState.Bad;
         _blocks.ClearBlock(block);
+        _goodBlocksCache = -1;
         try
         {
             _device.MarkBad(block);
@@ -201,6 +203,7 @@ public sealed partial class FlashFileSystem
         }
 
         _blocks.State[block] = BlockState.Retiring;
+        _goodBlocksCache = -1;
         s_badBlocks.Add(1);
         foreach (int page in _blocks.ValidPages(block).ToArray())
         {

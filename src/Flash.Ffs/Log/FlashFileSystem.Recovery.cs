@@ -82,7 +82,7 @@ public sealed partial class FlashFileSystem
             _blocks.State[b] = BlockState.Anchor;
         }
 
-        bool clean = cleanFlag && NothingWrittenSinceCheckpoint();
+        bool clean = NothingWrittenSinceCheckpoint();
         if (clean)
         {
             // Nothing happened after the checkpoint: heads continue where they were, erased blocks stay trusted.
@@ -223,16 +223,24 @@ public sealed partial class FlashFileSystem
             {
                 if (_io.ReadTag((h.Block * _ppb) + h.WritePointer, out _) != PageReadStatus.Erased)
                 {
+                    _log.LogInformation(FfsEvents.Recovery, "The {Head} head's next page {Page} was written after the checkpoint", h.Kind, (h.Block * _ppb) + h.WritePointer);
                     return false;
                 }
             }
             else if (h.ReservedNext < 0 || _io.ReadTag(h.ReservedNext * _ppb, out _) != PageReadStatus.Erased)
             {
+                _log.LogInformation(FfsEvents.Recovery, "The {Head} head's reserved block {Block} is missing or was written after the checkpoint", h.Kind, h.ReservedNext);
                 return false;
             }
         }
 
-        return _checkpointNext >= 0 && _io.ReadTag(_checkpointNext * _ppb, out _) == PageReadStatus.Erased;
+        if (_checkpointNext < 0 || _io.ReadTag(_checkpointNext * _ppb, out _) != PageReadStatus.Erased)
+        {
+            _log.LogInformation(FfsEvents.Recovery, "The next checkpoint block {Block} is missing or was written", _checkpointNext);
+            return false;
+        }
+
+        return true;
     }
 
     /// <summary>Rebuilds page validity from the index: live pages are exactly those some entry points at.</summary>

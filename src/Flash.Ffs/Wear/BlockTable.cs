@@ -53,6 +53,9 @@ internal sealed class BlockTable
 
     public int Count { get; }
 
+    /// <summary>Live pages over all blocks.</summary>
+    public long LivePages { get; private set; }
+
     public BlockState[] State { get; }
 
     public uint[] EraseCount { get; }
@@ -92,6 +95,7 @@ internal sealed class BlockTable
         {
             word |= bit;
             Valid[b]++;
+            LivePages++;
         }
     }
 
@@ -104,12 +108,14 @@ internal sealed class BlockTable
         {
             word &= ~bit;
             Valid[b]--;
+            LivePages--;
         }
     }
 
     public void ClearBlock(int block)
     {
         _validBits.AsSpan(block * _words, _words).Clear();
+        LivePages -= Valid[block];
         Valid[block] = 0;
         Written[block] = 0;
         Pinned[block] = 0;
@@ -119,6 +125,7 @@ internal sealed class BlockTable
     {
         Array.Clear(_validBits);
         Array.Clear(Valid);
+        LivePages = 0;
     }
 
     /// <summary>Pages of a block that hold live data.</summary>
