@@ -16,12 +16,13 @@ public static class Program
     private const string Usage = """
         Flash.Benchmarks
 
-          workloads [--out DIR] [--workload ID[,ID...]] [--page 2048|4096] [--blocks N] [--quick]
+          workloads [--out DIR] [--workload ID[,ID...]] [--page 2048|4096] [--blocks N] [--quick] [--no-warmup]
               Runs RAW and W1-W6 of WORKLOADS.md (or the ones named) and prints the results table;
-              with --out, writes DIR/workloads.json and DIR/workloads.md instead.
+              with --out, also writes DIR/workloads.json and DIR/workloads.md.
               --page 4096   4 KiB pages with 128 B spare, 512 blocks (128 MiB)
               --blocks N    another block count (the workload sizes stay those of the 128 MiB device)
               --quick       a 64-block device and scaled-down counts: a smoke run of seconds, not comparable
+              --no-warmup   skip the scaled-down warm-up run that jits the code before wall-clock measurements
           compare A.json B.json [--threshold PCT]
               Prints both runs side by side with B/A ratios; changes under PCT % (default 2) count as unchanged.
           anything else
@@ -71,6 +72,7 @@ public static class Program
         int page = 2048;
         int? blocks = null;
         bool quick = false;
+        bool warmUp = true;
         List<string> ids = [.. WorkloadRunner.AllWorkloads];
         for (int i = 0; i < args.Length; i++)
         {
@@ -101,6 +103,9 @@ public static class Program
                 case "--quick":
                     quick = true;
                     break;
+                case "--no-warmup":
+                    warmUp = false;
+                    break;
                 default:
                     throw new UsageException($"unknown option '{args[i]}'");
             }
@@ -121,6 +126,11 @@ public static class Program
         var runner = new WorkloadRunner(geometry, scale, results, Console.Error);
         Console.Error.WriteLine($"Flash workloads ({results.Mode}) on {geometry}, {results.Machine}");
         var started = DateTime.UtcNow;
+        if (warmUp && !quick)
+        {
+            runner.WarmUp();
+        }
+
         bool ok = runner.Run(ids);
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"all done in {(DateTime.UtcNow - started).TotalSeconds:F1} s"));
 
