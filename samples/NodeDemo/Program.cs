@@ -1,87 +1,153 @@
-// Flash node demo: everything runs on the RAM flash simulator, no hardware needed.
-// Step 1 (this version): raw device operations, a power cut in the middle of a page program, and the counters.
-using System.Text;
+// Flash node demo: a SONET ring node's software management processor running SVM on two simulated flash devices.
+// Formats them, installs release 1, boots the node, partially upgrades to release 2 (FPGA change -> autonomous
+// message), trial-boots and commits it, then loses power in the middle of an upgrade to release 3 and finds its
+// primary device corrupted, and comes back on the good software with both devices repaired.
+// `--short` uses small components for CI; the default uses megabyte-sized components.
+using System.Security.Cryptography;
 using Flash.Drivers;
 using Flash.Drivers.Simulation;
+using Flash.Svm;
+using Flash.Svm.Configuration;
+using Flash.Svm.Node;
+using Flash.Svm.Packages;
+using Flash.Svm.Sgc;
 
-var options = new FlashSimulatorOptions { Seed = 42 };
-using var flash = FlashSimulator.Create(options);
-var g = flash.Geometry;
+bool quick = args.Contains("--short");
+int scale = quick ? 1 : 24; // component sizes: ~50-100 KB in short mode, ~1-2.4 MB otherwise
+var geometry = quick ? new FlashGeometry(2048, 64, 16, 256) : new FlashGeometry(2048, 64, 64, 512);
 
-Section("Device");
-Console.WriteLine($"  Geometry      : {g}");
-Console.WriteLine($"  Capacity      : {g.TotalBytes / (1024 * 1024)} MiB in {g.BlockCount} blocks of {g.BlockSize / 1024} KiB");
-Console.WriteLine($"  Page          : {g.PageSize} B data + {g.SpareSize} B spare, {g.PartialPrograms} program(s) per page between erases");
-Console.WriteLine($"  ECC           : {options.EccStrength} bits per {options.EccSectorSize} B sector");
+Console.WriteLine($"Flash node demo{(quick ? " (short mode)" : "")}");
 
-Section("Writing pages");
-var page = new byte[g.PageSize];
-var spare = new byte[g.SpareSize];
-const int block = 1;
-flash.Erase(block);
-for (int i = 0; i < 3; i++)
+// ---------------------------------------------------------------- 0. the raw device and a power cut
+Section("0. Raw flash: a power cut in the middle of a page program");
+using (var raw = FlashSimulator.Create(new FlashSimulatorOptions { Geometry = geometry, Seed = 42 }))
 {
-    int p = g.FirstPageOf(block) + i;
-    Fill(page, $"config record {i}: hostname=node-{i:D2} vlan={100 + i} ");
-    Array.Fill(spare, (byte)0xFF);
-    spare[g.SpareFreeOffset] = (byte)i; // a sequence number in the file system's free spare bytes
-    flash.Program(p, page, spare);
-    Console.WriteLine($"  programmed page {p} ({g.PageSize + g.SpareSize} B)");
+    raw.Erase(1);
+    raw.CutPowerAfter(1);
+    try
+    {
+        raw.Program(raw.Geometry.FirstPageOf(1), new byte[raw.Geometry.PageSize], default);
+    }
+    catch (PowerLossException ex)
+    {
+        Console.WriteLine($"  PowerLossException: {ex.Message}");
+    }
+
+    raw.PowerUp();
+    Console.WriteLine("  power restored; every layer above is built to survive exactly this.");
 }
 
-var readBack = new byte[g.PageSize];
-var result = flash.Read(g.FirstPageOf(block), readBack, default);
-Console.WriteLine($"  read back page {g.FirstPageOf(block)}: ECC {result.Status}, text \"{Text(readBack, 40)}\"");
+// ---------------------------------------------------------------- releases
+var work = Directory.CreateTempSubdirectory("nodedemo-");
+using var signingKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+for (int r = 1; r <= 3; r++)
+{
+    File.WriteAllBytes(Path.Combine(work.FullName, $"release-{r}.pkg"), BuildRelease(r, scale, signingKey));
+}
 
-Section("Power cut in the middle of a program");
-int victim = g.FirstPageOf(block) + 3;
-Array.Clear(page); // every data bit should go from 1 to 0
-flash.CutPowerAfter(1);
-Console.WriteLine($"  scheduled a power cut at the next mutation; programming page {victim} with all zeros...");
+var dev0 = FlashSimulator.Create(new FlashSimulatorOptions { Geometry = geometry, Seed = 1 });
+var dev1 = FlashSimulator.Create(new FlashSimulatorOptions { Geometry = geometry, Seed = 2 });
+var modules = new[]
+{
+    new SimulatedModule(new ModuleAddress("traffic", 1)),
+    new SimulatedModule(new ModuleAddress("traffic", 2)),
+    new SimulatedModule(new ModuleAddress("xconnect", 7)),
+    new SimulatedModule(new ModuleAddress("xconnect", 8)),
+};
+var bus = new InProcessModuleBus(modules);
+var options = new SvmOptions
+{
+    Packages = new PackageVerificationOptions { TrustedKeys = [signingKey.ExportSubjectPublicKeyInfo()] },
+    Sources = [new DirectorySoftwareSource(work.FullName)],
+    FactoryDefaults = new Dictionary<string, ConfigurationFile>
+    {
+        [ConfigurationFile.NodeName] = new(ConfigurationFile.NodeName, 0, new Dictionary<string, string> { ["hostname"] = "node", ["ring"] = "east" }),
+    },
+    HealthTimeout = TimeSpan.FromMilliseconds(200),
+};
+
+SoftwareVersionManager NewSvm()
+{
+    var s = new SoftwareVersionManager(dev0, dev1, bus, options);
+    s.Event += (_, e) => PrintEvent(e);
+    return s;
+}
+
+var svm = NewSvm();
+
+// ---------------------------------------------------------------- 1. install release 1
+Section($"1. Format both devices ({geometry.TotalBytes >> 20} MiB each) and install release 1");
+svm.FormatAndInstall(File.ReadAllBytes(Path.Combine(work.FullName, "release-1.pkg")),
+    [new ConfigurationFile(ConfigurationFile.NodeName, 1, new Dictionary<string, string> { ["hostname"] = "ring-node-a", ["ring"] = "east" })]);
+
+Section("2. Boot the node: verify storage, system-wide init command");
+var report = svm.Initialize();
+PrintReport(report);
+PrintModules();
+
+// ---------------------------------------------------------------- 2. partial upgrade to release 2
+Section("3. Partial upgrade to release 2 (system command: dir:release-2.pkg)");
+var result = svm.Upgrade(new UpgradeCommand(new TransferParameters("dir", "release-2.pkg")), new ConsoleProgress());
+Console.WriteLine($"  mode            : {result.Mode}");
+Console.WriteLine($"  downloaded      : {string.Join(", ", result.Downloaded)}");
+Console.WriteLine($"  copied          : {string.Join(", ", result.Copied)}");
+Console.WriteLine($"  affected modules: {string.Join(", ", result.AffectedModules)}");
+Console.WriteLine($"  context table   : {svm.ReadTable()}");
+
+Section("4. System-wide init: trial boot of release 2 (only affected modules re-initialised)");
+report = svm.Initialize();
+PrintReport(report);
+PrintModules();
+
+// ---------------------------------------------------------------- 3. power cut + corrupted primary
+Section("5. Full upgrade to release 3 ... and the power fails half way");
+var before = dev0.MutationCount;
+dev0.CutPowerAfter(quick ? 100 : 2400);
 try
 {
-    flash.Program(victim, page, default);
-    Console.WriteLine("  (the program completed: unexpected)");
-    return 1;
+    svm.Upgrade(new UpgradeCommand(new TransferParameters("dir", "release-3.pkg"), UpgradeMode.Full), new ConsoleProgress());
+    Console.WriteLine("  (the upgrade completed before the cut)");
 }
-catch (PowerLossException ex)
+catch (UpgradeFailedException ex)
 {
-    Console.WriteLine($"  PowerLossException: {ex.Message}");
+    Console.WriteLine($"  upgrade interrupted after {dev0.MutationCount - before} device operations: {ex.InnerException?.GetType().Name}");
 }
 
-Console.WriteLine($"  device powered: {flash.IsPowered}");
-try
+Console.WriteLine("  ... and the primary device comes back corrupted (its first blocks are erased).");
+dev0.PowerUp();
+dev1.PowerUp();
+for (int b = 0; b < 8; b++)
 {
-    flash.Read(victim, readBack, default);
-}
-catch (PowerLossException ex)
-{
-    Console.WriteLine($"  a read while off fails too: {ex.Message}");
+    dev0.Erase(b);
 }
 
-flash.PowerUp();
-Console.WriteLine($"  power restored; device powered: {flash.IsPowered}");
-var status = flash.Read(victim, readBack, default);
-int cleared = 0;
-foreach (byte b in readBack)
+foreach (var m in modules)
 {
-    cleared += 8 - System.Numerics.BitOperations.PopCount(b);
+    m.Reset();
 }
 
-Console.WriteLine($"  page {victim} after power-up (ECC {status.Status}): {cleared} of {g.PageSize * 8} bits cleared, first 64 bytes:");
-HexDump(readBack.AsSpan(0, 64));
-Console.WriteLine($"  the page was programmed {flash.ProgramCountOf(victim)} time(s); it must not be programmed again before an erase.");
+Section("6. Power on: SVM verifies, falls back, re-designates and repairs");
+svm = NewSvm();
+report = svm.Initialize();
+PrintReport(report);
+PrintModules();
 
-Section("Counters");
-var s = flash.Statistics;
-Console.WriteLine($"  page reads     : {s.PageReads,8}   data bytes read       : {s.DataBytesRead,10:N0}");
-Console.WriteLine($"  page programs  : {s.PagePrograms,8}   data bytes programmed : {s.DataBytesProgrammed,10:N0}");
-Console.WriteLine($"  block erases   : {s.BlockErases,8}   spare bytes programmed: {s.SpareBytesProgrammed,10:N0}");
-Console.WriteLine($"  mutations      : {flash.MutationCount,8}");
-Console.WriteLine($"  simulated time : {s.SimulatedNanoseconds / 1000.0:N1} us (tR {s.Timing.ReadNs / 1000} us, tPROG {s.Timing.ProgramNs / 1000} us, tBERS {s.Timing.EraseNs / 1000} us, {s.Timing.TransferNsPerByte} ns/B bus)");
+bool ok = report.Healthy && report.Release == new SoftwareVersion(2, 0, 0) && report.Redesignated && report.Repaired.Contains("nvs0");
+foreach (var d in svm.Devices)
+{
+    var t = d.ReadTable(out _)!;
+    var v = d.Verify(t.CurrentArea, checkConfiguration: true);
+    Console.WriteLine($"  {d.Name}: {t.Role,-9} current {t.CurrentRelease} verified={v.Ok}, alternate {t.Alternate}");
+    ok &= v.Ok;
+}
+
+Console.WriteLine($"  configuration: {svm.ReadConfiguration(ConfigurationFile.NodeName)}");
+work.Delete(recursive: true);
 Console.WriteLine();
-Console.WriteLine("Demo finished.");
-return 0;
+Console.WriteLine(ok
+    ? $"NodeDemo: OK - node running release {report.Release} on verified storage, primary {report.PrimaryDevice}, {string.Join(", ", report.Repaired)} repaired"
+    : "NodeDemo: FAILED");
+return ok ? 0 : 1;
 
 static void Section(string title)
 {
@@ -89,23 +155,85 @@ static void Section(string title)
     Console.WriteLine($"== {title} ==");
 }
 
-static void Fill(byte[] buffer, string text)
+static void PrintEvent(SvmEventArgs e)
 {
-    var bytes = Encoding.ASCII.GetBytes(text);
-    for (int i = 0; i < buffer.Length; i++)
+    if (e.Id == SvmEvents.ModuleInitialised || e.Id == SvmEvents.StorageVerified)
     {
-        buffer[i] = bytes[i % bytes.Length];
+        return;
+    }
+
+    string mark = e.Id == SvmEvents.ProgrammableDeviceChange ? "!!" : "  ";
+    Console.WriteLine($"  {mark} [{e.Id.Name}] {e.Message}");
+}
+
+void PrintReport(BootReport r)
+{
+    Console.WriteLine($"  => release {r.Release} from primary {r.PrimaryDevice}; trial {r.Trial}; configuration {r.Configuration}; " +
+        $"initialised {(r.InitialisedModules.Count == 0 ? "none" : string.Join(", ", r.InitialisedModules))}; healthy {r.Healthy}");
+}
+
+void PrintModules()
+{
+    foreach (var m in modules)
+    {
+        var fpga = m.ProgrammableDevices().Select(d => $"{d.Kind} {d.Name}={d.Image} v{d.ImageVersion}");
+        Console.WriteLine($"     {m.Address,-11} {m.ReportHealth(),-8} release {m.Release}  inits {m.InitCount}  {string.Join(" ", fpga)}");
     }
 }
 
-static string Text(byte[] buffer, int length)
-    => Encoding.ASCII.GetString(buffer, 0, length);
-
-static void HexDump(ReadOnlySpan<byte> bytes)
+static byte[] BuildRelease(int n, int scale, ECDsa key)
 {
-    for (int offset = 0; offset < bytes.Length; offset += 16)
+    int fpga = n >= 2 ? 2 : 1;
+    int app = n;
+    int xc = n >= 3 ? 3 : 1;
+    int boot = n >= 3 ? 3 : 1;
+    var comps = new List<PackageComponent>
     {
-        var line = bytes.Slice(offset, Math.Min(16, bytes.Length - offset));
-        Console.WriteLine($"    {offset:X4}  {string.Join(' ', line.ToArray().Select(b => b.ToString("x2")))}");
+        new("boot.bin", new SoftwareVersion(1, (ushort)boot, 0), Content(1, boot, 40_000 * scale)),
+        new("traffic-app.bin", new SoftwareVersion(2, (ushort)app, 0), Content(2, app, 100_000 * scale)),
+        new("traffic-fpga.bit", new SoftwareVersion(1, (ushort)fpga, 0), Content(3, fpga, 60_000 * scale), ProgrammableDeviceKind.Fpga, "FPGA0"),
+        new("xc-app.bin", new SoftwareVersion(3, (ushort)xc, 0), Content(4, xc, 80_000 * scale)),
+        new("xc-cpld.jed", new SoftwareVersion(1, 0, 0), Content(5, 1, 8_000 * scale), ProgrammableDeviceKind.Cpld, "CPLD0"),
+    };
+    var maps = new List<SgcMapping>
+    {
+        new("traffic", SgcMapping.AnySlot, "boot.bin"),
+        new("xconnect", SgcMapping.AnySlot, "boot.bin"),
+        new("traffic", SgcMapping.AnySlot, "traffic-app.bin"),
+        new("traffic", SgcMapping.AnySlot, "traffic-fpga.bit"),
+        new("xconnect", SgcMapping.AnySlot, "xc-app.bin"),
+        new("xconnect", SgcMapping.AnySlot, "xc-cpld.jed"),
+    };
+    return SoftwarePackage.Build(new SoftwareVersion((ushort)n, 0, 0), comps, maps, key);
+}
+
+static byte[] Content(int component, int version, int size)
+{
+    var data = new byte[size];
+    new Random(component * 1000 + version).NextBytes(data);
+    return data;
+}
+
+/// <summary>Prints progress lines at every quarter of a phase.</summary>
+sealed class ConsoleProgress : IProgress<UpgradeProgress>
+{
+    private string _phase = "";
+    private int _quarter = -1;
+
+    public void Report(UpgradeProgress value)
+    {
+        if (value.Phase != _phase)
+        {
+            _phase = value.Phase;
+            _quarter = -1;
+        }
+
+        int q = value.TotalBytes == 0 ? 4 : (int)(value.Bytes * 4 / value.TotalBytes);
+        if (q > _quarter)
+        {
+            _quarter = q;
+            int bar = q * 5;
+            Console.WriteLine($"     {value.Phase,-15} [{new string('#', bar)}{new string('.', 20 - bar)}] {value.Bytes / 1024,7:N0} / {value.TotalBytes / 1024:N0} KiB, component {value.Components}/{value.TotalComponents}");
+        }
     }
 }

@@ -171,16 +171,24 @@ public sealed partial class SoftwareVersionManager : IDisposable
         to.ClearArea(area);
         var names = from.List(area, AreaFolder.Components);
         long total = 0;
+        try
+        {
+            total = from.ReadSgc(area) is { } sgcBytes ? SgcFile.Parse(sgcBytes).TotalSize : 0;
+        }
+        catch (SvmFormatException)
+        {
+            total = 0;
+        }
+
         long done = 0;
         int i = 0;
         foreach (var name in names)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var data = from.ReadFile(area, AreaFolder.Components, name)!;
-            total += data.Length;
             to.WriteFile(area, AreaFolder.Components, name, data);
             done += data.Length;
-            progress?.Report(new UpgradeProgress("copy-secondary", done, total, ++i, names.Count));
+            progress?.Report(new UpgradeProgress("copy-secondary", done, Math.Max(done, total), ++i, names.Count));
         }
 
         foreach (var folder in new[] { AreaFolder.Configuration, AreaFolder.ConfigurationBackup })
