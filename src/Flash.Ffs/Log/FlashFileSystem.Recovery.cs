@@ -289,7 +289,9 @@ public sealed partial class FlashFileSystem
 
         for (int b = 0; b < _blocks.Count; b++)
         {
-            if (_blocks.State[b] == BlockState.Free)
+            // Full blocks too: garbage collection may have reclaimed one after the checkpoint and the log reused it.
+            // Its first page then carries a sequence newer than the checkpoint; an untouched block stops the scan at once.
+            if (_blocks.State[b] is BlockState.Free or BlockState.Full)
             {
                 candidates.Add((b, 0));
             }
@@ -313,12 +315,12 @@ public sealed partial class FlashFileSystem
         ulong maxSeq = _checkpointSeq;
         foreach (var (block, (first, last)) in touched)
         {
-            if (_blocks.State[block] == BlockState.Free && !_blocks.Erased[block])
+            if ((_blocks.State[block] == BlockState.Free && !_blocks.Erased[block]) || _blocks.State[block] == BlockState.Full)
             {
                 _blocks.EraseCount[block]++;
             }
 
-            if (_blocks.State[block] == BlockState.Free)
+            if (_blocks.State[block] is BlockState.Free or BlockState.Full)
             {
                 _blocks.FirstSequence[block] = first;
             }
