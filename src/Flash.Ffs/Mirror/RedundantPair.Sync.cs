@@ -100,7 +100,7 @@ public sealed partial class RedundantPair
         {
             var p = Active();
             var s = Backup() ?? throw new PairDegradedException("Scrubbing needs both devices in service.");
-            var files = await OnDeviceAsync(() => Files(p.Store!.FileSystem).Keys.ToArray(), cancellationToken).ConfigureAwait(false);
+            var files = await OnDeviceAsync(() => Files(p.Store!.FileSystem).Values.Where(e => !e.IsDirectory).Select(e => e.Path).ToArray(), cancellationToken).ConfigureAwait(false);
             int repaired = 0;
             foreach (string path in files)
             {
@@ -263,13 +263,8 @@ public sealed partial class RedundantPair
         {
             await OnDeviceAsync(() =>
             {
-                using (var txn = fs.BeginTransaction())
-                {
-                    txn.WriteAllBytes(SyncMarker, []);
-                    txn.Commit();
-                }
-
                 ContextStore.Initialize(fs, ContextTable.Initial with { Generation = 0 });
+                fs.WriteAllBytes(SyncMarker, []);
                 m.Store = ContextStore.Open(fs, _log);
                 return 0;
             }, cancellationToken).ConfigureAwait(false);
@@ -375,14 +370,15 @@ public sealed partial class RedundantPair
                         target.DeviceId = Guid.NewGuid();
                     }
 
+                    // Until the designation record exists the device counts as blank, so the mark goes with it in one commit.
+                    ContextStore.Initialize(fs, ContextTable.Initial with { Generation = 0 });
                     using (var txn = fs.BeginTransaction())
                     {
                         txn.WriteAllBytes(SyncMarker, []);
+                        txn.WriteAllBytes(DesignationRecord.Path, new DesignationRecord(_pairId, target.DeviceId, _primary.DeviceId, _designationGeneration).Encode());
                         txn.Commit();
                     }
 
-                    ContextStore.Initialize(fs, ContextTable.Initial with { Generation = 0 });
-                    fs.WriteAllBytes(DesignationRecord.Path, new DesignationRecord(_pairId, target.DeviceId, _primary.DeviceId, _designationGeneration).Encode());
                     target.Store = ContextStore.Open(fs, _log);
                 }
                 else if (!target.Store!.FileSystem.Exists(SyncMarker))
