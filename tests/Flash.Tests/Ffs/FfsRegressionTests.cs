@@ -120,4 +120,26 @@ public class FfsRegressionTests
         fs = FlashFileSystem.Mount(dev);
         Assert.Equal(expected, fs.ReadAllBytes("/c"));
     }
+
+    [Fact(Skip = "repro: Maintain(new MaintenanceBudget()) (no time or page limit) does not return after a mount that found a correctable page to scrub; with MaxPages it does")]
+    public async Task Maintain_without_limits_returns()
+    {
+        using var dev = FfsTestDevice.Create(seed: 31);
+        var fs = FfsTestDevice.FormatAndMount(dev);
+        var data = FfsTestDevice.Pattern(fs.ChunkSize * 4, 1);
+        fs.WriteAllBytes("/good", data);
+        fs.Unmount();
+        var buf = new byte[dev.Geometry.PageSize];
+        var spare = new byte[dev.Geometry.SpareSize];
+        int page = Enumerable.Range(0, dev.Geometry.PageCount).First(p =>
+        {
+            dev.Read(p, buf, spare);
+            return buf.AsSpan(0, 64).SequenceEqual(data.AsSpan(0, 64));
+        });
+        dev.InjectBitFlips(page, 3, sector: 0);
+        fs = FlashFileSystem.Mount(dev);
+        Assert.Equal(data, fs.ReadAllBytes("/good"));
+        var work = Task.Run(() => fs.Maintain(new MaintenanceBudget()), TestContext.Current.CancellationToken);
+        await work.WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+    }
 }
