@@ -248,8 +248,13 @@ public sealed partial class FlashFileSystem
                     file.BufferedChunk = -1;
                 }
 
+                // Commit the unbuffered part first, then log the truncation: replay must drop the cut chunks
+                // before any chunk this session writes later at those offsets.
                 var dropped = new List<int>();
                 node.Chunks?.Truncate(keep, dropped);
+                node.Size = length;
+                AddInode(txn, node);
+                FlushMeta(txn, commit: false);
                 foreach (int page in dropped)
                 {
                     if (file.OwnPages.Remove(page))

@@ -201,10 +201,17 @@ public sealed partial class FlashFileSystem
             }
             else if (mode == FlashFileMode.Create && node!.Size > 0)
             {
-                EnsureSpace(MetaPagesFor(512));
+                EnsureSpace(MetaPagesFor(512) + 1);
                 txn = BeginTxn();
+                bool wasChunked = node.Chunks is not null;
                 SupersedeData(txn, node);
                 node.Size = 0;
+                if (wasChunked)
+                {
+                    // Log the truncation now, so replay drops the old chunks before this session's new ones.
+                    AddInode(txn, node);
+                    FlushMeta(txn, commit: false);
+                }
             }
 
             var file = new FlashFile(this, node!, path, writable, txn, needsInode: txn is not null);
@@ -408,6 +415,14 @@ public sealed partial class FlashFileSystem
         }
 
         _txnWroteSomething = true;
+
+        // Records this transaction buffered earlier (perhaps about this very file) must precede its data pages in the
+        // log, because replay applies a transaction's pages in log order; flushing also settles their inline targets.
+        if (data.Length > _inlineMax)
+        {
+            FlushMeta(txn, commit: false);
+        }
+
         SupersedeData(txn, node);
         node.Size = data.Length;
         _userBytes += data.Length;

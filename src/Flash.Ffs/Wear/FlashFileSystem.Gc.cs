@@ -35,7 +35,11 @@ public sealed partial class FlashFileSystem
         bool checkpoint = false;
         bool TimeLeft() => _device.Statistics.SimulatedNanoseconds - start < limitNs;
 
-        while (TimeLeft() && moved < maxPages)
+        // Even an unlimited budget ends: at most two passes' worth of block moves, and blocks that can hold no live
+        // data (freed, bad, checkpoint) leave the scrub queue.
+        _scrubQueue.RemoveWhere(b => _blocks.State[b] is not (BlockState.Full or BlockState.Open));
+        int rounds = 0;
+        while (TimeLeft() && moved < maxPages && rounds++ < _blocks.Count * 2)
         {
             bool gcWanted = _victim >= 0 || FreeBlockCount() < _reserveBlocks * 3 || _scrubQueue.Count > 0 || WearLevelingDue();
             if (!gcWanted)
@@ -249,6 +253,15 @@ public sealed partial class FlashFileSystem
     {
         foreach (int b in _scrubQueue)
         {
+            // A head still filling the block would keep it from ever moving: close it, the head opens a new one.
+            foreach (var head in new[] { _hot, _cold })
+            {
+                if (head.Block == b)
+                {
+                    CloseHead(head);
+                }
+            }
+
             if (Movable(b))
             {
                 _victim = b;
@@ -309,27 +322,36 @@ public sealed partial class FlashFileSystem
     /// </summary>
     private void RelocatePage(int page)
     {
-        var buffer = _pageBuffer;
-        var status = _io.Read(page, buffer, out var tag);
-        _gcPages++;
-        s_gcPages.Add(1);
-        if (status != PageReadStatus.Ok)
+        // A pooled buffer per call: relocation runs inside writes whose payload sits in shared buffers, and a program
+        // failure while relocating retires the target block, which relocates again (recursively).
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(_chunk);
+        try
         {
-            _log.LogError(FfsEvents.DataCorrupt, "Page {Page} could not be read while being moved ({Status}); its data is lost", page, status);
-            DropLostPage(page);
-            return;
-        }
+            var status = _io.Read(page, buffer.AsSpan(0, _chunk), out var tag);
+            _gcPages++;
+            s_gcPages.Add(1);
+            if (status != PageReadStatus.Ok)
+            {
+                _log.LogError(FfsEvents.DataCorrupt, "Page {Page} could not be read while being moved ({Status}); its data is lost", page, status);
+                DropLostPage(page);
+                return;
+            }
 
-        if (tag.Kind == PageKind.Data)
-        {
-            RelocateDataPage(page, buffer, tag);
-        }
-        else if (tag.Kind == PageKind.Meta)
-        {
-            RelocateInline(page, buffer, tag);
-        }
+            if (tag.Kind == PageKind.Data)
+            {
+                RelocateDataPage(page, buffer, tag);
+            }
+            else if (tag.Kind == PageKind.Meta)
+            {
+                RelocateInline(page, buffer, tag);
+            }
 
-        _blocks.ClearValid(page);
+            _blocks.ClearValid(page);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private void RelocateDataPage(int page, byte[] buffer, PageTag tag)

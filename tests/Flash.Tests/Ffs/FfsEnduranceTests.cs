@@ -28,11 +28,6 @@ public class FfsEnduranceTests
     [MemberData(nameof(Geometries))]
     public void Long_run_with_gc_wear_levelling_and_bad_blocks_keeps_data_right(string kind)
     {
-        if (kind == "nand2k")
-        {
-            Assert.Skip("repro: since 663d791/177540d the 2 KiB NAND run with factory bad blocks 5 and 40 and small program/erase failure rates reads wrong data (first difference at byte 8192 of a file) after the first clean remount (round 500); passed on ff83086+fixes");
-        }
-
         LongRun(kind);
     }
 
@@ -152,7 +147,7 @@ public class FfsEnduranceTests
         Assert.True(fs.Check().IsClean);
     }
 
-    [Fact(Skip = "repro: since 663d791 a page read with 3 corrected bits (EccStrength 4, ScrubThresholdBits 2) is no longer scrubbed: PagesScrubbed stays 0 after Maintain(MaxPages: 256); passed on ff83086+fixes")]
+    [Fact]
     public void Correctable_bit_flips_read_right_and_get_scrubbed_uncorrectable_ones_name_the_file()
     {
         using var dev = FfsTestDevice.Create(seed: 31);

@@ -385,10 +385,10 @@ public class FfsModelTests
     }
 
     /// <summary>While the shrink-then-grow replay bug is open, edits that truncate are followed by a checkpoint.</summary>
-    private const bool WorkAroundShrinkThenGrowReplayBug = true;
+    private const bool WorkAroundShrinkThenGrowReplayBug = false;
 
     /// <summary>While the same-file-twice-in-a-transaction replay bug is open, such batches are followed by a checkpoint.</summary>
-    private const bool WorkAroundSameFileTwiceInTransactionReplayBug = true;
+    private const bool WorkAroundSameFileTwiceInTransactionReplayBug = false;
 
     /// <summary>Runs an edit session; returns whether it shrank the file at some point (truncating open or SetLength).</summary>
     private static bool RunEdit(FlashFileSystem fs, FfsModel model, Edit e, string where)

@@ -36,7 +36,7 @@ public class FfsRegressionTests
         Assert.Equal(last, fs.ReadAllBytes("/d"));
     }
 
-    [Fact(Skip = "repro: replay applies a transaction's data pages before its metadata page, so an earlier inline inode record of the same file (same batch) clears the chunk map and the final chunked record finds no chunks: the file reads as zeros after a power cut")]
+    [Fact]
     public void A_transaction_writing_one_file_inline_then_chunked_survives_a_power_cut()
     {
         using var dev = FfsTestDevice.Create();
@@ -95,7 +95,7 @@ public class FfsRegressionTests
         Assert.Equal(expected, fs.ReadAllBytes("/a"));
     }
 
-    [Fact(Skip = "repro: a handle session that shrinks a chunked file (Open with Create, or SetLength) and then grows it past the old size commits only the final size; replay after a power cut (no checkpoint since) truncates to that size and revives the old chunks in between")]
+    [Fact]
     public void Shrink_then_grow_in_one_handle_session_survives_a_power_cut()
     {
         using var dev = FfsTestDevice.Create();
@@ -121,7 +121,7 @@ public class FfsRegressionTests
         Assert.Equal(expected, fs.ReadAllBytes("/c"));
     }
 
-    [Fact(Skip = "repro: Maintain(new MaintenanceBudget()) (no time or page limit) does not return after a mount that found a correctable page to scrub; with MaxPages it does")]
+    [Fact]
     public async Task Maintain_without_limits_returns()
     {
         using var dev = FfsTestDevice.Create(seed: 31);
