@@ -88,6 +88,14 @@ public sealed partial class FlashFileSystem
 
             if (b < 0)
             {
+                // Only blocks reserved for the clean-mount check are left. Using one costs the next mount a recovery
+                // scan (it will see that block written), never data: better than refusing the write.
+                b = PickFreeBlock(head.Kind == HeadKind.Cold, ignoreReservations: true);
+                ReleaseReservation(b);
+            }
+
+            if (b < 0)
+            {
                 throw new FlashNoSpaceException("No free erase block is left.");
             }
 
@@ -107,12 +115,36 @@ public sealed partial class FlashFileSystem
         }
     }
 
-    private int PickFreeBlock(bool mostWorn)
+    private void ReleaseReservation(int block)
+    {
+        if (block < 0)
+        {
+            return;
+        }
+
+        if (_hot.ReservedNext == block)
+        {
+            _hot.ReservedNext = -1;
+        }
+
+        if (_cold.ReservedNext == block)
+        {
+            _cold.ReservedNext = -1;
+        }
+
+        if (_checkpointNext == block)
+        {
+            _checkpointNext = -1;
+        }
+    }
+
+    private int PickFreeBlock(bool mostWorn, bool ignoreReservations = false)
     {
         int best = -1;
         for (int b = 0; b < _blocks.Count; b++)
         {
-            if (_blocks.State[b] != BlockState.Free || b == _hot.ReservedNext || b == _cold.ReservedNext || b == _checkpointNext)
+            if (_blocks.State[b] != BlockState.Free
+                || (!ignoreReservations && (b == _hot.ReservedNext || b == _cold.ReservedNext || b == _checkpointNext)))
             {
                 continue;
             }

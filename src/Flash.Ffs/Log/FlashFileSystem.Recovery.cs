@@ -91,6 +91,19 @@ public sealed partial class FlashFileSystem
         else
         {
             Recover();
+            if (!_options.ReadOnly)
+            {
+                // Cover the replayed blocks with a checkpoint right away: until one does, garbage collection may not
+                // move them, which on a nearly full volume can leave nothing to reclaim.
+                try
+                {
+                    WriteCheckpoint(forUnmount: false);
+                }
+                catch (FlashNoSpaceException ex)
+                {
+                    _log.LogWarning(FfsEvents.Recovery, ex, "No room for a checkpoint after recovery; the next one will cover the replayed blocks");
+                }
+            }
         }
 
         _mounted = true;

@@ -8,6 +8,7 @@ namespace Flash.Ffs;
 public sealed partial class FlashFileSystem
 {
     private int _victim = -1;
+    private bool _victimForWear;
     private readonly HashSet<int> _scrubQueue = [];
     private readonly HashSet<(uint Id, uint Chunk)> _lostChunks = [];
 
@@ -214,6 +215,20 @@ public sealed partial class FlashFileSystem
                 continue;
             }
 
+            bool coldHeadFull = _cold.Block < 0 || _cold.WritePointer >= _ppb;
+            if (greedyOnly && _victimForWear && FreeBlockCount() <= 1)
+            {
+                // Space is short: a wear-levelling move gains no space, so it waits; reclaim garbage first.
+                _victim = -1;
+                continue;
+            }
+
+            if (coldHeadFull && FreeBlockCount() == 0 && _blocks.Valid[victim] > 0)
+            {
+                // Nowhere to copy to; moving on would need the block this move is meant to free.
+                return moved;
+            }
+
             int next = -1;
             foreach (int p in _blocks.ValidPages(victim))
             {
@@ -265,6 +280,7 @@ public sealed partial class FlashFileSystem
             if (Movable(b))
             {
                 _victim = b;
+                _victimForWear = false;
                 _scrubbed += _blocks.Valid[b];
                 _log.LogInformation(FfsEvents.Scrub, "Scrubbing block {Block}: rewriting {Pages} page(s) read with corrected bit errors", b, _blocks.Valid[b]);
                 return true;
@@ -285,6 +301,7 @@ public sealed partial class FlashFileSystem
             if (coldest >= 0)
             {
                 _victim = coldest;
+                _victimForWear = true;
                 _wlMoves++;
                 _log.LogDebug(FfsEvents.WearLeveling, "Wear levelling: moving cold block {Block} (erase count {EraseCount})", coldest, _blocks.EraseCount[coldest]);
                 return true;
@@ -313,6 +330,7 @@ public sealed partial class FlashFileSystem
         }
 
         _victim = best;
+        _victimForWear = false;
         return best >= 0;
     }
 

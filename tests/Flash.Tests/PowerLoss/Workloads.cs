@@ -382,7 +382,6 @@ internal static class Workloads
         return new Workload
         {
             Name = "static-wear-levelling",
-            KnownIssue = KnownIssues.NoFreeBlockAfterDoubleRecovery,
             Geometry = Tiny,
             MountOptions = new FlashFileSystemOptions { WearLevelingThreshold = 2 },
             Setup = setup.Steps,
