@@ -138,7 +138,7 @@ public sealed partial class FlashFileSystem
             expected[page / _ppb]++;
         }
 
-        foreach (int page in _inlineRefs.Keys)
+        foreach (int page in _nodes.Values.Where(n => n.IsInline).Select(n => n.InlinePage).Distinct())
         {
             expected[page / _ppb]++;
         }

@@ -72,6 +72,25 @@ public sealed partial class FlashFileSystem
             checkpoint = true;
         }
 
+        // Idle: nothing urgent is left, so compact the remaining garbage (RemainingWork then reaches 0 on an idle volume).
+        while (TimeLeft() && moved < maxPages && rounds++ < _blocks.Count * 4 && RemainingWork() > 0)
+        {
+            int step = CollectStep(Math.Min(8, maxPages - moved), allowWearLeveling: true, greedyOnly: false);
+            if (step == 0 && _victim < 0)
+            {
+                break;
+            }
+
+            moved += step;
+        }
+
+        // Garbage no victim could take sits in blocks written since the checkpoint: checkpoint so the next call can move it.
+        if (!checkpoint && TimeLeft() && moved < maxPages && _openTxns.Count == 0 && _blocksSinceCheckpoint > 0 && RemainingWork() > 0)
+        {
+            WriteCheckpoint(forUnmount: false);
+            checkpoint = true;
+        }
+
         return new MaintenanceReport(moved, erased, checkpoint, TimeSpan.FromTicks((_device.Statistics.SimulatedNanoseconds - start) / 100), RemainingWork());
     }
 
@@ -443,23 +462,32 @@ public sealed partial class FlashFileSystem
         }
     }
 
+    /// <summary>
+    /// Counts a reference to inline data in a metadata page. The page's valid bit is its first reference; only pages
+    /// shared by several small files (a transaction's batch) need an entry in the count table, which keeps RAM per
+    /// small file down.
+    /// </summary>
     private void AddInlineRef(int page)
     {
-        _inlineRefs[page] = _inlineRefs.GetValueOrDefault(page) + 1;
-        _blocks.SetValid(page);
+        if (!_blocks.IsValid(page))
+        {
+            _blocks.SetValid(page);
+        }
+        else
+        {
+            _inlineRefs[page] = _inlineRefs.GetValueOrDefault(page, 1) + 1;
+        }
     }
 
     private void ReleaseInline(int page)
     {
         if (!_inlineRefs.TryGetValue(page, out int n))
         {
-            return;
+            _blocks.ClearValid(page);
         }
-
-        if (n <= 1)
+        else if (n <= 2)
         {
             _inlineRefs.Remove(page);
-            _blocks.ClearValid(page);
         }
         else
         {
