@@ -72,25 +72,6 @@ public sealed partial class FlashFileSystem
             checkpoint = true;
         }
 
-        // Idle: nothing urgent is left, so compact the remaining garbage (RemainingWork then reaches 0 on an idle volume).
-        while (TimeLeft() && moved < maxPages && rounds++ < _blocks.Count * 4 && RemainingWork() > 0)
-        {
-            int step = CollectStep(Math.Min(8, maxPages - moved), allowWearLeveling: true, greedyOnly: false);
-            if (step == 0 && _victim < 0)
-            {
-                break;
-            }
-
-            moved += step;
-        }
-
-        // Garbage no victim could take sits in blocks written since the checkpoint: checkpoint so the next call can move it.
-        if (!checkpoint && TimeLeft() && moved < maxPages && _openTxns.Count == 0 && _blocksSinceCheckpoint > 0 && RemainingWork() > 0)
-        {
-            WriteCheckpoint(forUnmount: false);
-            checkpoint = true;
-        }
-
         return new MaintenanceReport(moved, erased, checkpoint, TimeSpan.FromTicks((_device.Statistics.SimulatedNanoseconds - start) / 100), RemainingWork());
     }
 
