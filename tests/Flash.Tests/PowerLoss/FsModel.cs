@@ -17,6 +17,16 @@ internal sealed class FsModel
 
     public FsModel Clone() => new(_entries);
 
+    /// <summary>Makes this model a copy of <paramref name="other"/> (for workloads whose expected state is recorded).</summary>
+    public void ReplaceWith(FsModel other)
+    {
+        _entries.Clear();
+        foreach (var (path, content) in other._entries)
+        {
+            _entries[path] = content;
+        }
+    }
+
     public bool IsFile(string path) => _entries.TryGetValue(path, out var v) && v is not null;
 
     public bool IsDirectory(string path) => path == "/" || (_entries.TryGetValue(path, out var v) && v is null);

@@ -63,6 +63,7 @@ internal static class Workloads
         RandomMix("nand-4k-mix", Page4K, 21, 60 * Scale),
         RandomMix("nor-mix", Nor, 31, 60 * Scale),
         WearOut(),
+        .. StackWorkloads.All(),
     ];
 
     private static Workload SmallFiles()
