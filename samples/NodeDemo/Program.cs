@@ -66,10 +66,12 @@ var options = new SvmOptions
     HealthTimeout = TimeSpan.FromMilliseconds(200),
 };
 
+int redesignations = 0;
 SoftwareVersionManager NewSvm()
 {
     var s = new SoftwareVersionManager(dev0, dev1, bus, options);
     s.Event += (_, e) => PrintEvent(e);
+    s.Event += (_, e) => redesignations += e.Id == SvmEvents.Redesignated ? 1 : 0;
     return s;
 }
 
@@ -132,13 +134,16 @@ report = svm.Initialize();
 PrintReport(report);
 PrintModules();
 
-bool ok = report.Healthy && report.Release == new SoftwareVersion(2, 0, 0) && report.Redesignated && report.Repaired.Contains("nvs0");
+// The pair re-designates the secondary the moment the primary fails (step 5, recorded on nvs1); init re-designates
+// when it finds the designated primary bad. Either way nvs1 must now be primary and nvs0 repaired.
+bool ok = report.Healthy && report.Release == new SoftwareVersion(2, 0, 0) && (report.Redesignated || redesignations > 0)
+    && report.PrimaryDevice == "nvs1" && report.Repaired.Contains("nvs0");
 foreach (var d in svm.Devices)
 {
-    var t = d.ReadTable(out _)!;
-    var v = d.Verify(t.CurrentArea, checkConfiguration: true);
-    Console.WriteLine($"  {d.Name}: {t.Role,-9} current {t.CurrentRelease} verified={v.Ok}, alternate {t.Alternate}");
-    ok &= v.Ok;
+    var t = d.Table!;
+    var v = svm.Verify(d, t.Current, checkConfiguration: true);
+    Console.WriteLine($"  {svm.NameOf(d)}: {d.Role,-9} current {t.Current} {t.CurrentRelease()} verified={v.Ok}, alternate {t.Alternate} {t.AlternateState}, transaction {t.Sequence}");
+    ok &= v.Ok && !d.IsFailed;
 }
 
 Console.WriteLine($"  configuration: {svm.ReadConfiguration(ConfigurationFile.NodeName)}");

@@ -2,7 +2,10 @@ using System.Diagnostics;
 using Flash.Svm.Configuration;
 using Flash.Svm.Node;
 using Flash.Svm.Sgc;
-using Flash.Svm.Storage;
+using Flash.Drivers;
+using Flash.Ffs;
+using Flash.Ffs.Contexts;
+using Flash.Ffs.Mirror;
 using Microsoft.Extensions.Logging;
 
 namespace Flash.Svm;
@@ -43,103 +46,206 @@ public sealed partial class SoftwareVersionManager
 
     private void InitializeCore(BootReport report, CancellationToken cancellationToken)
     {
-        // 1. Mount and read both tables.
-        var tables = new NvsTable?[2];
-        for (int i = 0; i < 2; i++)
+        // 1. Which device was designated primary before this init (read from the designation records).
+        ClosePair();
+        var designatedBefore = DesignatedPrimary();
+
+        // 2. Mount the pair: reconciliation brings a device that is behind (power cut, dirty, blank) up to date.
+        var synced = new HashSet<Guid>();
+        RedundantPair? pair = null;
+        try
         {
-            var err = _devices[i].TryMount();
-            tables[i] = err is null ? _devices[i].ReadTable(out err) : null;
-            if (tables[i] is null)
-            {
-                Raise(SvmEvents.DeviceBad, LogLevel.Warning, $"{_devices[i]}: {err ?? "no context table"}", device: _devices[i].Name);
-            }
+            pair = Run(RedundantPair.MountAsync(_raw[0], _raw[1], PairOptions(new SyncRecorder(synced)), cancellationToken));
+        }
+        catch (IOException ex)
+        {
+            Raise(SvmEvents.DeviceBad, LogLevel.Warning, $"Storage pair cannot be mounted: {ex.Message}");
         }
 
-        int designated = DesignatedPrimary(tables);
-
-        // 2. Verify the designated primary, then the secondary.
-        var checks = new AreaVerification?[2];
-        foreach (int i in new[] { designated, 1 - designated })
-        {
-            if (tables[i] is { } t)
-            {
-                checks[i] = _devices[i].Verify(t.CurrentArea, checkConfiguration: true);
-                if (!checks[i]!.Ok)
-                {
-                    Raise(SvmEvents.DeviceBad, LogLevel.Warning, $"{_devices[i]}: current context: {checks[i]!.SoftwareError ?? checks[i]!.ConfigurationError}", device: _devices[i].Name);
-                }
-            }
-        }
-
-        int chosen = Choose(designated, checks, c => c.Ok) ?? Choose(designated, checks, c => c.SoftwareOk) ?? -1;
-        if (chosen < 0)
+        if (pair is null)
         {
             Recover(report, cancellationToken);
-            chosen = 0;
-            tables[0] = _devices[0].ReadTable(out _);
         }
-        else if (chosen != designated || tables[chosen]!.Role != NvsRole.Primary)
+        else
         {
-            var t = tables[chosen]!;
-            ulong seq = Math.Max(tables[0]?.Sequence ?? 0, tables[1]?.Sequence ?? 0) + 1;
-            _devices[chosen].WriteTable(t with { Role = NvsRole.Primary, Sequence = seq });
-            report.Redesignated = true;
-            Raise(SvmEvents.Redesignated, LogLevel.Warning, $"{_devices[1 - chosen]} is bad; {_devices[chosen]} is re-designated as primary", device: _devices[chosen].Name);
+            OpenPair(pair);
+            foreach (var m in pair.Members.Where(m => m.IsFailed))
+            {
+                Raise(SvmEvents.DeviceBad, LogLevel.Warning, $"{NameOf(m)}: {m.FailureReason}", device: NameOf(m));
+            }
+
+            if (!ChooseAndRepair(pair, synced, report, cancellationToken))
+            {
+                Recover(report, cancellationToken);
+            }
         }
 
-        _primary = chosen;
-        report.PrimaryDevice = Primary.Name;
+        pair = Storage;
+        if (designatedBefore is not null && !ReferenceEquals(pair.Primary.Device, designatedBefore))
+        {
+            report.Redesignated = true;
+        }
+
+        report.PrimaryDevice = NameOf(pair.Primary);
 
         // 3. A download interrupted by a crash leaves an alternate marked Writing: it is invalid.
-        var pt = ReadTable();
-        if (pt.Alternate == AlternateState.Writing)
+        var t = pair.Table;
+        if (t.AlternateState == ContextState.Writing)
         {
-            pt = pt with { Alternate = AlternateState.Invalid, AlternateBoot = false, Sequence = pt.Sequence + 1 };
-            Primary.WriteTable(pt);
-            Raise(SvmEvents.AlternateInvalidated, LogLevel.Warning, $"The alternate context ({pt.AlternateRelease}) was left half-written; marked invalid");
+            Run(pair.InvalidateAsync(t.Alternate, cancellationToken));
+            Raise(SvmEvents.AlternateInvalidated, LogLevel.Warning, "The alternate context was left half-written; marked invalid");
         }
 
-        // 4. Configuration of the primary's current context.
-        report.Configuration = RestoreConfiguration(pt.CurrentArea);
+        // 4. Configuration of the current context (restored on both devices).
+        report.Configuration = RestoreConfiguration();
 
-        // 5. Repair or resynchronise the secondary from the primary.
-        SyncSecondary(report, cancellationToken);
-        Raise(SvmEvents.StorageVerified, LogLevel.Information, $"Storage verified: primary {Primary} ({ReadTable()})");
+        // 5. The secondary must now verify too; otherwise it is repaired from the primary.
+        var s = pair.Secondary;
+        if (s.Table is not null && !s.IsFailed && !report.Recovered && !Verify(s, s.Table.Current, checkConfiguration: true).Ok)
+        {
+            Repair(pair, s, full: false, report, cancellationToken);
+        }
+
+        if (pair.IsDegraded && pair.Members.All(m => !m.IsFailed) && Run(pair.ResynchronizeAsync(cancellationToken)))
+        {
+            AddRepaired(report, pair.Secondary, SvmEvents.Resynchronised, "resynchronised");
+        }
+
+        Raise(SvmEvents.StorageVerified, LogLevel.Information, $"Storage verified: primary {NameOf(pair.Primary)} ({pair.Table})");
 
         // 6. Trial boot, then the system-wide init command.
         RunBoot(report, cancellationToken);
     }
 
-    private int DesignatedPrimary(NvsTable?[] tables)
+    /// <summary>Verifies both devices, makes a good one primary and repairs the other. False when neither has good software.</summary>
+    private bool ChooseAndRepair(RedundantPair pair, HashSet<Guid> synced, BootReport report, CancellationToken cancellationToken)
     {
-        int best = -1;
-        for (int i = 0; i < 2; i++)
+        var checks = new Dictionary<PairMember, AreaVerification>();
+        foreach (var m in new[] { pair.Primary, pair.Secondary })
         {
-            if (tables[i] is { Role: NvsRole.Primary } t && (best < 0 || t.Sequence > tables[best]!.Sequence))
+            if (m.IsFailed || m.Table is null)
             {
-                best = i;
+                continue;
+            }
+
+            var v = Verify(m, m.Table.Current, checkConfiguration: true);
+            checks[m] = v;
+            if (!v.Ok)
+            {
+                Raise(SvmEvents.DeviceBad, LogLevel.Warning, $"{NameOf(m)}: current context: {v.SoftwareError ?? v.ConfigurationError}", device: NameOf(m));
             }
         }
 
-        if (best >= 0)
+        var chosen = checks.FirstOrDefault(c => c.Value.Ok).Key ?? checks.FirstOrDefault(c => c.Value.SoftwareOk).Key;
+        if (chosen is null)
         {
-            return best;
+            return false;
         }
 
-        return tables[1] is not null && (tables[0] is null || tables[1]!.Sequence > tables[0]!.Sequence) ? 1 : 0;
+        if (!ReferenceEquals(chosen, pair.Primary))
+        {
+            Run(pair.RedesignateAsync(cancellationToken));
+            report.Redesignated = true;
+        }
+
+        // Devices the mount reconciliation copied to were behind, blank or damaged.
+        foreach (var m in pair.Members.Where(m => synced.Contains(m.DeviceId)))
+        {
+            AddRepaired(report, m, SvmEvents.DeviceRepaired, "repaired from the other device at mount");
+        }
+
+        var other = pair.Secondary;
+        if (other.IsFailed || other.Table is null)
+        {
+            Repair(pair, other, full: true, report, cancellationToken);
+        }
+        else if (!checks.TryGetValue(other, out var v) || !v.SoftwareOk)
+        {
+            Repair(pair, other, full: false, report, cancellationToken);
+        }
+
+        return true;
     }
 
-    private static int? Choose(int designated, AreaVerification?[] checks, Func<AreaVerification, bool> good)
+    /// <summary>Makes the secondary an exact copy of the primary (<see cref="RedundantPair.ReplaceDeviceAsync"/>); a device whose file system is unusable is formatted first.</summary>
+    private void Repair(RedundantPair pair, PairMember member, bool full, BootReport report, CancellationToken cancellationToken)
     {
-        foreach (int i in new[] { designated, 1 - designated })
+        var device = member.Device;
+        try
         {
-            if (checks[i] is { } c && good(c))
+            Run(pair.ReplaceDeviceAsync(device, cancellationToken: cancellationToken));
+        }
+        catch (RedundantPairException) when (full)
+        {
+            FlashFileSystem.Format(device);
+            Run(pair.ReplaceDeviceAsync(device, cancellationToken: cancellationToken));
+        }
+
+        var repaired = pair.Members.First(m => ReferenceEquals(m.Device, device));
+        AddRepaired(report, repaired, full ? SvmEvents.DeviceRepaired : SvmEvents.DeviceRepaired, full ? "formatted and repaired from the primary" : "repaired from the primary");
+    }
+
+    private void AddRepaired(BootReport report, PairMember member, Microsoft.Extensions.Logging.EventId id, string what)
+    {
+        string name = NameOf(member);
+        if (!report.Repaired.Contains(name))
+        {
+            report.Repaired.Add(name);
+        }
+
+        Raise(id, id == SvmEvents.Resynchronised ? LogLevel.Information : LogLevel.Warning, $"{name} {what}", device: name);
+    }
+
+    /// <summary>The device designated primary by the newest valid designation record, or null when none is readable.</summary>
+    private IFlashDevice? DesignatedPrimary()
+    {
+        DesignationRecord? best = null;
+        var ids = new Dictionary<Guid, IFlashDevice>();
+        foreach (var d in _raw)
+        {
+            try
             {
-                return i;
+                var fs = FlashFileSystem.Mount(d);
+                try
+                {
+                    if (fs.Exists(DesignationRecord.Path) && DesignationRecord.TryDecode(fs.ReadAllBytes(DesignationRecord.Path)) is { } r)
+                    {
+                        ids[r.DeviceId] = d;
+                        if (best is null || r.Generation > best.Generation)
+                        {
+                            best = r;
+                        }
+                    }
+                }
+                finally
+                {
+                    fs.Unmount();
+                }
+            }
+            catch (IOException)
+            {
+                // Unreadable: the pair's mount decides.
             }
         }
 
-        return null;
+        if (best is null)
+        {
+            return null;
+        }
+
+        // The designated primary's own record may be unreadable (erased device): it is then the other device.
+        return ids.TryGetValue(best.PrimaryId, out var p) ? p : _raw.SingleOrDefault(d => !ids.ContainsValue(d));
+    }
+
+    private sealed class SyncRecorder(HashSet<Guid> targets) : IProgress<PairSyncProgress>
+    {
+        public void Report(PairSyncProgress value)
+        {
+            lock (targets)
+            {
+                targets.Add(value.TargetId);
+            }
+        }
     }
 
     private void Recover(BootReport report, CancellationToken cancellationToken)
@@ -167,29 +273,30 @@ public sealed partial class SoftwareVersionManager
         Raise(SvmEvents.Recovered, LogLevel.Warning, $"Release {pkg.Release} downloaded again from {_options.RecoverySource} onto both devices (factory configuration)");
     }
 
-    private ConfigurationSource RestoreConfiguration(int area)
+    private ConfigurationSource RestoreConfiguration()
     {
-        var p = Primary;
+        var pair = Storage;
         var result = ConfigurationSource.Stored;
-        var names = p.List(area, AreaFolder.Configuration).Union(p.List(area, AreaFolder.ConfigurationBackup))
+        var files = Run(pair.ListCurrentAsync());
+        var names = SvmLayout.ConfigurationNames(files).Union(SvmLayout.BackupNames(files))
             .Union(_options.FactoryDefaults.Keys).Append(ConfigurationFile.NodeName).Distinct().ToList();
         foreach (var name in names)
         {
-            if (Parses(p.ReadFile(area, AreaFolder.Configuration, name)))
+            if (Parses(TryRead(SvmLayout.Configuration(name))))
             {
                 continue;
             }
 
-            var backup = _options.ConfigurationBackups ? p.ReadFile(area, AreaFolder.ConfigurationBackup, name) : null;
+            var backup = _options.ConfigurationBackups ? TryRead(SvmLayout.Backup(name)) : null;
             if (Parses(backup))
             {
-                p.WriteFile(area, AreaFolder.Configuration, name, backup);
+                Run(pair.WriteCurrentConfigurationAsync([new(SvmLayout.Configuration(name), backup)]));
                 Raise(SvmEvents.ConfigurationFromBackup, LogLevel.Warning, $"Configuration {name} was missing or corrupt; restored from its backup");
                 result = result == ConfigurationSource.FactoryDefault ? result : ConfigurationSource.Backup;
             }
             else if (_options.RestoreFactoryDefaults && _options.FactoryDefaults.TryGetValue(name, out var factory))
             {
-                p.WriteFile(area, AreaFolder.Configuration, name, factory.ToBytes());
+                Run(pair.WriteCurrentConfigurationAsync([new(SvmLayout.Configuration(name), factory.ToBytes())]));
                 Raise(SvmEvents.ConfigurationFactoryDefault, LogLevel.Warning, $"Configuration {name} was missing or corrupt and has no usable backup; restored the factory default");
                 result = ConfigurationSource.FactoryDefault;
             }
@@ -201,6 +308,18 @@ public sealed partial class SoftwareVersionManager
         }
 
         return result;
+    }
+
+    private byte[]? TryRead(string path)
+    {
+        try
+        {
+            return TryReadCurrent(path);
+        }
+        catch (FlashDataCorruptException)
+        {
+            return null;
+        }
     }
 
     private static bool Parses([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] byte[]? data)
@@ -221,171 +340,98 @@ public sealed partial class SoftwareVersionManager
         }
     }
 
-    /// <summary>Makes the secondary an exact copy of the primary: full repair when its current context is bad, otherwise copy what differs.</summary>
-    private void SyncSecondary(BootReport report, CancellationToken cancellationToken)
-    {
-        var p = Primary;
-        var s = Secondary;
-        var pt = ReadTable();
-        var st = s.IsMounted ? s.ReadTable(out _) : null;
-        bool repaired = false;
-        if (st is null || !s.Verify(st.CurrentArea, checkConfiguration: true).SoftwareOk)
-        {
-            s.Format();
-            repaired = true;
-        }
-
-        var areas = new List<int> { pt.CurrentArea };
-        if (pt.Alternate == AlternateState.Complete)
-        {
-            areas.Add(pt.AlternateArea);
-        }
-
-        bool changed = false;
-        foreach (int area in areas)
-        {
-            if (repaired || !SameArea(p, s, area))
-            {
-                CopyArea(p, s, area, null, cancellationToken);
-                changed = true;
-            }
-            else if (!SameConfiguration(p, s, area))
-            {
-                foreach (var folder in new[] { AreaFolder.Configuration, AreaFolder.ConfigurationBackup })
-                {
-                    foreach (var name in s.List(area, folder).Except(p.List(area, folder)))
-                    {
-                        s.DeleteFile(area, folder, name);
-                    }
-
-                    foreach (var name in p.List(area, folder))
-                    {
-                        s.WriteFile(area, folder, name, p.ReadFile(area, folder, name)!);
-                    }
-                }
-
-                changed = true;
-            }
-        }
-
-        var want = pt with { Role = NvsRole.Secondary };
-        if (repaired || st != want)
-        {
-            s.WriteTable(want);
-            changed |= !repaired && (st! with { Sequence = want.Sequence }) != want;
-        }
-
-        if (repaired)
-        {
-            report.Repaired.Add(s.Name);
-            Raise(SvmEvents.DeviceRepaired, LogLevel.Warning, $"{s} repaired from {p}", device: s.Name);
-        }
-        else if (changed)
-        {
-            report.Repaired.Add(s.Name);
-            Raise(SvmEvents.Resynchronised, LogLevel.Information, $"{s} resynchronised with {p}", device: s.Name);
-        }
-    }
-
-    private static bool SameArea(NvsDevice p, NvsDevice s, int area)
-    {
-        var a = p.ReadSgc(area);
-        var b = s.ReadSgc(area);
-        return a is not null && b is not null && a.AsSpan().SequenceEqual(b) && s.Verify(area, checkConfiguration: false).SoftwareOk;
-    }
-
-    private static bool SameConfiguration(NvsDevice p, NvsDevice s, int area)
-    {
-        foreach (var folder in new[] { AreaFolder.Configuration, AreaFolder.ConfigurationBackup })
-        {
-            var names = p.List(area, folder);
-            if (!names.Order(StringComparer.Ordinal).SequenceEqual(s.List(area, folder).Order(StringComparer.Ordinal)))
-            {
-                return false;
-            }
-
-            foreach (var n in names)
-            {
-                if (!p.ReadFile(area, folder, n)!.AsSpan().SequenceEqual(s.ReadFile(area, folder, n)))
-                {
-                    return false;
-                }
-            }
-        }
-
-        return true;
-    }
-
     private void RunBoot(BootReport report, CancellationToken cancellationToken)
     {
-        var t = ReadTable();
-        if (t.AlternateBoot && t.Alternate != AlternateState.Complete)
-        {
-            UpdateTables(x => x with { AlternateBoot = false, TrialAttemptsLeft = 0 });
-            t = ReadTable();
-        }
+        var pair = Storage;
+        var t = pair.Table;
 
-        while (t.AlternateBoot)
+        // A trial that was interrupted (crash, power cut) before it was confirmed: revert to the previous current.
+        if (t.CurrentState == ContextState.Trial)
         {
-            // Clear the flag before any module starts: a crash or power cut during the trial falls back to the current context.
-            int left = Math.Max(0, t.TrialAttemptsLeft - 1);
-            t = UpdateTables(x => x with { AlternateBoot = false, TrialAttemptsLeft = left });
-            report.TrialAttempts++;
-            Raise(SvmEvents.TrialStarted, LogLevel.Information, $"Trial boot of release {t.AlternateRelease} (attempt {report.TrialAttempts}, {left} left); boot flag cleared");
-            var v = Primary.Verify(t.AlternateArea, checkConfiguration: false);
-            bool ok = v.SoftwareOk;
-            if (ok)
+            if (t.AlternateState == ContextState.Valid)
             {
-                var trial = new BootReport { Release = t.AlternateRelease, PrimaryDevice = report.PrimaryDevice };
-                InitModules(t.AlternateArea, v.Sgc!, trial, cancellationToken);
-                ok = trial.Healthy && (_options.TrialValidator?.Invoke(trial) ?? true);
-                foreach (var m in trial.InitialisedModules.Where(m => !report.InitialisedModules.Contains(m)))
-                {
-                    report.InitialisedModules.Add(m);
-                }
-
-                if (!ok)
-                {
-                    Raise(SvmEvents.ModuleFailed, LogLevel.Warning, $"Trial of release {t.AlternateRelease} failed: " +
-                        (trial.Healthy ? "rejected by the validation callback" : $"module(s) {string.Join(", ", trial.FailedModules)} not healthy"));
-                }
+                var trialRelease = t.CurrentRelease();
+                t = Run(pair.SwitchContextsAsync(trial: false, cancellationToken));
+                report.Trial = TrialOutcome.RolledBack;
+                Raise(SvmEvents.RolledBack, LogLevel.Warning, $"The trial of release {trialRelease} was interrupted before it was committed; reverted to release {t.CurrentRelease()}, {trialRelease} marked invalid");
             }
             else
             {
-                Raise(SvmEvents.ModuleFailed, LogLevel.Warning, $"Trial of release {t.AlternateRelease} failed: alternate does not verify: {v.SoftwareError}");
+                t = Run(pair.ConfirmCurrentAsync(cancellationToken));
             }
+        }
 
-            if (ok)
+        if (t.AlternateBoot && t.AlternateState != ContextState.Valid)
+        {
+            t = Run(pair.ClearAlternateBootAsync(cancellationToken));
+        }
+
+        if (t.AlternateBoot)
+        {
+            int attempts = Math.Max(1, t.BootRetries);
+            var release = t.AlternateRelease();
+            var v = Verify(pair.Primary, t.Alternate, checkConfiguration: false);
+            if (!v.SoftwareOk)
             {
-                var committed = UpdateTables(Swap);
-                report.Trial = TrialOutcome.Committed;
-                Raise(SvmEvents.Committed, LogLevel.Information, $"Trial succeeded: release {committed.CurrentRelease} committed as current; {committed.AlternateRelease} kept as alternate");
-                break;
+                Raise(SvmEvents.ModuleFailed, LogLevel.Warning, $"Trial of release {release} failed: alternate does not verify: {v.SoftwareError}");
+                t = Run(pair.InvalidateAsync(t.Alternate, cancellationToken));
+                report.Trial = TrialOutcome.RolledBack;
+                Raise(SvmEvents.RolledBack, LogLevel.Warning, $"Rolled back to release {t.CurrentRelease()}; release {release} marked invalid");
             }
-
-            if (left > 0 && v.SoftwareOk)
+            else
             {
-                Raise(SvmEvents.TrialRetry, LogLevel.Warning, $"Retrying the trial of release {t.AlternateRelease} ({left} attempt(s) left)");
-                t = UpdateTables(x => x with { AlternateBoot = true });
-                continue;
-            }
+                // Switch on trial in one commit per device before any module starts: the boot flag is cleared and the
+                // new current is Trial; a crash or power cut during the trial reverts at the next init.
+                t = Run(pair.SwitchContextsAsync(trial: true, cancellationToken));
+                bool ok = false;
+                for (int attempt = 1; attempt <= attempts && !ok; attempt++)
+                {
+                    report.TrialAttempts++;
+                    Raise(SvmEvents.TrialStarted, LogLevel.Information, $"Trial boot of release {release} (attempt {attempt} of {attempts}); boot flag cleared, context on trial");
+                    var trial = new BootReport { Release = release, PrimaryDevice = report.PrimaryDevice };
+                    InitModules(v.Sgc!, trial, cancellationToken);
+                    ok = trial.Healthy && (_options.TrialValidator?.Invoke(trial) ?? true);
+                    foreach (var m in trial.InitialisedModules.Where(m => !report.InitialisedModules.Contains(m)))
+                    {
+                        report.InitialisedModules.Add(m);
+                    }
 
-            t = UpdateTables(x => x with { Alternate = AlternateState.Invalid, AlternateBoot = false, TrialAttemptsLeft = 0 });
-            report.Trial = TrialOutcome.RolledBack;
-            Raise(SvmEvents.RolledBack, LogLevel.Warning, $"Rolled back to release {t.CurrentRelease}; release {t.AlternateRelease} marked invalid");
+                    if (!ok)
+                    {
+                        Raise(SvmEvents.ModuleFailed, LogLevel.Warning, $"Trial of release {release} failed: " +
+                            (trial.Healthy ? "rejected by the validation callback" : $"module(s) {string.Join(", ", trial.FailedModules)} not healthy"));
+                        if (attempt < attempts)
+                        {
+                            Raise(SvmEvents.TrialRetry, LogLevel.Warning, $"Retrying the trial of release {release} ({attempts - attempt} attempt(s) left)");
+                        }
+                    }
+                }
+
+                if (ok)
+                {
+                    t = Run(pair.ConfirmCurrentAsync(cancellationToken));
+                    report.Trial = TrialOutcome.Committed;
+                    Raise(SvmEvents.Committed, LogLevel.Information, $"Trial succeeded: release {t.CurrentRelease()} committed as current; {t.AlternateRelease()} kept as alternate");
+                }
+                else
+                {
+                    t = Run(pair.SwitchContextsAsync(trial: false, cancellationToken));
+                    report.Trial = TrialOutcome.RolledBack;
+                    Raise(SvmEvents.RolledBack, LogLevel.Warning, $"Rolled back to release {t.CurrentRelease()}; release {release} marked invalid");
+                }
+            }
         }
 
         // System-wide init command on the current context: modules whose loaded software differs are (re-)initialised.
-        t = ReadTable();
-        var sgc = SgcFile.Parse(Primary.ReadSgc(t.CurrentArea)!);
+        var sgc = CurrentSgc();
         report.Release = sgc.Release;
-        InitModules(t.CurrentArea, sgc, report, cancellationToken);
+        InitModules(sgc, report, cancellationToken);
     }
 
     private static string Digest(IReadOnlyList<SgcComponent> components)
         => string.Join(";", components.Select(c => $"{c.Name}:{c.Crc32C:x8}:{c.Size}"));
 
-    private void InitModules(int area, SgcFile sgc, BootReport report, CancellationToken cancellationToken)
+    private void InitModules(SgcFile sgc, BootReport report, CancellationToken cancellationToken)
     {
         var targets = _bus.Modules.Where(m =>
             !_loaded.TryGetValue(m.Address, out var d) || d != Digest(sgc.ComponentsFor(m.Address)) || m.ReportHealth() != ModuleHealth.Healthy).ToList();
@@ -397,8 +443,8 @@ public sealed partial class SoftwareVersionManager
             cancellationToken.ThrowIfCancellationRequested();
             _loaded.Remove(m.Address);
             var components = sgc.ComponentsFor(m.Address);
-            var configData = Primary.ReadFile(area, AreaFolder.Configuration, ConfigurationFile.ModuleName(m.Address));
-            var ctx = new InitContext(this, area, sgc.Release, components, configData is null ? null : ConfigurationFile.Parse(configData));
+            var configData = TryRead(SvmLayout.Configuration(ConfigurationFile.ModuleName(m.Address)));
+            var ctx = new InitContext(this, sgc.Release, components, configData is null ? null : ConfigurationFile.Parse(configData));
             report.InitialisedModules.Add(m.Address);
             try
             {
@@ -443,7 +489,7 @@ public sealed partial class SoftwareVersionManager
         }
     }
 
-    private sealed class InitContext(SoftwareVersionManager svm, int area, SoftwareVersion release, IReadOnlyList<SgcComponent> components, ConfigurationFile? configuration) : IModuleInitContext
+    private sealed class InitContext(SoftwareVersionManager svm, SoftwareVersion release, IReadOnlyList<SgcComponent> components, ConfigurationFile? configuration) : IModuleInitContext
     {
         public IReadOnlyList<SgcComponent> Components => components;
 
@@ -454,8 +500,8 @@ public sealed partial class SoftwareVersionManager
         public ReadOnlyMemory<byte> RequestComponent(string name)
         {
             var c = components.FirstOrDefault(x => x.Name == name) ?? throw new SvmException($"Component {name} is not mapped to this module.");
-            var data = svm.Primary.ReadFile(area, AreaFolder.Components, name);
-            return data is not null && c.Matches(data) ? data : throw new SvmException($"Component {name} does not verify in {svm.Primary} area {area}.");
+            var data = svm.TryReadCurrent(SvmLayout.Component(name));
+            return data is not null && c.Matches(data) ? data : throw new SvmException($"Component {name} does not verify in the current context of {svm.NameOf(svm.Primary)}.");
         }
     }
 }

@@ -1,7 +1,8 @@
 using Flash.Svm.Configuration;
 using Flash.Svm.Packages;
 using Flash.Svm.Sgc;
-using Flash.Svm.Storage;
+using Flash.Ffs.Contexts;
+using Flash.Ffs.Mirror;
 using Microsoft.Extensions.Logging;
 
 namespace Flash.Svm;
@@ -41,14 +42,12 @@ public sealed partial class SoftwareVersionManager
 
     private UpgradeResult Upgrade(SoftwarePackage pkg, UpgradeMode mode, ActivationMode activation, IProgress<UpgradeProgress>? progress, CancellationToken cancellationToken)
     {
-        var p = Primary;
-        var table = ReadTable();
-        int cur = table.CurrentArea;
-        int alt = table.AlternateArea;
-        SgcFile? currentSgc = null;
+        var pair = Storage;
+        var table = pair.Table;
+        SgcFile? currentSgc;
         try
         {
-            var bytes = p.ReadSgc(cur);
+            var bytes = TryReadCurrent(SvmLayout.Sgc);
             currentSgc = bytes is null ? null : SgcFile.Parse(bytes);
         }
         catch (IOException)
@@ -85,28 +84,29 @@ public sealed partial class SoftwareVersionManager
         }
 
         Raise(SvmEvents.UpgradeStarted, LogLevel.Information,
-            $"{mode} upgrade {table.CurrentRelease} -> {pkg.Release}: {download.Count} component(s) to download, {copy.Count} to copy from the current context");
+            $"{mode} upgrade {table.CurrentRelease()} -> {pkg.Release}: {download.Count} component(s) to download, {copy.Count} to copy from the current context");
         long written = 0;
         try
         {
-            CheckNotRestricted(p, alt);
-            UpdateTables(t => t with { Alternate = AlternateState.Writing, AlternateRelease = pkg.Release, AlternateBoot = false, TrialAttemptsLeft = 0 });
-
-            // 1. Store into the primary's alternate context.
-            p.ClearArea(alt);
+            // The alternate is emptied (Invalid), then every write makes it Writing until it is marked complete. Each
+            // write goes to the primary, then with the same transaction id to the secondary (RedundantPair). The data
+            // comes from the package verified in memory (signature, SHA-256, CRC-32C) or from the current context
+            // verified on read; the file system CRC-checks every page it reads, so nothing is read back.
+            Run(pair.ClearAlternateAsync(cancellationToken));
+            RequireRedundancy(pair);
             long total = download.Sum(c => c.Size) + copy.Sum(c => c.Size);
             int n = 0;
             foreach (var c in pkg.Sgc.Components)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                ReadOnlySpan<byte> data;
+                ReadOnlyMemory<byte> data;
                 if (download.Contains(c))
                 {
-                    data = pkg.Component(c.Name).Span;
+                    data = pkg.Component(c.Name);
                 }
                 else
                 {
-                    var old = p.ReadFile(cur, AreaFolder.Components, c.Name);
+                    var old = TryReadCurrent(SvmLayout.Component(c.Name));
                     if (old is null || !c.Matches(old))
                     {
                         throw new SvmException($"Unchanged component {c.Name} in the current context does not verify; use a full upgrade.");
@@ -115,36 +115,29 @@ public sealed partial class SoftwareVersionManager
                     data = old;
                 }
 
-                p.WriteFile(alt, AreaFolder.Components, c.Name, data);
+                Run(pair.WriteAlternateAsync(SvmLayout.Component(c.Name), data, cancellationToken));
+                RequireRedundancy(pair);
                 written += data.Length;
-                progress?.Report(new UpgradeProgress("store-primary", written, total, ++n, pkg.Sgc.Components.Count));
+                n++;
+                progress?.Report(new UpgradeProgress("store-primary", written, total, n, pkg.Sgc.Components.Count));
+                progress?.Report(new UpgradeProgress("copy-secondary", written, total, n, pkg.Sgc.Components.Count));
             }
 
-            foreach (var folder in new[] { AreaFolder.Configuration, AreaFolder.ConfigurationBackup })
+            // Configuration (and backups) of the current context, then the SGC file, in one commit per device.
+            var rest = new List<KeyValuePair<string, byte[]>>();
+            foreach (var path in Run(pair.ListCurrentAsync(cancellationToken)).Where(p => p.StartsWith(SvmLayout.ConfigurationPrefix, StringComparison.Ordinal)))
             {
-                foreach (var name in p.List(cur, folder))
-                {
-                    p.WriteFile(alt, folder, name, p.ReadFile(cur, folder, name)!);
-                }
+                rest.Add(new(path, Run(pair.ReadCurrentAsync(path, cancellationToken))));
             }
 
-            p.WriteSgc(alt, pkg.SgcBytes.Span);
-            progress?.Report(new UpgradeProgress("verify-primary", 0, total, 0, pkg.Sgc.Components.Count));
-            var v = p.Verify(alt, checkConfiguration: false);
-            if (!v.SoftwareOk)
-            {
-                throw new SvmException($"{p} alternate does not verify: {v.SoftwareError}");
-            }
-
-            // 2. Copy to the secondary while the primary's alternate is restricted.
-            using (Restrict(p, alt))
-            {
-                CopyArea(p, Secondary, alt, progress, cancellationToken);
-            }
-
+            rest.Add(new(SvmLayout.Sgc, pkg.SgcBytes.ToArray()));
             cancellationToken.ThrowIfCancellationRequested();
-            var complete = UpdateTables(t => t with { Alternate = AlternateState.Complete });
-            Raise(SvmEvents.UpgradeCompleted, LogLevel.Information, $"Release {pkg.Release} is complete and verified in the alternate context of {p} and {Secondary}");
+            Run(pair.WriteAlternateAsync(rest, cancellationToken));
+            RequireRedundancy(pair);
+            cancellationToken.ThrowIfCancellationRequested();
+            Run(pair.MarkAlternateCompleteAsync(pkg.Release.ToString(), cancellationToken));
+            RequireRedundancy(pair);
+            Raise(SvmEvents.UpgradeCompleted, LogLevel.Information, $"Release {pkg.Release} is complete and verified in the alternate context of both devices (transaction {pair.Sequence})");
             var changes = DeviceChanges(pkg.Sgc, download, modules);
             foreach (var ch in changes)
             {
@@ -165,7 +158,6 @@ public sealed partial class SoftwareVersionManager
                     break;
             }
 
-            _ = complete;
             return new UpgradeResult(pkg.Release, mode, download.Select(c => c.Name).ToList(), copy.Select(c => c.Name).ToList(), affected, changes, written);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
@@ -181,23 +173,34 @@ public sealed partial class SoftwareVersionManager
         }
     }
 
+    /// <summary>A new version must be stored on both devices: a device that went out of service fails the upgrade.</summary>
+    private static void RequireRedundancy(RedundantPair pair)
+    {
+        if (pair.IsDegraded)
+        {
+            var bad = pair.Members.FirstOrDefault(m => m.IsFailed);
+            throw new SvmException($"A storage device went out of service during the upgrade{(bad?.FailureReason is { } r ? ": " + r : "")}; the new version is not redundant.");
+        }
+    }
+
     private void MarkAlternateInvalid()
     {
         // Best effort: after a power loss the devices are off and the next init marks a half-written alternate invalid.
-        foreach (var dev in new[] { Primary, Secondary })
+        try
         {
-            try
+            var pair = Storage;
+            if (pair.Table.AlternateState != ContextState.Invalid)
             {
-                var t = dev.ReadTable(out _);
-                if (t is not null && t.Alternate != AlternateState.Invalid)
-                {
-                    dev.WriteTable(t with { Alternate = AlternateState.Invalid, AlternateBoot = false, Sequence = t.Sequence + 1 });
-                }
+                Run(pair.InvalidateAsync(pair.Table.Alternate));
             }
-            catch (IOException)
-            {
-                // Handled at the next init.
-            }
+        }
+        catch (IOException)
+        {
+            // Handled at the next init.
+        }
+        catch (InvalidOperationException)
+        {
+            // Handled at the next init.
         }
     }
 
@@ -215,20 +218,20 @@ public sealed partial class SoftwareVersionManager
         return list;
     }
 
-    /// <summary>Sets the alternate boot flag: the next init boots the alternate context once, as a trial.</summary>
+    /// <summary>Sets the alternate boot flag on both devices: the next init trial-boots the alternate context.</summary>
     /// <param name="attempts">Trial attempts; default <see cref="SvmOptions.TrialAttempts"/>.</param>
     /// <exception cref="InvalidOperationException">The alternate is not complete.</exception>
     public void SetAlternateBootFlag(int? attempts = null)
     {
         var t = ReadTable();
-        if (t.Alternate != AlternateState.Complete)
+        if (t.AlternateState != ContextState.Valid)
         {
-            throw new InvalidOperationException($"The alternate context is {t.Alternate}; only a complete alternate can be trial-booted.");
+            throw new InvalidOperationException($"The alternate context is {t.AlternateState}; only a complete alternate can be trial-booted.");
         }
 
-        int n = Math.Max(1, attempts ?? _options.TrialAttempts);
-        UpdateTables(x => x with { AlternateBoot = true, TrialAttemptsLeft = n });
-        Raise(SvmEvents.BootFlagSet, LogLevel.Information, $"Alternate boot flag set: the next init trial-boots release {t.AlternateRelease} ({n} attempt(s))");
+        int n = Math.Clamp(attempts ?? _options.TrialAttempts, 1, ushort.MaxValue);
+        Run(Storage.SetAlternateBootAsync(n));
+        Raise(SvmEvents.BootFlagSet, LogLevel.Information, $"Alternate boot flag set: the next init trial-boots release {t.AlternateRelease()} ({n} attempt(s))");
     }
 
     /// <summary>Exchanges current and alternate contexts (user-initiated switch without a trial): the next init loads the new current.</summary>
@@ -236,24 +239,14 @@ public sealed partial class SoftwareVersionManager
     public void ExchangeContexts()
     {
         var t = ReadTable();
-        if (t.Alternate != AlternateState.Complete)
+        if (t.AlternateState != ContextState.Valid)
         {
-            throw new InvalidOperationException($"The alternate context is {t.Alternate}; only a complete alternate can become current.");
+            throw new InvalidOperationException($"The alternate context is {t.AlternateState}; only a complete alternate can become current.");
         }
 
-        UpdateTables(Swap);
-        Raise(SvmEvents.ContextsExchanged, LogLevel.Information, $"Contexts exchanged: release {t.AlternateRelease} is current, {t.CurrentRelease} is the alternate");
+        Run(Storage.SwitchContextsAsync());
+        Raise(SvmEvents.ContextsExchanged, LogLevel.Information, $"Contexts exchanged: release {t.AlternateRelease()} is current, {t.CurrentRelease()} is the alternate");
     }
-
-    private static NvsTable Swap(NvsTable t) => t with
-    {
-        CurrentArea = t.AlternateArea,
-        CurrentRelease = t.AlternateRelease,
-        AlternateRelease = t.CurrentRelease,
-        Alternate = AlternateState.Complete,
-        AlternateBoot = false,
-        TrialAttemptsLeft = 0,
-    };
 
     /// <summary>Reads a configuration file of the current context.</summary>
     /// <param name="name">Configuration name.</param>
@@ -261,35 +254,27 @@ public sealed partial class SoftwareVersionManager
     /// <exception cref="SvmFormatException">The file is corrupt.</exception>
     public ConfigurationFile? ReadConfiguration(string name)
     {
-        var data = Primary.ReadFile(ReadTable().CurrentArea, AreaFolder.Configuration, name);
+        var data = TryReadCurrent(SvmLayout.Configuration(name));
         return data is null ? null : ConfigurationFile.Parse(data);
     }
 
     /// <summary>
     /// Changes a configuration in the current context of both devices. The previous configuration is stored as the
-    /// backup in the same atomic step (when backups are enabled).
+    /// backup in the same atomic commit (when backups are enabled), primary first, then the secondary.
     /// </summary>
     /// <param name="configuration">The new configuration.</param>
     public void ChangeConfiguration(ConfigurationFile configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var bytes = configuration.ToBytes();
-        foreach (var dev in new[] { Primary, Secondary })
+        var files = new List<KeyValuePair<string, byte[]>>();
+        var old = TryReadCurrent(SvmLayout.Configuration(configuration.Name));
+        if (_options.ConfigurationBackups && old is not null)
         {
-            var t = dev.ReadTable(out var error) ?? throw new NvsUnavailableException($"{dev}: {error}");
-            int area = t.CurrentArea;
-            var old = dev.ReadFile(area, AreaFolder.Configuration, configuration.Name);
-            dev.Atomically(tx =>
-            {
-                if (_options.ConfigurationBackups && old is not null)
-                {
-                    tx.Write(area, AreaFolder.ConfigurationBackup, configuration.Name, old);
-                }
-
-                tx.Write(area, AreaFolder.Configuration, configuration.Name, bytes);
-            });
+            files.Add(new(SvmLayout.Backup(configuration.Name), old));
         }
 
+        files.Add(new(SvmLayout.Configuration(configuration.Name), configuration.ToBytes()));
+        Run(Storage.WriteCurrentConfigurationAsync(files));
         Raise(SvmEvents.ConfigurationChanged, LogLevel.Information, $"Configuration {configuration.Name} changed to revision {configuration.Revision}" + (_options.ConfigurationBackups ? " (previous kept as backup)" : ""));
     }
 }

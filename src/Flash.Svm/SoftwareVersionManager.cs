@@ -1,9 +1,11 @@
 using Flash.Drivers;
+using Flash.Ffs;
+using Flash.Ffs.Contexts;
+using Flash.Ffs.Mirror;
 using Flash.Svm.Configuration;
 using Flash.Svm.Node;
 using Flash.Svm.Packages;
 using Flash.Svm.Sgc;
-using Flash.Svm.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -11,26 +13,26 @@ namespace Flash.Svm;
 
 /// <summary>
 /// Software version management (SVM) on the node's software management processor: the only code that reads or
-/// writes the node's non-volatile storage (NVS, a redundant pair of flash devices with current/alternate context
-/// areas). It installs and upgrades software (full and partial), keeps configuration with backups, verifies and
-/// repairs storage at init, issues the system-wide init command and runs trial boots with commit or rollback.
-/// Not thread-safe: one caller (the management processor's control task) drives it; device access is serialised
-/// by the access coordinator.
+/// writes the node's non-volatile storage (NVS). Storage is the shared Flash.Ffs layer: a <see cref="RedundantPair"/>
+/// of two devices, each a <see cref="ContextStore"/> with current/alternate context areas. SVM installs and upgrades
+/// software (full and partial), keeps configuration with backups, verifies and repairs storage at init, issues the
+/// system-wide init command and runs trial boots with commit or rollback.
+/// Not thread-safe: one caller (the management processor's control task) drives it; device access is serialised by
+/// the pair's gates.
 /// </summary>
 public sealed partial class SoftwareVersionManager : IDisposable
 {
-    private readonly NvsDevice[] _devices;
+    private readonly IFlashDevice[] _raw;
     private readonly IModuleBus _bus;
     private readonly SvmOptions _options;
     private readonly ILogger _log;
     private readonly Dictionary<ModuleAddress, string> _loaded = [];
-    private readonly HashSet<(NvsDevice, int)> _restricted = [];
-    private int _primary = -1;
+    private RedundantPair? _pair;
     private List<SvmEventArgs>? _capture;
 
     /// <summary>Creates the manager for two redundant storage devices and the module bus. Nothing is read until <see cref="Initialize"/> or <see cref="FormatAndInstall"/>.</summary>
-    /// <param name="device0">First storage device.</param>
-    /// <param name="device1">Second storage device.</param>
+    /// <param name="device0">First storage device ("nvs0").</param>
+    /// <param name="device1">Second storage device ("nvs1").</param>
     /// <param name="bus">The module bus.</param>
     /// <param name="options">Options.</param>
     public SoftwareVersionManager(IFlashDevice device0, IFlashDevice device1, IModuleBus bus, SvmOptions? options = null)
@@ -40,35 +42,39 @@ public sealed partial class SoftwareVersionManager : IDisposable
         ArgumentNullException.ThrowIfNull(bus);
         _options = options ?? new SvmOptions();
         _log = _options.Logger ?? NullLogger.Instance;
-        _devices = [new NvsDevice("nvs0", device0, _log), new NvsDevice("nvs1", device1, _log)];
+        _raw = [device0, device1];
         _bus = bus;
     }
 
     /// <summary>Raised for every SVM event (storage, upgrade, configuration, boot, autonomous output messages).</summary>
     public event EventHandler<SvmEventArgs>? Event;
 
+    /// <summary>The redundant pair SVM stores everything on (after init).</summary>
+    public RedundantPair Storage => _pair ?? throw new InvalidOperationException("Storage has not been initialised.");
+
     /// <summary>The primary device (after init).</summary>
-    public NvsDevice Primary => _primary >= 0 ? _devices[_primary] : throw new InvalidOperationException("Storage has not been initialised.");
+    public PairMember Primary => Storage.Primary;
 
     /// <summary>The secondary device (after init).</summary>
-    public NvsDevice Secondary => _devices[1 - PrimaryIndex];
+    public PairMember Secondary => Storage.Secondary;
 
-    /// <summary>Both devices, in physical order.</summary>
-    public IReadOnlyList<NvsDevice> Devices => _devices;
+    /// <summary>Both devices (after init).</summary>
+    public IReadOnlyList<PairMember> Devices => Storage.Members;
 
-    private int PrimaryIndex => _primary >= 0 ? _primary : throw new InvalidOperationException("Storage has not been initialised.");
+    /// <summary>The name of a device: "nvs0" for the first device given to the constructor, "nvs1" for the second.</summary>
+    /// <param name="member">A device of the pair.</param>
+    /// <returns>The name.</returns>
+    public string NameOf(PairMember member) => NameOf(member.Device);
 
-    /// <summary>The primary's context table.</summary>
+    private string NameOf(IFlashDevice device) => ReferenceEquals(device, _raw[0]) ? "nvs0" : "nvs1";
+
+    /// <summary>The pair's (primary's) context table.</summary>
     /// <returns>The table.</returns>
-    public NvsTable ReadTable() => Primary.ReadTable(out var error) ?? throw new NvsUnavailableException($"{Primary}: context table unreadable: {error}");
+    public ContextTable ReadTable() => Storage.Table;
 
     /// <summary>The SGC file of the current context.</summary>
     /// <returns>The SGC file.</returns>
-    public SgcFile CurrentSgc()
-    {
-        var t = ReadTable();
-        return SgcFile.Parse(Primary.ReadSgc(t.CurrentArea) ?? throw new NvsUnavailableException("The current context has no SGC file."));
-    }
+    public SgcFile CurrentSgc() => SgcFile.Parse(TryReadCurrent(SvmLayout.Sgc) ?? throw new NvsUnavailableException("The current context has no SGC file."));
 
     /// <summary>
     /// Formats both devices and installs a release as the current context (factory installation), with the given
@@ -86,33 +92,93 @@ public sealed partial class SoftwareVersionManager : IDisposable
 
     private void InstallFresh(SoftwarePackage pkg, List<ConfigurationFile> config)
     {
-        var table = new NvsTable { Sequence = 1, Role = NvsRole.Primary, CurrentArea = 0, Alternate = AlternateState.Empty, CurrentRelease = pkg.Release };
-        _primary = 0;
-        foreach (var dev in _devices)
+        ClosePair();
+        Run(RedundantPair.FormatAsync(_raw[0], _raw[1]));
+        OpenPair(Run(RedundantPair.MountAsync(_raw[0], _raw[1], PairOptions(null))));
+
+        // One atomic commit per device: components, configuration and the SGC file of the new software set.
+        var files = new List<KeyValuePair<string, byte[]>>();
+        foreach (var c in pkg.Sgc.Components)
         {
-            dev.Format();
-            foreach (var c in pkg.Sgc.Components)
-            {
-                dev.WriteFile(0, AreaFolder.Components, c.Name, pkg.Component(c.Name).Span);
-            }
+            files.Add(new(SvmLayout.Component(c.Name), pkg.Component(c.Name).ToArray()));
+        }
 
-            foreach (var cfg in config)
-            {
-                dev.WriteFile(0, AreaFolder.Configuration, cfg.Name, cfg.ToBytes());
-            }
+        foreach (var cfg in config)
+        {
+            files.Add(new(SvmLayout.Configuration(cfg.Name), cfg.ToBytes()));
+        }
 
-            dev.WriteSgc(0, pkg.SgcBytes.Span);
-            var v = dev.Verify(0, checkConfiguration: config.Count > 0);
-            if (!v.SoftwareOk)
-            {
-                throw new NvsUnavailableException($"{dev}: installation does not verify: {v.SoftwareError}");
-            }
-
-            dev.WriteTable(table with { Role = dev == _devices[0] ? NvsRole.Primary : NvsRole.Secondary });
+        files.Add(new(SvmLayout.Sgc, pkg.SgcBytes.ToArray()));
+        var pair = Storage;
+        Run(pair.WriteAlternateAsync(files));
+        Run(pair.MarkAlternateCompleteAsync(pkg.Release.ToString()));
+        Run(pair.SwitchContextsAsync());
+        if (pair.IsDegraded)
+        {
+            throw new NvsUnavailableException("A storage device failed during the installation.");
         }
 
         _loaded.Clear();
-        Raise(SvmEvents.UpgradeCompleted, LogLevel.Information, $"Installed release {pkg.Release} on {_devices[0]} and {_devices[1]}");
+        Raise(SvmEvents.UpgradeCompleted, LogLevel.Information, $"Installed release {pkg.Release} on nvs0 and nvs1");
+    }
+
+    private RedundantPairOptions PairOptions(IProgress<PairSyncProgress>? progress) => new()
+    {
+        Logger = _options.Logger,
+        Progress = progress,
+    };
+
+    private void OpenPair(RedundantPair pair)
+    {
+        _pair = pair;
+        pair.Redesignated += (_, e) =>
+        {
+            var p = pair.Members.FirstOrDefault(m => m.DeviceId == e.PrimaryId);
+            Raise(SvmEvents.Redesignated, LogLevel.Warning, $"{(p is null ? "?" : NameOf(p))} is designated primary (designation generation {e.Generation})", device: p is null ? null : NameOf(p));
+        };
+        pair.HealthChanged += (_, e) =>
+        {
+            var m = pair.Members.FirstOrDefault(x => x.DeviceId == e.DeviceId);
+            if (e.IsDegraded)
+            {
+                Raise(SvmEvents.DeviceBad, LogLevel.Warning, $"{(m is null ? "device" : NameOf(m))} out of service: {e.Reason}", device: m is null ? null : NameOf(m));
+            }
+        };
+    }
+
+    private void ClosePair()
+    {
+        if (_pair is null)
+        {
+            return;
+        }
+
+        try
+        {
+            _pair.Dispose();
+        }
+        catch (IOException)
+        {
+            // A failed device may not write its final checkpoint; mounting recovers from flash.
+        }
+
+        _pair = null;
+    }
+
+    private static T Run<T>(Task<T> task) => task.GetAwaiter().GetResult();
+
+    private static void Run(Task task) => task.GetAwaiter().GetResult();
+
+    private byte[]? TryReadCurrent(string path)
+    {
+        try
+        {
+            return Run(Storage.ReadCurrentAsync(path));
+        }
+        catch (FlashPathNotFoundException)
+        {
+            return null;
+        }
     }
 
     private SoftwarePackage OpenPackage(byte[] package)
@@ -135,79 +201,77 @@ public sealed partial class SoftwareVersionManager : IDisposable
         return source.Fetch(transfer, _options.Packages.MaxPackageSize, cancellationToken);
     }
 
-    /// <summary>Writes a new table to the primary, then the same table (as secondary) to the secondary.</summary>
-    private NvsTable UpdateTables(Func<NvsTable, NvsTable> change)
+    /// <summary>Verifies an area of one device: the SGC file's checksum, every component against it, and (optionally) the configuration.</summary>
+    /// <param name="member">The device.</param>
+    /// <param name="area">The area.</param>
+    /// <param name="checkConfiguration">Also check the configuration files.</param>
+    /// <returns>The result.</returns>
+    public AreaVerification Verify(PairMember member, ContextArea area, bool checkConfiguration)
     {
-        var t = change(ReadTable());
-        t = t with { Sequence = t.Sequence + 1, Role = NvsRole.Primary };
-        Primary.WriteTable(t);
-        Secondary.WriteTable(t with { Role = NvsRole.Secondary });
-        return t;
-    }
-
-    private void CheckNotRestricted(NvsDevice device, int area)
-    {
-        if (_restricted.Contains((device, area)))
-        {
-            throw new NvsAccessRestrictedException($"{device} area {area} is restricted while it is copied to the secondary device.");
-        }
-    }
-
-    private sealed class Restriction(HashSet<(NvsDevice, int)> set, (NvsDevice, int) key) : IDisposable
-    {
-        public void Dispose() => set.Remove(key);
-    }
-
-    private Restriction Restrict(NvsDevice device, int area)
-    {
-        _restricted.Add((device, area));
-        return new Restriction(_restricted, (device, area));
-    }
-
-    /// <summary>Copies one area from one device to another (SGC file last), then verifies the copy.</summary>
-    private void CopyArea(NvsDevice from, NvsDevice to, int area, IProgress<UpgradeProgress>? progress, CancellationToken cancellationToken)
-    {
-        CheckNotRestricted(to, area);
-        to.ClearArea(area);
-        var names = from.List(area, AreaFolder.Components);
-        long total = 0;
+        ArgumentNullException.ThrowIfNull(member);
+        var pair = Storage;
+        SgcFile sgc;
         try
         {
-            total = from.ReadSgc(area) is { } sgcBytes ? SgcFile.Parse(sgcBytes).TotalSize : 0;
-        }
-        catch (SvmFormatException)
-        {
-            total = 0;
-        }
-
-        long done = 0;
-        int i = 0;
-        foreach (var name in names)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var data = from.ReadFile(area, AreaFolder.Components, name)!;
-            to.WriteFile(area, AreaFolder.Components, name, data);
-            done += data.Length;
-            progress?.Report(new UpgradeProgress("copy-secondary", done, Math.Max(done, total), ++i, names.Count));
-        }
-
-        foreach (var folder in new[] { AreaFolder.Configuration, AreaFolder.ConfigurationBackup })
-        {
-            foreach (var name in from.List(area, folder))
+            var bytes = Run(pair.TryReadAsync(member, area, SvmLayout.Sgc));
+            if (bytes is null)
             {
-                to.WriteFile(area, folder, name, from.ReadFile(area, folder, name)!);
+                return new AreaVerification(null, "no SGC file", null);
+            }
+
+            sgc = SgcFile.Parse(bytes);
+        }
+        catch (IOException ex)
+        {
+            return new AreaVerification(null, "SGC file: " + ex.Message, null);
+        }
+
+        foreach (var c in sgc.Components)
+        {
+            try
+            {
+                var data = Run(pair.TryReadAsync(member, area, SvmLayout.Component(c.Name)));
+                if (data is null)
+                {
+                    return new AreaVerification(sgc, $"component {c.Name} is missing", null);
+                }
+
+                if (!c.Matches(data))
+                {
+                    return new AreaVerification(sgc, $"component {c.Name} does not match its SGC checksums", null);
+                }
+            }
+            catch (IOException ex)
+            {
+                return new AreaVerification(sgc, $"component {c.Name}: {ex.Message}", null);
             }
         }
 
-        var sgc = from.ReadSgc(area);
-        if (sgc is not null)
+        return new AreaVerification(sgc, null, checkConfiguration ? VerifyConfiguration(member, area) : null);
+    }
+
+    private string? VerifyConfiguration(PairMember member, ContextArea area)
+    {
+        try
         {
-            to.WriteSgc(area, sgc);
-            var v = to.Verify(area, checkConfiguration: false);
-            if (!v.SoftwareOk)
+            var files = Run(Storage.ListAsync(member, area));
+            var names = SvmLayout.ConfigurationNames(files).Union(SvmLayout.BackupNames(files)).Append(ConfigurationFile.NodeName).Distinct();
+            foreach (var name in names)
             {
-                throw new SvmException($"{to} area {area} does not verify after the copy: {v.SoftwareError}");
+                var data = Run(Storage.TryReadAsync(member, area, SvmLayout.Configuration(name)));
+                if (data is null)
+                {
+                    return $"configuration {name} is missing";
+                }
+
+                ConfigurationFile.Parse(data);
             }
+
+            return null;
+        }
+        catch (IOException ex)
+        {
+            return "configuration: " + ex.Message;
         }
     }
 
@@ -220,11 +284,5 @@ public sealed partial class SoftwareVersionManager : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        foreach (var d in _devices)
-        {
-            d.Dispose();
-        }
-    }
+    public void Dispose() => ClosePair();
 }

@@ -32,6 +32,9 @@ public enum ContextOperationKind
 
     /// <summary>Mark an area invalid.</summary>
     Invalidate = 9,
+
+    /// <summary>Write configuration files (paths under <c>config/</c>) into the current area; the table's states do not change.</summary>
+    WriteConfiguration = 10,
 }
 
 /// <summary>A change of a context store, replayable on the other device of a redundant pair with the same result.</summary>
@@ -47,6 +50,7 @@ internal sealed record ContextOperation(
     public override string ToString() => Kind switch
     {
         ContextOperationKind.Write => $"Write {Files!.Count} file(s) to {Area}",
+        ContextOperationKind.WriteConfiguration => $"Write {Files!.Count} configuration file(s) to current {Area}",
         ContextOperationKind.Delete => $"Delete {Area}/{Path}",
         ContextOperationKind.Clear or ContextOperationKind.Invalidate => $"{Kind} {Area}",
         ContextOperationKind.SetAlternateBoot => $"SetAlternateBoot retries {Retries}",

@@ -285,6 +285,20 @@ public sealed class ContextStore : IDisposable
     public ContextTable Write(ContextArea area, string path, ReadOnlySpan<byte> data)
         => Apply(new ContextOperation(ContextOperationKind.Write, area, [new(path, data.ToArray())]), null);
 
+    /// <summary>
+    /// Writes configuration files into the <b>current</b> context in one atomic commit (configuration changes and
+    /// their backups). Only paths under <see cref="ContextLayout.ConfigurationDirectory"/> are allowed: software in the
+    /// current context is never written; the table's states are unchanged.
+    /// </summary>
+    /// <param name="files">Relative paths (<c>config/...</c>) and contents.</param>
+    /// <returns>The new table.</returns>
+    /// <exception cref="CurrentContextWriteException">A path is outside <c>config/</c>.</exception>
+    public ContextTable WriteCurrentConfiguration(IEnumerable<KeyValuePair<string, byte[]>> files)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        return Apply(new ContextOperation(ContextOperationKind.WriteConfiguration, Current, files.ToArray()), null);
+    }
+
     /// <summary>Deletes a file of the alternate context.</summary>
     /// <param name="path">Path relative to the area.</param>
     /// <returns>The new table.</returns>
@@ -351,6 +365,7 @@ public sealed class ContextStore : IDisposable
             switch (op.Kind)
             {
                 case ContextOperationKind.Write:
+                case ContextOperationKind.WriteConfiguration:
                     var created = new HashSet<string>(StringComparer.Ordinal);
                     foreach (var (path, data) in op.Files!)
                     {
@@ -454,6 +469,24 @@ public sealed class ContextStore : IDisposable
                 return t.StateOf(op.Area) == ContextState.Writing
                     ? t
                     : t.WithState(op.Area, ContextState.Writing).WithLabel(op.Area, "") with { AlternateBoot = false, BootRetries = 0 };
+            case ContextOperationKind.WriteConfiguration:
+                ArgumentNullException.ThrowIfNull(op.Files);
+                if (op.Area != t.Current)
+                {
+                    throw new ArgumentException($"Configuration writes go to the current area {t.Current}, not {op.Area}.", nameof(op));
+                }
+
+                foreach (var (path, data) in op.Files)
+                {
+                    _ = Absolute(op.Area, path);
+                    ArgumentNullException.ThrowIfNull(data);
+                    if (!path.StartsWith(ContextLayout.ConfigurationDirectory + "/", StringComparison.Ordinal))
+                    {
+                        throw new CurrentContextWriteException(op.Area);
+                    }
+                }
+
+                return t;
             case ContextOperationKind.Clear:
                 RefuseCurrent(t, op.Area);
                 return t.WithState(op.Area, ContextState.Invalid).WithLabel(op.Area, "") with { AlternateBoot = false, BootRetries = 0 };

@@ -124,6 +124,60 @@ public sealed partial class RedundantPair
     public Task<ContextTable> WriteAsync(ContextArea area, string path, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
         => MutateAsync(_ => new ContextOperation(ContextOperationKind.Write, area, [new(path, data.ToArray())]), cancellationToken);
 
+    /// <summary>Writes configuration files (paths under <c>config/</c>) into the current context of both devices, each device in one atomic commit.</summary>
+    /// <param name="files">Relative paths and contents.</param>
+    /// <param name="cancellationToken">Cancels before the primary commit.</param>
+    /// <returns>The primary's new context table.</returns>
+    /// <exception cref="CurrentContextWriteException">A path is outside <c>config/</c>; nothing was written.</exception>
+    public Task<ContextTable> WriteCurrentConfigurationAsync(IEnumerable<KeyValuePair<string, byte[]>> files, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        var list = files.ToArray();
+        return MutateAsync(t => new ContextOperation(ContextOperationKind.WriteConfiguration, t.Current, list), cancellationToken);
+    }
+
+    /// <summary>Reads a file of an area on one given device (no self-heal, no fallback): for verifying each device separately.</summary>
+    /// <param name="member">The device.</param>
+    /// <param name="area">The area.</param>
+    /// <param name="path">Path relative to the area.</param>
+    /// <param name="cancellationToken">Cancels the wait for admission.</param>
+    /// <returns>The content, or null when the file does not exist.</returns>
+    /// <exception cref="FlashDataCorruptException">The file cannot be read back correctly on that device.</exception>
+    public async Task<byte[]?> TryReadAsync(PairMember member, ContextArea area, string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        var store = member.Store ?? throw new PairDegradedException($"Device {member.DeviceId} is out of service.");
+        await _readGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await OnDeviceAsync(() => store.Exists(area, path) ? store.Read(area, path) : null, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _readGate.Release();
+        }
+    }
+
+    /// <summary>Lists the files of an area on one given device (sorted relative paths).</summary>
+    /// <param name="member">The device.</param>
+    /// <param name="area">The area.</param>
+    /// <param name="cancellationToken">Cancels the wait for admission.</param>
+    /// <returns>The files.</returns>
+    public async Task<IReadOnlyList<string>> ListAsync(PairMember member, ContextArea area, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        var store = member.Store ?? throw new PairDegradedException($"Device {member.DeviceId} is out of service.");
+        await _readGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await OnDeviceAsync(() => store.List(area), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _readGate.Release();
+        }
+    }
+
     /// <summary>Deletes a file of the alternate context on both devices.</summary>
     /// <param name="path">Path relative to the area.</param>
     /// <param name="cancellationToken">Cancels before the primary commit.</param>

@@ -4,7 +4,7 @@ using Flash.Svm.Configuration;
 using Flash.Svm.Node;
 using Flash.Svm.Packages;
 using Flash.Svm.Sgc;
-using Flash.Svm.Storage;
+using Flash.Ffs.Contexts;
 
 namespace Flash.Tests.Svm;
 
@@ -41,17 +41,17 @@ public class SvmFlowTests
         Assert.Equal(3, result.AffectedModules.Count);
         Assert.Contains(progress, p => p.Phase == "copy-secondary");
         var t = node.Svm.ReadTable();
-        Assert.Equal(AlternateState.Complete, t.Alternate);
+        Assert.Equal(ContextState.Valid, t.AlternateState);
         Assert.True(t.AlternateBoot);
-        Assert.Equal(new SoftwareVersion(1, 0, 0), t.CurrentRelease);
+        Assert.Equal(new SoftwareVersion(1, 0, 0), t.CurrentRelease());
 
         var svm = node.Reboot();
         var report = svm.Initialize();
         Assert.Equal(TrialOutcome.Committed, report.Trial);
         Assert.Equal(new SoftwareVersion(3, 0, 0), report.Release);
         Assert.All(node.Modules, m => Assert.Equal(new SoftwareVersion(3, 0, 0), m.Release));
-        Assert.Equal(new SoftwareVersion(3, 0, 0), svm.ReadTable().CurrentRelease);
-        Assert.Equal(new SoftwareVersion(1, 0, 0), svm.ReadTable().AlternateRelease);
+        Assert.Equal(new SoftwareVersion(3, 0, 0), svm.ReadTable().CurrentRelease());
+        Assert.Equal(new SoftwareVersion(1, 0, 0), svm.ReadTable().AlternateRelease());
         SvmNode.AssertStorageSane(svm);
         Assert.Equal("node-a", svm.ReadConfiguration(ConfigurationFile.NodeName)!.Settings["hostname"]);
     }
@@ -112,7 +112,7 @@ public class SvmFlowTests
         Assert.Equal(new SoftwareVersion(1, 0, 0), report.Release);
         Assert.True(report.Healthy);
         Assert.All(node.Modules, m => Assert.Equal(new SoftwareVersion(1, 0, 0), m.Release));
-        Assert.Equal(AlternateState.Invalid, node.Svm.ReadTable().Alternate);
+        Assert.Equal(ContextState.Invalid, node.Svm.ReadTable().AlternateState);
         SvmNode.AssertStorageSane(node.Svm);
     }
 
@@ -159,7 +159,7 @@ public class SvmFlowTests
     {
         using var node = new SvmNode();
         node.InstallAndBoot();
-        node.Svm.Primary.WriteFile(0, AreaFolder.Components, "xc-app.bin", new byte[50_000]);
+        node.TamperWrite(node.Dev0, "components/xc-app.bin", new byte[50_000]);
         var report = node.Reboot().Initialize();
         Assert.True(report.Redesignated);
         Assert.Contains(report.Events, e => e.Id == SvmEvents.DeviceRepaired);
@@ -204,9 +204,9 @@ public class SvmFlowTests
         Assert.Equal("node-b", node.Svm.ReadConfiguration(ConfigurationFile.NodeName)!.Settings["hostname"]);
 
         // Corrupt current config on both devices: the backup (node-a) comes back.
-        foreach (var d in node.Svm.Devices)
+        foreach (var d in new[] { node.Dev0, node.Dev1 })
         {
-            d.WriteFile(0, AreaFolder.Configuration, ConfigurationFile.NodeName, [1, 2, 3]);
+            node.TamperWrite(d, "config/" + ConfigurationFile.NodeName, [1, 2, 3]);
         }
 
         var report = node.Reboot().Initialize();
@@ -215,10 +215,10 @@ public class SvmFlowTests
         Assert.Equal("node-a", node.Svm.ReadConfiguration(ConfigurationFile.NodeName)!.Settings["hostname"]);
 
         // Config and backup gone: factory default.
-        foreach (var d in node.Svm.Devices)
+        foreach (var d in new[] { node.Dev0, node.Dev1 })
         {
-            d.DeleteFile(0, AreaFolder.Configuration, ConfigurationFile.NodeName);
-            d.WriteFile(0, AreaFolder.ConfigurationBackup, ConfigurationFile.NodeName, [9]);
+            node.TamperDelete(d, "config/" + ConfigurationFile.NodeName);
+            node.TamperWrite(d, "config/backup/" + ConfigurationFile.NodeName, [9]);
         }
 
         report = node.Reboot().Initialize();
@@ -226,9 +226,9 @@ public class SvmFlowTests
         Assert.Equal("factory", node.Svm.ReadConfiguration(ConfigurationFile.NodeName)!.Settings["hostname"]);
 
         // No backups, no factory default: init fails and says so.
-        foreach (var d in node.Svm.Devices)
+        foreach (var d in new[] { node.Dev0, node.Dev1 })
         {
-            d.DeleteFile(0, AreaFolder.Configuration, ConfigurationFile.NodeName);
+            node.TamperDelete(d, "config/" + ConfigurationFile.NodeName);
         }
 
         using var strict = new SvmNode(o => new SvmOptions
@@ -254,7 +254,7 @@ public class SvmFlowTests
             }
         });
         Assert.ThrowsAny<OperationCanceledException>(() => node.Svm.Upgrade(SvmNode.R3, UpgradeMode.Full, progress: progress, cancellationToken: cts.Token));
-        Assert.Equal(AlternateState.Invalid, node.Svm.ReadTable().Alternate);
+        Assert.Equal(ContextState.Invalid, node.Svm.ReadTable().AlternateState);
         var report = node.Reboot().Initialize();
         Assert.Equal(new SoftwareVersion(1, 0, 0), report.Release);
         Assert.Equal(TrialOutcome.None, report.Trial);

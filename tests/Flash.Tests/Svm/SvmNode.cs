@@ -7,7 +7,8 @@ using Flash.Svm.Configuration;
 using Flash.Svm.Node;
 using Flash.Svm.Packages;
 using Flash.Svm.Sgc;
-using Flash.Svm.Storage;
+using Flash.Ffs;
+using Flash.Ffs.Contexts;
 
 namespace Flash.Tests.Svm;
 
@@ -131,28 +132,63 @@ internal sealed class SvmNode : IDisposable
         return SoftwarePackage.Build(new SoftwareVersion((ushort)n, 0, 0), comps, maps, key ?? Key);
     }
 
-    /// <summary>Checks the invariant after a crash and re-init: current valid with a valid config; alternate complete-and-verified or not usable.</summary>
+    /// <summary>Checks the invariant after a crash and re-init: current valid with a valid config; alternate complete-and-verified or not usable; both devices at the same table.</summary>
     public static void AssertStorageSane(SoftwareVersionManager svm)
     {
+        Assert.False(svm.Storage.IsDegraded, "the pair is still degraded after init");
         foreach (var dev in new[] { svm.Primary, svm.Secondary })
         {
-            var t = dev.ReadTable(out var err);
-            Assert.True(t is not null, $"{dev}: {err}");
-            var v = dev.Verify(t!.CurrentArea, checkConfiguration: true);
-            Assert.True(v.Ok, $"{dev} current: {v.SoftwareError} {v.ConfigurationError}");
-            Assert.Equal(t.CurrentRelease, v.Sgc!.Release);
-            if (t.Alternate == AlternateState.Complete)
+            var t = dev.Table;
+            Assert.True(t is not null, $"{svm.NameOf(dev)}: no context table");
+            Assert.Equal(svm.Storage.Table with { Generation = 0 }, t! with { Generation = 0 });
+            Assert.Equal(ContextState.Valid, t!.CurrentState);
+            var v = svm.Verify(dev, t.Current, checkConfiguration: true);
+            Assert.True(v.Ok, $"{svm.NameOf(dev)} current: {v.SoftwareError} {v.ConfigurationError}");
+            Assert.Equal(t.CurrentRelease(), v.Sgc!.Release);
+            if (t.AlternateState == ContextState.Valid)
             {
-                var a = dev.Verify(t.AlternateArea, checkConfiguration: false);
-                Assert.True(a.SoftwareOk, $"{dev} alternate marked complete: {a.SoftwareError}");
+                var a = svm.Verify(dev, t.Alternate, checkConfiguration: false);
+                Assert.True(a.SoftwareOk, $"{svm.NameOf(dev)} alternate marked complete: {a.SoftwareError}");
+                Assert.Equal(t.AlternateRelease(), a.Sgc!.Release);
             }
             else
             {
-                Assert.NotEqual(AlternateState.Writing, t.Alternate);
+                Assert.NotEqual(ContextState.Writing, t.AlternateState);
                 Assert.False(t.AlternateBoot);
             }
         }
     }
+
+    /// <summary>
+    /// Changes a device behind SVM's back (a fault the mirror cannot know about): the SVM is shut down, the device's file
+    /// system mounted directly and <paramref name="change"/> applied to its current context directory (<c>/ctx0</c> or
+    /// <c>/ctx1</c>). Call <see cref="Reboot"/> afterwards.
+    /// </summary>
+    public void Tamper(FlashSimulator device, Action<FlashFileSystem, string> change)
+    {
+        Svm.Dispose();
+        var fs = FlashFileSystem.Mount(device);
+        try
+        {
+            change(fs, ContextStore.ReadTable(fs).Current.Directory());
+        }
+        finally
+        {
+            fs.Unmount();
+        }
+    }
+
+    /// <summary>Writes a file (path relative to the area) into the current context of a device behind SVM's back.</summary>
+    public void TamperWrite(FlashSimulator device, string path, byte[] data) => Tamper(device, (fs, dir) => fs.WriteAllBytes(dir + "/" + path, data));
+
+    /// <summary>Deletes a file (path relative to the area) of the current context of a device behind SVM's back.</summary>
+    public void TamperDelete(FlashSimulator device, string path) => Tamper(device, (fs, dir) =>
+    {
+        if (fs.Exists(dir + "/" + path))
+        {
+            fs.Delete(dir + "/" + path);
+        }
+    });
 
     public void Dispose()
     {

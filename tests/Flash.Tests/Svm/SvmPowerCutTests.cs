@@ -155,6 +155,6 @@ public class SvmPowerCutTests
     {
         n.InstallAndBoot();
         n.Svm.Upgrade(SvmNode.R2, activation: ActivationMode.None);
-        n.Svm.Primary.WriteFile(0, Flash.Svm.Storage.AreaFolder.Components, "boot.bin", new byte[100]);
+        n.TamperWrite(n.Dev0, "components/boot.bin", new byte[100]);
     }, n => n.Reboot().Initialize(), [V1], initFirst: false);
 }
