@@ -42,6 +42,11 @@ public static class Program
                 return RunWorkloads(args[1..]);
             }
 
+            if (args.Length > 0 && args[0] == "latency")
+            {
+                return MaintainDemo.Run(args[1..]);
+            }
+
             if (args.Length > 0 && args[0] == "compare")
             {
                 return RunCompare(args[1..]);
