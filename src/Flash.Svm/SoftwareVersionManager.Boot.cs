@@ -178,6 +178,7 @@ public sealed partial class SoftwareVersionManager
         catch (RedundantPairException) when (full)
         {
             FlashFileSystem.Format(device);
+            Raise(SvmEvents.DeviceFormatted, LogLevel.Warning, $"{NameOf(device)}: file system unusable; formatted before the repair", device: NameOf(device));
             Run(pair.ReplaceDeviceAsync(device, cancellationToken: cancellationToken));
         }
 

@@ -94,6 +94,7 @@ public sealed partial class SoftwareVersionManager : IDisposable
     {
         ClosePair();
         Run(RedundantPair.FormatAsync(_raw[0], _raw[1]));
+        Raise(SvmEvents.DeviceFormatted, LogLevel.Information, "nvs0 and nvs1 formatted as a redundant pair");
         OpenPair(Run(RedundantPair.MountAsync(_raw[0], _raw[1], PairOptions(null))));
 
         // One atomic commit per device: components, configuration and the SGC file of the new software set.

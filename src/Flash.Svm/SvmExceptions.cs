@@ -62,14 +62,6 @@ public sealed class NvsUnavailableException : SvmException
     public NvsUnavailableException(string message) : base(message) { }
 }
 
-/// <summary>An operation needs an area the access coordinator currently restricts.</summary>
-public sealed class NvsAccessRestrictedException : SvmException
-{
-    /// <summary>Creates the exception.</summary>
-    /// <param name="message">Which area is restricted and why.</param>
-    public NvsAccessRestrictedException(string message) : base(message) { }
-}
-
 /// <summary>The configuration is missing or corrupt and neither a backup nor a factory default may replace it.</summary>
 public sealed class ConfigurationUnavailableException : SvmException
 {
