@@ -23,6 +23,10 @@ public static class Program
               --blocks N    another block count (the workload sizes stay those of the 128 MiB device)
               --quick       a 64-block device and scaled-down counts: a smoke run of seconds, not comparable
               --no-warmup   skip the scaled-down warm-up run that jits the code before wall-clock measurements
+          latency [--maintain-ms N] [--page 2048|4096] [--quick]
+              W4's overwrite phase without and with Maintain(N ms) between operations: worst-case latency.
+          svm-upgrade [--quick]
+              A full SVM upgrade of a 32 MiB package on a redundant pair: simulated time / raw program time.
           compare A.json B.json [--threshold PCT]
               Prints both runs side by side with B/A ratios; changes under PCT % (default 2) count as unchanged.
           anything else
@@ -45,6 +49,11 @@ public static class Program
             if (args.Length > 0 && args[0] == "latency")
             {
                 return MaintainDemo.Run(args[1..]);
+            }
+
+            if (args.Length > 0 && args[0] == "svm-upgrade")
+            {
+                return SvmUpgradeBenchmark.Run(args[1..]);
             }
 
             if (args.Length > 0 && args[0] == "compare")
