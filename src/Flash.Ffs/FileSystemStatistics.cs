@@ -71,5 +71,5 @@ public readonly record struct MaintenanceBudget(TimeSpan? SimulatedTimeBudget = 
 /// <param name="BlocksErased">Blocks erased ahead of need.</param>
 /// <param name="CheckpointWritten">Whether a checkpoint was written.</param>
 /// <param name="DeviceTime">Device time spent.</param>
-/// <param name="RemainingWork">An estimate of pages still worth moving (reclaimable garbage plus pending wear-levelling).</param>
+/// <param name="RemainingWork">Work, in page moves, that would otherwise land on later operations: garbage to collect while the free pool is low, pending scrubbing and wear levelling, free blocks to erase (8 each). 0 when idle time can do nothing more.</param>
 public readonly record struct MaintenanceReport(int PagesMoved, int BlocksErased, bool CheckpointWritten, TimeSpan DeviceTime, long RemainingWork);

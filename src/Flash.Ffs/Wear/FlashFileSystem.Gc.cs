@@ -57,6 +57,12 @@ public sealed partial class FlashFileSystem
             moved += step;
         }
 
+        if (TimeLeft() && _openTxns.Count == 0 && _blocksSinceCheckpoint >= Math.Max(1, _options.CheckpointIntervalBlocks / 2))
+        {
+            WriteCheckpoint(forUnmount: false);
+            checkpoint = true;
+        }
+
         // Erase free blocks ahead of need, so no erase lands on a later write.
         for (int b = 0; b < _blocks.Count && TimeLeft(); b++)
         {
@@ -66,27 +72,31 @@ public sealed partial class FlashFileSystem
             }
         }
 
-        if (TimeLeft() && _openTxns.Count == 0 && _blocksSinceCheckpoint >= Math.Max(1, _options.CheckpointIntervalBlocks / 2))
-        {
-            WriteCheckpoint(forUnmount: false);
-            checkpoint = true;
-        }
-
         return new MaintenanceReport(moved, erased, checkpoint, TimeSpan.FromTicks((_device.Statistics.SimulatedNanoseconds - start) / 100), RemainingWork());
     }
 
+    /// <summary>
+    /// Work that would otherwise land on later foreground operations, in page moves: garbage to collect once the free
+    /// pool is low (the same condition that makes <see cref="Maintain"/> collect), a pending scrub or wear-levelling
+    /// move, and free blocks still to erase (an erase counts as eight page moves).
+    /// </summary>
     private long RemainingWork()
     {
-        long garbage = 0;
+        long work = 0;
+        bool poolLow = FreeBlockCount() < _reserveBlocks * 3;
         for (int b = 0; b < _blocks.Count; b++)
         {
-            if (_blocks.State[b] == BlockState.Full && _blocks.Valid[b] < _ppb)
+            if (poolLow && _blocks.State[b] == BlockState.Full && _blocks.Valid[b] < _ppb)
             {
-                garbage += _ppb - _blocks.Valid[b];
+                work += _ppb - _blocks.Valid[b];
+            }
+            else if (_blocks.State[b] == BlockState.Free && !_blocks.Erased[b])
+            {
+                work += 8;
             }
         }
 
-        return garbage + (_scrubQueue.Count * (long)_ppb) + (WearLevelingDue() ? _ppb : 0);
+        return work + (_scrubQueue.Count * (long)_ppb) + (WearLevelingDue() ? _ppb : 0);
     }
 
     /// <summary>Pages holding live data, including pages kept for uncommitted transactions.</summary>
