@@ -118,23 +118,7 @@ public class FaultPropertyTests
             dev.ScheduleProgramFailure((b * Geometry.PagesPerBlock) + 2);
         }
 
-        for (int i = 0; i < 40; i++)
-        {
-            string path = $"/g{i % 5}";
-            files[path] = Data.Pattern(7000, 100 + i);
-            fs.WriteAllBytes(path, files[path]);
-        }
-
-        fs.Unmount();
-        fs = FlashFileSystem.Mount(dev);
-        foreach (var (path, data) in files)
-        {
-            Assert.Equal(data, fs.ReadAllBytes(path));
-        }
-
-        Assert.True(fs.GetStatistics().BadBlocks > 0);
-        Assert.True(fs.Check().IsClean);
-        fs.Unmount();
+        ChurnRemountAndVerifyRetirement(dev, fs, files, writes: 40, fileCount: 5, size: 7000, seed: 100);
     }
 
     [Fact]
@@ -146,10 +130,16 @@ public class FaultPropertyTests
             dev.ScheduleEraseFailure(b);
         }
 
-        for (int i = 0; i < 150; i++)
+        ChurnRemountAndVerifyRetirement(dev, fs, files, writes: 150, fileCount: 4, size: 20_000, seed: 200);
+    }
+
+    /// <summary>Rewrites files under scheduled failures, remounts, and checks every file, a retired block and a clean fsck.</summary>
+    private static void ChurnRemountAndVerifyRetirement(FlashSimulator dev, FlashFileSystem fs, Dictionary<string, byte[]> files, int writes, int fileCount, int size, int seed)
+    {
+        for (int i = 0; i < writes; i++)
         {
-            string path = $"/g{i % 4}";
-            files[path] = Data.Pattern(20_000, 200 + i);
+            string path = $"/g{i % fileCount}";
+            files[path] = Data.Pattern(size, seed + i);
             fs.WriteAllBytes(path, files[path]);
         }
 
