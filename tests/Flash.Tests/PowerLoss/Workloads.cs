@@ -29,7 +29,7 @@ internal static class Workloads
     public static FlashGeometry Nor => FlashGeometry.Nor(1024, 64, 64);
 
     /// <summary>Workloads repeat their pattern this many times: more in the exhaustive profile (at least 100,000 cut points in all).</summary>
-    public static int Scale => PowerLossProfile.Exhaustive ? 25 : 3;
+    public static int Scale => PowerLossProfile.Exhaustive ? 12 : 3;
 
     private static readonly Lazy<IReadOnlyList<Workload>> s_all = new(Build);
 
