@@ -31,9 +31,17 @@ public class PowerCutSweepTests(ITestOutputHelper output)
         }
         else
         {
+            // The exhaustive profile sweeps every cut point twice, the second time with other torn-page patterns.
             var cuts = sweeper.CutPoints(PowerLossProfile.QuickCutsPerWorkload);
-            failures = sweeper.Sweep(cuts);
-            count = cuts.Count;
+            int passes = PowerLossProfile.Exhaustive ? 2 : 1;
+            var all = new List<string>();
+            for (int pass = 0; pass < passes; pass++)
+            {
+                all.AddRange(sweeper.Sweep(cuts, pass));
+            }
+
+            failures = all;
+            count = (long)cuts.Count * passes;
         }
 
         PowerCutReport.AddWorkload(workload, count, failures.Count);

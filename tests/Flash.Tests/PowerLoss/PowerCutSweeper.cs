@@ -104,13 +104,16 @@ internal sealed class PowerCutSweeper
         return [.. picked];
     }
 
-    /// <summary>Sweeps the given cut points in parallel; returns one message per failing cut point.</summary>
-    public IReadOnlyList<string> Sweep(IReadOnlyList<long> cuts)
+    /// <summary>
+    /// Sweeps the given cut points in parallel; returns one message per failing cut point. A pass above 0 repeats the
+    /// same cut points with other seeds, so torn pages and half-erased blocks come out differently.
+    /// </summary>
+    public IReadOnlyList<string> Sweep(IReadOnlyList<long> cuts, int pass = 0)
     {
         var failures = new ConcurrentBag<(long Cut, string Message)>();
         Parallel.ForEach(cuts, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, cut =>
         {
-            ulong seed = SeedFor(cut);
+            ulong seed = pass == 0 ? SeedFor(cut) : PowerLossProfile.Mix(SeedFor(cut), 1000 + (ulong)pass);
             int second = SecondCutFor(cut);
             if (RunCut(cut, seed, second) is { } error)
             {
