@@ -16,6 +16,18 @@ internal sealed class WorkloadRunner
     /// <summary>Every workload id, in run order.</summary>
     public static readonly string[] AllWorkloads = ["RAW", "W1", "W2", "W3", "W4", "W5", "W6"];
 
+    /// <summary>Mounts and records mount_wall_ms and mount_sim_ms (W2, W6).</summary>
+    private FlashFileSystem MeasureMount(string w, FlashSimulator device)
+    {
+        var c0 = device.Statistics.Capture();
+        var sw = Stopwatch.StartNew();
+        var fs = FlashFileSystem.Mount(device);
+        sw.Stop();
+        _results.Add(w, "mount_wall_ms", sw.Elapsed.TotalMilliseconds);
+        _results.Add(w, "mount_sim_ms", (device.Statistics.Capture() - c0).SimulatedMilliseconds);
+        return fs;
+    }
+
     private const int Io = WorkloadScale.IoSize;
     private const int Seed = 42;
 
@@ -218,19 +230,14 @@ internal sealed class WorkloadRunner
         _afterW1 = null;
         fs.Unmount();
 
-        var c0 = device.Statistics.Capture();
-        var sw = Stopwatch.StartNew();
-        fs = FlashFileSystem.Mount(device);
-        sw.Stop();
-        _results.Add(w, "mount_wall_ms", sw.Elapsed.TotalMilliseconds);
-        _results.Add(w, "mount_sim_ms", (device.Statistics.Capture() - c0).SimulatedMilliseconds);
+        fs = MeasureMount(w, device);
 
         _results.Add(w, "first_write_sim_ms", FirstWrite(device, fs, "/w2-first-write.bin", 9_000));
 
         // Read every file back in 4 KiB calls; the wall clock runs only around the file-system calls.
         long payload = (long)_s.W1Files * _s.W1FileBytes;
         var problems = new List<string>();
-        c0 = device.Statistics.Capture();
+        var c0 = device.Statistics.Capture();
         long ticks = 0;
         for (int f = 0; f < _s.W1Files; f++)
         {
@@ -465,12 +472,7 @@ internal sealed class WorkloadRunner
         device.CancelPowerCut();
         device.PowerUp();
 
-        var c0 = device.Statistics.Capture();
-        var sw = Stopwatch.StartNew();
-        fs = FlashFileSystem.Mount(device);
-        sw.Stop();
-        _results.Add(w, "mount_wall_ms", sw.Elapsed.TotalMilliseconds);
-        _results.Add(w, "mount_sim_ms", (device.Statistics.Capture() - c0).SimulatedMilliseconds);
+        fs = MeasureMount(w, device);
         _results.Add(w, "first_write_sim_ms", FirstWrite(device, fs, "/w6-first-write.bin", 9_000));
 
         var problems = new List<string>();

@@ -64,10 +64,7 @@ public sealed partial class FlashFileSystem
             _blocks.State[head.Block] = BlockState.Full;
         }
 
-        if (head.Kind != HeadKind.Checkpoint)
-        {
-            _blocksSinceCheckpoint++;
-        }
+        _blocksSinceCheckpoint++;
 
         head.Block = -1;
         head.WritePointer = 0;
@@ -104,7 +101,7 @@ public sealed partial class FlashFileSystem
                 continue;
             }
 
-            _blocks.State[b] = head.Kind == HeadKind.Checkpoint ? BlockState.Checkpoint : BlockState.Open;
+            _blocks.State[b] = BlockState.Open;
             _blocks.Erased[b] = false;
             _blocks.ClearBlock(b);
             _blocks.FirstSequence[b] = _seq + 1;

@@ -75,7 +75,7 @@ public sealed partial class FlashFileSystem
         _anchorCurrent = anchor.Block == _anchorBlocks[0] ? 0 : 1;
         _anchorWritePointer = anchor.NextFree;
         byte[] checkpoint = ReadCheckpoint(checkpointPages, checkpointLength, checkpointCrc);
-        bool cleanFlag = DeserializeCheckpoint(checkpoint);
+        DeserializeCheckpoint(checkpoint);
         _checkpointPages = checkpointPages;
         foreach (int b in _anchorBlocks)
         {

@@ -8,9 +8,6 @@ internal enum HeadKind
 
     /// <summary>Garbage-collection and wear-levelling copies (data that has proven cold); opens the most-worn free block.</summary>
     Cold,
-
-    /// <summary>Checkpoint pages.</summary>
-    Checkpoint,
 }
 
 /// <summary>A write position in the log: the block being filled, the next page in it, and the block it will open next.</summary>
