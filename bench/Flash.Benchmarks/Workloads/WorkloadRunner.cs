@@ -367,20 +367,32 @@ internal sealed class WorkloadRunner
         }
 
         WriteFile(fs, "/hot.bin", hotId, _s.W5HotFileBytes);
-        long maxOp = 0;
+        // A durable 1 MiB rewrite is 512 page programs (128.6 ms) of its own, so the worst operation here is the worst
+        // single call firmware makes (Open, each 4 KiB Write, the Dispose that makes the rewrite durable); the worst
+        // whole rewrite is reported in the notes, with what it cost above its own programs.
+        long maxOp = 0, maxRewrite = 0;
+        long Call(long t0)
+        {
+            long now = device.Statistics.SimulatedNanoseconds;
+            maxOp = Math.Max(maxOp, now - t0);
+            return now;
+        }
+
         for (int r = 1; r <= _s.W5Rewrites; r++)
         {
-            long t0 = device.Statistics.SimulatedNanoseconds;
-            using (var file = fs.Open("/hot.bin", FlashFileMode.Open))
+            long start = device.Statistics.SimulatedNanoseconds;
+            var file = fs.Open("/hot.bin", FlashFileMode.Open);
+            long t = Call(start);
+            for (int off = 0; off < _s.W5HotFileBytes; off += Io)
             {
-                for (int off = 0; off < _s.W5HotFileBytes; off += Io)
-                {
-                    Payload.Fill(_buffer, hotId, off, r);
-                    file.Write(_buffer);
-                }
+                Payload.Fill(_buffer, hotId, off, r);
+                file.Write(_buffer);
+                t = Call(t);
             }
 
-            maxOp = Math.Max(maxOp, device.Statistics.SimulatedNanoseconds - t0);
+            file.Dispose();
+            Call(t);
+            maxRewrite = Math.Max(maxRewrite, device.Statistics.SimulatedNanoseconds - start);
         }
 
         sw.Stop();
@@ -404,6 +416,8 @@ internal sealed class WorkloadRunner
         }
 
         double mean = (double)sum / good;
+        int pagesPerRewrite = (int)(_s.W5HotFileBytes / _g.PageSize);
+        long ownPrograms = pagesPerRewrite * device.Statistics.Timing.ProgramCost(_g.PageSize + _g.SpareSize);
         _results.Add(w, "wear_spread", max / mean);
         _results.Add(w, "erase_min", min);
         _results.Add(w, "erase_max", max);
@@ -412,7 +426,7 @@ internal sealed class WorkloadRunner
         _results.Add(w, "sim_mbps", SimMbps(payload, d));
         _results.Add(w, "max_op_sim_ms", maxOp / 1e6);
         _results.Add(w, "ram_bytes", fs.GetStatistics().RamBytes);
-        _results.Notes.Add((w, string.Create(CultureInfo.InvariantCulture, $"erase counts over {good} good blocks: min {min}, mean {mean:F2}, max {max}; max_op_sim_ms is one durable {_s.W5HotFileBytes >> 10} KiB rewrite")));
+        _results.Notes.Add((w, string.Create(CultureInfo.InvariantCulture, $"erase counts over {good} good blocks: min {min}, mean {mean:F2}, max {max}; max_op_sim_ms is the worst single call of the rewrite phase (Open, a 4 KiB Write, or the Dispose that makes a rewrite durable); the worst whole durable {_s.W5HotFileBytes >> 10} KiB rewrite took {maxRewrite / 1e6:F1} ms, {(maxRewrite - ownPrograms) / 1e6:F1} ms above its own {pagesPerRewrite} page programs")));
 
         var problems = new List<string>();
         ReadAndVerify(fs, "/hot.bin", hotId, _s.W5HotFileBytes, _ => _s.W5Rewrites, null, problems);

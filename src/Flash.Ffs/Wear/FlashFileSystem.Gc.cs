@@ -145,6 +145,13 @@ public sealed partial class FlashFileSystem
         int hotRoom = _hot.Block >= 0 ? _ppb - _hot.WritePointer : 0;
         if (pages <= hotRoom)
         {
+            // The pool is at the reserve: the block this head opens next would have to be reclaimed in one go. Reclaim
+            // it in slices over the operations that fill the current block instead.
+            if (FreeBlockCount() <= _reserveBlocks)
+            {
+                CollectStep(_options.MaxForegroundPagesPerOperation, allowWearLeveling: false, greedyOnly: false);
+            }
+
             return;
         }
 
@@ -153,7 +160,7 @@ public sealed partial class FlashFileSystem
 
         // Incremental: when the pool is getting low, do a bounded slice of collection with every block opened. Wear
         // levelling is not urgent: while firmware calls Maintain between operations, it is left to those calls.
-        bool wearHere = _hotOpensSinceMaintain > 1 && WearLevelingDue();
+        bool wearHere = _hotOpensSinceMaintain > 1 && FreeBlockCount() - neededBlocks >= _reserveBlocks * 2 && WearLevelingDue();
         if (FreeBlockCount() - neededBlocks < _reserveBlocks * 2 || wearHere || _scrubQueue.Count > 0)
         {
             CollectStep(budget, allowWearLeveling: wearHere, greedyOnly: false);
