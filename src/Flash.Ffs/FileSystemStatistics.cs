@@ -57,7 +57,11 @@ public sealed record FileSystemStatistics
     /// <summary>Files and directories on the volume.</summary>
     public int Entries { get; init; }
 
-    /// <summary>Bytes the mounted file system holds in RAM (state, indexes, buffers).</summary>
+    /// <summary>
+    /// Bytes the mounted file system holds in RAM (block table, buffers, the index of every entry with its name, chunk
+    /// map or directory list, open transactions and handles), counted as a 64-bit .NET runtime lays the objects out:
+    /// headers, references, array headers and collection capacities included.
+    /// </summary>
     public long RamBytes { get; init; }
 }
 

@@ -73,7 +73,13 @@ public sealed class FlashFile : IDisposable
         }
     }
 
-    internal long RamBytes => 64 + (_chunkBuffer?.Length ?? 0) + (_inline?.Length ?? 0) + (_ownPages.Count * 12L);
+    /// <summary>RAM held by the handle: this object, its path, its page set and its pooled buffers.</summary>
+    internal long RamBytes =>
+        RamSize.Object((8 * RamSize.Reference) + (2 * 8) + 4)
+        + RamSize.String(Path.Length)
+        + RamSize.HashSet(12, _ownPages.Capacity)
+        + (_chunkBuffer is null ? 0 : RamSize.Array(1, _chunkBuffer.Length))
+        + (_inline is null ? 0 : RamSize.Array(1, _inline.Length));
 
     /// <summary>Moves the position.</summary>
     /// <param name="offset">Offset relative to <paramref name="origin"/>.</param>
@@ -279,7 +285,6 @@ public sealed class FlashFile : IDisposable
         }
 
         _closed = true;
-        _node.OpenHandles--;
         _fs.HandleClosed(this);
         DropInline();
         if (_chunkBuffer is not null)

@@ -133,7 +133,7 @@ public sealed partial class FlashFileSystem
                 throw new FlashEntryKindException(path, $"'{path}' is a file, not a directory.");
             }
 
-            return node.Children!.Values.OrderBy(n => n.Name, StringComparer.Ordinal).Select(EntryOf).ToArray();
+            return node.Children!.OrderBy(n => n.Name, StringComparer.Ordinal).Select(EntryOf).ToArray();
         }
     }
 
@@ -195,8 +195,8 @@ public sealed partial class FlashFileSystem
                 var (parent, name) = ResolveParent(path);
                 EnsureSpace(MetaPagesFor(512));
                 txn = BeginTxn();
-                node = new Node(_nextId++, parent.Id, name, isDirectory: false) { Chunks = null };
-                _nodes[node.Id] = node;
+                node = new Node(_nextId++, parent.Id, name, isDirectory: false);
+                _nodes.Add(node);
                 Link(parent, node);
             }
             else if (mode == FlashFileMode.Create && node!.Size > 0)
@@ -220,7 +220,6 @@ public sealed partial class FlashFileSystem
                 file.Position = node!.Size;
             }
 
-            node!.OpenHandles++;
             _handles.Add(file);
             return file;
         }
@@ -271,13 +270,13 @@ public sealed partial class FlashFileSystem
     private void CreateDirectoryCore(PendingTxn txn, string path)
     {
         var (parent, name) = ResolveParent(path);
-        if (parent.Children!.ContainsKey(name))
+        if (parent.Children!.Contains(name))
         {
             throw new FlashPathExistsException(path);
         }
 
         var node = new Node(_nextId++, parent.Id, name, isDirectory: true);
-        _nodes[node.Id] = node;
+        _nodes.Add(node);
         Link(parent, node);
         _txnWroteSomething = true;
         AddInode(txn, node);
@@ -302,7 +301,7 @@ public sealed partial class FlashFileSystem
             throw new FlashEntryKindException(path, $"Directory '{path}' is not empty.");
         }
 
-        if (node.OpenHandles > 0)
+        if (HasOpenHandles(node))
         {
             throw new FlashEntryKindException(path, $"'{path}' is open.");
         }
@@ -363,7 +362,7 @@ public sealed partial class FlashFileSystem
                 throw new FlashEntryKindException(destination, $"Directory '{destination}' is not empty.");
             }
 
-            if (existing.OpenHandles > 0)
+            if (HasOpenHandles(existing))
             {
                 throw new FlashEntryKindException(destination, $"'{destination}' is open.");
             }
@@ -390,7 +389,7 @@ public sealed partial class FlashFileSystem
                 throw new FlashEntryKindException(path, $"'{path}' is a directory, not a file.");
             }
 
-            if (existing.OpenHandles > 0)
+            if (HasOpenHandles(existing))
             {
                 throw new FlashEntryKindException(path, $"'{path}' is open.");
             }
@@ -410,7 +409,7 @@ public sealed partial class FlashFileSystem
         if (!parent.Children!.TryGetValue(name, out var node))
         {
             node = new Node(_nextId++, parent.Id, name, isDirectory: false);
-            _nodes[node.Id] = node;
+            _nodes.Add(node);
             Link(parent, node);
         }
 

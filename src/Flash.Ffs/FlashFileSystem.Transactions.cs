@@ -91,7 +91,7 @@ public sealed partial class FlashFileSystem
             }
         }
 
-        bool IsOpen(string path) => overlay.ContainsKey(Normalize(path)) ? false : TryResolve(path) is { OpenHandles: > 0 };
+        bool IsOpen(string path) => overlay.ContainsKey(Normalize(path)) ? false : TryResolve(path) is { } node && HasOpenHandles(node);
 
         bool DirectoryEmpty(string path)
         {
@@ -99,9 +99,9 @@ public sealed partial class FlashFileSystem
             string prefix = norm + "/";
             if (TryResolve(norm) is { Children: { } children } && !overlay.ContainsKey(norm))
             {
-                foreach (var name in children.Keys)
+                foreach (var child in children)
                 {
-                    if (!overlay.TryGetValue(prefix + name, out var k) || k is not null)
+                    if (!overlay.TryGetValue(prefix + child.Name, out var k) || k is not null)
                     {
                         return false;
                     }

@@ -39,7 +39,7 @@ public sealed partial class FlashFileSystem : IDisposable
     private readonly int _chunk;
     private readonly int _inlineMax;
     private readonly BlockTable _blocks;
-    private readonly Dictionary<uint, Node> _nodes = [];
+    private readonly NodeTable _nodes = new();
     private readonly Dictionary<int, int> _inlineRefs = [];
     private readonly Dictionary<uint, PendingTxn> _openTxns = [];
     private readonly Head _hot = new(HeadKind.Hot);
@@ -203,16 +203,7 @@ public sealed partial class FlashFileSystem : IDisposable
             }
 
             long capacityPages = UsableCapacityPages();
-            long ram = _blocks.RamBytes + (_pageBuffer.Length * 2L) + (_inlineRefs.Count * 24L) + (_nodes.Count * 24L);
-            foreach (var n in _nodes.Values)
-            {
-                ram += n.RamBytes;
-            }
-
-            foreach (var h in _handles)
-            {
-                ram += h.RamBytes;
-            }
+            long ram = RamBytesLocked();
 
             return new FileSystemStatistics
             {
@@ -236,6 +227,63 @@ public sealed partial class FlashFileSystem : IDisposable
                 RamBytes = ram,
             };
         }
+    }
+
+    /// <summary>
+    /// What the mounted file system holds in RAM, counted as a 64-bit .NET runtime lays it out (object headers,
+    /// references, array headers, collection capacities): this object and its small parts, the page I/O and metadata
+    /// buffers, the block table, the id table, every node with its name, chunk map or child list, the inline-page
+    /// reference counts, open transactions, the bookkeeping sets and open handles.
+    /// </summary>
+    private long RamBytesLocked()
+    {
+        const int Ref = RamSize.Reference;
+
+        // This object (over its partial files: about 26 references, 10 eight-byte and 16 four-byte fields, a few
+        // flags), its lock and label; the device, options and logger belong to the caller.
+        long ram = RamSize.Object((26 * Ref) + (10 * 8) + (16 * 4) + 4) + RamSize.Object(32) + RamSize.String(Label.Length);
+        ram += _io.RamBytes;
+        ram += RamSize.Object(16) * 2;                                         // the two log heads
+        ram += RamSize.Array(1, _pageBuffer.Length) + (_metaBuffer is null ? 0 : RamSize.Array(1, _metaBuffer.Length));
+        ram += RamSize.Array(4, _anchorBlocks.Length) + RamSize.List(4, _checkpointPages.Capacity);
+        ram += _blocks.RamBytes;
+        ram += _nodes.RamBytes;
+        foreach (var n in _nodes)
+        {
+            ram += n.RamBytes;
+        }
+
+        ram += RamSize.Dictionary(16, _inlineRefs.Capacity);                  // int -> int
+        ram += RamSize.Dictionary(24, _openTxns.Capacity);                    // uint -> PendingTxn
+        foreach (var txn in _openTxns.Values)
+        {
+            ram += RamSize.Object(Ref + 4) + RamSize.List(8, txn.Released.Capacity);
+        }
+
+        ram += RamSize.HashSet(12, _scrubQueue.Capacity);                     // int
+        ram += RamSize.HashSet(16, _lostChunks.Capacity);                     // (uint, uint)
+        ram += RamSize.List(16, _metaInlineTargets.Capacity);                 // (Node, int)
+        ram += RamSize.List(Ref, _handles.Capacity);
+        foreach (var h in _handles)
+        {
+            ram += h.RamBytes;
+        }
+
+        return ram;
+    }
+
+    /// <summary>Whether a file has open handles (the handle list is short; nodes keep no count, to stay small).</summary>
+    private bool HasOpenHandles(Node node)
+    {
+        foreach (var h in _handles)
+        {
+            if (h.Node == node)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Erase count the file system keeps for a block (persisted in checkpoints).</summary>

@@ -51,7 +51,7 @@ public sealed partial class FlashFileSystem
                 {
                     problems.Add(new FsckProblem(FsckProblemKind.OrphanEntry, path, -1, $"'{node.Name}' (id {node.Id}) has no parent directory.", false));
                 }
-                else if (!parent.Children!.TryGetValue(node.Name, out var linked) || linked != node)
+                else if (parent.Children!.Find(node.NameUtf8) != node)
                 {
                     problems.Add(new FsckProblem(FsckProblemKind.DuplicateName, path, -1, $"'{path}' is not reachable by its name.", false));
                 }

@@ -32,7 +32,7 @@ public sealed partial class FlashFileSystem
         int size = 64 + (_blocks.Count * 14);
         foreach (var n in _nodes.Values)
         {
-            size += 27 + Encoding.UTF8.GetByteCount(n.Name) + (n.IsInline ? 6 : 0) + (n.Chunks is { } m ? 4 + (m.ExtentCount * 12) : 0);
+            size += 27 + n.NameUtf8.Length + (n.IsInline ? 6 : 0) + (n.Chunks is { } m ? 4 + (m.ExtentCount * 12) : 0);
         }
 
         return size;
@@ -264,15 +264,14 @@ public sealed partial class FlashFileSystem
             w.U64(_blocks.FirstSequence[b]);
         }
 
-        Span<byte> name = stackalloc byte[256];
         foreach (var n in _nodes.Values)
         {
-            int nameLength = Encoding.UTF8.GetBytes(n.Name, name);
+            var name = n.NameUtf8;
             w.U32(n.Id);
             w.U32(n.ParentId);
             w.U8(n.IsDirectory ? (byte)2 : (byte)1);
-            w.U8((byte)nameLength);
-            w.Bytes(name[..nameLength]);
+            w.U8((byte)name.Length);
+            w.Bytes(name);
             w.I64(n.Size);
             w.U64(n.ModificationSequence);
             if (n.IsInline)
@@ -353,8 +352,8 @@ public sealed partial class FlashFileSystem
             uint parent = r.U32();
             byte kind = r.U8();
             int nameLength = r.U8();
-            string name = Encoding.UTF8.GetString(r.Bytes(nameLength));
-            if (kind is not (1 or 2) || _nodes.ContainsKey(id) || id == 0)
+            var name = Node.NormalizeName(r.Bytes(nameLength));
+            if (kind is not (1 or 2) || id == 0)
             {
                 throw new FileSystemCorruptException($"Entry {id} in the checkpoint is malformed or duplicated.");
             }
@@ -399,12 +398,18 @@ public sealed partial class FlashFileSystem
                     throw new FileSystemCorruptException($"Entry {id} has an unknown data kind.");
             }
 
-            _nodes[id] = node;
+            _nodes.AppendUnordered(node);
         }
 
         if (r.Remaining != 0)
         {
             throw new FileSystemCorruptException("The checkpoint has trailing bytes.");
+        }
+
+        // Checkpoints list entries by id, so this is a check; older ones (hash-table order) are sorted once here.
+        if (_nodes.Seal() is { } duplicate)
+        {
+            throw new FileSystemCorruptException($"Entry {duplicate.Id} in the checkpoint is malformed or duplicated.");
         }
 
         if (!_nodes.TryGetValue(RootId, out var root) || !root.IsDirectory)
@@ -420,9 +425,19 @@ public sealed partial class FlashFileSystem
                 continue;
             }
 
-            if (!_nodes.TryGetValue(n.ParentId, out var parent) || !parent.IsDirectory || !parent.Children!.TryAdd(n.Name, n))
+            if (!_nodes.TryGetValue(n.ParentId, out var parent) || !parent.IsDirectory)
             {
                 throw new FileSystemCorruptException($"Entry {n.Id} ('{n.Name}') has no valid parent directory.");
+            }
+
+            parent.Children!.AppendUnordered(n);
+        }
+
+        foreach (var n in _nodes.Values)
+        {
+            if (n.Children?.Seal() is { } clash)
+            {
+                throw new FileSystemCorruptException($"Entry {clash.Id} ('{clash.Name}') has no valid parent directory.");
             }
         }
 

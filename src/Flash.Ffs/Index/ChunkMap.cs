@@ -18,20 +18,36 @@ internal struct Extent
 }
 
 /// <summary>
-/// Maps a file's chunk numbers to physical pages as a sorted list of extents. Sequential writes land in consecutive
-/// pages and collapse into one extent, so a 2 MiB file costs 12 bytes of RAM; random overwrites split extents, which
-/// is why a flat page table (256 KiB for 128 MiB) is not used.
+/// Maps a file's chunk numbers to physical pages as a sorted array of extents. Sequential writes land in consecutive
+/// pages and collapse into one extent, so a 2 MiB file costs 12 bytes of RAM (plus 56 for the map and its array);
+/// random overwrites split extents, which is why a flat page table (256 KiB for 128 MiB) is not used.
 /// </summary>
-internal sealed class ChunkMap
+internal sealed class ChunkMap : IReadOnlyList<Extent>
 {
-    private readonly List<Extent> _extents = [];
+    private const int MinCapacity = 4;
 
-    public int ExtentCount => _extents.Count;
+    private Extent[] _extents = [];
+    private int _count;
+    private int _version;
 
-    public IReadOnlyList<Extent> Extents => _extents;
+    public int ExtentCount => _count;
 
-    /// <summary>RAM held by the map, for statistics.</summary>
-    public long RamBytes => 32 + (_extents.Capacity * 12L);
+    /// <summary>The extents in chunk order (the map itself: enumerating it allocates nothing).</summary>
+    public ChunkMap Extents => this;
+
+    public int Count => _count;
+
+    /// <summary>RAM held by the map (this object and its array), for statistics.</summary>
+    public long RamBytes => RamSize.Object(RamSize.Reference + 4 + 4) + (_extents.Length == 0 ? 0 : RamSize.Array(12, _extents.Length));
+
+    public Extent this[int index]
+    {
+        get
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)_count, nameof(index));
+            return _extents[index];
+        }
+    }
 
     public int Get(uint chunk)
     {
@@ -48,12 +64,12 @@ internal sealed class ChunkMap
         int old = SplitOut(chunk, out int i);
         // i is now the insertion index for the single-chunk extent; merge with neighbours where contiguous.
         bool mergeLeft = i > 0 && _extents[i - 1].End == chunk && _extents[i - 1].Page + _extents[i - 1].Count == page;
-        bool mergeRight = i < _extents.Count && _extents[i].Logical == chunk + 1 && _extents[i].Page == page + 1;
+        bool mergeRight = i < _count && _extents[i].Logical == chunk + 1 && _extents[i].Page == page + 1;
         if (mergeLeft && mergeRight)
         {
             var l = _extents[i - 1];
             _extents[i - 1] = new Extent(l.Logical, l.Page, l.Count + 1 + _extents[i].Count);
-            _extents.RemoveAt(i);
+            RemoveAt(i);
         }
         else if (mergeLeft)
         {
@@ -67,7 +83,7 @@ internal sealed class ChunkMap
         }
         else
         {
-            _extents.Insert(i, new Extent(chunk, page, 1));
+            Insert(i, new Extent(chunk, page, 1));
         }
 
         return old;
@@ -88,7 +104,7 @@ internal sealed class ChunkMap
         int old = e.Page + at;
         if (e.Count == 1)
         {
-            _extents.RemoveAt(i);
+            RemoveAt(i);
         }
         else if (at == 0)
         {
@@ -102,7 +118,7 @@ internal sealed class ChunkMap
         else
         {
             _extents[i] = new Extent(e.Logical, e.Page, at);
-            _extents.Insert(i + 1, new Extent(chunk + 1, old + 1, e.Count - at - 1));
+            Insert(i + 1, new Extent(chunk + 1, old + 1, e.Count - at - 1));
             i++;
         }
 
@@ -113,7 +129,7 @@ internal sealed class ChunkMap
     /// <summary>Drops every chunk at or above <paramref name="chunkCount"/>, reporting each dropped page.</summary>
     public void Truncate(uint chunkCount, List<int>? dropped)
     {
-        for (int i = _extents.Count - 1; i >= 0; i--)
+        for (int i = _count - 1; i >= 0; i--)
         {
             var e = _extents[i];
             if (e.End <= chunkCount)
@@ -132,7 +148,7 @@ internal sealed class ChunkMap
 
             if (keep == 0)
             {
-                _extents.RemoveAt(i);
+                RemoveAt(i);
             }
             else
             {
@@ -141,14 +157,27 @@ internal sealed class ChunkMap
         }
     }
 
-    public void Add(Extent extent) => _extents.Add(extent);
+    public void Add(Extent extent) => Insert(_count, extent);
 
-    public void Clear() => _extents.Clear();
+    /// <summary>Unmaps everything and releases the array.</summary>
+    public void Clear()
+    {
+        _extents = [];
+        _count = 0;
+        _version++;
+    }
+
+    public Enumerator GetEnumerator() => new(this);
+
+    IEnumerator<Extent> IEnumerable<Extent>.GetEnumerator() => GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 
     public IEnumerable<int> Pages()
     {
-        foreach (var e in _extents)
+        for (int i = 0; i < _count; i++)
         {
+            var e = _extents[i];
             for (int k = 0; k < e.Count; k++)
             {
                 yield return e.Page + k;
@@ -156,9 +185,39 @@ internal sealed class ChunkMap
         }
     }
 
+    private void Insert(int index, Extent extent)
+    {
+        if (_count == _extents.Length)
+        {
+            var grown = new Extent[Math.Max(MinCapacity, _extents.Length * 2)];
+            Array.Copy(_extents, grown, _count);
+            _extents = grown;
+        }
+
+        if (index < _count)
+        {
+            Array.Copy(_extents, index, _extents, index + 1, _count - index);
+        }
+
+        _extents[index] = extent;
+        _count++;
+        _version++;
+    }
+
+    private void RemoveAt(int index)
+    {
+        _count--;
+        if (index < _count)
+        {
+            Array.Copy(_extents, index + 1, _extents, index, _count - index);
+        }
+
+        _version++;
+    }
+
     private int Find(uint chunk)
     {
-        int lo = 0, hi = _extents.Count - 1;
+        int lo = 0, hi = _count - 1;
         while (lo <= hi)
         {
             int mid = (lo + hi) >>> 1;
@@ -178,5 +237,40 @@ internal sealed class ChunkMap
         }
 
         return ~lo;
+    }
+
+    /// <summary>Walks the extents in order; throws if the map changes meanwhile.</summary>
+    public struct Enumerator : IEnumerator<Extent>
+    {
+        private readonly ChunkMap _map;
+        private readonly int _version;
+        private int _index;
+
+        internal Enumerator(ChunkMap map)
+        {
+            _map = map;
+            _version = map._version;
+            _index = -1;
+        }
+
+        public readonly Extent Current => _map._extents[_index];
+
+        readonly object System.Collections.IEnumerator.Current => Current;
+
+        public bool MoveNext()
+        {
+            if (_version != _map._version)
+            {
+                throw new InvalidOperationException("The chunk map was modified during enumeration.");
+            }
+
+            return ++_index < _map._count;
+        }
+
+        public void Reset() => _index = -1;
+
+        public readonly void Dispose()
+        {
+        }
     }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using Flash.Ffs.Index;
 using Flash.Ffs.Log;
 
@@ -83,8 +82,8 @@ public sealed partial class FlashFileSystem
     /// <summary>Adds an inode record describing <paramref name="node"/> as it is now.</summary>
     private void AddInode(PendingTxn txn, Node node, ReadOnlySpan<byte> inline = default, bool hasInline = false)
     {
-        Span<byte> name = stackalloc byte[256];
-        int nameLength = Encoding.UTF8.GetBytes(node.Name, name);
+        var name = node.NameUtf8;
+        int nameLength = name.Length;
         int size = MetaRecord.InodeSize(nameLength, inline.Length);
         if (_metaUsed + size > _chunk)
         {
@@ -99,7 +98,7 @@ public sealed partial class FlashFileSystem
         }
 
         bool chunked = !node.IsDirectory && !hasInline && !node.IsInline && !_metaInlineTargets.Exists(t => t.Node == node);
-        int length = MetaRecord.WriteInode(_metaBuffer.AsSpan(_metaUsed), node.Id, node.ParentId, node.IsDirectory, node.Size, name[..nameLength], inline, hasInline, chunked);
+        int length = MetaRecord.WriteInode(_metaBuffer.AsSpan(_metaUsed), node.Id, node.ParentId, node.IsDirectory, node.Size, name, inline, hasInline, chunked);
         if (hasInline)
         {
             _metaInlineTargets.Add((node, _metaUsed + MetaRecord.InodeFixedSize + nameLength));

@@ -125,14 +125,14 @@ public sealed partial class FlashFileSystem
     private static void Link(Node parent, Node child)
     {
         child.ParentId = parent.Id;
-        parent.Children![child.Name] = child;
+        parent.Children!.Set(child);
     }
 
     private void Unlink(Node child)
     {
         if (_nodes.TryGetValue(child.ParentId, out var parent))
         {
-            parent.Children!.Remove(child.Name);
+            parent.Children?.Remove(child);
         }
     }
 }

@@ -62,7 +62,7 @@ public sealed partial class FlashFileSystem
         }
 
         _root = new Node(RootId, 0, "", isDirectory: true);
-        _nodes[RootId] = _root;
+        _nodes.Add(_root);
         _mounted = true;
         WriteCheckpoint(forUnmount: true);
         _mounted = false;
@@ -507,9 +507,9 @@ public sealed partial class FlashFileSystem
 
                 if (_nodes.TryGetValue(op.Parent, out var parent) && parent.IsDirectory)
                 {
-                    if (node.ParentId != 0 && _nodes.TryGetValue(node.ParentId, out var oldParent) && oldParent.Children!.TryGetValue(node.Name, out var linked) && linked == node)
+                    if (node.ParentId != 0 && _nodes.TryGetValue(node.ParentId, out var oldParent))
                     {
-                        oldParent.Children.Remove(node.Name);
+                        oldParent.Children?.Remove(node);
                     }
 
                     if (parent.Children!.TryGetValue(op.Name, out var other) && other != node)
@@ -519,7 +519,7 @@ public sealed partial class FlashFileSystem
 
                     node.Name = op.Name;
                     node.ParentId = op.Parent;
-                    parent.Children[op.Name] = node;
+                    parent.Children.Set(node);
                 }
 
                 node.Size = op.Size;
@@ -564,7 +564,7 @@ public sealed partial class FlashFileSystem
         if (!_nodes.TryGetValue(id, out var node))
         {
             node = new Node(id, 0, "", isDirectory);
-            _nodes[id] = node;
+            _nodes.Add(node);
         }
 
         return node;
@@ -574,15 +574,15 @@ public sealed partial class FlashFileSystem
     {
         if (node.Children is { } children)
         {
-            foreach (var child in children.Values.ToArray())
+            foreach (var child in children.ToArray())
             {
                 RemoveReplayed(child);
             }
         }
 
-        if (_nodes.TryGetValue(node.ParentId, out var parent) && parent.Children!.TryGetValue(node.Name, out var linked) && linked == node)
+        if (_nodes.TryGetValue(node.ParentId, out var parent))
         {
-            parent.Children.Remove(node.Name);
+            parent.Children?.Remove(node);
         }
 
         _nodes.Remove(node.Id);

@@ -36,6 +36,9 @@ internal sealed class PageIo
 
     public IFlashDevice Device => _device;
 
+    /// <summary>RAM held: this object and its page and spare buffers.</summary>
+    public long RamBytes => Index.RamSize.Object((4 * 8) + 4 + 4 + 1) + Index.RamSize.Array(1, _page.Length) + Index.RamSize.Array(1, _spare.Length);
+
     public FlashGeometry Geometry => _g;
 
     /// <summary>Whether tags live in the spare area.</summary>

@@ -1,3 +1,5 @@
+using Flash.Ffs.Index;
+
 namespace Flash.Ffs.Wear;
 
 /// <summary>What a block is used for.</summary>
@@ -44,9 +46,9 @@ internal sealed class BlockTable
         EraseCount = new uint[blockCount];
         FirstSequence = new ulong[blockCount];
         LastSequence = new ulong[blockCount];
-        Valid = new int[blockCount];
-        Written = new int[blockCount];
-        Pinned = new int[blockCount];
+        Valid = new PageCounts(blockCount);
+        Written = new PageCounts(blockCount);
+        Pinned = new PageCounts(blockCount);
         Erased = new bool[blockCount];
         _validBits = new ulong[blockCount * _words];
     }
@@ -67,18 +69,22 @@ internal sealed class BlockTable
     public ulong[] LastSequence { get; }
 
     /// <summary>Live pages per block.</summary>
-    public int[] Valid { get; }
+    public PageCounts Valid { get; }
 
     /// <summary>Pages written since the last erase.</summary>
-    public int[] Written { get; }
+    public PageCounts Written { get; }
 
     /// <summary>Pages superseded by uncommitted transactions, still needed if power fails.</summary>
-    public int[] Pinned { get; }
+    public PageCounts Pinned { get; }
 
     /// <summary>Whether a free block is known to be erased (and so can be opened without an erase).</summary>
     public bool[] Erased { get; }
 
-    public long RamBytes => (Count * (1 + 4 + 8 + 8 + 4 + 4 + 4 + 1)) + (_validBits.Length * 8L);
+    /// <summary>RAM held: this object and its arrays (28 bytes a block plus the validity bitmap).</summary>
+    public long RamBytes =>
+        RamSize.Object((9 * RamSize.Reference) + 4 + 4 + 4 + 8)
+        + RamSize.Array(1, Count) + RamSize.Array(4, Count) + (2 * RamSize.Array(8, Count))
+        + Valid.RamBytes + Written.RamBytes + Pinned.RamBytes + RamSize.Array(1, Count) + RamSize.Array(8, _validBits.Length);
 
     public bool IsValid(int page)
     {
@@ -124,7 +130,7 @@ internal sealed class BlockTable
     public void ClearAllValidity()
     {
         Array.Clear(_validBits);
-        Array.Clear(Valid);
+        Valid.Clear();
         LivePages = 0;
     }
 
@@ -141,4 +147,28 @@ internal sealed class BlockTable
     }
 
     public bool IsUsable(int block) => State[block] is not (BlockState.Bad or BlockState.Retiring);
+}
+
+/// <summary>
+/// A page count per block (live, written, pinned), stored in 16 bits: a block has at most 4,096 pages
+/// (<see cref="Flash.Drivers.FlashGeometry"/>), so this halves the RAM of an int array while reading and writing as int.
+/// </summary>
+internal sealed class PageCounts
+{
+    private readonly short[] _values;
+
+    public PageCounts(int blocks) => _values = new short[blocks];
+
+    public int Length => _values.Length;
+
+    /// <summary>RAM held: this object and its array.</summary>
+    public long RamBytes => RamSize.Object(RamSize.Reference) + RamSize.Array(2, _values.Length);
+
+    public int this[int block]
+    {
+        get => _values[block];
+        set => _values[block] = (short)value;
+    }
+
+    public void Clear() => Array.Clear(_values);
 }
