@@ -36,6 +36,7 @@ public sealed partial class FlashFileSystem
     internal void WriteLocked(FlashFile file, ReadOnlySpan<byte> source)
     {
         var node = file.Node;
+        BeforeChange(node);
         long pos = file.Position;
         long end = pos + source.Length;
         try
@@ -145,6 +146,7 @@ public sealed partial class FlashFileSystem
         var node = file.Node;
         var txn = file.Txn!;
         var content = file.Inline!.AsSpan(0, (int)node.Size);
+        BeforeChange(node);
         SupersedeData(txn, node);
         node.Chunks = new ChunkMap();
         for (uint c = 0; (long)c * _chunk < content.Length; c++)
@@ -165,6 +167,7 @@ public sealed partial class FlashFileSystem
         var node = file.Node;
         var txn = file.Txn!;
         int page = AppendPage(_hot, PageKind.Data, commit ? PageFlags.Commit : PageFlags.None, node.Id, chunk, txn.Id, payload);
+        BeforeChange(node);
         node.Chunks ??= new ChunkMap();
         int old = node.Chunks.Set(chunk, page);
         _blocks.SetValid(page);
@@ -212,6 +215,7 @@ public sealed partial class FlashFileSystem
     internal void SetLengthLocked(FlashFile file, long length)
     {
         var node = file.Node;
+        BeforeChange(node);
         try
         {
             if (file.Inline is { } inline)
@@ -305,6 +309,7 @@ public sealed partial class FlashFileSystem
         }
 
         var node = file.Node;
+        BeforeChange(node);
         try
         {
             if (file.Inline is { } inline)
@@ -340,5 +345,6 @@ public sealed partial class FlashFileSystem
         file.NeedsInode = false;
         file.InlineDirty = false;
         file.OwnPages.Clear();
+        AfterCommit();
     }
 }

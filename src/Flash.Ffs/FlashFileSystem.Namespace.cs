@@ -49,6 +49,7 @@ public sealed partial class FlashFileSystem
             {
                 WriteAllBytesCore(txn, path, data);
                 CommitMeta(txn);
+                AfterCommit();
             }
             catch (Exception) when (FaultOnFailure(txn))
             {
@@ -203,6 +204,7 @@ public sealed partial class FlashFileSystem
             {
                 EnsureSpace(MetaPagesFor(512) + 1);
                 txn = BeginTxn();
+                BeforeChange(node);
                 bool wasChunked = node.Chunks is not null;
                 SupersedeData(txn, node);
                 node.Size = 0;
@@ -237,6 +239,7 @@ public sealed partial class FlashFileSystem
             {
                 change(txn);
                 CommitMeta(txn);
+                AfterCommit();
             }
             catch (Exception) when (FaultOnFailure(txn))
             {
@@ -312,6 +315,7 @@ public sealed partial class FlashFileSystem
 
     private void RemoveNode(PendingTxn txn, Node node)
     {
+        BeforeChange(node);
         SupersedeData(txn, node);
         Unlink(node);
         _nodes.Remove(node.Id);
@@ -413,6 +417,7 @@ public sealed partial class FlashFileSystem
             Link(parent, node);
         }
 
+        BeforeChange(node);
         _txnWroteSomething = true;
 
         // Records this transaction buffered earlier (perhaps about this very file) must precede its data pages in the

@@ -43,6 +43,7 @@ public sealed partial class FlashFileSystem
                 }
 
                 CommitMeta(txn);
+                AfterCommit();
             }
             catch (Exception) when (FaultOnFailure(txn))
             {

@@ -269,6 +269,15 @@ public sealed partial class FlashFileSystem : IDisposable
             ram += h.RamBytes;
         }
 
+        if (_pending is { } p)
+        {
+            // The checkpoint in progress: its state, one page buffer, the serialisation scratch, the block and page
+            // lists and the ids written ahead of their turn.
+            ram += RamSize.Object((12 * Ref) + 64) + RamSize.Array(1, p.Page.Length) + RamSize.Array(1, 256)
+                + RamSize.List(4, p.Targets.Capacity) + RamSize.List(4, p.Written.Capacity) + RamSize.HashSet(12, p.Early.Count)
+                + RamSize.Array(4, p.OldBlocks.Length) + RamSize.Array(4, p.RetiringAtStart.Length);
+        }
+
         return ram;
     }
 

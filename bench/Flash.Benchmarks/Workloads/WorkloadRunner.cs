@@ -24,7 +24,9 @@ internal sealed class WorkloadRunner
         var fs = FlashFileSystem.Mount(device);
         sw.Stop();
         _results.Add(w, "mount_wall_ms", sw.Elapsed.TotalMilliseconds);
-        _results.Add(w, "mount_sim_ms", (device.Statistics.Capture() - c0).SimulatedMilliseconds);
+        var d = device.Statistics.Capture() - c0;
+        _results.Add(w, "mount_sim_ms", d.SimulatedMilliseconds);
+        _results.Notes.Add((w, string.Create(CultureInfo.InvariantCulture, $"mount: {d.PageReads} page reads, {d.PagePrograms} page programs, {d.BlockErases} erases")));
         return fs;
     }
 

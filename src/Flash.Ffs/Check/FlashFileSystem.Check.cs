@@ -36,6 +36,13 @@ public sealed partial class FlashFileSystem
 
     private FsckReport CheckCore(bool repair)
     {
+        // A checkpoint in progress is finished first: its blocks then hold a complete checkpoint, and repairs change
+        // entries after it rather than under it.
+        if (!_options.ReadOnly && _faultReason is null)
+        {
+            FinishPendingCheckpoint();
+        }
+
         var problems = new List<FsckProblem>();
         var seen = new Dictionary<int, uint>();
         long pages = 0;

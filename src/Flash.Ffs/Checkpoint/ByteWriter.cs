@@ -28,6 +28,8 @@ internal sealed class ByteWriter : IDisposable
 
     public void Bytes(ReadOnlySpan<byte> v) => v.CopyTo(Take(v.Length));
 
+    public void Reset() => Length = 0;
+
     public void PatchU32(int offset, uint v) => BinaryPrimitives.WriteUInt32LittleEndian(_buffer.AsSpan(offset), v);
 
     public void Dispose() => ArrayPool<byte>.Shared.Return(_buffer);

@@ -53,6 +53,8 @@ public sealed partial class FlashFileSystem
             throw new InvalidOperationException("A checkpoint needs every transaction to be committed.");
         }
 
+        FinishPendingCheckpoint();
+
         for (int attempt = 0; ; attempt++)
         {
             if (TryWriteCheckpoint(forUnmount))
@@ -85,46 +87,7 @@ public sealed partial class FlashFileSystem
         }
 
         // Open the blocks this checkpoint will fill, before serialising, so the block table records them.
-        int blocksNeeded = (pages + _ppb - 1) / _ppb;
-        var targets = new List<int>(blocksNeeded);
-        while (targets.Count < blocksNeeded)
-        {
-            int b = targets.Count == 0 && previousNext >= 0 && _blocks.State[previousNext] == BlockState.Free ? previousNext : PickFreeBlock(mostWorn: false);
-            if (b < 0)
-            {
-                // Last resort: a block held back for the clean-mount check (the next mount then scans, nothing is lost).
-                b = PickFreeBlock(mostWorn: false, ignoreReservations: true);
-                if (b >= 0 && b != _checkpointNext)
-                {
-                    ReleaseReservation(b);
-                }
-                else if (b >= 0)
-                {
-                    _checkpointNext = -1;
-                }
-            }
-
-            if (b < 0)
-            {
-                foreach (int t in targets)
-                {
-                    _blocks.State[t] = BlockState.Free;
-                }
-
-                _checkpointNext = previousNext;
-                throw new FlashNoSpaceException("No free block for a checkpoint.");
-            }
-
-            if (!_blocks.Erased[b] && !EraseBlock(b))
-            {
-                continue;
-            }
-
-            _blocks.State[b] = BlockState.Checkpoint;
-            _blocks.Erased[b] = false;
-            _blocks.ClearBlock(b);
-            targets.Add(b);
-        }
+        var targets = OpenCheckpointTargets((pages + _ppb - 1) / _ppb, previousNext);
 
         // Blocks of the old checkpoint are recorded as free (to erase) in the new one: once the anchor points at the
         // new checkpoint nothing needs them.
@@ -184,7 +147,7 @@ public sealed partial class FlashFileSystem
             _blocks.LastSequence[t] = _seq;
         }
 
-        WriteAnchor(checkpointSeq, written, payload);
+        WriteAnchor(checkpointSeq, written, payload.Length, Crc32C.Compute(payload));
 
         // Committed. Retiring blocks were recorded as bad; now mark them so on the chip too.
         for (int b = 0; b < _blocks.Count; b++)
@@ -202,6 +165,59 @@ public sealed partial class FlashFileSystem
         s_checkpoints.Add(1);
         _log.LogDebug(FfsEvents.Checkpoint, "Checkpoint at sequence {Sequence}: {Pages} page(s), {Entries} entries; next blocks hot {Hot}, cold {Cold}, checkpoint {Next}", checkpointSeq, pages, _nodes.Count, _hot.ReservedNext, _cold.ReservedNext, _checkpointNext);
         return true;
+    }
+
+    /// <summary>
+    /// Erases and claims the blocks a checkpoint of <paramref name="blocksNeeded"/> blocks will fill, starting with the
+    /// block the previous checkpoint reserved for it. Throws <see cref="FlashNoSpaceException"/> (claiming nothing)
+    /// when there are not enough free blocks.
+    /// </summary>
+    private List<int> OpenCheckpointTargets(int blocksNeeded, int previousNext)
+    {
+        // Blocks that hold nothing live any more are free for the taking (after recovery, before any garbage
+        // collection has run, they may be all there is).
+        ReclaimEmptyBlocks();
+        var targets = new List<int>(blocksNeeded);
+        while (targets.Count < blocksNeeded)
+        {
+            int b = targets.Count == 0 && previousNext >= 0 && _blocks.State[previousNext] == BlockState.Free ? previousNext : PickFreeBlock(mostWorn: false);
+            if (b < 0)
+            {
+                // Last resort: a block held back for the clean-mount check (the next mount then scans, nothing is lost).
+                b = PickFreeBlock(mostWorn: false, ignoreReservations: true);
+                if (b >= 0 && b != _checkpointNext)
+                {
+                    ReleaseReservation(b);
+                }
+                else if (b >= 0)
+                {
+                    _checkpointNext = -1;
+                }
+            }
+
+            if (b < 0)
+            {
+                foreach (int t in targets)
+                {
+                    _blocks.State[t] = BlockState.Free;
+                }
+
+                _checkpointNext = previousNext;
+                throw new FlashNoSpaceException("No free block for a checkpoint.");
+            }
+
+            if (!_blocks.Erased[b] && !EraseBlock(b))
+            {
+                continue;
+            }
+
+            _blocks.State[b] = BlockState.Checkpoint;
+            _blocks.Erased[b] = false;
+            _blocks.ClearBlock(b);
+            targets.Add(b);
+        }
+
+        return targets;
     }
 
     private void ReserveNext(Head head, bool mostWorn)
@@ -238,6 +254,20 @@ public sealed partial class FlashFileSystem
 
     private void SerializeCheckpoint(ByteWriter w, ulong checkpointSeq, bool clean)
     {
+        SerializeHead(w, checkpointSeq, clean, []);
+        foreach (var n in _nodes.Values)
+        {
+            SerializeNode(w, n);
+        }
+    }
+
+    /// <summary>
+    /// The checkpoint's fixed part: header, heads and block table. <paramref name="recordFree"/> lists blocks recorded
+    /// as free (to erase) although RAM still holds them: the previous checkpoint's blocks while an incremental one is
+    /// being written.
+    /// </summary>
+    private void SerializeHead(ByteWriter w, ulong checkpointSeq, bool clean, int[] recordFree)
+    {
         w.U32(CheckpointMagic);
         w.U16(FormatVersion);
         w.U16(clean ? (ushort)1 : (ushort)0);
@@ -257,44 +287,46 @@ public sealed partial class FlashFileSystem
         w.U32(0);
         for (int b = 0; b < _blocks.Count; b++)
         {
-            var state = _blocks.State[b] == BlockState.Retiring ? BlockState.Bad : _blocks.State[b];
+            bool free = Array.IndexOf(recordFree, b) >= 0;
+            var state = free ? BlockState.Free : _blocks.State[b] == BlockState.Retiring ? BlockState.Bad : _blocks.State[b];
             w.U8((byte)state);
-            w.U8(_blocks.Erased[b] ? (byte)1 : (byte)0);
+            w.U8(_blocks.Erased[b] && !free ? (byte)1 : (byte)0);
             w.U32(_blocks.EraseCount[b]);
             w.U64(_blocks.FirstSequence[b]);
         }
+    }
 
-        foreach (var n in _nodes.Values)
+    /// <summary>One entry of the checkpoint (see docs/format.md, "Checkpoint").</summary>
+    private static void SerializeNode(ByteWriter w, Node n)
+    {
+        var name = n.NameUtf8;
+        w.U32(n.Id);
+        w.U32(n.ParentId);
+        w.U8(n.IsDirectory ? (byte)2 : (byte)1);
+        w.U8((byte)name.Length);
+        w.Bytes(name);
+        w.I64(n.Size);
+        w.U64(n.ModificationSequence);
+        if (n.IsInline)
         {
-            var name = n.NameUtf8;
-            w.U32(n.Id);
-            w.U32(n.ParentId);
-            w.U8(n.IsDirectory ? (byte)2 : (byte)1);
-            w.U8((byte)name.Length);
-            w.Bytes(name);
-            w.I64(n.Size);
-            w.U64(n.ModificationSequence);
-            if (n.IsInline)
+            w.U8(1);
+            w.I32(n.InlinePage);
+            w.U16((ushort)n.InlineOffset);
+        }
+        else if (n.Chunks is { } map)
+        {
+            w.U8(2);
+            w.U32((uint)map.ExtentCount);
+            foreach (var e in map.Extents)
             {
-                w.U8(1);
-                w.I32(n.InlinePage);
-                w.U16((ushort)n.InlineOffset);
+                w.U32(e.Logical);
+                w.I32(e.Page);
+                w.I32(e.Count);
             }
-            else if (n.Chunks is { } map)
-            {
-                w.U8(2);
-                w.U32((uint)map.ExtentCount);
-                foreach (var e in map.Extents)
-                {
-                    w.U32(e.Logical);
-                    w.I32(e.Page);
-                    w.I32(e.Count);
-                }
-            }
-            else
-            {
-                w.U8(0);
-            }
+        }
+        else
+        {
+            w.U8(0);
         }
     }
 
@@ -465,7 +497,7 @@ public sealed partial class FlashFileSystem
     }
 
     /// <summary>Appends an anchor page pointing at a checkpoint; switches to the other anchor block when this one is full.</summary>
-    private void WriteAnchor(ulong checkpointSeq, List<int> pages, ReadOnlySpan<byte> checkpoint)
+    private void WriteAnchor(ulong checkpointSeq, List<int> pages, int checkpointLength, uint checkpointCrc)
     {
         var buffer = new byte[AnchorFixedSize + (pages.Count * 4)];
         var w = buffer.AsSpan();
@@ -480,8 +512,8 @@ public sealed partial class FlashFileSystem
         w[29] = _io.TagInSpare ? (byte)1 : (byte)0;
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(w[32..], VolumeId);
         System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(w[36..], checkpointSeq);
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[44..], checkpoint.Length);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(w[48..], Crc32C.Compute(checkpoint));
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[44..], checkpointLength);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(w[48..], checkpointCrc);
         System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[52..], pages.Count);
         Encoding.UTF8.GetBytes(Label, w.Slice(56, 32));
         System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[88..], _anchorBlocks[0]);

@@ -32,6 +32,7 @@ public sealed partial class FlashFileSystem
     /// <summary>Supersedes every page holding a file's data (its chunks, or its inline record).</summary>
     private void SupersedeData(PendingTxn txn, Node node)
     {
+        BeforeChange(node);
         if (node.Chunks is { } map)
         {
             foreach (var e in map.Extents)
@@ -70,10 +71,7 @@ public sealed partial class FlashFileSystem
 
         txn.Released.Clear();
         _openTxns.Remove(txn.Id);
-        if (_openTxns.Count == 0 && _blocksSinceCheckpoint >= _options.CheckpointIntervalBlocks)
-        {
-            WriteCheckpoint(forUnmount: false);
-        }
+        _checkpointStepDue = true;
     }
 
     /// <summary>Pages a metadata batch of these records needs (for space reservation).</summary>
@@ -131,6 +129,7 @@ public sealed partial class FlashFileSystem
         int page = AppendPage(_hot, PageKind.Meta, commit ? PageFlags.Commit : PageFlags.None, 0, 0, txn.Id, _metaBuffer.AsSpan(0, _metaUsed));
         foreach (var (node, offset) in _metaInlineTargets)
         {
+            BeforeChange(node);
             node.InlinePage = page;
             node.InlineOffset = offset;
             AddInlineRef(page);

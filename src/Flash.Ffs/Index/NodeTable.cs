@@ -73,6 +73,25 @@ internal sealed class NodeTable : NodeArray
         return true;
     }
 
+    /// <summary>The node with the smallest id above <paramref name="id"/>, or null.</summary>
+    /// <param name="id">The id to start after.</param>
+    /// <returns>The node, or null when none has a larger id.</returns>
+    public Node? FirstAfter(uint id)
+    {
+        if (id == uint.MaxValue)
+        {
+            return null;
+        }
+
+        int i = IndexOf(id + 1);
+        if (i < 0)
+        {
+            i = ~i;
+        }
+
+        return i < Count ? Items()[i] : null;
+    }
+
     /// <inheritdoc/>
     protected override int Compare(Node a, Node b) => a.Id.CompareTo(b.Id);
 

@@ -61,11 +61,18 @@ public sealed partial class FlashFileSystem
             moved += step;
         }
 
-        if (TimeLeft() && _openTxns.Count == 0 && _blocksSinceCheckpoint >= Math.Max(1, _options.CheckpointIntervalBlocks / 2))
+        long checkpoints = _checkpointsWritten;
+        if (TimeLeft() && _pending is null && _openTxns.Count == 0 && _blocksSinceCheckpoint >= Math.Max(1, _options.CheckpointIntervalBlocks / 2))
         {
-            WriteCheckpoint(forUnmount: false);
-            checkpoint = true;
+            BeginCheckpoint();
         }
+
+        if (_pending is not null && TimeLeft())
+        {
+            AdvanceCheckpoint(int.MaxValue, TimeLeft);
+        }
+
+        checkpoint = _checkpointsWritten != checkpoints;
 
         // Erase free blocks ahead of need, so no erase lands on a later write.
         for (int b = 0; b < _blocks.Count && TimeLeft(); b++)
@@ -145,11 +152,18 @@ public sealed partial class FlashFileSystem
         int hotRoom = _hot.Block >= 0 ? _ppb - _hot.WritePointer : 0;
         if (pages <= hotRoom)
         {
-            // The pool is at the reserve: the block this head opens next would have to be reclaimed in one go. Reclaim
-            // it in slices over the operations that fill the current block instead.
-            if (FreeBlockCount() <= _reserveBlocks)
+            // The pool is near the reserve: the block this head opens next would have to be reclaimed in one go.
+            // Reclaim it in slices over the operations that fill the current block instead. When nothing can move yet
+            // because the garbage is younger than the last checkpoint, a slice of the checkpoint in progress helps.
+            // At the reserve itself this operation opens no block, so it may spend what the per-operation bound
+            // allows for the greedy step of an operation that does (docs/latency.md).
+            int free = FreeBlockCount();
+            int slice = _options.MaxForegroundPagesPerOperation + (free <= _reserveBlocks ? _ppb - 1 : 0);
+            if (free <= _reserveBlocks + 1
+                && CollectStep(slice, allowWearLeveling: false, greedyOnly: false) == 0
+                && _pending is not null)
             {
-                CollectStep(_options.MaxForegroundPagesPerOperation, allowWearLeveling: false, greedyOnly: false);
+                AdvanceCheckpoint(CheckpointSlicePages, () => true);
             }
 
             return;
@@ -177,6 +191,13 @@ public sealed partial class FlashFileSystem
             }
 
             // Nothing movable: the garbage may sit in blocks written since the last checkpoint, which must not move.
+            if (!checkpointed && _pending is not null)
+            {
+                FinishPendingCheckpoint();
+                checkpointed = true;
+                continue;
+            }
+
             if (!checkpointed && _openTxns.Count == 0 && _blocksSinceCheckpoint > 0)
             {
                 WriteCheckpoint(forUnmount: false);
@@ -462,6 +483,7 @@ public sealed partial class FlashFileSystem
         int copy = AppendPage(_cold, PageKind.Data, PageFlags.Relocated, tag.ObjectId, tag.Chunk, txn, buffer.AsSpan(0, tag.ByteCount));
         if (_nodes.TryGetValue(tag.ObjectId, out var node) && node.Chunks is { } map && map.Get(tag.Chunk) == page)
         {
+            BeforeChange(node);
             map.Set(tag.Chunk, copy);
             _blocks.SetValid(copy);
             return;
@@ -493,6 +515,7 @@ public sealed partial class FlashFileSystem
                 int n = MetaRecord.WriteInlineMove(record, rec.Id, rec.Inline);
                 int copy = AppendPage(_cold, PageKind.Meta, PageFlags.Relocated | PageFlags.Commit, 0, 0, 0, record[..n]);
                 ReleaseInline(page);
+                BeforeChange(node);
                 node.InlinePage = copy;
                 node.InlineOffset = MetaRecord.InlineMoveFixedSize;
                 AddInlineRef(copy);
@@ -511,6 +534,7 @@ public sealed partial class FlashFileSystem
                     if (page >= e.Page && page < e.Page + e.Count)
                     {
                         uint chunk = e.Logical + (uint)(page - e.Page);
+                        BeforeChange(node);
                         map.Remove(chunk);
                         _lostChunks.Add((node.Id, chunk));
                         return;
@@ -521,6 +545,7 @@ public sealed partial class FlashFileSystem
             {
                 _lostChunks.Add((node.Id, 0));
                 ReleaseInline(page);
+                BeforeChange(node);
                 node.InlinePage = -1;
                 return;
             }

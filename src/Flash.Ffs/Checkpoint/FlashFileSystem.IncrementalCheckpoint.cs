@@ -1,0 +1,430 @@
+using System.IO.Hashing;
+using Flash.Ffs.Checkpoint;
+using Flash.Ffs.Index;
+using Flash.Ffs.Log;
+using Flash.Ffs.Wear;
+using Microsoft.Extensions.Logging;
+
+namespace Flash.Ffs;
+
+/// <summary>
+/// Incremental checkpoints: the periodic checkpoint is written a few pages per operation instead of in one go, so its
+/// cost does not grow with the index on any single operation.
+/// <para>
+/// The checkpoint describes the volume exactly as it was at its start sequence S0, like a synchronous one. The fixed
+/// part (header, heads, block table: bounded by the geometry) is serialised and programmed at S0. Entries follow in id
+/// order, a slice per operation; an entry that is about to change before its turn is written first, as it was at S0
+/// (copy-on-write: <see cref="BeforeChange"/>), and skipped when its turn comes. Entries created after S0 are not part
+/// of it. The anchor page commits it as of S0; everything written since S0 is in the log, which a mount replays (the
+/// heads recorded at S0 show the writes, so a mount after it recovers instead of trusting it alone).
+/// </para>
+/// <para>
+/// Until the anchor is written the previous checkpoint stays current and its blocks stay claimed in RAM, although the
+/// new block table records them as free. A power cut before the anchor loses nothing: the old checkpoint plus the log
+/// describe everything, and the new checkpoint's blocks were free in the old table, so recovery scans and ignores them.
+/// </para>
+/// </summary>
+public sealed partial class FlashFileSystem
+{
+    private PendingCheckpoint? _pending;
+
+    /// <summary>A transaction committed during the current call; its checkpoint step runs once the call's changes are all in RAM.</summary>
+    private bool _checkpointStepDue;
+
+    /// <summary>Test hook: serialise the whole checkpoint at S0 as well, and count differences at the anchor.</summary>
+    internal bool VerifyIncrementalCheckpoints { get; set; }
+
+    /// <summary>Incremental checkpoints whose body differed from a synchronous one taken at the same sequence (a bug).</summary>
+    internal int IncrementalCheckpointMismatches { get; private set; }
+
+    /// <summary>Incremental checkpoints committed.</summary>
+    internal int IncrementalCheckpointsCommitted { get; private set; }
+
+    /// <summary>Whether an incremental checkpoint is being written.</summary>
+    internal bool CheckpointInProgress => _pending is not null;
+
+    /// <summary>
+    /// The checkpoint step of a committed operation: continues the checkpoint in progress by a bounded slice, or starts
+    /// one when <see cref="FlashFileSystemOptions.CheckpointIntervalBlocks"/> blocks were filled since the last one.
+    /// </summary>
+    private void CheckpointStep()
+    {
+        if (_pending is not null)
+        {
+            // While firmware calls Maintain, it finishes the checkpoint in idle time (it also started it).
+            if (_hotOpensSinceMaintain > 1)
+            {
+                AdvanceCheckpoint(CheckpointSlicePages, () => true);
+            }
+        }
+        else if (_openTxns.Count == 0 && _blocksSinceCheckpoint >= _options.CheckpointIntervalBlocks)
+        {
+            BeginCheckpoint();
+        }
+    }
+
+    /// <summary>Runs the checkpoint step a commit in this call asked for (at the end of the call, so S0 is a settled state).</summary>
+    private void AfterCommit()
+    {
+        if (_checkpointStepDue)
+        {
+            _checkpointStepDue = false;
+            CheckpointStep();
+        }
+    }
+
+    /// <summary>
+    /// Checkpoint pages one operation programs: a quarter of the foreground page budget (at least 2), so a slice costs
+    /// about as much device time as a quarter of the garbage-collection slice it may share an operation with.
+    /// </summary>
+    private int CheckpointSlicePages => Math.Max(2, _options.MaxForegroundPagesPerOperation / 4);
+
+    /// <summary>Completes the checkpoint in progress, if any (before a synchronous one, unmount, or fsck repairs).</summary>
+    private void FinishPendingCheckpoint()
+    {
+        if (_pending is not null)
+        {
+            AdvanceCheckpoint(int.MaxValue, () => true);
+        }
+
+        // A slice that failed leaves nothing pending; the caller's synchronous checkpoint covers its ground.
+    }
+
+    /// <summary>
+    /// Starts an incremental checkpoint at the current sequence: claims its blocks and programs the fixed part.
+    /// Needs every transaction committed. Returns false (leaving nothing pending) when no block could be claimed or a
+    /// program failed; the next operation tries again.
+    /// </summary>
+    private bool BeginCheckpoint()
+    {
+        if (_openTxns.Count != 0 || _pending is not null)
+        {
+            return false;
+        }
+
+        int previousNext = _checkpointNext;
+        ReserveNext(_hot, mostWorn: false);
+        ReserveNext(_cold, mostWorn: true);
+        _checkpointNext = PickReservable(mostWorn: false, exclude: previousNext);
+
+        int size = CheckpointSize();
+        int pages = (size + _chunk - 1) / _chunk;
+        if (pages > MaxCheckpointPages)
+        {
+            throw new FlashNoSpaceException($"The index ({size} bytes) exceeds the largest checkpoint an anchor page can describe ({MaxCheckpointPages} pages).");
+        }
+
+        List<int> targets;
+        try
+        {
+            targets = OpenCheckpointTargets((pages + _ppb - 1) / _ppb, previousNext);
+        }
+        catch (FlashNoSpaceException ex)
+        {
+            _log.LogDebug(FfsEvents.Checkpoint, ex, "No room to start a checkpoint; trying again later");
+            return false;
+        }
+
+        var oldBlocks = _checkpointPages.Select(p => p / _ppb).Distinct().Where(b => !targets.Contains(b)).ToArray();
+        var retiring = Enumerable.Range(0, _blocks.Count).Where(b => _blocks.State[b] == BlockState.Retiring).ToArray();
+        var p = new PendingCheckpoint(_seq, _nextId, (uint)_nodes.Count, size, targets, oldBlocks, retiring, previousNext, _blocksSinceCheckpoint, _chunk);
+        if (VerifyIncrementalCheckpoints)
+        {
+            using var full = new ByteWriter(size);
+            SerializeHead(full, p.Sequence, clean: false, oldBlocks);
+            foreach (var n in _nodes.Values)
+            {
+                SerializeNode(full, n);
+            }
+
+            p.Reference = full.Written.ToArray();
+        }
+
+        _pending = p;
+        p.Scratch.Reset();
+        SerializeHead(p.Scratch, p.Sequence, clean: false, oldBlocks);
+        Emit(p, p.Scratch.Written);
+        if (p.Failed)
+        {
+            AbandonCheckpoint(p);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Copy-on-write for the checkpoint in progress: called before an entry changes (or is deleted), writes it as it
+    /// was at the checkpoint's start if its turn has not come yet.
+    /// </summary>
+    private void BeforeChange(Node node)
+    {
+        if (_pending is not { Failed: false } p || node.Id >= p.EndId || node.Id <= p.Cursor || !p.Early.Add(node.Id))
+        {
+            return;
+        }
+
+        EmitNode(p, node);
+    }
+
+    /// <summary>Writes entries in id order until <paramref name="maxPages"/> pages were programmed or <paramref name="more"/> says stop; commits at the end.</summary>
+    private void AdvanceCheckpoint(int maxPages, Func<bool> more)
+    {
+        var p = _pending!;
+        int startPages = p.Written.Count;
+        while (!p.Failed && p.Written.Count - startPages < maxPages && more())
+        {
+            var next = _nodes.FirstAfter(p.Cursor);
+            if (next is null || next.Id >= p.EndId)
+            {
+                CommitCheckpoint(p);
+                return;
+            }
+
+            p.Cursor = next.Id;
+            if (!p.Early.Remove(next.Id))
+            {
+                EmitNode(p, next);
+            }
+        }
+
+        if (p.Failed)
+        {
+            AbandonCheckpoint(p);
+        }
+    }
+
+    private void EmitNode(PendingCheckpoint p, Node node)
+    {
+        p.Scratch.Reset();
+        SerializeNode(p.Scratch, node);
+        p.NodesWritten++;
+        Emit(p, p.Scratch.Written);
+    }
+
+    /// <summary>Appends bytes to the checkpoint body, programming each page as it fills.</summary>
+    private void Emit(PendingCheckpoint p, ReadOnlySpan<byte> bytes)
+    {
+        p.Crc.Append(bytes);
+        p.Length += bytes.Length;
+        while (!bytes.IsEmpty && !p.Failed)
+        {
+            int n = Math.Min(bytes.Length, _chunk - p.Fill);
+            bytes[..n].CopyTo(p.Page.AsSpan(p.Fill));
+            p.Fill += n;
+            bytes = bytes[n..];
+            if (p.Fill == _chunk)
+            {
+                ProgramCheckpointPage(p);
+            }
+        }
+    }
+
+    private void ProgramCheckpointPage(PendingCheckpoint p)
+    {
+        int i = p.Written.Count;
+        if (i / _ppb >= p.Targets.Count)
+        {
+            // More bytes than the size taken at the start: an entry changed without its copy-on-write hook.
+            _log.LogError(FfsEvents.Checkpoint, "Incremental checkpoint outgrew its {Size} bytes; abandoned", p.Size);
+            p.Failed = true;
+            return;
+        }
+
+        int page = (p.Targets[i / _ppb] * _ppb) + (i % _ppb);
+        var tag = new PageTag { Kind = PageKind.Checkpoint, ObjectId = VolumeId, Chunk = (uint)i, Sequence = ++_seq };
+        try
+        {
+            _io.Program(page, p.Page.AsSpan(0, p.Fill), tag);
+            p.Written.Add(page);
+            p.Fill = 0;
+        }
+        catch (Drivers.ProgramFailedException)
+        {
+            // Not here: this may run in the middle of another change. The next step abandons the checkpoint.
+            p.Failed = true;
+            p.FailedBlock = page / _ppb;
+        }
+    }
+
+    private void CommitCheckpoint(PendingCheckpoint p)
+    {
+        if (p.Fill > 0)
+        {
+            ProgramCheckpointPage(p);
+        }
+
+        if (p.Failed || p.Length != p.Size || p.NodesWritten != p.NodeCount)
+        {
+            if (!p.Failed)
+            {
+                _log.LogError(FfsEvents.Checkpoint, "Incremental checkpoint wrote {Length} bytes and {Nodes} entries, expected {Size} and {Count}; abandoned", p.Length, p.NodesWritten, p.Size, p.NodeCount);
+                IncrementalCheckpointMismatches++;
+            }
+
+            AbandonCheckpoint(p);
+            return;
+        }
+
+        if (p.Reference is { } reference)
+        {
+            CompareWithReference(p, reference);
+        }
+
+        foreach (int t in p.Targets)
+        {
+            _blocks.LastSequence[t] = _seq;
+        }
+
+        WriteAnchor(p.Sequence, p.Written, p.Length, p.Crc.GetCurrentHashAsUInt32());
+        _pending = null;
+        p.Scratch.Dispose();
+
+        foreach (int b in p.OldBlocks)
+        {
+            if (_blocks.State[b] == BlockState.Checkpoint)
+            {
+                _blocks.State[b] = BlockState.Free;
+                _blocks.Erased[b] = false;
+            }
+        }
+
+        // Only blocks the new block table records as bad may be marked so on the chip; blocks that started retiring
+        // since S0 may still hold pages the log after S0 needs.
+        foreach (int b in p.RetiringAtStart)
+        {
+            if (_blocks.State[b] == BlockState.Retiring)
+            {
+                MarkBadNow(b);
+            }
+        }
+
+        _checkpointPages = p.Written;
+        _checkpointSeq = p.Sequence;
+        _blocksSinceCheckpoint = Math.Max(0, _blocksSinceCheckpoint - p.BlocksAtStart);
+        _lastCheckpointSize = p.Size;
+        _checkpointsWritten++;
+        IncrementalCheckpointsCommitted++;
+        s_checkpoints.Add(1);
+        _log.LogDebug(FfsEvents.Checkpoint, "Incremental checkpoint at sequence {Sequence}: {Pages} page(s), {Entries} entries", p.Sequence, p.Written.Count, p.NodeCount);
+    }
+
+    /// <summary>Drops the checkpoint in progress: its blocks go back to the pool (a failed one is retired).</summary>
+    private void AbandonCheckpoint(PendingCheckpoint p)
+    {
+        _pending = null;
+        p.Scratch.Dispose();
+        foreach (int t in p.Targets)
+        {
+            if (t == p.FailedBlock)
+            {
+                MarkBadNow(t);
+            }
+            else if (_blocks.State[t] == BlockState.Checkpoint)
+            {
+                _blocks.State[t] = BlockState.Free;
+                _blocks.Erased[t] = false;
+            }
+        }
+
+        _checkpointNext = p.PreviousNext;
+        _log.LogWarning(FfsEvents.Checkpoint, "Incremental checkpoint at sequence {Sequence} abandoned; the previous one stays current", p.Sequence);
+    }
+
+    /// <summary>Test hook: the body written must hold exactly the entries a synchronous checkpoint at S0 held.</summary>
+    private void CompareWithReference(PendingCheckpoint p, byte[] reference)
+    {
+        var body = new byte[p.Length];
+        int offset = 0;
+        foreach (int page in p.Written)
+        {
+            var buffer = new byte[_chunk];
+            _io.Read(page, buffer, out _);
+            int n = Math.Min(_chunk, p.Length - offset);
+            buffer.AsSpan(0, n).CopyTo(body.AsSpan(offset));
+            offset += n;
+        }
+
+        int head = 64 + (_blocks.Count * 14);
+        bool same = body.Length == reference.Length
+            && body.AsSpan(0, head).SequenceEqual(reference.AsSpan(0, head))
+            && EntrySet(body, head).SetEquals(EntrySet(reference, head));
+        if (!same)
+        {
+            IncrementalCheckpointMismatches++;
+            _log.LogError(FfsEvents.Checkpoint, "Incremental checkpoint at sequence {Sequence} differs from the volume at that sequence", p.Sequence);
+        }
+
+        static HashSet<string> EntrySet(byte[] data, int offset)
+        {
+            var set = new HashSet<string>();
+            while (offset < data.Length)
+            {
+                int start = offset;
+                int nameLength = data[offset + 9];
+                offset += 10 + nameLength + 16;
+                byte kind = data[offset++];
+                offset += kind switch
+                {
+                    1 => 6,
+                    2 => 4 + (BitConverter.ToInt32(data, offset) * 12),
+                    _ => 0,
+                };
+                set.Add(Convert.ToHexString(data, start, offset - start));
+            }
+
+            return set;
+        }
+    }
+
+    /// <summary>An incremental checkpoint being written.</summary>
+    private sealed class PendingCheckpoint(
+        ulong sequence, uint endId, uint nodeCount, int size, List<int> targets, int[] oldBlocks, int[] retiringAtStart, int previousNext, int blocksAtStart, int chunk)
+    {
+        /// <summary>S0: the sequence the checkpoint describes.</summary>
+        public ulong Sequence { get; } = sequence;
+
+        /// <summary>Entries with this id or above were created after S0.</summary>
+        public uint EndId { get; } = endId;
+
+        public uint NodeCount { get; } = nodeCount;
+
+        public int Size { get; } = size;
+
+        public List<int> Targets { get; } = targets;
+
+        public int[] OldBlocks { get; } = oldBlocks;
+
+        public int[] RetiringAtStart { get; } = retiringAtStart;
+
+        public int PreviousNext { get; } = previousNext;
+
+        public int BlocksAtStart { get; } = blocksAtStart;
+
+        public List<int> Written { get; } = [];
+
+        public byte[] Page { get; } = new byte[chunk];
+
+        public int Fill { get; set; }
+
+        public int Length { get; set; }
+
+        public Crc32 Crc { get; } = new(Crc32ParameterSet.Crc32C);
+
+        /// <summary>Entries with ids up to this one have had their turn.</summary>
+        public uint Cursor { get; set; }
+
+        /// <summary>Entries written ahead of their turn (copy-on-write).</summary>
+        public HashSet<uint> Early { get; } = [];
+
+        public uint NodesWritten { get; set; }
+
+        public ByteWriter Scratch { get; } = new(256);
+
+        public bool Failed { get; set; }
+
+        public int FailedBlock { get; set; } = -1;
+
+        public byte[]? Reference { get; set; }
+    }
+}
