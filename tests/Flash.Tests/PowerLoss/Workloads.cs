@@ -56,6 +56,7 @@ internal static class Workloads
         BadBlockProgram(),
         BadBlockErase(),
         CheckpointChurn(),
+        IncrementalCheckpoint(),
         MaintainIdle(),
         RemountCycles(),
         HandleMultiFlush(),
@@ -456,6 +457,53 @@ internal static class Workloads
             Name = "checkpoint-churn",
             Geometry = Small,
             MountOptions = new FlashFileSystemOptions { CheckpointIntervalBlocks = 1 },
+            Steps = b.Steps,
+        };
+    }
+
+    /// <summary>
+    /// Checkpoints written a slice per operation (issue 11): a 300-entry index takes several operations to write, while
+    /// those operations overwrite, rename and delete entries that have not had their turn yet (copy-on-write).
+    /// </summary>
+    private static Workload IncrementalCheckpoint()
+    {
+        var setup = new WorkloadBuilder();
+        setup.Mkdir("/idx");
+        for (int i = 0; i < 300; i++)
+        {
+            setup.Write($"/idx/e{i:D3}", Data.Pattern(24, i));
+        }
+
+        var b = new WorkloadBuilder(setup.Model);
+        // At most 290 steps: beyond that the rename and delete targets of this sequence start to repeat.
+        for (int i = 0; i < Math.Min(30 * Scale, 290); i++)
+        {
+            int e = (i * 37) % 300;
+            switch (i % 5)
+            {
+                case 0:
+                case 1:
+                    b.Write($"/idx/e{e:D3}", Data.Pattern(i % 3 == 0 ? 3000 : 40, 500 + i));
+                    break;
+                case 2:
+                    b.Write($"/big{i % 3}", Data.Pattern(9000, 900 + i));
+                    break;
+                case 3:
+                    b.Rename($"/idx/e{e:D3}", $"/idx/r{i:D3}");
+                    break;
+                default:
+                    b.Delete($"/idx/e{(e + 1) % 300:D3}");
+                    b.Maintain(3);
+                    break;
+            }
+        }
+
+        return new Workload
+        {
+            Name = "incremental-checkpoint",
+            Geometry = Small,
+            MountOptions = new FlashFileSystemOptions { CheckpointIntervalBlocks = 1, MaxForegroundPagesPerOperation = 2 },
+            Setup = setup.Steps,
             Steps = b.Steps,
         };
     }
