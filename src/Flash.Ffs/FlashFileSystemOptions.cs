@@ -31,6 +31,13 @@ public sealed class FlashFileSystemOptions
     /// </summary>
     public int MaxForegroundPagesPerOperation { get; init; } = 32;
 
+    /// <summary>
+    /// Cancels mount recovery after a power cut (the scan of the blocks written since the checkpoint and the replay),
+    /// which writes nothing until it is done: a cancelled mount throws <see cref="OperationCanceledException"/> and
+    /// leaves the device exactly as it was, so it can be mounted again later. Checked at every progress callback.
+    /// </summary>
+    public CancellationToken MountCancellation { get; init; }
+
     /// <summary>Called at bounded intervals during long unavoidable work (mount recovery, fsck) so firmware can kick its watchdog.</summary>
     public Action<FlashProgress>? Progress { get; init; }
 

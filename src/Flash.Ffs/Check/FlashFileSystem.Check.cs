@@ -16,7 +16,23 @@ public sealed partial class FlashFileSystem
     /// the lost range as corrupt), bookkeeping is rebuilt, and the result is checkpointed.
     /// </param>
     /// <returns>Every problem found.</returns>
-    public FsckReport Check(bool repair = false)
+    public FsckReport Check(bool repair = false) => CheckLocked(repair, CancellationToken.None);
+
+    /// <summary>Asynchronously checks the volume (see <see cref="Check"/>), on a thread-pool thread.</summary>
+    /// <param name="repair">Repair what can be repaired (see <see cref="Check"/>).</param>
+    /// <param name="cancellationToken">
+    /// Stops the check at its next progress point (every 256 pages verified) with
+    /// <see cref="OperationCanceledException"/>. A check only reads, so that is always safe; a repairing check honours
+    /// it only until its first repair (repairs, once begun, are finished and checkpointed).
+    /// </param>
+    /// <returns>Every problem found.</returns>
+    public Task<FsckReport> CheckAsync(bool repair = false, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.Run(() => CheckLocked(repair, cancellationToken), cancellationToken);
+    }
+
+    private FsckReport CheckLocked(bool repair, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
@@ -30,11 +46,11 @@ public sealed partial class FlashFileSystem
                 }
             }
 
-            return Guarded(() => CheckCore(repair));
+            return Guarded(() => CheckCore(repair, cancellationToken));
         }
     }
 
-    private FsckReport CheckCore(bool repair)
+    private FsckReport CheckCore(bool repair, CancellationToken cancellationToken)
     {
         // A checkpoint in progress is finished first: its blocks then hold a complete checkpoint, and repairs change
         // entries after it rather than under it.
@@ -96,6 +112,10 @@ public sealed partial class FlashFileSystem
                     if ((pages & 255) == 0)
                     {
                         Progress("check", pages, total);
+                        if (!problems.Exists(p => p.Repaired))
+                        {
+                            cancellationToken.ThrowIfCancellationRequested();
+                        }
                     }
 
                     if (chunk >= chunksInFile)

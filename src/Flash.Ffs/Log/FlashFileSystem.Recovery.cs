@@ -91,6 +91,9 @@ public sealed partial class FlashFileSystem
         else
         {
             Recover();
+
+            // Last point where cancelling is safe: from here on the recovered state is written down.
+            _options.MountCancellation.ThrowIfCancellationRequested();
             if (!_options.ReadOnly)
             {
                 // Cover the replayed blocks with a checkpoint right away: until one does, garbage collection may not
@@ -317,6 +320,7 @@ public sealed partial class FlashFileSystem
             if ((++done & 31) == 0)
             {
                 Progress("recovery-scan", done, candidates.Count);
+                _options.MountCancellation.ThrowIfCancellationRequested();
             }
         }
 
@@ -467,6 +471,7 @@ public sealed partial class FlashFileSystem
             if ((++done & 255) == 0)
             {
                 Progress("recovery-replay", done, logged.Count);
+                _options.MountCancellation.ThrowIfCancellationRequested();
             }
         }
 

@@ -94,4 +94,69 @@ public class ProgressTests(ITestOutputHelper output)
         Assert.Equal(check[^1].Progress.Total, check[^1].Progress.Done);
         Assert.True(end - check[^1].DeviceOps <= 256);
     }
+
+    [Theory]
+    [InlineData("recovery-scan")]
+    [InlineData("recovery-replay")]
+    public void A_cancelled_mount_recovery_writes_nothing_and_a_later_mount_recovers_everything(string phase)
+    {
+        using var dev = FfsTestDevice.Create(Geometry, seed: 6);
+        var fs = FfsTestDevice.FormatAndMount(dev, new FlashFileSystemOptions { CheckpointIntervalBlocks = 100_000 });
+        var expected = new Dictionary<string, byte[]>();
+        for (int f = 0; f < 150; f++)
+        {
+            var data = FfsTestDevice.Pattern(f % 3 == 0 ? 300 : 24 << 10, f);
+            fs.WriteAllBytes($"/f{f:D3}", data);
+            expected[$"/f{f:D3}"] = data;
+        }
+
+        dev.CutPower();
+        dev.PowerUp();
+
+        // The watchdog callback decides to give up (e.g. a shutdown request) during the chosen phase.
+        using var cancel = new CancellationTokenSource();
+        long mutations = dev.Statistics.Mutations;
+        var options = new FlashFileSystemOptions
+        {
+            MountCancellation = cancel.Token,
+            Progress = p =>
+            {
+                if (p.Phase == phase)
+                {
+                    cancel.Cancel();
+                }
+            },
+        };
+        Assert.ThrowsAny<OperationCanceledException>(() => FlashFileSystem.Mount(dev, options));
+        Assert.Equal(mutations, dev.Statistics.Mutations);
+
+        var recovered = FlashFileSystem.Mount(dev);
+        foreach (var (path, data) in expected)
+        {
+            Assert.Equal(data, recovered.ReadAllBytes(path));
+        }
+
+        Assert.True(recovered.Check().IsClean);
+    }
+
+    [Fact]
+    public async Task A_check_stops_at_its_next_progress_point_when_cancelled_and_the_volume_stays_usable()
+    {
+        using var dev = FfsTestDevice.Create(Geometry, seed: 7);
+        var fs = FfsTestDevice.FormatAndMount(dev);
+        for (int f = 0; f < 60; f++)
+        {
+            fs.WriteAllBytes($"/f{f:D3}", FfsTestDevice.Pattern(24 << 10, f));
+        }
+
+        // Cancelled from the watchdog callback while the check runs.
+        using var cancel = new CancellationTokenSource();
+        var options = new FlashFileSystemOptions { Progress = p => cancel.Cancel() };
+        fs.Unmount();
+        fs = FlashFileSystem.Mount(dev, options);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fs.CheckAsync(repair: false, cancel.Token));
+        fs.WriteAllBytes("/after", [1, 2, 3]);
+        Assert.Equal([1, 2, 3], fs.ReadAllBytes("/after"));
+        Assert.True(fs.Check().IsClean);
+    }
 }
