@@ -161,56 +161,80 @@ internal sealed class WorkloadRunner
         };
     }
 
+    /// <summary>Wall-clock figures are the best of this many passes in the same process: the host is shared and noisy.</summary>
+    private const int WallPasses = 3;
+
     private void Raw()
     {
         const string w = "RAW";
-        var device = NewDevice(_g);
         var data = new byte[_g.PageSize];
         Payload.Fill(data.AsSpan(0, Math.Min(data.Length, 1 << 16)), 0, 0, 0);
         int pages = _s.RawBlocks * _g.PagesPerBlock;
         long bytes = (long)pages * _g.PageSize;
-
-        var c0 = device.Statistics.Capture();
-        var sw = Stopwatch.StartNew();
-        for (int p = 0; p < pages; p++)
+        double programWall = 0, readWall = 0;
+        FlashCounters programSim = default, readSim = default;
+        for (int pass = 0; pass < WallPasses; pass++)
         {
-            device.Program(p, data, default);
+            var device = NewDevice(_g);
+            var c0 = device.Statistics.Capture();
+            var sw = Stopwatch.StartNew();
+            for (int p = 0; p < pages; p++)
+            {
+                device.Program(p, data, default);
+            }
+
+            sw.Stop();
+            programSim = device.Statistics.Capture() - c0;
+            programWall = Math.Max(programWall, Mbps(bytes, sw.Elapsed));
+
+            c0 = device.Statistics.Capture();
+            sw.Restart();
+            for (int p = 0; p < pages; p++)
+            {
+                device.Read(p, data, default);
+            }
+
+            sw.Stop();
+            readSim = device.Statistics.Capture() - c0;
+            readWall = Math.Max(readWall, Mbps(bytes, sw.Elapsed));
+            device.Dispose();
         }
 
-        sw.Stop();
-        var d = device.Statistics.Capture() - c0;
-        _results.Add(w, "program_wall_mbps", Mbps(bytes, sw.Elapsed));
-        _results.Add(w, "sim_mbps", SimMbps(bytes, d));
-
-        c0 = device.Statistics.Capture();
-        sw.Restart();
-        for (int p = 0; p < pages; p++)
-        {
-            device.Read(p, data, default);
-        }
-
-        sw.Stop();
-        d = device.Statistics.Capture() - c0;
-        _results.Add(w, "read_wall_mbps", Mbps(bytes, sw.Elapsed));
-        _results.Add(w, "read_sim_mbps", SimMbps(bytes, d));
+        _results.Add(w, "program_wall_mbps", programWall);
+        _results.Add(w, "sim_mbps", SimMbps(bytes, programSim));
+        _results.Add(w, "read_wall_mbps", readWall);
+        _results.Add(w, "read_sim_mbps", SimMbps(bytes, readSim));
     }
 
     private void W1(bool keepForW2)
     {
         const string w = "W1";
-        var (device, fs) = Fresh(_g);
         long payload = (long)_s.W1Files * _s.W1FileBytes;
-        var c0 = device.Statistics.Capture();
-        var sw = Stopwatch.StartNew();
-        for (int f = 0; f < _s.W1Files; f++)
+        double wall = 0;
+        FlashSimulator device = null!;
+        FlashFileSystem fs = null!;
+        FlashCounters d = default;
+        for (int pass = 0; pass < WallPasses; pass++)
         {
-            WriteFile(fs, W1Path(f), f, _s.W1FileBytes);
+            (device, fs) = Fresh(_g);
+            var c0 = device.Statistics.Capture();
+            var sw = Stopwatch.StartNew();
+            for (int f = 0; f < _s.W1Files; f++)
+            {
+                WriteFile(fs, W1Path(f), f, _s.W1FileBytes);
+            }
+
+            sw.Stop();
+            d = device.Statistics.Capture() - c0;
+            wall = Math.Max(wall, Mbps(payload, sw.Elapsed));
+            if (pass < WallPasses - 1)
+            {
+                device.Dispose();
+            }
         }
 
-        sw.Stop();
-        var d = device.Statistics.Capture() - c0;
         _results.Add(w, "sim_mbps", SimMbps(payload, d));
-        _results.Add(w, "wall_mbps", Mbps(payload, sw.Elapsed));
+        _results.Add(w, "wall_mbps", wall);
         _results.Add(w, "wa", (double)d.DataBytesProgrammed / payload);
         _results.Add(w, "erases", d.BlockErases);
         _results.Add(w, "ram_bytes", fs.GetStatistics().RamBytes);
