@@ -89,7 +89,7 @@ public sealed partial class FlashFileSystem
     /// <summary>
     /// Work that would otherwise land on later foreground operations, in page moves: garbage to collect once the free
     /// pool is low (the same condition that makes <see cref="Maintain"/> collect), a pending scrub or wear-levelling
-    /// move, and free blocks still to erase (an erase counts as eight page moves).
+    /// move, free blocks still to erase (an erase counts as eight page moves), and the pages of a checkpoint in progress.
     /// </summary>
     private long RemainingWork()
     {
@@ -107,7 +107,9 @@ public sealed partial class FlashFileSystem
             }
         }
 
-        return work + (_scrubQueue.Count * (long)_ppb) + (WearLevelingDue() ? _ppb : 0);
+        // The rest of a checkpoint in progress, in pages still to program.
+        long checkpoint = _pending is { } p ? ((long)p.Size - p.Length + _chunk - 1) / _chunk : 0;
+        return work + (_scrubQueue.Count * (long)_ppb) + (WearLevelingDue() ? _ppb : 0) + checkpoint;
     }
 
     /// <summary>Pages holding live data, including pages kept for uncommitted transactions.</summary>
