@@ -40,19 +40,30 @@ public sealed partial class FlashFileSystem
         bool checkpoint = false;
         bool TimeLeft() => _device.Statistics.SimulatedNanoseconds - start < limitNs;
 
+        // A checkpoint in progress gets a slice first: until it commits, blocks written since it started cannot be
+        // collected, so letting collection take the whole budget would starve both.
+        long checkpoints = _checkpointsWritten;
+        if (_pending is not null)
+        {
+            AdvanceCheckpoint(CheckpointSlicePages, TimeLeft);
+        }
+
         // Even an unlimited budget ends: at most two passes' worth of block moves, and blocks that can hold no live
         // data (freed, bad, checkpoint) leave the scrub queue.
         _scrubQueue.RemoveWhere(b => _blocks.State[b] is not (BlockState.Full or BlockState.Open));
         int rounds = 0;
         while (TimeLeft() && moved < maxPages && rounds++ < _blocks.Count * 2)
         {
-            bool gcWanted = _victim >= 0 || FreeBlockCount() < _reserveBlocks * 3 || _scrubQueue.Count > 0 || WearLevelingDue();
+            // Reclaiming space comes first: wear levelling gains none, so it waits while the pool is low.
+            int free = FreeBlockCount();
+            bool wear = free >= _reserveBlocks * 2 && WearLevelingDue();
+            bool gcWanted = _victim >= 0 || free < _reserveBlocks * 3 || _scrubQueue.Count > 0 || wear;
             if (!gcWanted)
             {
                 break;
             }
 
-            int step = CollectStep(Math.Min(8, maxPages - moved), allowWearLeveling: true, greedyOnly: false);
+            int step = CollectStep(Math.Min(8, maxPages - moved), allowWearLeveling: wear, greedyOnly: false);
             if (step == 0 && _victim < 0)
             {
                 break;
@@ -61,7 +72,6 @@ public sealed partial class FlashFileSystem
             moved += step;
         }
 
-        long checkpoints = _checkpointsWritten;
         if (TimeLeft() && _pending is null && _openTxns.Count == 0 && _blocksSinceCheckpoint >= Math.Max(1, _options.CheckpointIntervalBlocks / 2))
         {
             BeginCheckpoint();
@@ -160,7 +170,7 @@ public sealed partial class FlashFileSystem
             // At the reserve itself this operation opens no block, so it may spend what the per-operation bound
             // allows for the greedy step of an operation that does (docs/latency.md).
             int free = FreeBlockCount();
-            int slice = _options.MaxForegroundPagesPerOperation + (free <= _reserveBlocks ? _ppb - 1 : 0);
+            int slice = _options.MaxForegroundPagesPerOperation * (free <= _reserveBlocks ? 2 : 1);
             if (free <= _reserveBlocks + 1
                 && CollectStep(slice, allowWearLeveling: false, greedyOnly: false) == 0
                 && _pending is not null)
