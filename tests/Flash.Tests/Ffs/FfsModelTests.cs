@@ -197,6 +197,22 @@ public class FfsModelTests
         Check.One(config, Prop.ForAll(arb, (Op[] ops) => Run(ops)));
     }
 
+    /// <summary>
+    /// The same property with a checkpoint due after every filled block and written two pages per operation, so most
+    /// operations run while one is in progress; every checkpoint body is compared with the volume at its start.
+    /// </summary>
+    [Fact]
+    public void File_system_agrees_with_the_model_while_incremental_checkpoints_are_in_progress()
+    {
+        int tests = Exhaustive ? 1000 : 60;
+        int maxOps = Exhaustive ? 150 : 60;
+        var arb = Arb.From(Sequence(maxOps), ShrinkSequence);
+        var config = Config.QuickThrowOnFailure.WithMaxTest(tests).WithQuietOnSuccess(true);
+        Check.One(config, Prop.ForAll(arb, (Op[] ops) => Run(ops, IncrementalOptions)));
+    }
+
+    private static FlashFileSystemOptions IncrementalOptions => new() { CheckpointIntervalBlocks = 1, MaxForegroundPagesPerOperation = 2 };
+
     [Fact]
     public void Model_runner_detects_a_known_difference()
     {
@@ -210,19 +226,29 @@ public class FfsModelTests
     }
 
     /// <summary>Runs one sequence; throws (with the operation index and name) at the first disagreement.</summary>
-    internal static void Run(Op[] ops)
+    internal static void Run(Op[] ops, FlashFileSystemOptions? options = null)
     {
         using var dev = FfsTestDevice.Create(seed: 7);
-        var fs = FfsTestDevice.FormatAndMount(dev);
+        var fs = FfsTestDevice.FormatAndMount(dev, options);
+        fs.VerifyIncrementalCheckpoints = true;
         var model = new FfsModel();
         try
         {
             for (int i = 0; i < ops.Length; i++)
             {
                 string where = $"op {i} ({ops[i]})";
-                fs = Apply(dev, fs, model, ops[i], where);
+                var before = fs;
+                fs = Apply(dev, fs, model, ops[i], where, options);
+                if (fs != before)
+                {
+                    Verified(before, where);
+                    fs.VerifyIncrementalCheckpoints = true;
+                }
+
                 CompareAll(fs, model, where);
             }
+
+            Verified(fs, "end");
 
             var report = fs.Check();
             if (!report.IsClean)
@@ -243,7 +269,15 @@ public class FfsModelTests
         }
     }
 
-    private static FlashFileSystem Apply(FlashSimulator dev, FlashFileSystem fs, FfsModel model, Op op, string where)
+    private static void Verified(FlashFileSystem fs, string where)
+    {
+        if (fs.IncrementalCheckpointMismatches != 0)
+        {
+            throw new InvalidOperationException($"{where}: {fs.IncrementalCheckpointMismatches} incremental checkpoint(s) differed from the volume at their start");
+        }
+    }
+
+    private static FlashFileSystem Apply(FlashSimulator dev, FlashFileSystem fs, FfsModel model, Op op, string where, FlashFileSystemOptions? options)
     {
         switch (op)
         {
@@ -258,7 +292,7 @@ public class FfsModelTests
                     dev.PowerUp();
                 }
 
-                fs = FlashFileSystem.Mount(dev);
+                fs = FlashFileSystem.Mount(dev, options);
                 var report = fs.Check();
                 if (!report.IsClean)
                 {
