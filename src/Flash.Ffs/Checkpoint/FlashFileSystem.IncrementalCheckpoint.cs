@@ -111,6 +111,7 @@ public sealed partial class FlashFileSystem
         int pages = (size + _chunk - 1) / _chunk;
         if (pages > MaxCheckpointPages)
         {
+            _checkpointNext = previousNext;
             throw new FlashNoSpaceException($"The index ({size} bytes) exceeds the largest checkpoint an anchor page can describe ({MaxCheckpointPages} pages).");
         }
 
