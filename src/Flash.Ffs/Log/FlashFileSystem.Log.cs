@@ -129,13 +129,19 @@ public sealed partial class FlashFileSystem
         {
             if (_blocks.Valid[b] == 0 && b != _victim && Movable(b))
             {
-                _blocks.State[b] = BlockState.Free;
-                _blocks.Erased[b] = false;
-                _blocks.ClearBlock(b);
-                _scrubQueue.Remove(b);
-                _gcBlocks++;
+                ReturnToPool(b);
             }
         }
+    }
+
+    /// <summary>Puts a reclaimed block (no live page left) back in the free pool, to be erased before it is used.</summary>
+    private void ReturnToPool(int block)
+    {
+        _scrubQueue.Remove(block);
+        _blocks.State[block] = BlockState.Free;
+        _blocks.Erased[block] = false;
+        _blocks.ClearBlock(block);
+        _gcBlocks++;
     }
 
     private void ReleaseReservation(int block)
@@ -169,7 +175,7 @@ public sealed partial class FlashFileSystem
     /// </summary>
     private int PickFreeBlock(bool mostWorn, bool ignoreReservations = false)
     {
-        double cap = mostWorn ? MaxEraseCount() - 1.0 : double.MaxValue;
+        double cap = mostWorn ? EraseCounts().Max - 1.0 : double.MaxValue;
         int best = -1;
         for (int b = 0; b < _blocks.Count; b++)
         {
@@ -210,19 +216,23 @@ public sealed partial class FlashFileSystem
         return best;
     }
 
-    /// <summary>Highest erase count over the blocks the log uses (good blocks outside the anchors).</summary>
-    private uint MaxEraseCount()
+    /// <summary>Highest and mean erase count over the blocks the log uses (good blocks outside the anchors).</summary>
+    private (uint Max, double Mean) EraseCounts()
     {
         uint max = 0;
+        long sum = 0;
+        int good = 0;
         for (int b = 0; b < _blocks.Count; b++)
         {
             if (_blocks.IsUsable(b) && _blocks.State[b] != BlockState.Anchor)
             {
                 max = Math.Max(max, _blocks.EraseCount[b]);
+                sum += _blocks.EraseCount[b];
+                good++;
             }
         }
 
-        return max;
+        return (max, good == 0 ? 0 : (double)sum / good);
     }
 
     private int FreeBlockCount()

@@ -203,10 +203,11 @@ public sealed partial class FlashFileSystem
             }
 
             // Nothing movable: the garbage may sit in blocks written since the last checkpoint, which must not move.
-            if (!checkpointed && _pending is not null)
+            // A checkpoint in progress is finished first (it always ends, committed or abandoned); garbage written
+            // while it was in progress may still need the full checkpoint below.
+            if (_pending is not null)
             {
                 FinishPendingCheckpoint();
-                checkpointed = true;
                 continue;
             }
 
@@ -232,37 +233,19 @@ public sealed partial class FlashFileSystem
     /// device's mean erase count: the block new writes open next would, once erased, be above the mean. Moving one
     /// cold block then hands a little-worn block to new writes (and puts the cold data to rest on a worn free block),
     /// so moves happen only as fast as the hot data wears the pool and the most-worn block stays close to the mean
-    /// (docs/format.md, "Wear levelling", has the measurements behind this rule).
+    /// (docs/wear.md has the measurements behind this rule).
     /// </summary>
     private bool WearLevelingDue()
     {
-        int victim = PickWearLevelingVictim(out uint victimEc, out uint max);
-        if (victim < 0 || max - victimEc <= (uint)_options.WearLevelingThreshold)
+        int victim = PickWearLevelingVictim();
+        var (max, mean) = EraseCounts();
+        if (victim < 0 || max - _blocks.EraseCount[victim] <= (uint)_options.WearLevelingThreshold)
         {
             return false;
         }
 
-        long sum = 0;
-        int good = 0;
-        uint poolMin = uint.MaxValue;
-        for (int b = 0; b < _blocks.Count; b++)
-        {
-            if (!_blocks.IsUsable(b) || _blocks.State[b] == BlockState.Anchor)
-            {
-                continue;
-            }
-
-            sum += _blocks.EraseCount[b];
-            good++;
-        }
-
         int next = PickFreeBlock(mostWorn: false);
-        if (next >= 0)
-        {
-            poolMin = _blocks.EraseCount[next];
-        }
-
-        return poolMin == uint.MaxValue || poolMin + 1.0 > (double)sum / good;
+        return next < 0 || _blocks.EraseCount[next] + 1.0 > mean;
     }
 
     /// <summary>A block garbage collection may move: full, covered by the last checkpoint, and not pinned by an open transaction.</summary>
@@ -321,10 +304,7 @@ public sealed partial class FlashFileSystem
             // Empty: reclaim it. An erase costs about as much device time as moving eight pages.
             moved += 8;
             _victim = -1;
-            _scrubQueue.Remove(victim);
-            _blocks.State[victim] = BlockState.Free;
-            _blocks.ClearBlock(victim);
-            _gcBlocks++;
+            ReturnToPool(victim);
             if (EraseBlock(victim))
             {
                 _log.LogDebug(FfsEvents.GarbageCollection, "Reclaimed block {Block} (erase count {EraseCount})", victim, _blocks.EraseCount[victim]);
@@ -364,7 +344,7 @@ public sealed partial class FlashFileSystem
 
         if (allowWearLeveling && WearLevelingDue())
         {
-            int coldest = PickWearLevelingVictim(out _, out _);
+            int coldest = PickWearLevelingVictim();
 
             if (coldest >= 0)
             {
@@ -409,21 +389,13 @@ public sealed partial class FlashFileSystem
     /// older than an eighth of the device's pages' worth of writes is treated as cold; when there is none, any
     /// movable block is a candidate. Returns -1 when no block is movable.
     /// </summary>
-    private int PickWearLevelingVictim(out uint victimEraseCount, out uint maxEraseCount)
+    private int PickWearLevelingVictim()
     {
         ulong window = (ulong)_blocks.Count * (ulong)_ppb / 8;
         ulong coldBefore = _seq > window ? _seq - window : 0;
-        uint max = 0;
         int cold = -1, any = -1;
         for (int b = 0; b < _blocks.Count; b++)
         {
-            if (!_blocks.IsUsable(b) || _blocks.State[b] == BlockState.Anchor)
-            {
-                continue;
-            }
-
-            uint ec = _blocks.EraseCount[b];
-            max = Math.Max(max, ec);
             if (!Movable(b))
             {
                 continue;
@@ -440,10 +412,7 @@ public sealed partial class FlashFileSystem
             }
         }
 
-        int victim = cold >= 0 ? cold : any;
-        victimEraseCount = victim >= 0 ? _blocks.EraseCount[victim] : 0;
-        maxEraseCount = max;
-        return victim;
+        return cold >= 0 ? cold : any;
 
         // Least worn first; among equals, the one that has rested longest.
         bool Less(int a, int b)
