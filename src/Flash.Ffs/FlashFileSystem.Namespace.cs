@@ -474,6 +474,15 @@ public sealed partial class FlashFileSystem
             return;
         }
 
+        // A writer's handle may hold bytes not yet on flash (node.Size already counts them): serve those from it, as
+        // that handle's own reads do, instead of reading older bytes (or a shorter inline record) from flash.
+        var writer = PendingWriter(node);
+        if (writer?.Inline is { } pending)
+        {
+            pending.AsSpan((int)offset, dest.Length).CopyTo(dest);
+            return;
+        }
+
         if (node.IsInline)
         {
             ReadInline(node, offset, dest, path);
@@ -485,10 +494,32 @@ public sealed partial class FlashFileSystem
             uint c = (uint)(offset / _chunk);
             int within = (int)(offset % _chunk);
             int n = Math.Min(_chunk - within, dest.Length);
-            ReadChunk(node, c, within, dest[..n], path);
+            if (writer is not null && writer.BufferedChunk == c)
+            {
+                writer.ChunkBuffer.AsSpan(within, n).CopyTo(dest);
+            }
+            else
+            {
+                ReadChunk(node, c, within, dest[..n], path);
+            }
+
             dest = dest[n..];
             offset += n;
         }
+    }
+
+    /// <summary>The open writable handle of a file that holds data not yet on flash, if any (the list is short).</summary>
+    private FlashFile? PendingWriter(Node node)
+    {
+        foreach (var h in _handles)
+        {
+            if (h.Node == node && h.CanWrite && (h.Inline is not null || h.BufferedChunk >= 0))
+            {
+                return h;
+            }
+        }
+
+        return null;
     }
 
     private void ReadInline(Node node, long offset, Span<byte> dest, string path)
