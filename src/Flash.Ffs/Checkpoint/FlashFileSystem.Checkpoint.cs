@@ -71,27 +71,11 @@ public sealed partial class FlashFileSystem
 
     private bool TryWriteCheckpoint(bool forUnmount)
     {
-        // Before the checkpoint is serialised, every head must know which block it will open next, so that a mount
-        // can tell from a few page reads whether anything at all was written after this checkpoint.
-        // This checkpoint starts in the block the previous one reserved for it (so a torn checkpoint is detectable).
-        int previousNext = _checkpointNext;
-        ReserveNext(_hot, mostWorn: false);
-        ReserveNext(_cold, mostWorn: true);
-        _checkpointNext = PickReservable(mostWorn: false, exclude: previousNext);
-
-        int size = CheckpointSize();
+        var (previousNext, size, targets, oldBlocks) = PlanCheckpoint(mustWrite: true)!.Value;
         int pages = (size + _chunk - 1) / _chunk;
-        if (pages > MaxCheckpointPages)
-        {
-            throw new FlashNoSpaceException($"The index ({size} bytes) exceeds the largest checkpoint an anchor page can describe ({MaxCheckpointPages} pages).");
-        }
-
-        // Open the blocks this checkpoint will fill, before serialising, so the block table records them.
-        var targets = OpenCheckpointTargets((pages + _ppb - 1) / _ppb, previousNext);
 
         // Blocks of the old checkpoint are recorded as free (to erase) in the new one: once the anchor points at the
         // new checkpoint nothing needs them.
-        var oldBlocks = _checkpointPages.Select(p => p / _ppb).Distinct().Where(b => !targets.Contains(b)).ToArray();
         foreach (int b in oldBlocks)
         {
             _blocks.State[b] = BlockState.Free;
@@ -165,6 +149,46 @@ public sealed partial class FlashFileSystem
         s_checkpoints.Add(1);
         _log.LogDebug(FfsEvents.Checkpoint, "Checkpoint at sequence {Sequence}: {Pages} page(s), {Entries} entries; next blocks hot {Hot}, cold {Cold}, checkpoint {Next}", checkpointSeq, pages, _nodes.Count, _hot.ReservedNext, _cold.ReservedNext, _checkpointNext);
         return true;
+    }
+
+    /// <summary>
+    /// What both kinds of checkpoint do first. Every head must know which block it will open next, so that a mount can
+    /// tell from a few page reads whether anything at all was written after this checkpoint; the checkpoint starts in
+    /// the block the previous one reserved for it (so a torn checkpoint is detectable). Then the size is taken and the
+    /// blocks it will fill are claimed (before serialising, so the block table records them). Returns the previous
+    /// checkpoint's reserved block, the body size, the claimed blocks and the previous checkpoint's blocks.
+    /// Throws <see cref="FlashNoSpaceException"/>, reservations unchanged, when the index is too large for one anchor
+    /// page, or when there are not enough free blocks and <paramref name="mustWrite"/> is set (else returns null: an
+    /// incremental checkpoint tries again later).
+    /// </summary>
+    private (int PreviousNext, int Size, List<int> Targets, int[] OldBlocks)? PlanCheckpoint(bool mustWrite)
+    {
+        int previousNext = _checkpointNext;
+        ReserveNext(_hot, mostWorn: false);
+        ReserveNext(_cold, mostWorn: true);
+        _checkpointNext = PickReservable(mostWorn: false, exclude: previousNext);
+
+        int size = CheckpointSize();
+        int pages = (size + _chunk - 1) / _chunk;
+        if (pages > MaxCheckpointPages)
+        {
+            _checkpointNext = previousNext;
+            throw new FlashNoSpaceException($"The index ({size} bytes) exceeds the largest checkpoint an anchor page can describe ({MaxCheckpointPages} pages).");
+        }
+
+        List<int> targets;
+        try
+        {
+            targets = OpenCheckpointTargets((pages + _ppb - 1) / _ppb, previousNext);
+        }
+        catch (FlashNoSpaceException ex) when (!mustWrite)
+        {
+            _log.LogDebug(FfsEvents.Checkpoint, ex, "No room to start a checkpoint; trying again later");
+            return null;
+        }
+
+        var oldBlocks = _checkpointPages.Select(p => p / _ppb).Distinct().Where(b => !targets.Contains(b)).ToArray();
+        return (previousNext, size, targets, oldBlocks);
     }
 
     /// <summary>
@@ -252,9 +276,9 @@ public sealed partial class FlashFileSystem
         return best;
     }
 
-    private void SerializeCheckpoint(ByteWriter w, ulong checkpointSeq, bool clean)
+    private void SerializeCheckpoint(ByteWriter w, ulong checkpointSeq, bool clean, int[]? recordFree = null)
     {
-        SerializeHead(w, checkpointSeq, clean, []);
+        SerializeHead(w, checkpointSeq, clean, recordFree ?? []);
         foreach (var n in _nodes.Values)
         {
             SerializeNode(w, n);

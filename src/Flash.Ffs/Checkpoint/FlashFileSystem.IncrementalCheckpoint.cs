@@ -102,42 +102,19 @@ public sealed partial class FlashFileSystem
             return false;
         }
 
-        int previousNext = _checkpointNext;
-        ReserveNext(_hot, mostWorn: false);
-        ReserveNext(_cold, mostWorn: true);
-        _checkpointNext = PickReservable(mostWorn: false, exclude: previousNext);
-
-        int size = CheckpointSize();
-        int pages = (size + _chunk - 1) / _chunk;
-        if (pages > MaxCheckpointPages)
+        if (PlanCheckpoint(mustWrite: false) is not { } plan)
         {
-            _checkpointNext = previousNext;
-            throw new FlashNoSpaceException($"The index ({size} bytes) exceeds the largest checkpoint an anchor page can describe ({MaxCheckpointPages} pages).");
-        }
-
-        List<int> targets;
-        try
-        {
-            targets = OpenCheckpointTargets((pages + _ppb - 1) / _ppb, previousNext);
-        }
-        catch (FlashNoSpaceException ex)
-        {
-            _log.LogDebug(FfsEvents.Checkpoint, ex, "No room to start a checkpoint; trying again later");
             return false;
         }
 
-        var oldBlocks = _checkpointPages.Select(p => p / _ppb).Distinct().Where(b => !targets.Contains(b)).ToArray();
+        var (previousNext, size, targets, oldBlocks) = plan;
+
         var retiring = Enumerable.Range(0, _blocks.Count).Where(b => _blocks.State[b] == BlockState.Retiring).ToArray();
         var p = new PendingCheckpoint(_seq, _nextId, (uint)_nodes.Count, size, targets, oldBlocks, retiring, previousNext, _blocksSinceCheckpoint, _chunk);
         if (VerifyIncrementalCheckpoints)
         {
             using var full = new ByteWriter(size);
-            SerializeHead(full, p.Sequence, clean: false, oldBlocks);
-            foreach (var n in _nodes.Values)
-            {
-                SerializeNode(full, n);
-            }
-
+            SerializeCheckpoint(full, p.Sequence, clean: false, oldBlocks);
             p.Reference = full.Written.ToArray();
         }
 
