@@ -17,7 +17,6 @@ public sealed class FlashFile : IDisposable
     private readonly FlashFileSystem _fs;
     private readonly Node _node;
     private readonly bool _writable;
-    private readonly HashSet<int> _ownPages = [];
     private PendingTxn? _txn;
     private bool _needsInode;
     private byte[]? _chunkBuffer;
@@ -73,11 +72,10 @@ public sealed class FlashFile : IDisposable
         }
     }
 
-    /// <summary>RAM held by the handle: this object, its path, its page set and its pooled buffers.</summary>
+    /// <summary>RAM held by the handle: this object, its path and its pooled buffers (its transaction counts on its own).</summary>
     internal long RamBytes =>
-        RamSize.Object((8 * RamSize.Reference) + (2 * 8) + 4)
+        RamSize.Object((7 * RamSize.Reference) + (2 * 8) + 4)
         + RamSize.String(Path.Length)
-        + RamSize.HashSet(12, _ownPages.Capacity)
         + (_chunkBuffer is null ? 0 : RamSize.Array(1, _chunkBuffer.Length))
         + (_inline is null ? 0 : RamSize.Array(1, _inline.Length));
 
@@ -253,8 +251,6 @@ public sealed class FlashFile : IDisposable
     internal PendingTxn? Txn { get => _txn; set => _txn = value; }
 
     internal bool NeedsInode { get => _needsInode; set => _needsInode = value; }
-
-    internal HashSet<int> OwnPages => _ownPages;
 
     internal byte[]? Inline => _inline;
 

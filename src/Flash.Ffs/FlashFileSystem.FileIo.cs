@@ -13,8 +13,10 @@ public sealed partial class FlashFileSystem
     internal void HandleClosed(FlashFile file)
     {
         _handles.Remove(file);
-        if (file.Txn is { } txn && _openTxns.Remove(txn.Id))
+        if (file.Txn is { } txn && _openTxns.ContainsKey(txn.Id))
         {
+            EndTxn(txn);
+
             // Only a flush that failed on the device leaves a transaction behind; RAM is ahead of flash now.
             _faultReason ??= "a file was closed with uncommitted writes after a device failure";
         }
@@ -138,7 +140,7 @@ public sealed partial class FlashFileSystem
     private void BeginWrite(FlashFile file, long pages)
     {
         EnsureSpace((int)Math.Min(pages, int.MaxValue));
-        file.Txn ??= BeginTxn();
+        file.Txn ??= BeginFileTxn(file.Node, created: false);
     }
 
     private void ConvertInlineToChunks(FlashFile file)
@@ -173,18 +175,18 @@ public sealed partial class FlashFileSystem
         _blocks.SetValid(page);
         if (old >= 0)
         {
-            if (file.OwnPages.Remove(old))
+            if (txn.Own.Remove(old))
             {
                 // Written earlier by this same uncommitted transaction: a power cut drops it anyway.
                 _blocks.ClearValid(old);
             }
             else
             {
-                Supersede(txn, old, inline: false);
+                Supersede(txn, new Superseded(old, false, chunk, 0));
             }
         }
 
-        file.OwnPages.Add(page);
+        txn.Own.Add(page);
     }
 
     private void FlushChunkBuffer(FlashFile file, bool commit)
@@ -254,20 +256,20 @@ public sealed partial class FlashFileSystem
 
                 // Commit the unbuffered part first, then log the truncation: replay must drop the cut chunks
                 // before any chunk this session writes later at those offsets.
-                var dropped = new List<int>();
+                var dropped = new List<(uint Chunk, int Page)>();
                 node.Chunks?.Truncate(keep, dropped);
                 node.Size = length;
                 AddInode(txn, node);
                 FlushMeta(txn, commit: false);
-                foreach (int page in dropped)
+                foreach (var (chunk, page) in dropped)
                 {
-                    if (file.OwnPages.Remove(page))
+                    if (txn.Own.Remove(page))
                     {
                         _blocks.ClearValid(page);
                     }
                     else
                     {
-                        Supersede(txn, page, inline: false);
+                        Supersede(txn, new Superseded(page, false, chunk, 0));
                     }
                 }
 
@@ -344,7 +346,6 @@ public sealed partial class FlashFileSystem
         file.Txn = null;
         file.NeedsInode = false;
         file.InlineDirty = false;
-        file.OwnPages.Clear();
         AfterCommit();
     }
 }

@@ -195,15 +195,15 @@ public sealed partial class FlashFileSystem
             {
                 var (parent, name) = ResolveParent(path);
                 EnsureSpace(MetaPagesFor(512));
-                txn = BeginTxn();
                 node = new Node(_nextId++, parent.Id, name, isDirectory: false);
+                txn = BeginFileTxn(node, created: true);
                 _nodes.Add(node);
                 Link(parent, node);
             }
             else if (mode == FlashFileMode.Create && node!.Size > 0)
             {
                 EnsureSpace(MetaPagesFor(512) + 1);
-                txn = BeginTxn();
+                txn = BeginFileTxn(node, created: false);
                 BeforeChange(node);
                 bool wasChunked = node.Chunks is not null;
                 SupersedeData(txn, node);
@@ -376,6 +376,7 @@ public sealed partial class FlashFileSystem
         }
 
         _txnWroteSomething = true;
+        TaintOpenTxns(node);
         Unlink(node);
         node.Name = name;
         Link(parent, node);

@@ -160,13 +160,17 @@ public sealed partial class FlashFileSystem : IDisposable
     /// <summary>Unmounts the volume (see <see cref="Unmount"/>).</summary>
     public void Dispose() => Unmount();
 
-    /// <summary>Writes a checkpoint now (all open handles must be flushed), shortening the next mount.</summary>
+    /// <summary>
+    /// Writes a checkpoint of the committed state now, shortening the next mount. Files with unflushed writes are
+    /// recorded as last flushed; a handle's writes stay uncommitted until it flushes. (After a rename of a file with
+    /// unflushed writes, nothing is written until that handle flushes.)
+    /// </summary>
     public void Sync()
     {
         lock (_lock)
         {
             EnsureWritable();
-            if (_openTxns.Count == 0)
+            if (CheckpointCanCoverOpenTxns())
             {
                 Guarded(() => WriteCheckpoint(forUnmount: false));
             }
@@ -257,7 +261,13 @@ public sealed partial class FlashFileSystem : IDisposable
         ram += RamSize.Dictionary(24, _openTxns.Capacity);                    // uint -> PendingTxn
         foreach (var txn in _openTxns.Values)
         {
-            ram += RamSize.Object(Ref + 4) + RamSize.List(8, txn.Released.Capacity);
+            ram += txn.RamBytes;
+        }
+
+        ram += RamSize.List(16, _lingeringPins.Capacity);                     // (ulong, List<int>)
+        foreach (var (_, blocks) in _lingeringPins)
+        {
+            ram += RamSize.List(4, blocks.Capacity);
         }
 
         ram += RamSize.HashSet(12, _scrubQueue.Capacity);                     // int

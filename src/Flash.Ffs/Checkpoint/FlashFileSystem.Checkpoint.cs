@@ -15,7 +15,11 @@ namespace Flash.Ffs;
 public sealed partial class FlashFileSystem
 {
     private const uint CheckpointMagic = 0x54504B43; // "CKPT"
-    private const ushort FormatVersion = 1;
+    /// <summary>The format version written; 2 added the open-transaction list to the checkpoint.</summary>
+    private const ushort FormatVersion = 2;
+
+    /// <summary>The oldest format version this library mounts.</summary>
+    private const ushort OldestFormatVersion = 1;
     private const int AnchorFixedSize = 96;
     private const int AnchorSearchBlocks = 16;
     private static ReadOnlySpan<byte> AnchorMagic => "FLASHFS\0"u8;
@@ -26,17 +30,25 @@ public sealed partial class FlashFileSystem
     private List<int> _checkpointPages = [];
     private int _checkpointNext = -1;
 
-    /// <summary>Exact size of the serialised checkpoint body.</summary>
-    private int CheckpointSize()
+    /// <summary>Exact size of the serialised checkpoint body, with files that have uncommitted writes as <paramref name="views"/> says.</summary>
+    private int CheckpointSize(Dictionary<uint, Node?> views)
     {
-        int size = 64 + (_blocks.Count * 14);
+        int size = CheckpointHeadSize();
         foreach (var n in _nodes.Values)
         {
-            size += 27 + n.NameUtf8.Length + (n.IsInline ? 6 : 0) + (n.Chunks is { } m ? 4 + (m.ExtentCount * 12) : 0);
+            size += EntrySize(n);
+        }
+
+        foreach (var (id, view) in views)
+        {
+            size += (view is null ? 0 : EntrySize(view)) - EntrySize(_nodes[id]);
         }
 
         return size;
     }
+
+    /// <summary>Bytes of the fixed part: header, heads, block table and open-transaction list.</summary>
+    private int CheckpointHeadSize() => 64 + (_blocks.Count * 14) + OpenTxnListSize();
 
     /// <summary>The checkpoint size last written, plus slack for growth until the next one (cheap: no walk of the index).</summary>
     private int CheckpointSizeEstimate() => (_lastCheckpointSize * 2) + 4096;
@@ -45,10 +57,13 @@ public sealed partial class FlashFileSystem
 
     private int MaxCheckpointPages => (_chunk - AnchorFixedSize) / 4;
 
-    /// <summary>Writes a checkpoint of the committed state. Only called when no transaction is open.</summary>
+    /// <summary>
+    /// Writes a checkpoint of the committed state. With handles holding uncommitted writes it describes their files
+    /// as committed (see <see cref="CheckpointCanCoverOpenTxns"/>); the one written at unmount needs none.
+    /// </summary>
     private void WriteCheckpoint(bool forUnmount)
     {
-        if (_openTxns.Count != 0)
+        if (forUnmount ? _openTxns.Count != 0 : !CheckpointCanCoverOpenTxns())
         {
             throw new InvalidOperationException("A checkpoint needs every transaction to be committed.");
         }
@@ -71,8 +86,9 @@ public sealed partial class FlashFileSystem
 
     private bool TryWriteCheckpoint(bool forUnmount)
     {
-        var (previousNext, size, targets, oldBlocks) = PlanCheckpoint(mustWrite: true)!.Value;
+        var (previousNext, size, targets, oldBlocks, views) = PlanCheckpoint(mustWrite: true)!.Value;
         int pages = (size + _chunk - 1) / _chunk;
+        PinOpenTxnBlocks();
 
         // Blocks of the old checkpoint are recorded as free (to erase) in the new one: once the anchor points at the
         // new checkpoint nothing needs them.
@@ -84,7 +100,7 @@ public sealed partial class FlashFileSystem
 
         ulong checkpointSeq = _seq;
         using var body = new ByteWriter(size);
-        SerializeCheckpoint(body, checkpointSeq, forUnmount);
+        SerializeCheckpoint(body, checkpointSeq, forUnmount, views);
         if (body.Length != size)
         {
             throw new InvalidOperationException($"Checkpoint size mismatch: computed {size}, serialised {body.Length}.");
@@ -144,6 +160,7 @@ public sealed partial class FlashFileSystem
 
         _checkpointPages = written;
         _checkpointSeq = checkpointSeq;
+        ReleaseLingeringPins(checkpointSeq);
         _blocksSinceCheckpoint = 0;
         _checkpointsWritten++;
         s_checkpoints.Add(1);
@@ -156,19 +173,21 @@ public sealed partial class FlashFileSystem
     /// tell from a few page reads whether anything at all was written after this checkpoint; the checkpoint starts in
     /// the block the previous one reserved for it (so a torn checkpoint is detectable). Then the size is taken and the
     /// blocks it will fill are claimed (before serialising, so the block table records them). Returns the previous
-    /// checkpoint's reserved block, the body size, the claimed blocks and the previous checkpoint's blocks.
+    /// checkpoint's reserved block, the body size, the claimed blocks, the previous checkpoint's blocks and the
+    /// committed views of files with uncommitted writes.
     /// Throws <see cref="FlashNoSpaceException"/>, reservations unchanged, when the index is too large for one anchor
     /// page, or when there are not enough free blocks and <paramref name="mustWrite"/> is set (else returns null: an
     /// incremental checkpoint tries again later).
     /// </summary>
-    private (int PreviousNext, int Size, List<int> Targets, int[] OldBlocks)? PlanCheckpoint(bool mustWrite)
+    private (int PreviousNext, int Size, List<int> Targets, int[] OldBlocks, Dictionary<uint, Node?> Views)? PlanCheckpoint(bool mustWrite)
     {
         int previousNext = _checkpointNext;
         ReserveNext(_hot, mostWorn: false);
         ReserveNext(_cold, mostWorn: true);
         _checkpointNext = PickReservable(mostWorn: false, exclude: previousNext);
 
-        int size = CheckpointSize();
+        var views = CommittedViews();
+        int size = CheckpointSize(views);
         int pages = (size + _chunk - 1) / _chunk;
         if (pages > MaxCheckpointPages)
         {
@@ -188,7 +207,7 @@ public sealed partial class FlashFileSystem
         }
 
         var oldBlocks = _checkpointPages.Select(p => p / _ppb).Distinct().Where(b => !targets.Contains(b)).ToArray();
-        return (previousNext, size, targets, oldBlocks);
+        return (previousNext, size, targets, oldBlocks, views);
     }
 
     /// <summary>
@@ -276,21 +295,24 @@ public sealed partial class FlashFileSystem
         return best;
     }
 
-    private void SerializeCheckpoint(ByteWriter w, ulong checkpointSeq, bool clean, int[]? recordFree = null)
+    private void SerializeCheckpoint(ByteWriter w, ulong checkpointSeq, bool clean, Dictionary<uint, Node?> views, int[]? recordFree = null)
     {
-        SerializeHead(w, checkpointSeq, clean, recordFree ?? []);
+        SerializeHead(w, checkpointSeq, clean, recordFree ?? [], views.Count(v => v.Value is null));
         foreach (var n in _nodes.Values)
         {
-            SerializeNode(w, n);
+            if (TryEntryFor(n, views, out var entry))
+            {
+                SerializeNode(w, entry!);
+            }
         }
     }
 
     /// <summary>
     /// The checkpoint's fixed part: header, heads and block table. <paramref name="recordFree"/> lists blocks recorded
     /// as free (to erase) although RAM still holds them: the previous checkpoint's blocks while an incremental one is
-    /// being written.
+    /// being written. <paramref name="leftOut"/> entries (files created by handles not yet flushed) are not counted.
     /// </summary>
-    private void SerializeHead(ByteWriter w, ulong checkpointSeq, bool clean, int[] recordFree)
+    private void SerializeHead(ByteWriter w, ulong checkpointSeq, bool clean, int[] recordFree, int leftOut)
     {
         w.U32(CheckpointMagic);
         w.U16(FormatVersion);
@@ -299,7 +321,7 @@ public sealed partial class FlashFileSystem
         w.U32(_nextId);
         w.U32(_nextTxn);
         w.U32((uint)_blocks.Count);
-        w.U32((uint)_nodes.Count);
+        w.U32((uint)(_nodes.Count - leftOut));
         foreach (var h in new[] { _hot, _cold })
         {
             w.I32(h.Block);
@@ -318,6 +340,8 @@ public sealed partial class FlashFileSystem
             w.U32(_blocks.EraseCount[b]);
             w.U64(_blocks.FirstSequence[b]);
         }
+
+        SerializeOpenTxns(w);
     }
 
     /// <summary>One entry of the checkpoint (see docs/format.md, "Checkpoint").</summary>
@@ -358,7 +382,8 @@ public sealed partial class FlashFileSystem
     private bool DeserializeCheckpoint(ReadOnlySpan<byte> data)
     {
         var r = new ByteReader(data);
-        if (r.U32() != CheckpointMagic || r.U16() != FormatVersion)
+        ushort version = 0;
+        if (r.U32() != CheckpointMagic || (version = r.U16()) is < OldestFormatVersion or > FormatVersion)
         {
             throw new FileSystemCorruptException("The checkpoint has a wrong magic number or version.");
         }
@@ -400,6 +425,11 @@ public sealed partial class FlashFileSystem
             _blocks.EraseCount[b] = r.U32();
             _blocks.FirstSequence[b] = r.U64();
             _blocks.LastSequence[b] = Math.Min(_blocks.FirstSequence[b], _checkpointSeq);
+        }
+
+        if (version >= 2)
+        {
+            DeserializeOpenTxns(ref r);
         }
 
         for (uint i = 0; i < nodeCount; i++)

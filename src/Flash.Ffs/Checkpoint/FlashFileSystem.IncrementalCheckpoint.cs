@@ -57,7 +57,7 @@ public sealed partial class FlashFileSystem
                 AdvanceCheckpoint(CheckpointSlicePages, () => true);
             }
         }
-        else if (_openTxns.Count == 0 && _blocksSinceCheckpoint >= _options.CheckpointIntervalBlocks)
+        else if (_blocksSinceCheckpoint >= _options.CheckpointIntervalBlocks)
         {
             BeginCheckpoint();
         }
@@ -92,12 +92,13 @@ public sealed partial class FlashFileSystem
 
     /// <summary>
     /// Starts an incremental checkpoint at the current sequence: claims its blocks and programs the fixed part.
-    /// Needs every transaction committed. Returns false (leaving nothing pending) when no block could be claimed or a
-    /// program failed; the next operation tries again.
+    /// Files with uncommitted writes go in at once, as committed (their handles change them next; see
+    /// <see cref="CheckpointCanCoverOpenTxns"/>). Returns false (leaving nothing pending) when no block could be
+    /// claimed or a program failed; the next operation tries again.
     /// </summary>
     private bool BeginCheckpoint()
     {
-        if (_openTxns.Count != 0 || _pending is not null)
+        if (_pending is not null || !CheckpointCanCoverOpenTxns())
         {
             return false;
         }
@@ -107,21 +108,34 @@ public sealed partial class FlashFileSystem
             return false;
         }
 
-        var (previousNext, size, targets, oldBlocks) = plan;
-
+        var (previousNext, size, targets, oldBlocks, views) = plan;
+        int leftOut = views.Count(v => v.Value is null);
         var retiring = Enumerable.Range(0, _blocks.Count).Where(b => _blocks.State[b] == BlockState.Retiring).ToArray();
-        var p = new PendingCheckpoint(_seq, _nextId, (uint)_nodes.Count, size, targets, oldBlocks, retiring, previousNext, _blocksSinceCheckpoint, _chunk);
+        var p = new PendingCheckpoint(_seq, _nextId, (uint)(_nodes.Count - leftOut), size, targets, oldBlocks, retiring, previousNext, _blocksSinceCheckpoint, _chunk)
+        {
+            HeadSize = CheckpointHeadSize(),
+        };
         if (VerifyIncrementalCheckpoints)
         {
             using var full = new ByteWriter(size);
-            SerializeCheckpoint(full, p.Sequence, clean: false, oldBlocks);
+            SerializeCheckpoint(full, p.Sequence, clean: false, views, oldBlocks);
             p.Reference = full.Written.ToArray();
         }
 
         _pending = p;
+        PinOpenTxnBlocks();
         p.Scratch.Reset();
-        SerializeHead(p.Scratch, p.Sequence, clean: false, oldBlocks);
+        SerializeHead(p.Scratch, p.Sequence, clean: false, oldBlocks, leftOut);
         Emit(p, p.Scratch.Written);
+        foreach (var (id, view) in views)
+        {
+            p.Early.Add(id);
+            if (view is not null)
+            {
+                EmitNode(p, view);
+            }
+        }
+
         if (p.Failed)
         {
             AbandonCheckpoint(p);
@@ -279,6 +293,7 @@ public sealed partial class FlashFileSystem
 
         _checkpointPages = p.Written;
         _checkpointSeq = p.Sequence;
+        ReleaseLingeringPins(p.Sequence);
         _blocksSinceCheckpoint = Math.Max(0, _blocksSinceCheckpoint - p.BlocksAtStart);
         _lastCheckpointSize = p.Size;
         _checkpointsWritten++;
@@ -323,7 +338,7 @@ public sealed partial class FlashFileSystem
             offset += n;
         }
 
-        int head = 64 + (_blocks.Count * 14);
+        int head = p.HeadSize;
         bool same = body.Length == reference.Length
             && body.AsSpan(0, head).SequenceEqual(reference.AsSpan(0, head))
             && EntrySet(body, head).SetEquals(EntrySet(reference, head));
@@ -378,6 +393,9 @@ public sealed partial class FlashFileSystem
         public int PreviousNext { get; } = previousNext;
 
         public int BlocksAtStart { get; } = blocksAtStart;
+
+        /// <summary>Bytes of the fixed part (header, heads, block table, open transactions).</summary>
+        public int HeadSize { get; init; }
 
         public List<int> Written { get; } = [];
 

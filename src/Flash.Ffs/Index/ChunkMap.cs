@@ -127,7 +127,7 @@ internal sealed class ChunkMap : IReadOnlyList<Extent>
     }
 
     /// <summary>Drops every chunk at or above <paramref name="chunkCount"/>, reporting each dropped page.</summary>
-    public void Truncate(uint chunkCount, List<int>? dropped)
+    public void Truncate(uint chunkCount, List<(uint Chunk, int Page)>? dropped)
     {
         for (int i = _count - 1; i >= 0; i--)
         {
@@ -142,7 +142,7 @@ internal sealed class ChunkMap : IReadOnlyList<Extent>
             {
                 for (int k = keep; k < e.Count; k++)
                 {
-                    dropped.Add(e.Page + k);
+                    dropped.Add((e.Logical + (uint)k, e.Page + k));
                 }
             }
 

@@ -22,11 +22,19 @@ public sealed partial class FlashFileSystem
         return txn;
     }
 
-    /// <summary>Keeps a superseded page live until <paramref name="txn"/> commits.</summary>
-    private void Supersede(PendingTxn txn, int page, bool inline)
+    /// <summary>Starts the transaction of a file handle's changes to <paramref name="node"/> (as it is before them).</summary>
+    private PendingTxn BeginFileTxn(Node node, bool created)
     {
-        txn.Released.Add((page, inline));
-        _blocks.Pinned[page / _ppb]++;
+        var txn = BeginTxn();
+        txn.Attach(node, created);
+        return txn;
+    }
+
+    /// <summary>Keeps a superseded reference live until <paramref name="txn"/> commits.</summary>
+    private void Supersede(PendingTxn txn, Superseded old)
+    {
+        txn.Released.Add(old);
+        _blocks.Pinned[old.Page / _ppb]++;
     }
 
     /// <summary>Supersedes every page holding a file's data (its chunks, or its inline record).</summary>
@@ -39,7 +47,15 @@ public sealed partial class FlashFileSystem
             {
                 for (int k = 0; k < e.Count; k++)
                 {
-                    Supersede(txn, e.Page + k, inline: false);
+                    if (!txn.Own.Remove(e.Page + k))
+                    {
+                        Supersede(txn, new Superseded(e.Page + k, false, e.Logical + (uint)k, 0));
+                    }
+                    else
+                    {
+                        // Written earlier by this same uncommitted transaction: a power cut drops it anyway.
+                        _blocks.ClearValid(e.Page + k);
+                    }
                 }
             }
 
@@ -48,7 +64,7 @@ public sealed partial class FlashFileSystem
 
         if (node.IsInline)
         {
-            Supersede(txn, node.InlinePage, inline: true);
+            Supersede(txn, new Superseded(node.InlinePage, true, 0, node.InlineOffset));
             node.InlinePage = -1;
         }
     }
@@ -56,21 +72,21 @@ public sealed partial class FlashFileSystem
     /// <summary>Called once the commit page is programmed: superseded pages become garbage.</summary>
     private void Committed(PendingTxn txn)
     {
-        foreach (var (page, inline) in txn.Released)
+        foreach (var old in txn.Released)
         {
-            _blocks.Pinned[page / _ppb]--;
-            if (inline)
+            _blocks.Pinned[old.Page / _ppb]--;
+            if (old.Inline)
             {
-                ReleaseInline(page);
+                ReleaseInline(old.Page);
             }
             else
             {
-                _blocks.ClearValid(page);
+                _blocks.ClearValid(old.Page);
             }
         }
 
         txn.Released.Clear();
-        _openTxns.Remove(txn.Id);
+        EndTxn(txn);
         _checkpointStepDue = true;
     }
 
@@ -151,6 +167,25 @@ public sealed partial class FlashFileSystem
     {
         _metaUsed = 0;
         _metaInlineTargets.Clear();
-        _openTxns.Remove(txn.Id);
+        EndTxn(txn);
+    }
+
+    /// <summary>
+    /// Forgets an ended transaction. Blocks a checkpoint pinned for it stay pinned until a checkpoint taken from now on
+    /// commits: until then a mount may recover from one that lists the transaction, and its replay of the commit
+    /// needs the pages written before that checkpoint.
+    /// </summary>
+    private void EndTxn(PendingTxn txn)
+    {
+        if (!_openTxns.Remove(txn.Id))
+        {
+            return;
+        }
+
+        if (txn.PinnedBlocks > 0)
+        {
+            _lingeringPins.Add((_seq, txn.Blocks.GetRange(0, txn.PinnedBlocks)));
+            txn.PinnedBlocks = 0;
+        }
     }
 }

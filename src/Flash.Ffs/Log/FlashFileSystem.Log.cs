@@ -41,6 +41,11 @@ public sealed partial class FlashFileSystem
             head.WritePointer++;
             _blocks.Written[block] = head.WritePointer;
             _blocks.LastSequence[block] = _seq;
+            if (txn != 0 && _openTxns.TryGetValue(txn, out var open))
+            {
+                open.NoteBlock(block);
+            }
+
             if (head.WritePointer >= _ppb)
             {
                 CloseHead(head);

@@ -86,6 +86,8 @@ public sealed partial class FlashFileSystem
         if (clean)
         {
             // Nothing happened after the checkpoint: heads continue where they were, erased blocks stay trusted.
+            // Transactions it lists as open never committed.
+            _openAtCheckpoint = [];
             RebuildValidity();
         }
         else
@@ -168,9 +170,9 @@ public sealed partial class FlashFileSystem
         }
 
         ushort version = BinaryPrimitives.ReadUInt16LittleEndian(a[8..]);
-        if (version != FormatVersion || BinaryPrimitives.ReadUInt16LittleEndian(a[10..]) != PageTag.Size)
+        if (version is < OldestFormatVersion or > FormatVersion || BinaryPrimitives.ReadUInt16LittleEndian(a[10..]) != PageTag.Size)
         {
-            throw new FileSystemCorruptException($"The volume has format version {version}; this library reads version {FormatVersion}.");
+            throw new FileSystemCorruptException($"The volume has format version {version}; this library reads versions {OldestFormatVersion} to {FormatVersion}.");
         }
 
         int pageSize = BinaryPrimitives.ReadInt32LittleEndian(a[12..]);
@@ -324,6 +326,7 @@ public sealed partial class FlashFileSystem
             }
         }
 
+        ScanOpenTxnBlocks(logged);
         logged.Sort((x, y) => x.Sequence.CompareTo(y.Sequence));
         Replay(logged);
 

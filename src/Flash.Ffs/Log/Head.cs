@@ -31,14 +31,3 @@ internal sealed class Head
         ReservedNext = -1;
     }
 }
-
-/// <summary>An uncommitted transaction: the references its changes released, which stay live until it commits.</summary>
-internal sealed class PendingTxn
-{
-    public PendingTxn(uint id) => Id = id;
-
-    public uint Id { get; }
-
-    /// <summary>Pages superseded by this transaction (data pages, or meta pages holding inline data).</summary>
-    public List<(int Page, bool Inline)> Released { get; } = [];
-}

@@ -72,7 +72,7 @@ public sealed partial class FlashFileSystem
             moved += step;
         }
 
-        if (TimeLeft() && _pending is null && _openTxns.Count == 0 && _blocksSinceCheckpoint >= Math.Max(1, _options.CheckpointIntervalBlocks / 2))
+        if (TimeLeft() && _pending is null && _blocksSinceCheckpoint >= Math.Max(1, _options.CheckpointIntervalBlocks / 2))
         {
             BeginCheckpoint();
         }
@@ -211,7 +211,7 @@ public sealed partial class FlashFileSystem
                 continue;
             }
 
-            if (!checkpointed && _openTxns.Count == 0 && _blocksSinceCheckpoint > 0)
+            if (!checkpointed && _blocksSinceCheckpoint > 0 && CheckpointCanCoverOpenTxns())
             {
                 WriteCheckpoint(forUnmount: false);
                 checkpointed = true;
@@ -460,23 +460,29 @@ public sealed partial class FlashFileSystem
 
     private void RelocateDataPage(int page, byte[] buffer, PageTag tag)
     {
-        uint txn = tag.TxnId != 0 && _openTxns.ContainsKey(tag.TxnId) ? tag.TxnId : 0;
-        int copy = AppendPage(_cold, PageKind.Data, PageFlags.Relocated, tag.ObjectId, tag.Chunk, txn, buffer.AsSpan(0, tag.ByteCount));
+        // A page of a transaction still open keeps its id, so replay still drops it if the commit never comes.
+        var owner = tag.TxnId != 0 && _openTxns.TryGetValue(tag.TxnId, out var open) ? open : null;
+        int copy = AppendPage(_cold, PageKind.Data, PageFlags.Relocated, tag.ObjectId, tag.Chunk, owner?.Id ?? 0, buffer.AsSpan(0, tag.ByteCount));
         if (_nodes.TryGetValue(tag.ObjectId, out var node) && node.Chunks is { } map && map.Get(tag.Chunk) == page)
         {
             BeforeChange(node);
             map.Set(tag.Chunk, copy);
             _blocks.SetValid(copy);
+            if (owner is not null && owner.Own.Remove(page))
+            {
+                owner.Own.Add(copy);
+            }
+
             return;
         }
 
         // Not mapped any more: it must be a page an open transaction superseded but still needs if power fails.
-        foreach (var open in _openTxns.Values)
+        foreach (var txn in _openTxns.Values)
         {
-            int i = open.Released.IndexOf((page, false));
+            int i = txn.Released.FindIndex(r => r.Page == page && !r.Inline);
             if (i >= 0)
             {
-                open.Released[i] = (copy, false);
+                txn.Released[i] = txn.Released[i] with { Page = copy };
                 _blocks.Pinned[page / _ppb]--;
                 _blocks.Pinned[copy / _ppb]++;
                 _blocks.SetValid(copy);

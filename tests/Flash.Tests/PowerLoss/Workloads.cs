@@ -60,6 +60,7 @@ internal static class Workloads
         MaintainIdle(),
         RemountCycles(),
         HandleMultiFlush(),
+        OpenHandlesAcrossCheckpoints(),
         InlineTransitions(),
         RandomMix("nand-4k-mix", Page4K, 21, 60 * Scale),
         RandomMix("nor-mix", Nor, 31, 60 * Scale),
@@ -579,6 +580,122 @@ internal static class Workloads
 
         b.Add("close /h", c => c.Handles["/h"].Dispose());
         return new Workload { Name = "handle-multi-flush", Geometry = Small, Steps = b.Steps };
+    }
+
+    /// <summary>
+    /// Handles that hold uncommitted writes while checkpoints are taken (incremental ones every block, and Sync): an
+    /// overwrite of a chunked file, a file the handle created, an inline file growing into chunks, a truncation by
+    /// <see cref="FlashFileMode.Create"/> and one by SetLength (both log a record before the commit). A cut before a
+    /// handle's flush must leave its file as last committed; after it, with every write, including those made before
+    /// the checkpoints.
+    /// </summary>
+    private static Workload OpenHandlesAcrossCheckpoints()
+    {
+        var setup = new WorkloadBuilder();
+        for (int i = 0; i < 10; i++)
+        {
+            // Half the volume is static, so garbage collection runs while the handles are open.
+            setup.Write($"/static{i}", Data.Pattern(100_000, 900 + i));
+        }
+
+        setup.Write("/a", Data.Pattern(40_000, 1));
+        setup.Write("/c", Data.Pattern(300, 2));
+        setup.Write("/d", Data.Pattern(30_000, 3));
+        setup.Write("/e", Data.Pattern(50_000, 4));
+        var b = new WorkloadBuilder(setup.Model);
+        for (int round = 0; round < Scale; round++)
+        {
+            string created = $"/b{round}";
+            var content = new Dictionary<string, List<byte>>
+            {
+                ["/a"] = [.. b.Model.Content("/a")],
+                [created] = [],
+                ["/c"] = [.. b.Model.Content("/c")],
+                ["/d"] = [],
+                ["/e"] = [.. b.Model.Content("/e").AsSpan(0, 20_000)],
+            };
+            b.Add($"open round {round}", c =>
+            {
+                c.Handles["/a"] = c.Fs.Open("/a");
+                c.Handles["/b"] = c.Fs.Open(created, FlashFileMode.Create);
+                c.Handles["/c"] = c.Fs.Open("/c", FlashFileMode.Append);
+                c.Handles["/d"] = c.Fs.Open("/d", FlashFileMode.Create);
+                c.Handles["/e"] = c.Fs.Open("/e");
+                c.Handles["/e"].SetLength(20_000);
+            });
+
+            for (int i = 0; i < 6; i++)
+            {
+                var pieces = new List<(string Handle, long At, byte[] Data)>
+                {
+                    ("/a", 3000 + (i * 7000), Data.Pattern(5000, (round * 100) + i)),
+                    ("/b", content[created].Count, Data.Pattern(3000 + (i * 500), (round * 100) + 10 + i)),
+                    ("/c", content["/c"].Count, Data.Pattern(250, (round * 100) + 20 + i)),
+                    ("/d", content["/d"].Count, Data.Pattern(4000, (round * 100) + 30 + i)),
+                    ("/e", 25_000 + (i * 3000), Data.Pattern(2000, (round * 100) + 40 + i)),
+                };
+                foreach (var (handle, at, data) in pieces)
+                {
+                    Place(content[handle == "/b" ? created : handle], at, data);
+                }
+
+                b.Add($"unflushed writes {round}.{i}", c =>
+                {
+                    foreach (var (handle, at, data) in pieces)
+                    {
+                        var h = c.Handles[handle];
+                        h.Position = at;
+                        h.Write(data);
+                    }
+                });
+
+                // Committed churn fills blocks, so checkpoints start (and finish) while the handles hold their writes.
+                b.Write($"/x{i % 3}", Data.Pattern(9000 + (i * 1000), (round * 100) + 50 + i));
+                if (i == 3)
+                {
+                    b.Sync();
+                }
+            }
+
+            foreach (var (handle, path) in new[] { ("/a", "/a"), ("/b", created), ("/c", "/c"), ("/d", "/d"), ("/e", "/e") })
+            {
+                byte[] final = [.. content[path]];
+                b.Add($"flush {path}", c =>
+                {
+                    c.Handles[handle].Flush();
+                    c.Handles[handle].Dispose();
+                }, m => m.Write(path, final));
+            }
+        }
+
+        return new Workload
+        {
+            Name = "open-handles-across-checkpoints",
+            Geometry = Small,
+            MountOptions = new FlashFileSystemOptions { CheckpointIntervalBlocks = 1, MaxForegroundPagesPerOperation = 4 },
+            Setup = setup.Steps,
+            Steps = b.Steps,
+        };
+
+        static void Place(List<byte> content, long at, byte[] data)
+        {
+            while (content.Count < at)
+            {
+                content.Add(0);
+            }
+
+            for (int k = 0; k < data.Length; k++)
+            {
+                if (at + k < content.Count)
+                {
+                    content[(int)at + k] = data[k];
+                }
+                else
+                {
+                    content.Add(data[k]);
+                }
+            }
+        }
     }
 
     /// <summary>A file growing from inline to chunked and back by appends and truncation.</summary>

@@ -1,0 +1,79 @@
+using Flash.Ffs.Index;
+
+namespace Flash.Ffs.Log;
+
+/// <summary>
+/// A reference an uncommitted transaction superseded: a data page (with the chunk it held) or a metadata page holding
+/// inline data (with the record's offset in it). It stays live until the transaction commits, and it is what the
+/// entry looked like before: a checkpoint taken while the transaction is open records it.
+/// </summary>
+internal readonly record struct Superseded(int Page, bool Inline, uint Chunk, int InlineOffset);
+
+/// <summary>An uncommitted transaction: what its changes released, which pages it wrote and where.</summary>
+/// <remarks>
+/// A file handle's transaction stays open between calls, and checkpoints do not wait for it (four writers taking turns
+/// would starve them). So it also keeps what a checkpoint needs to describe its file as committed: the size and kind
+/// the file had before, the pages it wrote (its own, to leave out) and the blocks those are in (recorded in the
+/// checkpoint and kept from garbage collection, so that recovery finds the pages written before the checkpoint
+/// when the commit comes after it).
+/// </remarks>
+internal sealed class PendingTxn
+{
+    public PendingTxn(uint id) => Id = id;
+
+    public uint Id { get; }
+
+    /// <summary>References superseded by this transaction.</summary>
+    public List<Superseded> Released { get; } = [];
+
+    /// <summary>Data pages this transaction wrote that a file's chunk map points at (replaced in place, never released).</summary>
+    public HashSet<int> Own { get; } = [];
+
+    /// <summary>Blocks holding pages of this transaction, in the order it first wrote them.</summary>
+    public List<int> Blocks { get; } = [];
+
+    /// <summary>How many of <see cref="Blocks"/> a checkpoint pinned (kept from garbage collection until this ends).</summary>
+    public int PinnedBlocks { get; set; }
+
+    /// <summary>The file a handle's transaction writes; null for a namespace change (open only within one call).</summary>
+    public Node? Node { get; private set; }
+
+    /// <summary>The handle created the file: it is not in the committed state at all.</summary>
+    public bool Created { get; private set; }
+
+    /// <summary>The file's committed size when the transaction first touched it.</summary>
+    public long CommittedSize { get; private set; }
+
+    /// <summary>Whether the file had a chunk map (even an empty one) when the transaction first touched it.</summary>
+    public bool CommittedChunked { get; private set; }
+
+    /// <summary>
+    /// Another transaction wrote a record of the same file while this one was open (a rename): the committed state is
+    /// no longer this one's "before", so checkpoints wait for it as they used to.
+    /// </summary>
+    public bool Tainted { get; set; }
+
+    /// <summary>Records the file a handle's transaction changes, as it is before the first change.</summary>
+    public void Attach(Node node, bool created)
+    {
+        Node = node;
+        Created = created;
+        CommittedSize = created ? 0 : node.Size;
+        CommittedChunked = node.Chunks is not null;
+    }
+
+    /// <summary>Notes that a page of this transaction went to <paramref name="block"/>.</summary>
+    public void NoteBlock(int block)
+    {
+        // Pages go to a head's block in order, so the last entry almost always matches.
+        if (Blocks.Count == 0 || (Blocks[^1] != block && !Blocks.Contains(block)))
+        {
+            Blocks.Add(block);
+        }
+    }
+
+    /// <summary>RAM held, for statistics.</summary>
+    public long RamBytes =>
+        RamSize.Object((RamSize.Reference * 4) + 4 + 4 + 8 + 4)
+        + RamSize.List(20, Released.Capacity) + RamSize.HashSet(12, Own.Capacity) + RamSize.List(4, Blocks.Capacity);
+}
