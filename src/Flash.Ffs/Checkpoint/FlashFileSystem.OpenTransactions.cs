@@ -272,11 +272,7 @@ public sealed partial class FlashFileSystem
         _lingeringPins.Add((0, blocks));
         foreach (int block in blocks)
         {
-            if (_device.IsBad(block))
-            {
-                continue;
-            }
-
+            // Bad blocks too: one retired after a failed program keeps its earlier pages (nothing erases it again).
             for (int i = 0; i < _ppb; i++)
             {
                 int page = (block * _ppb) + i;

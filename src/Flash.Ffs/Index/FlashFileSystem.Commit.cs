@@ -14,9 +14,13 @@ public sealed partial class FlashFileSystem
     private int _metaUsed;
     private readonly List<(Node Node, int Offset)> _metaInlineTargets = [];
 
+    /// <summary>Ended transactions kept for reuse, so a handle's write and flush cycle allocates nothing.</summary>
+    private readonly Stack<PendingTxn> _spareTxns = new();
+
     private PendingTxn BeginTxn()
     {
-        var txn = new PendingTxn(_nextTxn++);
+        var txn = _spareTxns.TryPop(out var spare) ? spare : new PendingTxn();
+        txn.Reset(_nextTxn++);
         _openTxns[txn.Id] = txn;
         _txnWroteSomething = false;
         return txn;
@@ -186,6 +190,12 @@ public sealed partial class FlashFileSystem
         {
             _lingeringPins.Add((_seq, txn.Blocks.GetRange(0, txn.PinnedBlocks)));
             txn.PinnedBlocks = 0;
+        }
+
+        if (_spareTxns.Count < 4)
+        {
+            txn.Reset(0);
+            _spareTxns.Push(txn);
         }
     }
 }

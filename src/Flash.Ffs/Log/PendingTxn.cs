@@ -19,9 +19,7 @@ internal readonly record struct Superseded(int Page, bool Inline, uint Chunk, in
 /// </remarks>
 internal sealed class PendingTxn
 {
-    public PendingTxn(uint id) => Id = id;
-
-    public uint Id { get; }
+    public uint Id { get; private set; }
 
     /// <summary>References superseded by this transaction.</summary>
     public List<Superseded> Released { get; } = [];
@@ -52,6 +50,21 @@ internal sealed class PendingTxn
     /// no longer this one's "before", so checkpoints wait for it as they used to.
     /// </summary>
     public bool Tainted { get; set; }
+
+    /// <summary>Makes this (new or reused) object the transaction <paramref name="id"/>, with nothing recorded yet.</summary>
+    public void Reset(uint id)
+    {
+        Id = id;
+        Released.Clear();
+        Own.Clear();
+        Blocks.Clear();
+        PinnedBlocks = 0;
+        Node = null;
+        Created = false;
+        CommittedSize = 0;
+        CommittedChunked = false;
+        Tainted = false;
+    }
 
     /// <summary>Records the file a handle's transaction changes, as it is before the first change.</summary>
     public void Attach(Node node, bool created)

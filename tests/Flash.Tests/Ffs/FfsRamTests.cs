@@ -208,6 +208,45 @@ public class FfsRamTests
         Assert.Equal(Node.ObjectBytes, nodes[0].RamBytes);
     }
 
+    /// <summary>
+    /// The write path in steady state: overwriting a page of a file through an open handle and flushing it (one
+    /// durable transaction) allocates nothing, however often it is repeated.
+    /// </summary>
+    [Fact]
+    public void Overwrite_and_flush_through_a_handle_allocate_nothing_in_steady_state()
+    {
+        using var dev = FfsTestDevice.Create(FfsTestDevice.Small);
+        var fs = FfsTestDevice.FormatAndMount(dev, new FlashFileSystemOptions { CheckpointIntervalBlocks = 100_000 });
+        fs.WriteAllBytes("/f", FfsTestDevice.Pattern(64 * 1024, 1));
+        using var f = fs.Open("/f");
+        var page = FfsTestDevice.Pattern(2048, 2);
+        var read = new byte[2048];
+        int shortReads = 0;
+        void Cycle(int i)
+        {
+            f.Position = (i * 7 % 32) * 2048L;
+            f.Write(page);
+            f.Flush();
+            f.Position = (i * 5 % 32) * 2048L;
+            shortReads += f.Read(read) == read.Length ? 0 : 1;
+        }
+
+        for (int i = 0; i < 200; i++)
+        {
+            Cycle(i);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            Cycle(i);
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.Equal(0, shortReads);
+    }
+
     [Fact]
     public void Chunk_map_enumerates_its_extents_in_order()
     {
