@@ -55,7 +55,11 @@ public sealed partial class FlashFileSystem
 
     private int _lastCheckpointSize = 16384;
 
-    private int MaxCheckpointPages => (_chunk - AnchorFixedSize) / 4;
+    /// <summary>
+    /// The largest checkpoint, in pages: the anchor page lists the blocks it fills (a checkpoint's pages run from the
+    /// start of each block in order), 4 bytes a block.
+    /// </summary>
+    private int MaxCheckpointPages => (_chunk - AnchorFixedSize) / 4 * _ppb;
 
     /// <summary>
     /// Writes a checkpoint of the committed state. With handles holding uncommitted writes it describes their files
@@ -553,7 +557,8 @@ public sealed partial class FlashFileSystem
     /// <summary>Appends an anchor page pointing at a checkpoint; switches to the other anchor block when this one is full.</summary>
     private void WriteAnchor(ulong checkpointSeq, List<int> pages, int checkpointLength, uint checkpointCrc)
     {
-        var buffer = new byte[AnchorFixedSize + (pages.Count * 4)];
+        int blocks = (pages.Count + _ppb - 1) / _ppb;
+        var buffer = new byte[AnchorFixedSize + (blocks * 4)];
         var w = buffer.AsSpan();
         AnchorMagic.CopyTo(w);
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(w[8..], FormatVersion);
@@ -574,7 +579,15 @@ public sealed partial class FlashFileSystem
         System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[92..], _anchorBlocks[1]);
         for (int i = 0; i < pages.Count; i++)
         {
-            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[(AnchorFixedSize + (i * 4))..], pages[i]);
+            if (pages[i] != ((pages[i - (i % _ppb)] / _ppb) * _ppb) + (i % _ppb))
+            {
+                throw new InvalidOperationException($"Checkpoint page {i} (page {pages[i]}) is not where its block list puts it.");
+            }
+
+            if (i % _ppb == 0)
+            {
+                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[(AnchorFixedSize + (i / _ppb * 4))..], pages[i] / _ppb);
+            }
         }
 
         for (int attempt = 0; attempt < 4; attempt++)

@@ -191,7 +191,9 @@ public sealed partial class FlashFileSystem
         Label = Encoding.UTF8.GetString(a.Slice(56, 32)).TrimEnd('\0');
         _anchorBlocks[0] = BinaryPrimitives.ReadInt32LittleEndian(a[88..]);
         _anchorBlocks[1] = BinaryPrimitives.ReadInt32LittleEndian(a[92..]);
-        if (count <= 0 || a.Length < AnchorFixedSize + (count * 4) || length <= 0 || length > count * _chunk
+        // Version 1 listed every page of the checkpoint; version 2 lists the blocks it fills, from their first page.
+        int listed = version == 1 ? count : (int)Math.Min(int.MaxValue, ((long)count + _ppb - 1) / _ppb);
+        if (count <= 0 || (long)a.Length < AnchorFixedSize + (listed * 4L) || length <= 0 || length > (long)count * _chunk
             || _anchorBlocks.Any(b => b < 0 || b >= _g.BlockCount) || _anchorBlocks[0] == _anchorBlocks[1])
         {
             throw new FileSystemCorruptException("The anchor page describes an impossible checkpoint or anchor layout.");
@@ -200,7 +202,19 @@ public sealed partial class FlashFileSystem
         pages = new List<int>(count);
         for (int i = 0; i < count; i++)
         {
-            pages.Add(CheckedPage(BinaryPrimitives.ReadInt32LittleEndian(a[(AnchorFixedSize + (i * 4))..])));
+            if (version == 1)
+            {
+                pages.Add(CheckedPage(BinaryPrimitives.ReadInt32LittleEndian(a[(AnchorFixedSize + (i * 4))..])));
+                continue;
+            }
+
+            int block = BinaryPrimitives.ReadInt32LittleEndian(a[(AnchorFixedSize + (i / _ppb * 4))..]);
+            if (block < 0 || block >= _g.BlockCount)
+            {
+                throw new FileSystemCorruptException($"The anchor page names block {block}, which does not exist.");
+            }
+
+            pages.Add((block * _ppb) + (i % _ppb));
         }
     }
 

@@ -53,7 +53,8 @@ public class FfsBadInputTests
         var g = FfsTestDevice.Small;
         int stride = g.PageSize + g.SpareSize;
 
-        // The newest anchor page is the last programmed page with the magic in the anchor blocks; its page list starts at byte 96.
+        // The newest anchor page is the last programmed page with the magic in the anchor blocks; its block list starts
+        // at byte 96, and the checkpoint starts at the first page of the first block.
         int anchor = -1;
         for (int p = 0; p < 2 * g.PagesPerBlock; p++)
         {
@@ -64,7 +65,7 @@ public class FfsBadInputTests
         }
 
         Assert.True(anchor >= 0);
-        int checkpointPage = BitConverter.ToInt32(image, (anchor * stride) + 96);
+        int checkpointPage = BitConverter.ToInt32(image, (anchor * stride) + 96) * g.PagesPerBlock;
         foreach (byte fill in new byte[] { 0xFF, 0x00, 0x5A })
         {
             var bad = (byte[])image.Clone();

@@ -1,3 +1,4 @@
+using Flash.Drivers;
 using Flash.Ffs;
 
 namespace Flash.Tests.Ffs;
@@ -169,6 +170,33 @@ public class FfsRegressionTests
         }
 
         Assert.Equal([.. start, .. more], fs.ReadAllBytes("/f"));
+        Assert.True(fs.Check().IsClean);
+    }
+
+    /// <summary>
+    /// The anchor page used to list every checkpoint page, so on 1 KiB NOR pages the index could not pass 224 pages:
+    /// the 4,096th small file made the commit's checkpoint fail and faulted the volume. The anchor now lists the blocks
+    /// a checkpoint fills (224 of them there).
+    /// </summary>
+    [Fact]
+    public void An_index_of_thousands_of_files_on_small_pages_checkpoints_and_mounts()
+    {
+        using var dev = FfsTestDevice.Create(FlashGeometry.Nor(1024, 64, 512));
+        var fs = FfsTestDevice.FormatAndMount(dev);
+        for (int i = 0; i < 6000; i++)
+        {
+            fs.WriteAllBytes($"/file-with-a-name-{i:D5}", FfsTestDevice.Pattern(8, i));
+        }
+
+        fs.Unmount();
+        fs = FlashFileSystem.Mount(dev);
+        Assert.Equal(6000, fs.ListDirectory("/").Count);
+        fs.WriteAllBytes("/after", FfsTestDevice.Pattern(100, 1));
+        dev.CutPower();
+        dev.PowerUp();
+        fs = FlashFileSystem.Mount(dev);
+        Assert.Equal(FfsTestDevice.Pattern(8, 5999), fs.ReadAllBytes("/file-with-a-name-05999"));
+        Assert.Equal(FfsTestDevice.Pattern(100, 1), fs.ReadAllBytes("/after"));
         Assert.True(fs.Check().IsClean);
     }
 }
