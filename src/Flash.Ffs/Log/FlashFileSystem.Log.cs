@@ -240,19 +240,7 @@ public sealed partial class FlashFileSystem
         return (max, good == 0 ? 0 : (double)sum / good);
     }
 
-    private int FreeBlockCount()
-    {
-        int n = 0;
-        for (int b = 0; b < _blocks.Count; b++)
-        {
-            if (_blocks.State[b] == BlockState.Free)
-            {
-                n++;
-            }
-        }
-
-        return n;
-    }
+    private int FreeBlockCount() => _blocks.State.FreeCount;
 
     /// <summary>Erases a block; a failed erase retires it. Returns whether the block is now erased and usable.</summary>
     private bool EraseBlock(int block)

@@ -42,7 +42,7 @@ internal sealed class BlockTable
         _ppb = pagesPerBlock;
         _words = (pagesPerBlock + 63) / 64;
         Count = blockCount;
-        State = new BlockState[blockCount];
+        State = new BlockStates(blockCount);
         EraseCount = new uint[blockCount];
         FirstSequence = new ulong[blockCount];
         LastSequence = new ulong[blockCount];
@@ -58,7 +58,7 @@ internal sealed class BlockTable
     /// <summary>Live pages over all blocks.</summary>
     public long LivePages { get; private set; }
 
-    public BlockState[] State { get; }
+    public BlockStates State { get; }
 
     public uint[] EraseCount { get; }
 
@@ -83,7 +83,7 @@ internal sealed class BlockTable
     /// <summary>RAM held: this object and its arrays (28 bytes a block plus the validity bitmap).</summary>
     public long RamBytes =>
         RamSize.Object((9 * RamSize.Reference) + 4 + 4 + 4 + 8)
-        + RamSize.Array(1, Count) + RamSize.Array(4, Count) + (2 * RamSize.Array(8, Count))
+        + State.RamBytes + RamSize.Array(4, Count) + (2 * RamSize.Array(8, Count))
         + Valid.RamBytes + Written.RamBytes + Pinned.RamBytes + RamSize.Array(1, Count) + RamSize.Array(8, _validBits.Length);
 
     public bool IsValid(int page)
@@ -171,4 +171,36 @@ internal sealed class PageCounts
     }
 
     public void Clear() => Array.Clear(_values);
+}
+
+/// <summary>
+/// The state of every block, with the number of free ones kept as states change: the write path asks for it on every
+/// operation, and counting would walk the whole table each time.
+/// </summary>
+internal sealed class BlockStates
+{
+    private readonly BlockState[] _states;
+
+    public BlockStates(int blocks)
+    {
+        _states = new BlockState[blocks];
+        FreeCount = blocks;
+    }
+
+    /// <summary>Blocks in the free pool.</summary>
+    public int FreeCount { get; private set; }
+
+    /// <summary>RAM held: this object and its array.</summary>
+    public long RamBytes => RamSize.Object(RamSize.Reference + 4) + RamSize.Array(1, _states.Length);
+
+    public BlockState this[int block]
+    {
+        get => _states[block];
+        set
+        {
+            var old = _states[block];
+            FreeCount += (value == BlockState.Free ? 1 : 0) - (old == BlockState.Free ? 1 : 0);
+            _states[block] = value;
+        }
+    }
 }
