@@ -323,4 +323,36 @@ public sealed class OpenTransactionCheckpointTests
         fs = FlashFileSystem.Mount(dev);
         Assert.Equal([.. FfsTestDevice.Pattern(5000, 1), .. FfsTestDevice.Pattern(5000, 2)], fs.ReadAllBytes("/b"));
     }
+
+    /// <summary>
+    /// Two handles with unflushed writes to one file share its entry, so neither knows the committed state alone:
+    /// checkpoints wait for one of them to flush, and a power cut keeps exactly what was flushed.
+    /// </summary>
+    [Fact]
+    public void Two_writers_of_one_file_make_checkpoints_wait()
+    {
+        using var dev = FfsTestDevice.Create();
+        var fs = FfsTestDevice.FormatAndMount(dev);
+        var old = FfsTestDevice.Pattern(10_000, 1);
+        fs.WriteAllBytes("/f", old);
+        var first = fs.Open("/f");
+        var second = fs.Open("/f");
+        first.Write(FfsTestDevice.Pattern(3000, 2));
+        second.Position = 6000;
+        second.Write(FfsTestDevice.Pattern(3000, 3));
+        int before = fs.CheckpointsOverOpenTransactions;
+        fs.Sync();
+        Assert.Equal(before, fs.CheckpointsOverOpenTransactions);
+
+        first.Dispose();
+        fs.Sync();
+        Assert.Equal(before + 1, fs.CheckpointsOverOpenTransactions);
+        dev.CutPower();
+        dev.PowerUp();
+        fs = FlashFileSystem.Mount(dev);
+        var expected = (byte[])old.Clone();
+        FfsTestDevice.Pattern(3000, 2).CopyTo(expected, 0);
+        Assert.Equal(expected, fs.ReadAllBytes("/f"));
+        Assert.True(fs.Check().IsClean);
+    }
 }
