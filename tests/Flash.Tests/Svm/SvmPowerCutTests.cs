@@ -18,7 +18,13 @@ public class SvmPowerCutTests
     private const int PointsPerDevice = 14;
 
     /// <summary>Prepares a baseline node state, then cuts power at sampled mutations of <paramref name="op"/> on each device.</summary>
-    private static void Sweep(Action<SvmNode> prepare, Action<SvmNode> op, SoftwareVersion[] acceptable, Action<SvmNode>? faults = null, bool initFirst = true)
+    private static void Sweep(
+        Action<SvmNode> prepare,
+        Action<SvmNode> op,
+        SoftwareVersion[] acceptable,
+        Action<SvmNode>? faults = null,
+        bool initFirst = true,
+        [System.Runtime.CompilerServices.CallerMemberName] string flow = "")
     {
         FlashSimulatorSnapshot s0;
         FlashSimulatorSnapshot s1;
@@ -85,6 +91,9 @@ public class SvmPowerCutTests
         }
 
         Assert.True(cuts > 0);
+
+        // A failing cut fails the test above; the report counts the sweeps that passed.
+        PowerLoss.PowerCutReport.AddWorkload("svm-" + flow, cuts, 0);
     }
 
     private static IEnumerable<long> Points(long m)
