@@ -233,6 +233,12 @@ public sealed partial class FlashFileSystem
 
             buffer.AsSpan(0, tag.ByteCount).CopyTo(data.AsSpan(offset));
             offset += tag.ByteCount;
+            if (((i + 1) & 63) == 0 || i == pages.Count - 1)
+            {
+                // Reading writes nothing, so a mount may stop here too.
+                Progress("mount-checkpoint", i + 1, pages.Count);
+                _options.MountCancellation.ThrowIfCancellationRequested();
+            }
         }
 
         if (offset != length || Crc32C.Compute(data) != crc)

@@ -159,4 +159,39 @@ public class ProgressTests(ITestOutputHelper output)
         Assert.Equal([1, 2, 3], fs.ReadAllBytes("/after"));
         Assert.True(fs.Check().IsClean);
     }
+
+    /// <summary>Every mount reads the whole checkpoint first: a large index is read with progress, and may be cancelled.</summary>
+    [Fact]
+    public void Loading_a_large_checkpoint_reports_progress_and_can_be_cancelled()
+    {
+        using var dev = FfsTestDevice.Create(Geometry, seed: 7);
+        var fs = FfsTestDevice.FormatAndMount(dev);
+        for (int batch = 0; batch < 4000; batch += 50)
+        {
+            // One transaction packs fifty small files into a few pages.
+            using var txn = fs.BeginTransaction();
+            for (int f = batch; f < batch + 50; f++)
+            {
+                txn.WriteAllBytes($"/entry-{f:D5}", FfsTestDevice.Pattern(16, f));
+            }
+
+            txn.Commit();
+        }
+
+        fs.Unmount();
+        var calls = new List<Call>();
+        fs = FlashFileSystem.Mount(dev, new FlashFileSystemOptions { Progress = p => calls.Add(new Call(p, Ops(dev))) });
+        var load = calls.Where(c => c.Progress.Phase == "mount-checkpoint").ToList();
+        Assert.True(load.Count >= 2, $"{load.Count} mount-checkpoint callbacks");
+        Assert.Equal(load[^1].Progress.Total, load[^1].Progress.Done);
+        Assert.True(load.Zip(load.Skip(1), (a, b) => b.DeviceOps - a.DeviceOps).All(gap => gap <= 64), "more than 64 page reads between callbacks");
+        fs.Unmount();
+
+        using var cancel = new CancellationTokenSource();
+        long mutations = dev.Statistics.Mutations;
+        var options = new FlashFileSystemOptions { MountCancellation = cancel.Token, Progress = _ => cancel.Cancel() };
+        Assert.ThrowsAny<OperationCanceledException>(() => FlashFileSystem.Mount(dev, options));
+        Assert.Equal(mutations, dev.Statistics.Mutations);
+        Assert.Equal(FfsTestDevice.Pattern(16, 3999), FlashFileSystem.Mount(dev).ReadAllBytes("/entry-03999"));
+    }
 }
