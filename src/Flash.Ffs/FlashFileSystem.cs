@@ -259,10 +259,12 @@ public sealed partial class FlashFileSystem : IDisposable
 
         ram += RamSize.Dictionary(16, _inlineRefs.Capacity);                  // int -> int
         ram += RamSize.Dictionary(24, _openTxns.Capacity);                    // uint -> PendingTxn
-        foreach (var txn in _openTxns.Values)
+        foreach (var txn in _openTxns.Values.Concat(_spareTxns))
         {
             ram += txn.RamBytes;
         }
+
+        ram += RamSize.Object(RamSize.Reference + 8) + RamSize.Array(RamSize.Reference, _spareTxns.Capacity); // spare stack
 
         ram += RamSize.List(16, _lingeringPins.Capacity);                     // (ulong, List<int>)
         foreach (var (_, blocks) in _lingeringPins)
