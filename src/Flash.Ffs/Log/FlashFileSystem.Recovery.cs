@@ -118,48 +118,64 @@ public sealed partial class FlashFileSystem
 
     private readonly record struct AnchorPage(int Block, int Page, int NextFree, ulong Sequence, byte[] Payload);
 
+    /// <summary>
+    /// Finds the newest intact anchor page. The anchor blocks are the first two good blocks of the first
+    /// <see cref="AnchorSearchBlocks"/> (format's choice), so the search stops once two blocks start with an anchor
+    /// page. They are filled in turn, each erased before it is started again, so everything in the block whose first
+    /// page is newer is newer than anything in the other: only that block is searched, unless it holds no intact
+    /// anchor page (a cut while its first page was programmed or damage), when the other one is.
+    /// </summary>
     private AnchorPage FindNewestAnchor()
     {
-        AnchorPage? best = null;
-        var buffer = new byte[_chunk];
+        var found = new List<(int Block, ulong Sequence)>(2);
         int search = Math.Min(AnchorSearchBlocks, _blocks.Count);
-        for (int b = 0; b < search; b++)
+        for (int b = 0; b < search && found.Count < 2; b++)
         {
-            if (_device.IsBad(b) || _io.ReadTag(b * _ppb, out var first) != PageReadStatus.Ok || first.Kind != PageKind.Anchor)
+            if (!_device.IsBad(b) && _io.ReadTag(b * _ppb, out var first) == PageReadStatus.Ok && first.Kind == PageKind.Anchor)
             {
-                continue;
-            }
-
-            // Anchor pages are appended in order: find the first erased page, then walk back to the newest intact one.
-            int lo = 1, hi = _ppb;
-            while (lo < hi)
-            {
-                int mid = (lo + hi) >>> 1;
-                if (_io.ReadTag((b * _ppb) + mid, out _) == PageReadStatus.Erased)
-                {
-                    hi = mid;
-                }
-                else
-                {
-                    lo = mid + 1;
-                }
-            }
-
-            for (int p = lo - 1; p >= 0; p--)
-            {
-                if (_io.Read((b * _ppb) + p, buffer, out var tag) == PageReadStatus.Ok && tag.Kind == PageKind.Anchor)
-                {
-                    if (best is null || tag.Sequence > best.Value.Sequence)
-                    {
-                        best = new AnchorPage(b, (b * _ppb) + p, lo, tag.Sequence, buffer.AsSpan(0, tag.ByteCount).ToArray());
-                    }
-
-                    break;
-                }
+                found.Add((b, first.Sequence));
             }
         }
 
-        return best ?? throw new FileSystemCorruptException($"No Flash volume found: no valid anchor page in the first {search} blocks.");
+        var buffer = new byte[_chunk];
+        foreach (var (block, _) in found.OrderByDescending(f => f.Sequence))
+        {
+            if (NewestAnchorIn(block, buffer) is { } anchor)
+            {
+                return anchor;
+            }
+        }
+
+        throw new FileSystemCorruptException($"No Flash volume found: no valid anchor page in the first {search} blocks.");
+    }
+
+    /// <summary>The newest intact anchor page of block <paramref name="b"/>, or null.</summary>
+    private AnchorPage? NewestAnchorIn(int b, byte[] buffer)
+    {
+        // Anchor pages are appended in order: find the first erased page, then walk back to the newest intact one.
+        int lo = 1, hi = _ppb;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (_io.ReadTag((b * _ppb) + mid, out _) == PageReadStatus.Erased)
+            {
+                hi = mid;
+            }
+            else
+            {
+                lo = mid + 1;
+            }
+        }
+
+        for (int p = lo - 1; p >= 0; p--)
+        {
+            if (_io.Read((b * _ppb) + p, buffer, out var tag) == PageReadStatus.Ok && tag.Kind == PageKind.Anchor)
+            {
+                return new AnchorPage(b, (b * _ppb) + p, lo, tag.Sequence, buffer.AsSpan(0, tag.ByteCount).ToArray());
+            }
+        }
+
+        return null;
     }
 
     private void ParseAnchor(ReadOnlySpan<byte> a, out List<int> pages, out int length, out uint crc)
