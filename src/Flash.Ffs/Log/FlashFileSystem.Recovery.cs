@@ -120,24 +120,75 @@ public sealed partial class FlashFileSystem
 
     /// <summary>
     /// Finds the newest intact anchor page. The anchor blocks are the first two good blocks of the first
-    /// <see cref="AnchorSearchBlocks"/> (format's choice), so the search stops once two blocks start with an anchor
-    /// page. They are filled in turn, each erased before it is started again, so everything in the block whose first
-    /// page is newer is newer than anything in the other: only that block is searched, unless it holds no intact
-    /// anchor page (a cut while its first page was programmed or damage), when the other one is.
+    /// <see cref="AnchorSearchBlocks"/> (format's choice), filled in turn, each erased before it is started again:
+    /// everything in the block whose first page is newer is newer than anything in the other. The usual path reads the
+    /// first block that starts with an anchor page, takes its newest anchor (which names both anchor blocks), and
+    /// looks at the first page of the other one: a dozen page reads. Anything unexpected falls back to
+    /// <see cref="SearchAnchorBlocks"/>.
     /// </summary>
     private AnchorPage FindNewestAnchor()
     {
-        var found = new List<(int Block, ulong Sequence)>(2);
+        var buffer = new byte[_chunk];
         int search = Math.Min(AnchorSearchBlocks, _blocks.Count);
+        for (int b = 0; b < search; b++)
+        {
+            if (!StartsWithAnchor(b, out _))
+            {
+                continue;
+            }
+
+            if (NewestAnchorIn(b, buffer) is not { } newest || newest.Payload.Length < AnchorFixedSize)
+            {
+                break;
+            }
+
+            int block0 = BinaryPrimitives.ReadInt32LittleEndian(newest.Payload.AsSpan(88));
+            int block1 = BinaryPrimitives.ReadInt32LittleEndian(newest.Payload.AsSpan(92));
+            int other = block0 == b ? block1 : block1 == b ? block0 : -1;
+            if (other < 0 || other >= _blocks.Count)
+            {
+                break;
+            }
+
+            if (!StartsWithAnchor(other, out ulong otherFirst) || otherFirst < newest.Sequence)
+            {
+                return newest;
+            }
+
+            return NewestAnchorIn(other, buffer) ?? newest;
+        }
+
+        return SearchAnchorBlocks(buffer, search);
+    }
+
+    /// <summary>Whether block <paramref name="b"/> is good and its first page is an intact anchor page (and its sequence).</summary>
+    private bool StartsWithAnchor(int b, out ulong sequence)
+    {
+        sequence = 0;
+        if (_device.IsBad(b) || _io.ReadTag(b * _ppb, out var first) != PageReadStatus.Ok || first.Kind != PageKind.Anchor)
+        {
+            return false;
+        }
+
+        sequence = first.Sequence;
+        return true;
+    }
+
+    /// <summary>
+    /// The general search: the first two blocks that start with an anchor page, the one started last first, falling
+    /// back to the other when it holds no intact anchor page (a cut while its first page was programmed, or damage).
+    /// </summary>
+    private AnchorPage SearchAnchorBlocks(byte[] buffer, int search)
+    {
+        var found = new List<(int Block, ulong Sequence)>(2);
         for (int b = 0; b < search && found.Count < 2; b++)
         {
-            if (!_device.IsBad(b) && _io.ReadTag(b * _ppb, out var first) == PageReadStatus.Ok && first.Kind == PageKind.Anchor)
+            if (StartsWithAnchor(b, out ulong sequence))
             {
-                found.Add((b, first.Sequence));
+                found.Add((b, sequence));
             }
         }
 
-        var buffer = new byte[_chunk];
         foreach (var (block, _) in found.OrderByDescending(f => f.Sequence))
         {
             if (NewestAnchorIn(block, buffer) is { } anchor)

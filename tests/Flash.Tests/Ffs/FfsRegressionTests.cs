@@ -199,4 +199,23 @@ public class FfsRegressionTests
         Assert.Equal(FfsTestDevice.Pattern(100, 1), fs.ReadAllBytes("/after"));
         Assert.True(fs.Check().IsClean);
     }
+
+    /// <summary>
+    /// Mount reads the first anchor block it meets, then only the first page of the other: across several switches
+    /// between the two anchor blocks (16 anchors fill one here) every mount finds the newest checkpoint.
+    /// </summary>
+    [Fact]
+    public void Mount_finds_the_newest_anchor_across_anchor_block_switches()
+    {
+        using var dev = FfsTestDevice.Create();
+        FlashFileSystem.Format(dev, new FormatOptions { VolumeId = 0xF1A5 });
+        for (int i = 0; i < 60; i++)
+        {
+            var fs = FlashFileSystem.Mount(dev);
+            Assert.Equal(i, fs.ListDirectory("/").Count);
+            fs.WriteAllBytes($"/f{i:D2}", FfsTestDevice.Pattern(100, i));
+            fs.Sync();
+            fs.Unmount();
+        }
+    }
 }
