@@ -192,7 +192,9 @@ public sealed partial class FlashFileSystem
             txn.PinnedBlocks = 0;
         }
 
-        if (_spareTxns.Count < 4)
+        // Only small ones: a large write's sets keep their capacity after a reset, and RAM matters more than one
+        // allocation per large transaction.
+        if (_spareTxns.Count < 4 && txn.Own.Capacity <= 64 && txn.Released.Capacity <= 64 && txn.Blocks.Capacity <= 16)
         {
             txn.Reset(0);
             _spareTxns.Push(txn);
