@@ -23,7 +23,7 @@ public sealed partial class FlashFileSystem
     /// <summary>Open transactions and their blocks as a mounted checkpoint listed them (used once, by recovery).</summary>
     private List<(uint Txn, int[] Blocks)> _openAtCheckpoint = [];
 
-    /// <summary>Pinned blocks of ended transactions, released by the first checkpoint at or after the sequence given.</summary>
+    /// <summary>Blocks held for ended transactions, released by the first checkpoint at or after the sequence given.</summary>
     private readonly List<(ulong Until, List<int> Blocks)> _lingeringPins = [];
 
     /// <summary>Checkpoints started while handles held uncommitted writes (test hook).</summary>
@@ -221,7 +221,7 @@ public sealed partial class FlashFileSystem
         {
             for (; t.PinnedBlocks < t.Blocks.Count; t.PinnedBlocks++)
             {
-                _blocks.Pinned[t.Blocks[t.PinnedBlocks]]++;
+                _blocks.Held[t.Blocks[t.PinnedBlocks]]++;
             }
         }
     }
@@ -239,9 +239,9 @@ public sealed partial class FlashFileSystem
             foreach (int b in pin.Blocks)
             {
                 // A block retired meanwhile was cleared; its count is already gone.
-                if (_blocks.Pinned[b] > 0)
+                if (_blocks.Held[b] > 0)
                 {
-                    _blocks.Pinned[b]--;
+                    _blocks.Held[b]--;
                 }
             }
 
@@ -266,7 +266,7 @@ public sealed partial class FlashFileSystem
         // Until a new checkpoint commits, the mounted one (and its list) is what the next recovery starts from.
         foreach (int b in blocks)
         {
-            _blocks.Pinned[b]++;
+            _blocks.Held[b]++;
         }
 
         _lingeringPins.Add((0, blocks));

@@ -49,6 +49,7 @@ internal sealed class BlockTable
         Valid = new PageCounts(blockCount);
         Written = new PageCounts(blockCount);
         Pinned = new PageCounts(blockCount);
+        Held = new PageCounts(blockCount);
         Erased = new bool[blockCount];
         _validBits = new ulong[blockCount * _words];
     }
@@ -77,14 +78,21 @@ internal sealed class BlockTable
     /// <summary>Pages superseded by uncommitted transactions, still needed if power fails.</summary>
     public PageCounts Pinned { get; }
 
+    /// <summary>
+    /// Checkpoints that list the block as holding pages of a transaction open at their start, whose recovery may need
+    /// them where they are (docs/format.md, "Checkpoints over open handles"). Unlike <see cref="Pinned"/>, says
+    /// nothing about which pages are live.
+    /// </summary>
+    public PageCounts Held { get; }
+
     /// <summary>Whether a free block is known to be erased (and so can be opened without an erase).</summary>
     public bool[] Erased { get; }
 
     /// <summary>RAM held: this object and its arrays (28 bytes a block plus the validity bitmap).</summary>
     public long RamBytes =>
-        RamSize.Object((9 * RamSize.Reference) + 4 + 4 + 4 + 8)
+        RamSize.Object((10 * RamSize.Reference) + 4 + 4 + 4 + 8)
         + State.RamBytes + RamSize.Array(4, Count) + (2 * RamSize.Array(8, Count))
-        + Valid.RamBytes + Written.RamBytes + Pinned.RamBytes + RamSize.Array(1, Count) + RamSize.Array(8, _validBits.Length);
+        + Valid.RamBytes + Written.RamBytes + Pinned.RamBytes + Held.RamBytes + RamSize.Array(1, Count) + RamSize.Array(8, _validBits.Length);
 
     public bool IsValid(int page)
     {
@@ -125,6 +133,7 @@ internal sealed class BlockTable
         Valid[block] = 0;
         Written[block] = 0;
         Pinned[block] = 0;
+        Held[block] = 0;
     }
 
     public void ClearAllValidity()

@@ -249,9 +249,12 @@ public sealed partial class FlashFileSystem
         return next < 0 || _blocks.EraseCount[next] + 1.0 > mean;
     }
 
-    /// <summary>A block garbage collection may move: full, covered by the last checkpoint, and not pinned by an open transaction.</summary>
+    /// <summary>
+    /// A block garbage collection may move: full, covered by the last checkpoint, holding no page an open transaction
+    /// superseded, and not held for a checkpoint that lists an open transaction's pages in it.
+    /// </summary>
     private bool Movable(int b)
-        => _blocks.State[b] == BlockState.Full && _blocks.LastSequence[b] <= _checkpointSeq && _blocks.Pinned[b] == 0;
+        => _blocks.State[b] == BlockState.Full && _blocks.LastSequence[b] <= _checkpointSeq && _blocks.Pinned[b] == 0 && _blocks.Held[b] == 0;
 
     /// <summary>
     /// Moves up to <paramref name="maxPages"/> live pages out of the current victim block, choosing a new victim when
