@@ -148,7 +148,6 @@ public sealed partial class FlashFileSystem
         var node = file.Node;
         var txn = file.Txn!;
         var content = file.Inline!.AsSpan(0, (int)node.Size);
-        BeforeChange(node);
         SupersedeData(txn, node);
         node.Chunks = new ChunkMap();
         for (uint c = 0; (long)c * _chunk < content.Length; c++)
@@ -175,15 +174,7 @@ public sealed partial class FlashFileSystem
         _blocks.SetValid(page);
         if (old >= 0)
         {
-            if (txn.Own.Remove(old))
-            {
-                // Written earlier by this same uncommitted transaction: a power cut drops it anyway.
-                _blocks.ClearValid(old);
-            }
-            else
-            {
-                Supersede(txn, new Superseded(old, false, chunk, 0));
-            }
+            ReleaseDataPage(txn, old, chunk);
         }
 
         txn.Own.Add(page);
@@ -263,14 +254,7 @@ public sealed partial class FlashFileSystem
                 FlushMeta(txn, commit: false);
                 foreach (var (chunk, page) in dropped)
                 {
-                    if (txn.Own.Remove(page))
-                    {
-                        _blocks.ClearValid(page);
-                    }
-                    else
-                    {
-                        Supersede(txn, new Superseded(page, false, chunk, 0));
-                    }
+                    ReleaseDataPage(txn, page, chunk);
                 }
 
                 // Zero the tail of the new last chunk, so a later extension reads zeros there.

@@ -204,7 +204,6 @@ public sealed partial class FlashFileSystem
             {
                 EnsureSpace(MetaPagesFor(512) + 1);
                 txn = BeginFileTxn(node, created: false);
-                BeforeChange(node);
                 bool wasChunked = node.Chunks is not null;
                 SupersedeData(txn, node);
                 node.Size = 0;
@@ -315,7 +314,6 @@ public sealed partial class FlashFileSystem
 
     private void RemoveNode(PendingTxn txn, Node node)
     {
-        BeforeChange(node);
         SupersedeData(txn, node);
         Unlink(node);
         _nodes.Remove(node.Id);

@@ -41,6 +41,22 @@ public sealed partial class FlashFileSystem
         _blocks.Pinned[old.Page / _ppb]++;
     }
 
+    /// <summary>
+    /// Lets go of the data page that held <paramref name="chunk"/>: a committed one is superseded (live until the
+    /// commit); one this transaction wrote itself is garbage at once, since a power cut drops it anyway.
+    /// </summary>
+    private void ReleaseDataPage(PendingTxn txn, int page, uint chunk)
+    {
+        if (txn.Own.Remove(page))
+        {
+            _blocks.ClearValid(page);
+        }
+        else
+        {
+            Supersede(txn, new Superseded(page, false, chunk, 0));
+        }
+    }
+
     /// <summary>Supersedes every page holding a file's data (its chunks, or its inline record).</summary>
     private void SupersedeData(PendingTxn txn, Node node)
     {
@@ -51,15 +67,7 @@ public sealed partial class FlashFileSystem
             {
                 for (int k = 0; k < e.Count; k++)
                 {
-                    if (!txn.Own.Remove(e.Page + k))
-                    {
-                        Supersede(txn, new Superseded(e.Page + k, false, e.Logical + (uint)k, 0));
-                    }
-                    else
-                    {
-                        // Written earlier by this same uncommitted transaction: a power cut drops it anyway.
-                        _blocks.ClearValid(e.Page + k);
-                    }
+                    ReleaseDataPage(txn, e.Page + k, e.Logical + (uint)k);
                 }
             }
 
