@@ -13,13 +13,14 @@ public sealed partial class FlashFileSystem
     internal void HandleClosed(FlashFile file)
     {
         _handles.Remove(file);
-        if (file.Txn is { } txn && _openTxns.ContainsKey(txn.Id))
+        if (file.Txn is { } txn && EndTxn(txn))
         {
-            EndTxn(txn);
-
             // Only a flush that failed on the device leaves a transaction behind; RAM is ahead of flash now.
             _faultReason ??= "a file was closed with uncommitted writes after a device failure";
         }
+
+        // The ended transaction may be reused by the next change.
+        file.Txn = null;
     }
 
     internal void ReadDataLocked(Node node, long offset, Span<byte> dest, string path)

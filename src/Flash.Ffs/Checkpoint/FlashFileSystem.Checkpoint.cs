@@ -180,7 +180,7 @@ public sealed partial class FlashFileSystem
     /// checkpoint's reserved block, the body size, the claimed blocks, the previous checkpoint's blocks and the
     /// committed views of files with uncommitted writes.
     /// Throws <see cref="FlashNoSpaceException"/>, reservations unchanged, when the index is too large for one anchor
-    /// page, or when there are not enough free blocks and <paramref name="mustWrite"/> is set (else returns null: an
+    /// page or there are not enough free blocks, if <paramref name="mustWrite"/> is set; else returns null (an
     /// incremental checkpoint tries again later).
     /// </summary>
     private (int PreviousNext, int Size, List<int> Targets, int[] OldBlocks, Dictionary<uint, Node?> Views)? PlanCheckpoint(bool mustWrite)
@@ -196,7 +196,16 @@ public sealed partial class FlashFileSystem
         if (pages > MaxCheckpointPages)
         {
             _checkpointNext = previousNext;
-            throw new FlashNoSpaceException($"The index ({size} bytes) exceeds the largest checkpoint an anchor page can describe ({MaxCheckpointPages} pages).");
+            var tooLarge = new FlashNoSpaceException($"The index ({size} bytes) exceeds the largest checkpoint an anchor page can describe ({MaxCheckpointPages} pages).");
+            if (mustWrite)
+            {
+                throw tooLarge;
+            }
+
+            // An incremental one runs after an operation committed, which must not fail: the next operation that
+            // needs space reports it (see EnsureSpace).
+            _log.LogError(FfsEvents.Checkpoint, tooLarge, "No checkpoint possible");
+            return null;
         }
 
         List<int> targets;

@@ -103,20 +103,7 @@ public sealed partial class FlashFileSystem
             return false;
         }
 
-        (int, int, List<int>, int[], Dictionary<uint, Node?>)? planned;
-        try
-        {
-            planned = PlanCheckpoint(mustWrite: false);
-        }
-        catch (FlashNoSpaceException ex)
-        {
-            // The index outgrew what one anchor can describe. The operation that got here has committed, so it must
-            // not fail; the next operation that needs space reports it (see EnsureSpace).
-            _log.LogError(FfsEvents.Checkpoint, ex, "No checkpoint possible");
-            return false;
-        }
-
-        if (planned is not { } plan)
+        if (PlanCheckpoint(mustWrite: false) is not { } plan)
         {
             return false;
         }

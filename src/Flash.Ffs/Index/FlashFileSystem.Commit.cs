@@ -187,11 +187,12 @@ public sealed partial class FlashFileSystem
     /// commits: until then a mount may recover from one that lists the transaction, and its replay of the commit
     /// needs the pages written before that checkpoint.
     /// </summary>
-    private void EndTxn(PendingTxn txn)
+    /// <returns>Whether the transaction was still open.</returns>
+    private bool EndTxn(PendingTxn txn)
     {
         if (!_openTxns.Remove(txn.Id))
         {
-            return;
+            return false;
         }
 
         if (txn.PinnedBlocks > 0)
@@ -207,5 +208,7 @@ public sealed partial class FlashFileSystem
             txn.Reset(0);
             _spareTxns.Push(txn);
         }
+
+        return true;
     }
 }
