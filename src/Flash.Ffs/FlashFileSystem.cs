@@ -266,8 +266,8 @@ public sealed partial class FlashFileSystem : IDisposable
 
         ram += RamSize.Object(RamSize.Reference + 8) + RamSize.Array(RamSize.Reference, _spareTxns.Capacity); // spare stack
 
-        ram += RamSize.List(16, _lingeringPins.Capacity);                     // (ulong, List<int>)
-        foreach (var (_, blocks) in _lingeringPins)
+        ram += RamSize.List(16, _heldForEndedTxns.Capacity);                     // (ulong, List<int>)
+        foreach (var (_, blocks) in _heldForEndedTxns)
         {
             ram += RamSize.List(4, blocks.Capacity);
         }

@@ -92,7 +92,7 @@ public sealed partial class FlashFileSystem
     {
         var (previousNext, size, targets, oldBlocks, views) = PlanCheckpoint(mustWrite: true)!.Value;
         int pages = (size + _chunk - 1) / _chunk;
-        PinOpenTxnBlocks();
+        HoldOpenTxnBlocks();
 
         // Blocks of the old checkpoint are recorded as free (to erase) in the new one: once the anchor points at the
         // new checkpoint nothing needs them.
@@ -164,7 +164,7 @@ public sealed partial class FlashFileSystem
 
         _checkpointPages = written;
         _checkpointSeq = checkpointSeq;
-        ReleaseLingeringPins(checkpointSeq);
+        ReleaseHeldBlocks(checkpointSeq);
         _blocksSinceCheckpoint = 0;
         _checkpointsWritten++;
         s_checkpoints.Add(1);

@@ -123,7 +123,7 @@ public sealed partial class FlashFileSystem
         }
 
         _pending = p;
-        PinOpenTxnBlocks();
+        HoldOpenTxnBlocks();
         p.Scratch.Reset();
         SerializeHead(p.Scratch, p.Sequence, clean: false, oldBlocks, leftOut);
         Emit(p, p.Scratch.Written);
@@ -293,7 +293,7 @@ public sealed partial class FlashFileSystem
 
         _checkpointPages = p.Written;
         _checkpointSeq = p.Sequence;
-        ReleaseLingeringPins(p.Sequence);
+        ReleaseHeldBlocks(p.Sequence);
         _blocksSinceCheckpoint = Math.Max(0, _blocksSinceCheckpoint - p.BlocksAtStart);
         _lastCheckpointSize = p.Size;
         _checkpointsWritten++;

@@ -13,7 +13,7 @@ namespace Flash.Ffs;
 /// A checkpoint therefore describes each such file as committed: its size and data before the handle's first change
 /// (the superseded references the transaction keeps, minus the pages it wrote itself); a file the handle created is
 /// left out. It also lists each open transaction with the blocks holding its pages so far, and those blocks stay
-/// where they are (pinned) until the transaction ends. When a transaction's commit page comes after the checkpoint,
+/// where they are (held) until a checkpoint that no longer lists the transaction commits. When a transaction's commit page comes after the checkpoint,
 /// recovery takes its earlier pages from the listed blocks (tags with its id and a sequence up to the checkpoint's)
 /// and replays them with the rest; without a commit they are dropped like any uncommitted transaction.
 /// </para>
@@ -24,7 +24,7 @@ public sealed partial class FlashFileSystem
     private List<(uint Txn, int[] Blocks)> _openAtCheckpoint = [];
 
     /// <summary>Blocks held for ended transactions, released by the first checkpoint at or after the sequence given.</summary>
-    private readonly List<(ulong Until, List<int> Blocks)> _lingeringPins = [];
+    private readonly List<(ulong Until, List<int> Blocks)> _heldForEndedTxns = [];
 
     /// <summary>Checkpoints started while handles held uncommitted writes (test hook).</summary>
     internal int CheckpointsOverOpenTransactions { get; private set; }
@@ -207,10 +207,11 @@ public sealed partial class FlashFileSystem
     }
 
     /// <summary>
-    /// Keeps every block holding pages of an open transaction where it is until the transaction ends: the checkpoint
-    /// being taken lists them for recovery.
+    /// Keeps every block holding pages of an open transaction where it is (BlockTable.Held): the checkpoint being taken
+    /// lists them for recovery. They stay held after the transaction ends, until a checkpoint that no longer lists it
+    /// commits (see <see cref="EndTxn"/>).
     /// </summary>
-    private void PinOpenTxnBlocks()
+    private void HoldOpenTxnBlocks()
     {
         if (_openTxns.Count > 0)
         {
@@ -219,24 +220,24 @@ public sealed partial class FlashFileSystem
 
         foreach (var t in _openTxns.Values)
         {
-            for (; t.PinnedBlocks < t.Blocks.Count; t.PinnedBlocks++)
+            for (; t.HeldBlocks < t.Blocks.Count; t.HeldBlocks++)
             {
-                _blocks.Held[t.Blocks[t.PinnedBlocks]]++;
+                _blocks.Held[t.Blocks[t.HeldBlocks]]++;
             }
         }
     }
 
     /// <summary>A checkpoint taken at <paramref name="sequence"/> committed: the ended transactions it no longer lists let go of their blocks.</summary>
-    private void ReleaseLingeringPins(ulong sequence)
+    private void ReleaseHeldBlocks(ulong sequence)
     {
-        _lingeringPins.RemoveAll(pin =>
+        _heldForEndedTxns.RemoveAll(held =>
         {
-            if (pin.Until > sequence)
+            if (held.Until > sequence)
             {
                 return false;
             }
 
-            foreach (int b in pin.Blocks)
+            foreach (int b in held.Blocks)
             {
                 // A block retired meanwhile was cleared; its count is already gone.
                 if (_blocks.Held[b] > 0)
@@ -269,7 +270,7 @@ public sealed partial class FlashFileSystem
             _blocks.Held[b]++;
         }
 
-        _lingeringPins.Add((0, blocks));
+        _heldForEndedTxns.Add((0, blocks));
         foreach (int block in blocks)
         {
             // Bad blocks too: one retired after a failed program keeps its earlier pages (nothing erases it again).

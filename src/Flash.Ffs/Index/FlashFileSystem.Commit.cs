@@ -183,7 +183,7 @@ public sealed partial class FlashFileSystem
     }
 
     /// <summary>
-    /// Forgets an ended transaction. Blocks a checkpoint pinned for it stay pinned until a checkpoint taken from now on
+    /// Forgets an ended transaction. Blocks a checkpoint holds for it stay held until a checkpoint taken from now on
     /// commits: until then a mount may recover from one that lists the transaction, and its replay of the commit
     /// needs the pages written before that checkpoint.
     /// </summary>
@@ -195,10 +195,10 @@ public sealed partial class FlashFileSystem
             return false;
         }
 
-        if (txn.PinnedBlocks > 0)
+        if (txn.HeldBlocks > 0)
         {
-            _lingeringPins.Add((_seq, txn.Blocks.GetRange(0, txn.PinnedBlocks)));
-            txn.PinnedBlocks = 0;
+            _heldForEndedTxns.Add((_seq, txn.Blocks.GetRange(0, txn.HeldBlocks)));
+            txn.HeldBlocks = 0;
         }
 
         // Only small ones: a large write's sets keep their capacity after a reset, and RAM matters more than one

@@ -30,8 +30,8 @@ internal sealed class PendingTxn
     /// <summary>Blocks holding pages of this transaction, in the order it first wrote them.</summary>
     public List<int> Blocks { get; } = [];
 
-    /// <summary>How many of <see cref="Blocks"/> a checkpoint pinned (kept from garbage collection until this ends).</summary>
-    public int PinnedBlocks { get; set; }
+    /// <summary>How many of <see cref="Blocks"/> a checkpoint holds (keeps from garbage collection, BlockTable.Held).</summary>
+    public int HeldBlocks { get; set; }
 
     /// <summary>The file a handle's transaction writes; null for a namespace change (open only within one call).</summary>
     public Node? Node { get; private set; }
@@ -58,7 +58,7 @@ internal sealed class PendingTxn
         Released.Clear();
         Own.Clear();
         Blocks.Clear();
-        PinnedBlocks = 0;
+        HeldBlocks = 0;
         Node = null;
         Created = false;
         CommittedSize = 0;

@@ -211,8 +211,8 @@ public sealed partial class FlashFileSystem
                 continue;
             }
 
-            // A checkpoint also lets go of blocks that ended transactions kept pinned for the previous one.
-            if (!checkpointed && (_blocksSinceCheckpoint > 0 || _lingeringPins.Count > 0) && CheckpointCanCoverOpenTxns())
+            // A checkpoint also lets go of blocks held for ended transactions by the previous one.
+            if (!checkpointed && (_blocksSinceCheckpoint > 0 || _heldForEndedTxns.Count > 0) && CheckpointCanCoverOpenTxns())
             {
                 WriteCheckpoint(forUnmount: false);
                 checkpointed = true;
