@@ -142,8 +142,7 @@ public sealed partial class FlashFileSystem
                 break;
             }
 
-            int block0 = BinaryPrimitives.ReadInt32LittleEndian(newest.Payload.AsSpan(88));
-            int block1 = BinaryPrimitives.ReadInt32LittleEndian(newest.Payload.AsSpan(92));
+            var (block0, block1) = AnchorBlocksNamedIn(newest.Payload);
             int other = block0 == b ? block1 : block1 == b ? block0 : -1;
             if (other < 0 || other >= _blocks.Count)
             {
@@ -160,6 +159,10 @@ public sealed partial class FlashFileSystem
 
         return SearchAnchorBlocks(buffer, search);
     }
+
+    /// <summary>The two anchor blocks an anchor page names (offsets 88 and 92, docs/format.md).</summary>
+    private static (int Block0, int Block1) AnchorBlocksNamedIn(ReadOnlySpan<byte> anchor)
+        => (BinaryPrimitives.ReadInt32LittleEndian(anchor[88..]), BinaryPrimitives.ReadInt32LittleEndian(anchor[92..]));
 
     /// <summary>Whether block <paramref name="b"/> is good and its first page is an intact anchor page (and its sequence).</summary>
     private bool StartsWithAnchor(int b, out ulong sequence)
@@ -256,8 +259,7 @@ public sealed partial class FlashFileSystem
         crc = BinaryPrimitives.ReadUInt32LittleEndian(a[48..]);
         int count = BinaryPrimitives.ReadInt32LittleEndian(a[52..]);
         Label = Encoding.UTF8.GetString(a.Slice(56, 32)).TrimEnd('\0');
-        _anchorBlocks[0] = BinaryPrimitives.ReadInt32LittleEndian(a[88..]);
-        _anchorBlocks[1] = BinaryPrimitives.ReadInt32LittleEndian(a[92..]);
+        (_anchorBlocks[0], _anchorBlocks[1]) = AnchorBlocksNamedIn(a);
         // Version 1 listed every page of the checkpoint; version 2 lists the blocks it fills, from their first page.
         int listed = version == 1 ? count : (int)Math.Min(int.MaxValue, ((long)count + _ppb - 1) / _ppb);
         if (count <= 0 || (long)a.Length < AnchorFixedSize + (listed * 4L) || length <= 0 || length > (long)count * _chunk
