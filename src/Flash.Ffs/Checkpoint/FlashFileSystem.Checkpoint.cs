@@ -236,20 +236,7 @@ public sealed partial class FlashFileSystem
         var targets = new List<int>(blocksNeeded);
         while (targets.Count < blocksNeeded)
         {
-            int b = targets.Count == 0 && previousNext >= 0 && _blocks.State[previousNext] == BlockState.Free ? previousNext : PickFreeBlock(mostWorn: false);
-            if (b < 0)
-            {
-                // Last resort: a block held back for the clean-mount check (the next mount then scans, nothing is lost).
-                b = PickFreeBlock(mostWorn: false, ignoreReservations: true);
-                if (b >= 0 && b != _checkpointNext)
-                {
-                    ReleaseReservation(b);
-                }
-                else if (b >= 0)
-                {
-                    _checkpointNext = -1;
-                }
-            }
+            int b = targets.Count == 0 && previousNext >= 0 && _blocks.State[previousNext] == BlockState.Free ? previousNext : PickFreeOrReservedBlock(mostWorn: false);
 
             if (b < 0)
             {

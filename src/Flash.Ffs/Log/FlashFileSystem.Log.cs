@@ -86,15 +86,7 @@ public sealed partial class FlashFileSystem
             head.ReservedNext = -1;
             if (b < 0 || _blocks.State[b] != BlockState.Free)
             {
-                b = PickFreeBlock(mostWorn: head.Kind == HeadKind.Cold);
-            }
-
-            if (b < 0)
-            {
-                // Only blocks reserved for the clean-mount check are left. Using one costs the next mount a recovery
-                // scan (it will see that block written), never data: better than refusing the write.
-                b = PickFreeBlock(head.Kind == HeadKind.Cold, ignoreReservations: true);
-                ReleaseReservation(b);
+                b = PickFreeOrReservedBlock(mostWorn: head.Kind == HeadKind.Cold);
             }
 
             if (b < 0)
@@ -147,6 +139,23 @@ public sealed partial class FlashFileSystem
         _blocks.Erased[block] = false;
         _blocks.ClearBlock(block);
         _gcBlocks++;
+    }
+
+    /// <summary>
+    /// <see cref="PickFreeBlock"/>, or when only blocks reserved for the clean-mount check are left, one of those (its
+    /// reservation dropped). Using one costs the next mount a recovery scan (it sees that block written), never data:
+    /// better than refusing the write. -1 when no free block is left at all.
+    /// </summary>
+    private int PickFreeOrReservedBlock(bool mostWorn)
+    {
+        int b = PickFreeBlock(mostWorn);
+        if (b < 0)
+        {
+            b = PickFreeBlock(mostWorn, ignoreReservations: true);
+            ReleaseReservation(b);
+        }
+
+        return b;
     }
 
     private void ReleaseReservation(int block)
