@@ -145,22 +145,7 @@ public sealed class OpenHandleModelTests
             var data = FfsTestDevice.Pattern(_rng.Next(1, 9000), ++_dataSeed);
             h.Handle.Position = at;
             h.Handle.Write(data);
-            while (h.Content.Count < at)
-            {
-                h.Content.Add(0);
-            }
-
-            for (int k = 0; k < data.Length; k++)
-            {
-                if (at + k < h.Content.Count)
-                {
-                    h.Content[(int)at + k] = data[k];
-                }
-                else
-                {
-                    h.Content.Add(data[k]);
-                }
-            }
+            PowerLoss.Data.Place(h.Content, at, data);
 
             return $"write {path} @{at} ({data.Length})";
         }

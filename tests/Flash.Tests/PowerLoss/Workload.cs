@@ -159,6 +159,27 @@ internal sealed class WorkloadBuilder
 
 internal static class Data
 {
+    /// <summary>What a write of <paramref name="data"/> at <paramref name="at"/> does to a file's content (a gap reads zeros).</summary>
+    public static void Place(List<byte> content, long at, ReadOnlySpan<byte> data)
+    {
+        while (content.Count < at)
+        {
+            content.Add(0);
+        }
+
+        for (int k = 0; k < data.Length; k++)
+        {
+            if (at + k < content.Count)
+            {
+                content[(int)(at + k)] = data[k];
+            }
+            else
+            {
+                content.Add(data[k]);
+            }
+        }
+    }
+
     public static byte[] Pattern(int length, int seed)
     {
         var data = new byte[length];

@@ -556,17 +556,7 @@ internal static class Workloads
         {
             byte[] piece = Data.Pattern(700 + (i * 450 % 9000), i);
             long at = i % 4 == 3 || content.Count > 150_000 ? content.Count / 2 : content.Count;
-            for (int k = 0; k < piece.Length; k++)
-            {
-                if (at + k < content.Count)
-                {
-                    content[(int)at + k] = piece[k];
-                }
-                else
-                {
-                    content.Add(piece[k]);
-                }
-            }
+            Data.Place(content, at, piece);
 
             byte[] snapshot = [.. content];
             b.Add($"write+flush {i}", c =>
@@ -636,7 +626,7 @@ internal static class Workloads
                 };
                 foreach (var (handle, at, data) in pieces)
                 {
-                    Place(content[handle == "/b" ? created : handle], at, data);
+                    Data.Place(content[handle == "/b" ? created : handle], at, data);
                 }
 
                 b.Add($"unflushed writes {round}.{i}", c =>
@@ -676,26 +666,6 @@ internal static class Workloads
             Setup = setup.Steps,
             Steps = b.Steps,
         };
-
-        static void Place(List<byte> content, long at, byte[] data)
-        {
-            while (content.Count < at)
-            {
-                content.Add(0);
-            }
-
-            for (int k = 0; k < data.Length; k++)
-            {
-                if (at + k < content.Count)
-                {
-                    content[(int)at + k] = data[k];
-                }
-                else
-                {
-                    content.Add(data[k]);
-                }
-            }
-        }
     }
 
     /// <summary>A file growing from inline to chunked and back by appends and truncation.</summary>
