@@ -18,7 +18,7 @@ public sealed class FlashPartition : IFlashDevice
         _firstPage = firstBlock * parent.Geometry.PagesPerBlock;
         _ownsParent = ownsParent;
         Geometry = parent.Geometry.WithBlockCount(blockCount);
-        Statistics = new FlashStatistics(blockCount, parent.Statistics.Timing);
+        Statistics = new FlashStatistics(blockCount, parent.Statistics.Timing) { DeviceName = $"{parent.Statistics.DeviceName}[{firstBlock}+{blockCount}]" };
     }
 
     /// <summary>Creates a partition of <paramref name="blockCount"/> blocks starting at <paramref name="firstBlock"/>.</summary>

@@ -1,3 +1,5 @@
+using Flash.Drivers.Diagnostics;
+
 namespace Flash.Drivers;
 
 /// <summary>
@@ -7,6 +9,7 @@ namespace Flash.Drivers;
 public sealed class FlashStatistics
 {
     private readonly long[] _eraseCounts;
+    private KeyValuePair<string, object?> _deviceTag = new(DriverMetrics.DeviceTag, "flash");
 
     /// <summary>Creates counters for a device.</summary>
     /// <param name="blockCount">Blocks on the device (for per-block erase counts).</param>
@@ -16,6 +19,19 @@ public sealed class FlashStatistics
         _eraseCounts = new long[blockCount];
         Timing = timing ?? FlashTiming.Default;
     }
+
+    /// <summary>
+    /// The device's name in metrics (tag <c>flash.device</c>): the MTD path, the simulator's
+    /// <see cref="Simulation.FlashSimulatorOptions.Name"/>, or the inner device's name with a suffix for decorators.
+    /// </summary>
+    public string DeviceName
+    {
+        get => (string)_deviceTag.Value!;
+        set => _deviceTag = new(DriverMetrics.DeviceTag, value ?? throw new ArgumentNullException(nameof(value)));
+    }
+
+    /// <summary>Blocks marked bad at run time through this device.</summary>
+    public long BlocksMarkedBad { get; private set; }
 
     /// <summary>The timing model used for <see cref="SimulatedNanoseconds"/>.</summary>
     public FlashTiming Timing { get; }
@@ -73,7 +89,9 @@ public sealed class FlashStatistics
         PageReads++;
         DataBytesRead += dataBytes;
         SpareBytesRead += spareBytes;
-        SimulatedNanoseconds += Timing.ReadCost(dataBytes + spareBytes);
+        long ns = Timing.ReadCost(dataBytes + spareBytes);
+        SimulatedNanoseconds += ns;
+        DriverMetrics.RecordRead(_deviceTag, dataBytes, spareBytes, result, ns);
         if (result.Status == EccStatus.Corrected)
         {
             CorrectedReads++;
@@ -92,7 +110,9 @@ public sealed class FlashStatistics
         PagePrograms++;
         DataBytesProgrammed += dataBytes;
         SpareBytesProgrammed += spareBytes;
-        SimulatedNanoseconds += Timing.ProgramCost(dataBytes + spareBytes);
+        long ns = Timing.ProgramCost(dataBytes + spareBytes);
+        SimulatedNanoseconds += ns;
+        DriverMetrics.RecordProgram(_deviceTag, dataBytes, spareBytes, ns);
     }
 
     /// <summary>Records an erase.</summary>
@@ -102,6 +122,16 @@ public sealed class FlashStatistics
         BlockErases++;
         _eraseCounts[block]++;
         SimulatedNanoseconds += Timing.EraseNs;
+        DriverMetrics.RecordErase(_deviceTag, Timing.EraseNs);
+    }
+
+    /// <summary>Records a block marked bad at run time.</summary>
+    /// <param name="block">The block.</param>
+    public void RecordMarkBad(int block)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(block);
+        BlocksMarkedBad++;
+        DriverMetrics.BadBlocksMarked.Add(1, _deviceTag);
     }
 
     /// <summary>Captures the counters now, to subtract later and measure a phase.</summary>

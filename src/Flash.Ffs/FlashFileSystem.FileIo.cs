@@ -132,7 +132,7 @@ public sealed partial class FlashFileSystem
     private void CountUserBytes(int n)
     {
         _userBytes += n;
-        s_userBytes.Add(n);
+        FfsMetrics.UserBytesWritten(this, n);
     }
 
     private long ChunksIn(long from, long to) => to <= from ? 0 : ((to + _chunk - 1) / _chunk) - (from / _chunk);

@@ -41,6 +41,7 @@ public sealed partial class FlashFileSystem
     {
         lock (_lock)
         {
+            using var timer = FfsMetrics.Time(this, "write_all");
             EnsureWritable();
             ValidateWriteAllBytes(path, data.Length);
             EnsureSpace(PagesForContent(data.Length) + MetaPagesFor(1024));
@@ -66,6 +67,7 @@ public sealed partial class FlashFileSystem
     {
         lock (_lock)
         {
+            using var timer = FfsMetrics.Time(this, "read_all");
             EnsureMounted();
             var node = ResolveFile(path);
             var data = new byte[node.Size];
@@ -231,6 +233,7 @@ public sealed partial class FlashFileSystem
     {
         lock (_lock)
         {
+            using var timer = FfsMetrics.Time(this, "change");
             EnsureWritable();
             EnsureSpace(pages);
             var txn = BeginTxn();
@@ -429,7 +432,7 @@ public sealed partial class FlashFileSystem
         SupersedeData(txn, node);
         node.Size = data.Length;
         _userBytes += data.Length;
-        s_userBytes.Add(data.Length);
+        FfsMetrics.UserBytesWritten(this, data.Length);
         if (data.Length <= _inlineMax)
         {
             node.Chunks = null;

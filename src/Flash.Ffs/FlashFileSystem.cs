@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using Flash.Drivers;
 using Flash.Ffs.Index;
 using Flash.Ffs.Log;
@@ -21,12 +20,6 @@ namespace Flash.Ffs;
 /// </remarks>
 public sealed partial class FlashFileSystem : IDisposable
 {
-    private static readonly Meter s_meter = new("Flash.Ffs", "1.0");
-    private static readonly Counter<long> s_gcPages = s_meter.CreateCounter<long>("flash.ffs.gc.pages_moved", "pages", "Pages moved by garbage collection and wear levelling");
-    private static readonly Counter<long> s_userBytes = s_meter.CreateCounter<long>("flash.ffs.user.bytes_written", "bytes", "Payload bytes written by users");
-    private static readonly Counter<long> s_checkpoints = s_meter.CreateCounter<long>("flash.ffs.checkpoints", "checkpoints", "Checkpoints written");
-    private static readonly Counter<long> s_badBlocks = s_meter.CreateCounter<long>("flash.ffs.bad_blocks", "blocks", "Blocks retired as bad");
-
     private const uint RootId = 1;
 
     private readonly Lock _lock = new();
@@ -70,7 +63,7 @@ public sealed partial class FlashFileSystem : IDisposable
         _g = device.Geometry;
         _io = new PageIo(device);
         _options = options;
-        _log = options.Logger ?? NullLogger.Instance;
+        _log = options.Logger ?? (ILogger?)options.LoggerFactory?.CreateLogger<FlashFileSystem>() ?? NullLogger.Instance;
         _ppb = _g.PagesPerBlock;
         _chunk = _io.PayloadSize;
         _inlineMax = Math.Min(_chunk / 4, 1024);
@@ -123,6 +116,7 @@ public sealed partial class FlashFileSystem : IDisposable
         ArgumentNullException.ThrowIfNull(device);
         var fs = new FlashFileSystem(device, options ?? new FlashFileSystemOptions());
         fs.MountCore();
+        FfsMetrics.Track(fs);
         return fs;
     }
 
@@ -152,6 +146,7 @@ public sealed partial class FlashFileSystem : IDisposable
             finally
             {
                 _mounted = false;
+                FfsMetrics.Untrack(this);
                 _log.LogInformation(FfsEvents.Unmounted, "Unmounted volume {VolumeId:X8}", VolumeId);
             }
         }
@@ -169,6 +164,7 @@ public sealed partial class FlashFileSystem : IDisposable
     {
         lock (_lock)
         {
+            using var timer = FfsMetrics.Time(this, "sync");
             EnsureWritable();
             if (CheckpointCanCoverOpenTxns())
             {

@@ -8,6 +8,9 @@ public sealed class FlashFileSystemOptions
     /// <summary>Where events (GC, wear levelling, bad blocks, recovery) are logged; nothing is logged when null.</summary>
     public ILogger? Logger { get; init; }
 
+    /// <summary>Creates the logger (category <c>Flash.Ffs.FlashFileSystem</c>) when <see cref="Logger"/> is null.</summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+
     /// <summary>
     /// Static wear levelling moves cold data when the gap between the most-erased block and the least-erased block
     /// holding cold data exceeds this (and the free pool has no block left below the mean erase count). Default 2:

@@ -41,7 +41,7 @@ public sealed partial class SoftwareVersionManager : IDisposable
         ArgumentNullException.ThrowIfNull(device1);
         ArgumentNullException.ThrowIfNull(bus);
         _options = options ?? new SvmOptions();
-        _log = _options.Logger ?? NullLogger.Instance;
+        _log = _options.Logger ?? (ILogger?)_options.LoggerFactory?.CreateLogger<SoftwareVersionManager>() ?? NullLogger.Instance;
         _raw = [device0, device1];
         _bus = bus;
     }
@@ -126,6 +126,7 @@ public sealed partial class SoftwareVersionManager : IDisposable
     private RedundantPairOptions PairOptions(IProgress<PairSyncProgress>? progress) => new()
     {
         Logger = _options.Logger,
+        LoggerFactory = _options.LoggerFactory,
         Progress = progress,
     };
 
@@ -279,6 +280,7 @@ public sealed partial class SoftwareVersionManager : IDisposable
     private void Raise(EventId id, LogLevel level, string message, ModuleAddress? module = null, string? device = null)
     {
         _log.Log(level, id, "{Message}", message);
+        Diagnostics.SvmMetrics.Record(id);
         var e = new SvmEventArgs(id, message, module, device);
         _capture?.Add(e);
         Event?.Invoke(this, e);

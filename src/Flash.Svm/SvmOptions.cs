@@ -10,6 +10,12 @@ public sealed class SvmOptions
     /// <summary>Logger; every event is logged with its <see cref="SvmEvents"/> id.</summary>
     public ILogger? Logger { get; init; }
 
+    /// <summary>
+    /// Creates the loggers when <see cref="Logger"/> is null, one category per component:
+    /// <c>Flash.Svm.SoftwareVersionManager</c>, <c>Flash.Ffs.Mirror.RedundantPair</c>, <c>Flash.Ffs.FlashFileSystem</c>.
+    /// </summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+
     /// <summary>Trusted keys, anti-rollback floor and size limits for packages.</summary>
     public PackageVerificationOptions Packages { get; init; } = new();
 

@@ -54,7 +54,7 @@ public sealed class EccDevice : IFlashDevice
         _spare = new byte[g.SpareSize];
         Geometry = new FlashGeometry(g.PageSize, g.SpareSize, g.PagesPerBlock, g.BlockCount, g.Kind, g.PartialPrograms,
             g.SpareFreeOffset, offset - g.SpareFreeOffset, g.SequentialPrograms);
-        Statistics = new FlashStatistics(g.BlockCount, inner.Statistics.Timing);
+        Statistics = new FlashStatistics(g.BlockCount, inner.Statistics.Timing) { DeviceName = inner.Statistics.DeviceName + "+" + code.Name };
     }
 
     /// <summary>The code applied per step.</summary>

@@ -34,7 +34,7 @@ public sealed unsafe class MtdDevice : IFlashDevice
         _hasOob = info.OobSize > 0;
         _canMarkBad = geometry.Kind == FlashKind.Nand;
         Geometry = geometry;
-        Statistics = new FlashStatistics(geometry.BlockCount, options.Timing);
+        Statistics = new FlashStatistics(geometry.BlockCount, options.Timing) { DeviceName = path };
         _badState = new byte[geometry.BlockCount];
 
         // RAM-backed devices (mtdram) overwrite instead of clearing bits; programs AND with the old content there so
@@ -311,6 +311,7 @@ public sealed unsafe class MtdDevice : IFlashDevice
 
         // Devices without bad-block support (NOR, RAM) keep the mark for the lifetime of this handle only.
         _badState[block] = 2;
+        Statistics.RecordMarkBad(block);
     }
 
     /// <inheritdoc />

@@ -42,7 +42,7 @@ public sealed partial class FlashSimulator : IFlashDevice
         _norBad = new bool[_g.BlockCount];
         _stuckBits = [];
         _random = new SimRandom(options.Seed);
-        Statistics = new FlashStatistics(_g.BlockCount, options.Timing);
+        Statistics = new FlashStatistics(_g.BlockCount, options.Timing) { DeviceName = options.Name };
         IsPowered = true;
     }
 
@@ -268,6 +268,7 @@ public sealed partial class FlashSimulator : IFlashDevice
         {
             ThrowIfOff("bad-block marking");
             MarkBadCore(block);
+            Statistics.RecordMarkBad(block);
         }
         finally
         {

@@ -6,6 +6,9 @@ public sealed class FlashSimulatorOptions
     /// <summary>The simulated part's geometry; the reference 128 MiB SLC NAND by default.</summary>
     public FlashGeometry Geometry { get; init; } = FlashGeometry.Nand128MiB;
 
+    /// <summary>The device's name in metrics (<see cref="FlashStatistics.DeviceName"/>).</summary>
+    public string Name { get; init; } = "sim";
+
     /// <summary>The timing model for simulated device time.</summary>
     public FlashTiming Timing { get; init; } = FlashTiming.Default;
 

@@ -67,6 +67,7 @@ public sealed partial class FlashFileSystem
     /// </summary>
     private void WriteCheckpoint(bool forUnmount)
     {
+        using var timer = FfsMetrics.TimeCheckpoint(this, "full");
         if (forUnmount ? _openTxns.Count != 0 : !CheckpointCanCoverOpenTxns())
         {
             throw new InvalidOperationException("A checkpoint needs every transaction to be committed.");
@@ -167,7 +168,7 @@ public sealed partial class FlashFileSystem
         ReleaseHeldBlocks(checkpointSeq);
         _blocksSinceCheckpoint = 0;
         _checkpointsWritten++;
-        s_checkpoints.Add(1);
+        FfsMetrics.CheckpointWritten(this);
         _log.LogDebug(FfsEvents.Checkpoint, "Checkpoint at sequence {Sequence}: {Pages} page(s), {Entries} entries; next blocks hot {Hot}, cold {Cold}, checkpoint {Next}", checkpointSeq, pages, _nodes.Count, _hot.ReservedNext, _cold.ReservedNext, _checkpointNext);
         return true;
     }

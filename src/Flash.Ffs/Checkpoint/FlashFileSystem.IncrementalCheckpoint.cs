@@ -49,6 +49,7 @@ public sealed partial class FlashFileSystem
     /// </summary>
     private void CheckpointStep()
     {
+        using var timer = FfsMetrics.TimeCheckpoint(this, "step");
         if (_pending is not null)
         {
             // While firmware calls Maintain, it finishes the checkpoint in idle time (it also started it).
@@ -298,7 +299,7 @@ public sealed partial class FlashFileSystem
         _lastCheckpointSize = p.Size;
         _checkpointsWritten++;
         IncrementalCheckpointsCommitted++;
-        s_checkpoints.Add(1);
+        FfsMetrics.CheckpointWritten(this);
         _log.LogDebug(FfsEvents.Checkpoint, "Incremental checkpoint at sequence {Sequence}: {Pages} page(s), {Entries} entries", p.Sequence, p.Written.Count, p.NodeCount);
     }
 

@@ -278,7 +278,7 @@ public sealed partial class FlashFileSystem
     private void MarkBadNow(int block)
     {
         _log.LogWarning(FfsEvents.BadBlock, "Block {Block} retired as bad", block);
-        s_badBlocks.Add(1);
+        FfsMetrics.BadBlockRetired(this);
         _blocks.State[block] = BlockState.Bad;
         _blocks.ClearBlock(block);
         _goodBlocksCache = -1;
@@ -306,7 +306,7 @@ public sealed partial class FlashFileSystem
 
         _blocks.State[block] = BlockState.Retiring;
         _goodBlocksCache = -1;
-        s_badBlocks.Add(1);
+        FfsMetrics.BadBlockRetired(this);
         foreach (int page in _blocks.ValidPages(block).ToArray())
         {
             RelocatePage(page);

@@ -10,8 +10,21 @@ public sealed class RedundantPairOptions
     /// <summary>Where transaction lifecycle, failures, resyncs and self-heals are logged; nothing is logged when null.</summary>
     public ILogger? Logger { get; init; }
 
+    /// <summary>
+    /// Creates the loggers when <see cref="Logger"/> is null: category <c>Flash.Ffs.Mirror.RedundantPair</c> for the
+    /// pair, and <c>Flash.Ffs.FlashFileSystem</c> for the devices' file systems when <see cref="FileSystem"/> is null.
+    /// </summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+
     /// <summary>Options of the file systems of both devices; defaults when null (its logger, if any, is used for both).</summary>
-    public FlashFileSystemOptions? FileSystem { get; init; }
+    public FlashFileSystemOptions? FileSystem
+    {
+        get => _fileSystem ?? (LoggerFactory is null ? null : _fileSystemWithFactory ??= new FlashFileSystemOptions { LoggerFactory = LoggerFactory });
+        init => _fileSystem = value;
+    }
+
+    private readonly FlashFileSystemOptions? _fileSystem;
+    private FlashFileSystemOptions? _fileSystemWithFactory;
 
     /// <summary>How many reads of the current context are admitted at once (they still reach the devices one at a time). Default 4.</summary>
     public int MaxConcurrentReads { get; init; } = 4;

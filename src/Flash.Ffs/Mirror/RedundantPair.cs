@@ -37,7 +37,7 @@ public sealed partial class RedundantPair : IAsyncDisposable, IDisposable
     private RedundantPair(PairMember a, PairMember b, RedundantPairOptions options)
     {
         _options = options;
-        _log = options.Logger ?? NullLogger.Instance;
+        _log = options.Logger ?? (ILogger?)options.LoggerFactory?.CreateLogger<RedundantPair>() ?? NullLogger.Instance;
         _readGate = new SemaphoreSlim(Math.Max(1, options.MaxConcurrentReads));
         _members = [a, b];
         _primary = a;
@@ -139,6 +139,7 @@ public sealed partial class RedundantPair : IAsyncDisposable, IDisposable
 
         CheckGeometry(deviceA, deviceB);
         var pair = new RedundantPair(new PairMember(deviceA), new PairMember(deviceB), options ?? new RedundantPairOptions());
+        FfsMetrics.TrackPair(pair);
         try
         {
             await pair.ReconcileAsync(cancellationToken).ConfigureAwait(false);

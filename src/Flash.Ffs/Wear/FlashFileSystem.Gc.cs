@@ -25,6 +25,7 @@ public sealed partial class FlashFileSystem
     {
         lock (_lock)
         {
+            using var timer = FfsMetrics.Time(this, "maintain");
             EnsureWritable();
             return Guarded(() => MaintainCore(budget));
         }
@@ -437,7 +438,7 @@ public sealed partial class FlashFileSystem
         {
             var status = _io.Read(page, buffer.AsSpan(0, _chunk), out var tag);
             _gcPages++;
-            s_gcPages.Add(1);
+            FfsMetrics.GcPageMoved(this);
             if (status != PageReadStatus.Ok)
             {
                 _log.LogError(FfsEvents.DataCorrupt, "Page {Page} could not be read while being moved ({Status}); its data is lost", page, status);
