@@ -13,6 +13,7 @@ using Flash.Svm.Packages;
 using Flash.Svm.Sgc;
 
 bool quick = args.Contains("--short");
+using var metrics = DemoMetrics.Start(args.Contains("--metrics")); // `--metrics`: export every Flash instrument to the console
 int scale = quick ? 1 : 24; // component sizes: ~50-100 KB in short mode, ~1-2.4 MB otherwise
 var geometry = quick ? new FlashGeometry(2048, 64, 16, 256) : new FlashGeometry(2048, 64, 64, 512);
 
@@ -45,8 +46,8 @@ for (int r = 1; r <= 3; r++)
     File.WriteAllBytes(Path.Combine(work.FullName, $"release-{r}.pkg"), BuildRelease(r, scale, signingKey));
 }
 
-var dev0 = FlashSimulator.Create(new FlashSimulatorOptions { Geometry = geometry, Seed = 1 });
-var dev1 = FlashSimulator.Create(new FlashSimulatorOptions { Geometry = geometry, Seed = 2 });
+var dev0 = FlashSimulator.Create(new FlashSimulatorOptions { Geometry = geometry, Seed = 1, Name = "nvs0" });
+var dev1 = FlashSimulator.Create(new FlashSimulatorOptions { Geometry = geometry, Seed = 2, Name = "nvs1" });
 var modules = new[]
 {
     new SimulatedModule(new ModuleAddress("traffic", 1)),
@@ -148,6 +149,7 @@ foreach (var d in svm.Devices)
 
 Console.WriteLine($"  configuration: {svm.ReadConfiguration(ConfigurationFile.NodeName)}");
 work.Delete(recursive: true);
+DemoMetrics.Stop(metrics); // the final export prints before the verdict, which stays the last line
 Console.WriteLine();
 Console.WriteLine(ok
     ? $"NodeDemo: OK - node running release {report.Release} on verified storage, primary {report.PrimaryDevice}, {string.Join(", ", report.Repaired)} repaired"
