@@ -167,6 +167,25 @@ public sealed class FileCommandTests : IDisposable
         Assert.Contains("█", heat.Stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_missing_mtd_device_is_a_device_error()
+        => Assert.Equal("device", _ctl.Expect(3, "info", "/dev/mtd-none", "--json").Json["error"]!["name"]!.GetValue<string>());
+
+    [Fact]
+    public void Info_reads_a_real_mtd_device_when_one_is_given()
+    {
+        string? device = Environment.GetEnvironmentVariable("FLASH_MTD_DEVICE");
+        if (device is null)
+        {
+            Assert.Skip("FLASH_MTD_DEVICE is not set: no real MTD device for flashctl (tools/mtd-vm/run provides one in a VM).");
+        }
+
+        var info = _ctl.Expect(0, "info", device, "--json").Json;
+        Assert.Equal("mtd", info["kind"]!.GetValue<string>());
+        Assert.True(info["geometry"]!["blocks"]!.GetValue<int>() > 0);
+        Assert.NotNull(info["mtdEcc"]);
+    }
+
     private static byte[] Erased(int blocks)
     {
         var image = new byte[blocks * PagesPerBlock * PageStride];

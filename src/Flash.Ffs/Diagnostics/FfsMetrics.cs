@@ -33,6 +33,7 @@ public static class FfsMetrics
 
     private static readonly Lock s_lock = new();
     private static readonly List<WeakReference<FlashFileSystem>> s_volumes = [];
+    private static int s_pruneAt = 64;
     private static readonly List<WeakReference<PairState>> s_pairs = [];
     private static readonly ConditionalWeakTable<FlashFileSystem, VolumeTags> s_tags = [];
 
@@ -57,6 +58,14 @@ public static class FfsMetrics
     {
         lock (s_lock)
         {
+            // Volumes that faulted (power cut, device failure) are never unmounted: drop them now and then so the
+            // list stays as long as the volumes really mounted, whatever the number of mounts.
+            if (s_volumes.Count >= s_pruneAt)
+            {
+                s_volumes.RemoveAll(w => !w.TryGetTarget(out var v) || !v.IsMounted);
+                s_pruneAt = Math.Max(64, s_volumes.Count * 2);
+            }
+
             s_volumes.Add(new WeakReference<FlashFileSystem>(fs));
         }
     }
