@@ -3,6 +3,8 @@ using System.Diagnostics.Metrics;
 using Flash.Drivers;
 using Flash.Drivers.Simulation;
 using Flash.Ffs;
+using Flash.Ffs.Mirror;
+using Flash.Tests.Mirror;
 using Flash.Tests.Svm;
 
 namespace Flash.Tests.Diagnostics;
@@ -132,6 +134,37 @@ public sealed class MetricsTests
         Assert.NotEmpty(rec.Matching("flash.svm.trials", ("flash.outcome", "started")));
         Assert.Contains(rec.Matching("flash.mirror.degraded"), m => m.Tags.ContainsKey("flash.pair") && m.Value == 0);
         Assert.Contains(rec.Samples, m => m.Instrument == "flash.device.operations" && Equals(m.Tags["flash.device"], "sim"));
+    }
+
+    [Fact]
+    public async Task Mirror_instruments_follow_a_degraded_pair_until_its_device_is_replaced()
+    {
+        using var rec = new Recorder();
+        var (a, b, _) = PairRig.Create();
+        await RedundantPair.FormatAsync(a, b, cancellationToken: TestContext.Current.CancellationToken);
+        var pair = await RedundantPair.MountAsync(a, b, cancellationToken: TestContext.Current.CancellationToken);
+        var tag = ("flash.pair", (object)pair.PairId.ToString("N"));
+        await pair.WriteAlternateAsync("components/a.bin", PairRig.Pattern(3000, 1), TestContext.Current.CancellationToken);
+        b.Inner.CutPowerAfter(2); // the secondary fails in the middle of the backup write
+        await pair.WriteAlternateAsync("components/b.bin", PairRig.Pattern(8000, 2), TestContext.Current.CancellationToken);
+        Assert.True(pair.IsDegraded);
+        await Task.Delay(30, TestContext.Current.CancellationToken);
+        rec.Collect();
+        Assert.Equal(1, rec.Sum("flash.mirror.degradations", tag));
+        Assert.Equal(1, rec.Matching("flash.mirror.degraded", tag)[^1].Value);
+        Assert.True(rec.Matching("flash.mirror.degraded.time", tag)[^1].Value > 0);
+
+        b.Inner.PowerUp();
+        await pair.ReplaceDeviceAsync(b, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.False(pair.IsDegraded);
+        rec.Collect();
+        Assert.Equal(1, rec.Sum("flash.mirror.resyncs", tag));
+        Assert.Equal(0, rec.Matching("flash.mirror.degraded", tag)[^1].Value);
+        double degradedFor = rec.Matching("flash.mirror.degraded.time", tag)[^1].Value;
+        await Task.Delay(30, TestContext.Current.CancellationToken);
+        rec.Collect();
+        Assert.Equal(degradedFor, rec.Matching("flash.mirror.degraded.time", tag)[^1].Value); // the clock stopped
+        await pair.DisposeAsync();
     }
 
     private static int FirstProgrammedPage(FlashSimulator sim)
