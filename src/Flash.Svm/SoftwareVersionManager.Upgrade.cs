@@ -89,9 +89,10 @@ public sealed partial class SoftwareVersionManager
         try
         {
             // The alternate is emptied (Invalid), then every write makes it Writing until it is marked complete. Each
-            // write goes to the primary, then with the same transaction id to the secondary (RedundantPair). The data
-            // comes from the package verified in memory (signature, SHA-256, CRC-32C) or from the current context
-            // verified on read; the file system CRC-checks every page it reads, so nothing is read back.
+            // write goes to the primary, then with the same transaction id to the secondary, copied from the primary
+            // and checked against the SGC digests (StoreVerified). The data comes from the package verified in memory
+            // (signature, SHA-256, CRC-32C) or from the current context verified on read.
+            var check = new SgcDigestCheck(pkg.Sgc, pkg.SgcBytes);
             Run(pair.ClearAlternateAsync(cancellationToken));
             RequireRedundancy(pair);
             long total = download.Sum(c => c.Size) + copy.Sum(c => c.Size);
@@ -115,7 +116,7 @@ public sealed partial class SoftwareVersionManager
                     data = old;
                 }
 
-                Run(pair.WriteAlternateAsync(SvmLayout.Component(c.Name), data, cancellationToken));
+                StoreVerified(pair, SvmLayout.Component(c.Name), data, check, cancellationToken);
                 RequireRedundancy(pair);
                 written += data.Length;
                 n++;
@@ -132,7 +133,7 @@ public sealed partial class SoftwareVersionManager
 
             rest.Add(new(SvmLayout.Sgc, pkg.SgcBytes.ToArray()));
             cancellationToken.ThrowIfCancellationRequested();
-            Run(pair.WriteAlternateAsync(rest, cancellationToken));
+            StoreVerified(pair, rest, check, cancellationToken);
             RequireRedundancy(pair);
             cancellationToken.ThrowIfCancellationRequested();
             Run(pair.MarkAlternateCompleteAsync(pkg.Release.ToString(), cancellationToken));

@@ -62,6 +62,8 @@ public static class SvmEvents
     public static readonly EventId ConfigurationFactoryDefault = new(3042, nameof(ConfigurationFactoryDefault));
     /// <summary>A missing or corrupt configuration could not be replaced.</summary>
     public static readonly EventId ConfigurationFailed = new(3043, nameof(ConfigurationFailed));
+    /// <summary>A copy of a new file, read back from the primary, did not verify against the SGC file; the upgrade fails.</summary>
+    public static readonly EventId UpgradeCopyNotVerified = new(3016, nameof(UpgradeCopyNotVerified));
 }
 
 /// <summary>An event raised by SVM (also logged through <see cref="ILogger"/> with the same id).</summary>
