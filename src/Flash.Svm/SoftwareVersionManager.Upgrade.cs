@@ -21,7 +21,8 @@ public sealed partial class SoftwareVersionManager
     /// <param name="cancellationToken">Cancels the upgrade; the alternate is then marked invalid.</param>
     /// <returns>What was written and which modules are affected.</returns>
     /// <exception cref="PackageRejectedException">The package was rejected; nothing was written.</exception>
-    /// <exception cref="UpgradeFailedException">Writing or verification failed; the alternate is marked invalid.</exception>
+    /// <exception cref="UpgradeFailedException">Writing or verification failed; the alternate is marked invalid. A copy that
+    /// did not verify against the SGC file on the primary has a <see cref="BackupVerificationException"/> as its inner exception.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the alternate is marked invalid.</exception>
     public UpgradeResult Upgrade(UpgradeCommand command, IProgress<UpgradeProgress>? progress = null, CancellationToken cancellationToken = default)
     {

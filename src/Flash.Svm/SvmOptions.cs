@@ -22,7 +22,12 @@ public sealed class SvmOptions
     /// <summary>Keep the previous configuration as a backup on every change, and use it when the configuration is missing or corrupt.</summary>
     public bool ConfigurationBackups { get; init; } = true;
 
-    /// <summary>Restore the factory default when neither the configuration nor its backup is usable.</summary>
+    /// <summary>
+    /// The unattended policy: restore the factory default when neither the configuration nor its backup is usable.
+    /// When false (or without a factory default) init waits for the operator's choice instead
+    /// (<see cref="BootReport.AwaitingConfiguration"/>, <see cref="SoftwareVersionManager.RestoreFactoryDefaults"/>,
+    /// <see cref="SoftwareVersionManager.SupplyConfiguration"/>). Default true.
+    /// </summary>
     public bool RestoreFactoryDefaults { get; init; } = true;
 
     /// <summary>Factory default configurations by name (<see cref="ConfigurationFile.NodeName"/> and module names).</summary>

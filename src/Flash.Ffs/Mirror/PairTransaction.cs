@@ -46,7 +46,7 @@ public sealed class PairTransaction : IAsyncDisposable
 
     internal IReadOnlyList<ContextOperation> Operations => _ops;
 
-    /// <summary>Files the transaction leaves behind (absolute path → area, relative path, content; null content for a delete), in staging order.</summary>
+    /// <summary>Files the transaction leaves behind (absolute path → area, relative path, content; null content for a delete).</summary>
     internal IReadOnlyDictionary<string, StagedFile> Staged => _staged;
 
     /// <summary>Stages a file write into the alternate context.</summary>

@@ -285,4 +285,76 @@ public class PairTransactionTests
         PairRig.AssertConverged(pair);
         await pair.DisposeAsync();
     }
+
+    [Fact]
+    public async Task A_primary_lost_after_its_commit_hands_the_transaction_to_the_survivor()
+    {
+        var (a, b, _) = PairRig.Create();
+        var pair = await NewPairAsync(a, b);
+        pair.TransactionChanged += (_, e) =>
+        {
+            if (e.Phase == MirrorTransactionPhase.PrimaryCompleted)
+            {
+                a.Inner.CutPower(); // before the backup reads it back
+            }
+        };
+        ulong id;
+        await using (var txn = await pair.BeginTransactionAsync(new PairTransactionOptions { BackupCheck = (_, _, c) => c.Length == 2222 }))
+        {
+            id = txn.Id;
+            txn.WriteAlternate("components/x.bin", PairRig.Pattern(2222, 9));
+            var table = await txn.CompletePrimaryAsync();
+            Assert.Equal(id, table.Sequence);
+        }
+
+        // The survivor is primary and holds the whole transaction; the old primary held it too.
+        Assert.Same(b, pair.Primary.Device);
+        Assert.True(pair.IsDegraded);
+        Assert.Equal(id, pair.Sequence);
+        Assert.Equal(PairRig.Pattern(2222, 9), await pair.ReadAlternateAsync("components/x.bin"));
+        pair.Dispose();
+        a.Inner.PowerUp();
+        var again = await RedundantPair.MountAsync(a, b);
+        Assert.Equal(id, again.Sequence);
+        PairRig.AssertConverged(again);
+        await again.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Mount_finishes_a_transaction_whose_primary_part_committed()
+    {
+        var (a, b, _) = PairRig.Create();
+        var pair = await NewPairAsync(a, b);
+        pair.TransactionChanged += (_, e) =>
+        {
+            if (e.Phase == MirrorTransactionPhase.PrimaryCompleted)
+            {
+                b.Inner.CutPower(); // the secondary never receives the backup
+            }
+        };
+        ulong id;
+        await using (var txn = await pair.BeginTransactionAsync())
+        {
+            id = txn.Id;
+            txn.WriteAlternate("components/y.bin", PairRig.Pattern(3333, 10));
+            txn.MarkAlternateComplete("v9");
+            await txn.CompletePrimaryAsync();
+        }
+
+        Assert.True(pair.IsDegraded);
+        Assert.Equal(id - 1, pair.Secondary.Table!.Sequence);
+        pair.Dispose();
+        b.Inner.PowerUp();
+        var again = await RedundantPair.MountAsync(b, a);
+        Assert.Same(a, again.Primary.Device);
+        foreach (var m in again.Members)
+        {
+            Assert.Equal(id, m.Table!.Sequence);
+            Assert.Equal("v9", m.Table.LabelOf(m.Table.Alternate));
+            Assert.Equal(PairRig.Pattern(3333, 10), await again.TryReadAsync(m, ContextArea.Area1, "components/y.bin"));
+        }
+
+        PairRig.AssertConverged(again);
+        await again.DisposeAsync();
+    }
 }
