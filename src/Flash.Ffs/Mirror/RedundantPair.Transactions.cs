@@ -18,7 +18,8 @@ public sealed partial class RedundantPair
     /// </summary>
     /// <param name="options">Restriction of the primary during the backup and the backup check; defaults when null.</param>
     /// <param name="cancellationToken">Cancels the wait for the gate.</param>
-    /// <returns>The open transaction; dispose it (or complete/abort it) to release the gate.</returns>
+    /// <returns>The open transaction; dispose it (or complete/abort it) to release the gate. Every other change, alternate
+    /// access and the pair's own <see cref="DisposeAsync"/> wait until then.</returns>
     /// <exception cref="PairUnavailableException">No device is in service.</exception>
     public async Task<PairTransaction> BeginTransactionAsync(PairTransactionOptions? options = null, CancellationToken cancellationToken = default)
     {
