@@ -5,7 +5,9 @@ using Flash.Drivers;
 using Flash.Drivers.Simulation;
 using Flash.Ffs;
 using Flash.Ffs.Contexts;
+using Flash.Ffs.Mirror;
 using Flash.Svm;
+using Flash.Svm.Configuration;
 using Flash.Svm.Network.Components;
 using Flash.Svm.Node;
 using Flash.Svm.Packages;
@@ -21,6 +23,9 @@ internal sealed class NetworkNode : IDisposable
     public static readonly ModuleAddress Traffic1 = new("traffic", 1);
     public static readonly ModuleAddress Traffic2 = new("traffic", 2);
     public static readonly ModuleAddress Xc = new("xconnect", 5);
+
+    /// <summary>More than 65,536 blocks of 8 bytes, to roll block numbers over.</summary>
+    public const int BigSize = 8 * 70_000 + 3;
     private static readonly Lazy<byte[]> LazyR1 = new(() => Release(1));
     private static readonly Lazy<byte[]> LazyR2 = new(() => Release(2));
 
@@ -38,8 +43,8 @@ internal sealed class NetworkNode : IDisposable
         Options = tweak is null ? options : tweak(options);
         Bus = bus ?? new InProcessModuleBus();
         Svm = new SoftwareVersionManager(Dev0, Dev1, Bus, Options);
-        Svm.FormatAndInstall(R1);
-        Store = new PairComponentStore(() => Svm.Storage);
+        Svm.FormatAndInstall(R1, [new ConfigurationFile(ConfigurationFile.NodeName, 1, new Dictionary<string, string> { ["hostname"] = "smp" })]);
+        Store = new PairComponentStore(() => _pair ?? Svm.Storage);
     }
 
     public static byte[] R1 => LazyR1.Value;
@@ -83,6 +88,7 @@ internal sealed class NetworkNode : IDisposable
             new("traffic-fpga.bit", new SoftwareVersion(1, (ushort)n, 0), Content("traffic-fpga.bit", n, 40_960), ProgrammableDeviceKind.Fpga, "FPGA0"),
             new("xc-app.bin", new SoftwareVersion(1, 1, 0), Content("xc-app.bin", 1, 50_000)),
             new("empty.cfg", new SoftwareVersion(1, 0, 0), Array.Empty<byte>()),
+            new("big.bin", new SoftwareVersion(1, 0, 0), Content("big.bin", 1, BigSize)),
         };
         var maps = new List<SgcMapping>
         {
@@ -91,6 +97,7 @@ internal sealed class NetworkNode : IDisposable
             new("traffic", SgcMapping.AnySlot, "traffic-app.bin"),
             new("traffic", SgcMapping.AnySlot, "traffic-fpga.bit"),
             new("traffic", 1, "empty.cfg"),
+            new("traffic", 2, "big.bin"),
             new("xconnect", SgcMapping.AnySlot, "xc-app.bin"),
         };
         return SoftwarePackage.Build(new SoftwareVersion((ushort)n, 0, 0), comps, maps, Key);
@@ -104,6 +111,7 @@ internal sealed class NetworkNode : IDisposable
         "traffic-fpga.bit" => Content("traffic-fpga.bit", 1, 40_960),
         "xc-app.bin" => Content("xc-app.bin", 1, 50_000),
         "empty.cfg" => [],
+        "big.bin" => Content("big.bin", 1, BigSize),
         _ => throw new ArgumentException(name),
     };
 
@@ -115,7 +123,12 @@ internal sealed class NetworkNode : IDisposable
         return (a.PagePrograms + b.PagePrograms, a.BlockErases + b.BlockErases);
     }
 
-    /// <summary>Overwrites a file of the primary's current context behind SVM's back (CRC-valid, wrong content), then remounts.</summary>
+    private RedundantPair? _pair;
+
+    /// <summary>
+    /// Overwrites a file of the primary's current context behind SVM's back (CRC-valid, wrong content), then mounts the
+    /// pair without SVM's init verification (which would repair it), so the servers meet the damage.
+    /// </summary>
     public void TamperPrimary(string path, byte[] data)
     {
         var primary = Svm.Primary.Device;
@@ -130,12 +143,12 @@ internal sealed class NetworkNode : IDisposable
             fs.Unmount();
         }
 
-        Svm = new SoftwareVersionManager(Dev0, Dev1, Bus, Options);
-        Svm.Initialize();
+        _pair = RedundantPair.MountAsync(Dev0, Dev1).GetAwaiter().GetResult();
     }
 
     public void Dispose()
     {
+        _pair?.Dispose();
         Svm.Dispose();
         Dev0.Dispose();
         Dev1.Dispose();

@@ -153,6 +153,11 @@ public sealed class TftpServer : IAsyncDisposable
             {
                 _log.LogDebug(NetworkEvents.MalformedPacket, "TFTP: could not answer {Client}: {Error}", client, ex.SocketErrorCode);
             }
+            catch (Exception ex) when (ex is IOException or InvalidDataException)
+            {
+                // The served context cannot be read (storage failing): this request fails, the server keeps listening.
+                _log.LogError(NetworkEvents.TftpRequestRefused, ex, "TFTP: request from {Client} failed: the served context is unreadable", client);
+            }
         }
     }
 
