@@ -64,6 +64,31 @@ internal static class Tools
         return (p.ExitCode, await stdout + await stderr);
     }
 
+    /// <summary>Starts a long-running program (the caller kills it); output is discarded.</summary>
+    public static Process Start(string program, IEnumerable<string> args)
+    {
+        var psi = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        var p = Process.Start(psi)!;
+        p.OutputDataReceived += (_, _) => { };
+        p.ErrorDataReceived += (_, _) => { };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return p;
+    }
+
+    public static void MakeExecutable(string path)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
     public static string TempDir()
     {
         var d = Path.Combine(Path.GetTempPath(), "flash-net-" + Guid.NewGuid().ToString("N")[..12]);
