@@ -81,7 +81,7 @@ else
     svm.Initialize();
 }
 
-var store = new PairComponentStore(() => svm.Storage);
+var store = new SharedComponentStore(new PairComponentStore(() => svm.Storage));
 await using var tftp = new TftpServer(store, new TftpServerOptions { Endpoint = new IPEndPoint(cl.Address, cl.TftpPort), Plan = plan, Logger = logs.CreateLogger("tftp") });
 tftp.Start();
 await using var ftp = new FtpServer(store, new FtpServerOptions

@@ -15,12 +15,12 @@ public interface IComponentStore
     Task<SgcFile> SgcAsync(CancellationToken cancellationToken);
 
     /// <summary>Reads bytes of a component file from <paramref name="offset"/> until the destination is full or the file ends.</summary>
-    /// <param name="component">Component name.</param>
+    /// <param name="component">The SGC entry of the component (its name locates the file; its digest identifies the content).</param>
     /// <param name="offset">Byte offset.</param>
     /// <param name="destination">Where the bytes go.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>Bytes read; fewer than asked only at the end of the file.</returns>
-    Task<int> ReadAsync(string component, long offset, Memory<byte> destination, CancellationToken cancellationToken);
+    Task<int> ReadAsync(SgcComponent component, long offset, Memory<byte> destination, CancellationToken cancellationToken);
 
     /// <summary>Called when a served component did not match its SGC digest: repairs the stored copy from the mirror if the mirror's copy matches.</summary>
     /// <param name="component">The SGC entry the content failed.</param>

@@ -36,8 +36,11 @@ public sealed class PairComponentStore(Func<RedundantPair> pair) : IComponentSto
     }
 
     /// <inheritdoc />
-    public Task<int> ReadAsync(string component, long offset, Memory<byte> destination, CancellationToken cancellationToken) =>
-        pair().ReadCurrentRangeAsync(SvmLayout.Component(component), offset, destination, cancellationToken);
+    public Task<int> ReadAsync(SgcComponent component, long offset, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(component);
+        return pair().ReadCurrentRangeAsync(SvmLayout.Component(component.Name), offset, destination, cancellationToken);
+    }
 
     /// <inheritdoc />
     public Task<bool> HealAsync(SgcComponent component, CancellationToken cancellationToken)

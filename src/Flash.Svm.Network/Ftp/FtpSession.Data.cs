@@ -164,7 +164,7 @@ internal sealed partial class FtpSession
             while (true)
             {
                 int want = (int)Math.Min(Chunk, c.Size - at);
-                int got = want == 0 ? 0 : await _server.Store.ReadAsync(c.Name, at, buffer.AsMemory(0, want), stop).ConfigureAwait(false);
+                int got = want == 0 ? 0 : await _server.Store.ReadAsync(c, at, buffer.AsMemory(0, want), stop).ConfigureAwait(false);
                 digest.Feed(at, buffer.AsSpan(0, got));
                 bool last = at + got >= c.Size || got < want;
                 if (got < want || (last && !digest.Complete()))

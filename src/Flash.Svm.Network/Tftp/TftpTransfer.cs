@@ -213,7 +213,7 @@ internal sealed class TftpTransfer : IDisposable
         long offset = (block - 1) * _p.BlockSize;
         int want = (int)Math.Min(_p.BlockSize, _component.Size - offset);
         var dest = _ring.AsMemory(slot * _slotSize + 4, want);
-        int got = want == 0 ? 0 : await _server.Store.ReadAsync(_component.Name, offset, dest, stop).ConfigureAwait(false);
+        int got = want == 0 ? 0 : await _server.Store.ReadAsync(_component, offset, dest, stop).ConfigureAwait(false);
         _digest.Feed(offset, dest.Span[..got]);
         _lengths[slot] = got;
         bool ok = got == want && (block != _lastBlock || _digest.Complete());
