@@ -81,7 +81,7 @@ public sealed partial class RedundantPair
     /// <param name="path">Path relative to the area.</param>
     /// <param name="accept">Decides whether the secondary's content is the right one.</param>
     /// <param name="cancellationToken">Cancels the wait for admission.</param>
-    /// <returns>True when the primary was rewritten; false when there is no usable secondary copy or it was not accepted.</returns>
+    /// <returns>True when the primary was rewritten; false when the primary's copy is accepted as it is, or there is no usable secondary copy, or it was not accepted.</returns>
     public async Task<bool> HealCurrentAsync(string path, Func<ReadOnlyMemory<byte>, bool> accept, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(accept);
@@ -99,6 +99,22 @@ public sealed partial class RedundantPair
                 }
 
                 string abs = ContextStore.Absolute(p.Store.Current, path);
+                bool primaryGood = await OnDeviceAsync(() =>
+                {
+                    try
+                    {
+                        return p.Store.FileSystem.Exists(abs) && accept(p.Store.FileSystem.ReadAllBytes(abs));
+                    }
+                    catch (Exception ex) when (ex is FlashDataCorruptException || IsDeviceFailure(ex))
+                    {
+                        return false;
+                    }
+                }, cancellationToken).ConfigureAwait(false);
+                if (primaryGood)
+                {
+                    return false; // nothing to repair: the primary's copy is the right one
+                }
+
                 byte[]? data = await OnDeviceAsync(() =>
                 {
                     try
