@@ -27,6 +27,7 @@ internal sealed class TftpTransfer : IDisposable
     private readonly ComponentDigest _digest;
     private readonly TimeSpan _timeout;
     private Socket? _socket;
+    private CancellationTokenSource? _timer;
 
     public TftpTransfer(TftpServer server, IPEndPoint client, ModuleAddress module, SgcComponent component, TftpTransferParameters parameters)
     {
@@ -58,6 +59,7 @@ internal sealed class TftpTransfer : IDisposable
 
     public void Dispose()
     {
+        _timer?.Dispose();
         _socket?.Dispose();
         _digest.Dispose();
         ArrayPool<byte>.Shared.Return(_ring);
@@ -244,7 +246,14 @@ internal sealed class TftpTransfer : IDisposable
 
     private async Task<(Reply Kind, ushort Block)> ReceiveAsync(Socket socket, CancellationToken stop)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        // One timer per transfer, reset for every wait: no allocation per window.
+        if (_timer is null || !_timer.TryReset())
+        {
+            _timer?.Dispose();
+            _timer = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        }
+
+        var timeout = _timer;
         timeout.CancelAfter(_timeout);
         while (true)
         {
