@@ -1,3 +1,6 @@
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
 namespace Flash.Svm.Network.Tests;
 
 /// <summary>
@@ -48,6 +51,41 @@ internal sealed class NetNs : IAsyncDisposable
         await ns.RunAsync(ip, "link", "set", ns.HostInterface, "up");
         return ns;
     }
+
+    /// <summary>
+    /// A UDP socket that lives in the namespace: created on a thread that entered it with setns(2); the socket keeps
+    /// its namespace when used from any thread afterwards.
+    /// </summary>
+    public Socket UdpSocket()
+    {
+        Socket? socket = null;
+        Exception? error = null;
+        var t = new Thread(() =>
+        {
+            try
+            {
+                using var ns = File.OpenHandle($"/var/run/netns/{Name}");
+                const int CloneNewNet = 0x40000000;
+                if (setns((int)ns.DangerousGetHandle(), CloneNewNet) != 0)
+                {
+                    throw new IOException($"setns failed: errno {Marshal.GetLastPInvokeError()}");
+                }
+
+                socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            }
+            catch (Exception ex)
+            {
+                error = ex;
+            }
+        });
+        t.Start();
+        t.Join();
+        return socket ?? throw new IOException("could not create a socket in the namespace", error);
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int setns(int fd, int nstype);
 
     /// <summary>Runs a program inside the namespace.</summary>
     public Task<(int Exit, string Output)> ExecAsync(TimeSpan timeout, string program, params string[] args) =>

@@ -47,6 +47,9 @@ public sealed class SimulatedNetworkModule : IAsyncDisposable
     /// <summary>TFTP options the module's loader asks for.</summary>
     public TftpClientOptions? Tftp { get; init; }
 
+    /// <summary>Creates the module's UDP sockets (e.g. inside its network namespace); null: plain IPv4 UDP sockets.</summary>
+    public Func<Socket>? SocketFactory { get; init; }
+
     /// <summary>Init commands handled.</summary>
     public int InitCount { get; private set; }
 
@@ -59,7 +62,7 @@ public sealed class SimulatedNetworkModule : IAsyncDisposable
     /// <summary>Binds its port and announces itself to the SMP.</summary>
     public void Start()
     {
-        var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        var s = SocketFactory?.Invoke() ?? new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         try
         {
             s.Bind(new IPEndPoint(_address, _port));
@@ -182,6 +185,7 @@ public sealed class SimulatedNetworkModule : IAsyncDisposable
                     BlockSize = Tftp?.BlockSize ?? 1468,
                     WindowSize = Tftp?.WindowSize ?? 8,
                     Timeout = Tftp?.Timeout ?? TimeSpan.FromMilliseconds(500),
+                    SocketFactory = SocketFactory,
                 }, stop).ConfigureAwait(false);
                 if (!result.Ok || !NetworkModule.Verify(c, ms.GetBuffer().AsSpan(0, (int)ms.Length)))
                 {

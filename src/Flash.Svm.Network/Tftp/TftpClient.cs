@@ -26,6 +26,9 @@ public sealed class TftpClientOptions
 
     /// <summary>Local address to send from (a module's own address); null: any.</summary>
     public IPAddress? LocalAddress { get; init; }
+
+    /// <summary>Creates the client's UDP socket (e.g. inside a module's network namespace); null: a plain IPv4 UDP socket.</summary>
+    public Func<Socket>? SocketFactory { get; init; }
 }
 
 /// <summary>What a fetch ended with.</summary>
@@ -58,7 +61,7 @@ public static class TftpClient
         ArgumentNullException.ThrowIfNull(file);
         ArgumentNullException.ThrowIfNull(destination);
         options ??= new TftpClientOptions();
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        using var socket = options.SocketFactory?.Invoke() ?? new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         socket.Bind(new IPEndPoint(options.LocalAddress ?? IPAddress.Any, 0));
         int block = options.BlockSize ?? 512;
         int window = options.WindowSize ?? 1;
