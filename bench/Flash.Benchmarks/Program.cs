@@ -27,6 +27,8 @@ public static class Program
               W4's overwrite phase without and with Maintain(N ms) between operations: worst-case latency.
           svm-upgrade [--quick]
               A full SVM upgrade of a 32 MiB package on a redundant pair: simulated time / raw program time.
+          boot-storm [--quick]
+              16 modules fetch a 32 MiB component set by TFTP at once: storm simulated time / reading the set once.
           compare A.json B.json [--threshold PCT]
               Prints both runs side by side with B/A ratios; changes under PCT % (default 2) count as unchanged.
           anything else
@@ -54,6 +56,11 @@ public static class Program
             if (args.Length > 0 && args[0] == "svm-upgrade")
             {
                 return SvmUpgradeBenchmark.Run(args[1..]);
+            }
+
+            if (args.Length > 0 && args[0] == "boot-storm")
+            {
+                return BootStormBenchmark.Run(args[1..]);
             }
 
             if (args.Length > 0 && args[0] == "compare")
