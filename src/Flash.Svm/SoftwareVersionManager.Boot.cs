@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Flash.Svm.Configuration;
+using Flash.Svm.Init;
 using Flash.Svm.Node;
 using Flash.Svm.Sgc;
 using Flash.Drivers;
@@ -46,41 +47,45 @@ public sealed partial class SoftwareVersionManager
 
     private void InitializeCore(BootReport report, CancellationToken cancellationToken)
     {
-        // 1. Which device was designated primary before this init (read from the designation records).
+        // 1. Classify each device from a read-only probe, then act: nothing is written before the plan exists, and a
+        //    device that is not the node's (foreign, other geometry, dead) is fenced so no step below can write it.
         ClosePair();
-        var designatedBefore = DesignatedPrimary();
-
-        // 2. Mount the pair: reconciliation brings a device that is behind (power cut, dirty, blank) up to date.
-        var synced = new HashSet<Guid>();
-        RedundantPair? pair = null;
-        try
+        var plan = Plan(report);
+        var designatedBefore = DesignatedBefore(plan);
+        if (plan.Strategy == InitStrategy.Unavailable)
         {
-            pair = Run(RedundantPair.MountAsync(_raw[0], _raw[1], PairOptions(new SyncRecorder(synced)), cancellationToken));
-        }
-        catch (IOException ex)
-        {
-            Raise(SvmEvents.DeviceBad, LogLevel.Warning, $"Storage pair cannot be mounted: {ex.Message}");
+            RequestReplacement(plan);
         }
 
-        if (pair is null)
+        if (plan.Strategy == InitStrategy.Reinstall)
         {
             Recover(report, cancellationToken);
         }
         else
         {
-            OpenPair(pair);
-            foreach (var m in pair.Members.Where(m => m.IsFailed))
+            // 2. Mount the pair: reconciliation brings a device that is behind (power cut, dirty, blank) up to date.
+            var synced = new HashSet<Guid>();
+            RedundantPair? mounted = null;
+            try
             {
-                Raise(SvmEvents.DeviceBad, LogLevel.Warning, $"{NameOf(m)}: {m.FailureReason}", device: NameOf(m));
+                mounted = Run(RedundantPair.MountAsync(Member(plan, 0), Member(plan, 1), PairOptions(new SyncRecorder(synced)), cancellationToken));
+            }
+            catch (IOException ex)
+            {
+                Raise(SvmEvents.DeviceBad, LogLevel.Warning, $"Storage pair cannot be mounted: {ex.Message}");
+                RequestReplacement(plan);
             }
 
-            if (!ChooseAndRepair(pair, synced, report, cancellationToken))
+            OpenPair(mounted!);
+            if (!ChooseAndRepair(mounted!, synced, report, cancellationToken))
             {
-                Recover(report, cancellationToken);
+                Rebuild(mounted!, report, cancellationToken);
             }
+
+            AdoptForeign(plan, report, cancellationToken);
         }
 
-        pair = Storage;
+        var pair = Storage;
         if (designatedBefore is not null && !ReferenceEquals(pair.Primary.Device, designatedBefore))
         {
             report.Redesignated = true;
@@ -111,7 +116,8 @@ public sealed partial class SoftwareVersionManager
             AddRepaired(report, pair.Secondary, SvmEvents.Resynchronised, "resynchronised");
         }
 
-        Raise(SvmEvents.StorageVerified, LogLevel.Information, $"Storage verified: primary {NameOf(pair.Primary)} ({pair.Table})");
+        report.Degraded = pair.IsDegraded;
+        Raise(SvmEvents.StorageVerified, LogLevel.Information, $"Storage verified: primary {NameOf(pair.Primary)} ({pair.Table}){(pair.IsDegraded ? $"; degraded, {NameOf(pair.Secondary)} out of service" : "")}");
 
         // 6. Trial boot, then the system-wide init command.
         RunBoot(report, cancellationToken);
@@ -155,7 +161,11 @@ public sealed partial class SoftwareVersionManager
         }
 
         var other = pair.Secondary;
-        if (other.IsFailed || other.Table is null)
+        if (other.Device is FencedDevice)
+        {
+            // Foreign, other geometry or dead: reported by the plan, never written.
+        }
+        else if (other.IsFailed || other.Table is null)
         {
             Repair(pair, other, full: true, report, cancellationToken);
         }
@@ -195,47 +205,6 @@ public sealed partial class SoftwareVersionManager
         }
 
         Raise(id, id == SvmEvents.Resynchronised ? LogLevel.Information : LogLevel.Warning, $"{name} {what}", device: name);
-    }
-
-    /// <summary>The device designated primary by the newest valid designation record, or null when none is readable.</summary>
-    private IFlashDevice? DesignatedPrimary()
-    {
-        DesignationRecord? best = null;
-        var ids = new Dictionary<Guid, IFlashDevice>();
-        foreach (var d in _raw)
-        {
-            try
-            {
-                var fs = FlashFileSystem.Mount(d);
-                try
-                {
-                    if (fs.Exists(DesignationRecord.Path) && DesignationRecord.TryDecode(fs.ReadAllBytes(DesignationRecord.Path)) is { } r)
-                    {
-                        ids[r.DeviceId] = d;
-                        if (best is null || r.Generation > best.Generation)
-                        {
-                            best = r;
-                        }
-                    }
-                }
-                finally
-                {
-                    fs.Unmount();
-                }
-            }
-            catch (IOException)
-            {
-                // Unreadable: the pair's mount decides.
-            }
-        }
-
-        if (best is null)
-        {
-            return null;
-        }
-
-        // The designated primary's own record may be unreadable (erased device): it is then the other device.
-        return ids.TryGetValue(best.PrimaryId, out var p) ? p : _raw.SingleOrDefault(d => !ids.ContainsValue(d));
     }
 
     private sealed class SyncRecorder(HashSet<Guid> targets) : IProgress<PairSyncProgress>
@@ -349,7 +318,7 @@ public sealed partial class SoftwareVersionManager
         // A trial that was interrupted (crash, power cut) before it was confirmed: revert to the previous current.
         if (t.CurrentState == ContextState.Trial)
         {
-            if (t.AlternateState == ContextState.Valid)
+            if (t.AlternateState == ContextState.Valid && Verify(pair.Primary, t.Alternate, checkConfiguration: false).SoftwareOk)
             {
                 var trialRelease = t.CurrentRelease();
                 t = Run(pair.SwitchContextsAsync(trial: false, cancellationToken));
@@ -358,6 +327,14 @@ public sealed partial class SoftwareVersionManager
             }
             else
             {
+                // Nothing good to revert to (an activation that rebuilt a bad current set was interrupted): keep the new
+                // set, with the previous configuration carried over when it verifies.
+                var previous = ConfigurationOf(pair.Primary, t.Alternate);
+                if (previous.Count > 0 && previous.All(f => Parses(f.Value)))
+                {
+                    Run(pair.WriteCurrentConfigurationAsync(previous, cancellationToken));
+                }
+
                 t = Run(pair.ConfirmCurrentAsync(cancellationToken));
             }
         }
@@ -383,7 +360,16 @@ public sealed partial class SoftwareVersionManager
             {
                 // Switch on trial in one commit per device before any module starts: the boot flag is cleared and the
                 // new current is Trial; a crash or power cut during the trial reverts at the next init.
+                var carried = ConfigurationOf(pair.Primary, t.Current);
                 t = Run(pair.SwitchContextsAsync(trial: true, cancellationToken));
+
+                // The configuration the node runs with now (changed after the upgrade was stored, perhaps) goes with the
+                // release; a power cut before the commit reverts to the previous release, which still has it.
+                if (carried.Count > 0)
+                {
+                    t = Run(pair.WriteCurrentConfigurationAsync(carried, cancellationToken));
+                }
+
                 bool ok = false;
                 for (int attempt = 1; attempt <= attempts && !ok; attempt++)
                 {
@@ -427,82 +413,5 @@ public sealed partial class SoftwareVersionManager
         var sgc = CurrentSgc();
         report.Release = sgc.Release;
         InitModules(sgc, report, cancellationToken);
-    }
-
-    private static string Digest(IReadOnlyList<SgcComponent> components)
-        => string.Join(";", components.Select(c => $"{c.Name}:{c.Crc32C:x8}:{c.Size}"));
-
-    private void InitModules(SgcFile sgc, BootReport report, CancellationToken cancellationToken)
-    {
-        var targets = _bus.Modules.Where(m =>
-            !_loaded.TryGetValue(m.Address, out var d) || d != Digest(sgc.ComponentsFor(m.Address)) || m.ReportHealth() != ModuleHealth.Healthy).ToList();
-        Raise(SvmEvents.SystemInit, LogLevel.Information,
-            $"System-wide init command for release {sgc.Release}: {(targets.Count == _bus.Modules.Count ? "all modules" : targets.Count == 0 ? "no module needs it" : string.Join(", ", targets.Select(m => m.Address)))}");
-        var started = new List<IProcessorModule>();
-        foreach (var m in targets)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            _loaded.Remove(m.Address);
-            var components = sgc.ComponentsFor(m.Address);
-            var configData = TryRead(SvmLayout.Configuration(ConfigurationFile.ModuleName(m.Address)));
-            var ctx = new InitContext(this, sgc.Release, components, configData is null ? null : ConfigurationFile.Parse(configData));
-            report.InitialisedModules.Add(m.Address);
-            try
-            {
-                m.Initialize(ctx, cancellationToken);
-                started.Add(m);
-            }
-#pragma warning disable CA1031 // A module crash of any kind is a failed init, never an SVM failure.
-            catch (Exception ex) when (ex is not OperationCanceledException)
-#pragma warning restore CA1031
-            {
-                report.FailedModules.Add(m.Address);
-                Raise(SvmEvents.ModuleFailed, LogLevel.Error, $"Module {m.Address} crashed during init: {ex.Message}", m.Address);
-            }
-        }
-
-        // Health: every started module must report healthy within the timeout.
-        var sw = Stopwatch.StartNew();
-        var pending = started.ToList();
-        while (pending.Count > 0)
-        {
-            pending.RemoveAll(m => m.ReportHealth() == ModuleHealth.Healthy);
-            if (pending.Count == 0 || sw.Elapsed >= _options.HealthTimeout)
-            {
-                break;
-            }
-
-            Thread.Sleep(1);
-        }
-
-        foreach (var m in started)
-        {
-            if (pending.Contains(m))
-            {
-                report.FailedModules.Add(m.Address);
-                Raise(SvmEvents.ModuleFailed, LogLevel.Error, $"Module {m.Address} did not report healthy within {_options.HealthTimeout.TotalMilliseconds:0} ms", m.Address);
-            }
-            else
-            {
-                _loaded[m.Address] = Digest(sgc.ComponentsFor(m.Address));
-                Raise(SvmEvents.ModuleInitialised, LogLevel.Information, $"Module {m.Address} initialised with release {sgc.Release} ({m.ProgrammableDevices().Count} programmable device(s))", m.Address);
-            }
-        }
-    }
-
-    private sealed class InitContext(SoftwareVersionManager svm, SoftwareVersion release, IReadOnlyList<SgcComponent> components, ConfigurationFile? configuration) : IModuleInitContext
-    {
-        public IReadOnlyList<SgcComponent> Components => components;
-
-        public ConfigurationFile? Configuration => configuration;
-
-        public SoftwareVersion Release => release;
-
-        public ReadOnlyMemory<byte> RequestComponent(string name)
-        {
-            var c = components.FirstOrDefault(x => x.Name == name) ?? throw new SvmException($"Component {name} is not mapped to this module.");
-            var data = svm.TryReadCurrent(SvmLayout.Component(name));
-            return data is not null && c.Matches(data) ? data : throw new SvmException($"Component {name} does not verify in the current context of {svm.NameOf(svm.Primary)}.");
-        }
     }
 }

@@ -22,6 +22,12 @@ public static class SvmEvents
     public static readonly EventId StorageUnavailable = new(3006, nameof(StorageUnavailable));
     /// <summary>Storage verified at init.</summary>
     public static readonly EventId StorageVerified = new(3007, nameof(StorageVerified));
+    /// <summary>Both devices were probed and classified before init acted (<see cref="Init.InitPlan"/>).</summary>
+    public static readonly EventId DevicesClassified = new(3008, nameof(DevicesClassified));
+    /// <summary>No device can boot the node: the operator must replace a storage device (claims 65–68).</summary>
+    public static readonly EventId ReplacementRequested = new(3009, nameof(ReplacementRequested));
+    /// <summary>No device held a good current software set; it was rebuilt (valid alternate, combination of good components) without formatting.</summary>
+    public static readonly EventId Rebuilt = new(3016, nameof(Rebuilt));
     /// <summary>An upgrade started.</summary>
     public static readonly EventId UpgradeStarted = new(3010, nameof(UpgradeStarted));
     /// <summary>Upgrade progress.</summary>

@@ -38,8 +38,10 @@ public enum PackageRejectReason
     Oversized,
     /// <summary>The release is older than the node's anti-rollback floor.</summary>
     Rollback,
-    /// <summary>The SGC file and the entries disagree (missing or extra component).</summary>
+    /// <summary>The SGC file and the entries disagree (missing or extra component), or the release has no component.</summary>
     Inconsistent,
+    /// <summary>The release is the one already installed; reinstalling it needs <see cref="SvmOptions.AllowSameVersionReinstall"/>.</summary>
+    SameVersion,
 }
 
 /// <summary>A package was rejected before anything was written to storage.</summary>

@@ -221,6 +221,11 @@ public sealed class SoftwarePackage
             throw new PackageRejectedException(PackageRejectReason.Inconsistent, $"Header release {release} differs from SGC release {sgc.Release}.");
         }
 
+        if (sgc.Components.Count == 0)
+        {
+            throw new PackageRejectedException(PackageRejectReason.Inconsistent, $"Release {release} has no components; a node cannot boot it.");
+        }
+
         if (release < options.AntiRollbackFloor)
         {
             throw new PackageRejectedException(PackageRejectReason.Rollback, $"Release {release} is older than the anti-rollback floor {options.AntiRollbackFloor}.");
