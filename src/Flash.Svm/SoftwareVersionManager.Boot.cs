@@ -336,6 +336,8 @@ public sealed partial class SoftwareVersionManager
                 }
 
                 t = Run(pair.ConfirmCurrentAsync(cancellationToken));
+                InvalidateBadAlternate(pair, cancellationToken);
+                t = pair.Table;
             }
         }
 

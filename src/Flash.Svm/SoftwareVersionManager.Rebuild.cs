@@ -28,6 +28,7 @@ public sealed partial class SoftwareVersionManager
         if (t.AlternateState == ContextState.Valid && Verify(pair.Primary, t.Alternate, checkConfiguration: false).SoftwareOk)
         {
             ActivateCarrying(pair, config, cancellationToken);
+            InvalidateBadAlternate(pair, cancellationToken);
             Raise(SvmEvents.Rebuilt, LogLevel.Warning, $"No device holds a good current software set; fell back to the valid alternate release {t.AlternateRelease()} with the current configuration");
             return;
         }
@@ -36,6 +37,7 @@ public sealed partial class SoftwareVersionManager
         {
             InstallIntoAlternate(pair, combined.Sgc, combined.SgcBytes, combined.Components, config, cancellationToken);
             ActivateCarrying(pair, config, cancellationToken);
+            InvalidateBadAlternate(pair, cancellationToken);
             Raise(SvmEvents.Rebuilt, LogLevel.Warning, $"No device holds a good current software set; release {combined.Sgc.Release} rebuilt from the components that verify on either device, with the current configuration");
             return;
         }
@@ -59,8 +61,19 @@ public sealed partial class SoftwareVersionManager
         var files = pkg.Sgc.Components.ToDictionary(c => c.Name, c => pkg.Component(c.Name).ToArray(), StringComparer.Ordinal);
         InstallIntoAlternate(pair, pkg.Sgc, pkg.SgcBytes.ToArray(), files, config, cancellationToken);
         ActivateCarrying(pair, config, cancellationToken);
+        InvalidateBadAlternate(pair, cancellationToken);
         report.Recovered = true;
         Raise(SvmEvents.Recovered, LogLevel.Warning, $"Release {pkg.Release} downloaded again from {_options.RecoverySource}, verified and installed with the current configuration (nothing was formatted)");
+    }
+
+    /// <summary>The previous current set (now the alternate) verified on no device: it is marked invalid so that nothing activates it.</summary>
+    private void InvalidateBadAlternate(RedundantPair pair, CancellationToken cancellationToken)
+    {
+        var t = pair.Table;
+        if (t.AlternateState == ContextState.Valid && !Verify(pair.Primary, t.Alternate, checkConfiguration: false).SoftwareOk)
+        {
+            Run(pair.InvalidateAsync(t.Alternate, cancellationToken));
+        }
     }
 
     private sealed record CombinedSet(SgcFile Sgc, byte[] SgcBytes, Dictionary<string, byte[]> Components);

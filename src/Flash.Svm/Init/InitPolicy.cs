@@ -26,7 +26,7 @@ public static class InitPolicy
         ArgumentNullException.ThrowIfNull(second);
         DeviceFacts[] facts = [first, second];
         var pair = nodePairId ?? InferPair(first, second);
-        var reference = facts.FirstOrDefault(f => f.DeadReason is null && f.PairId is { } p && p == pair)
+        var reference = facts.Where(f => f.DeadReason is null && f.PairId is { } p && p == pair).OrderBy(Score).ThenBy(f => f.DesignatedPrimary ? 0 : 1).FirstOrDefault()
             ?? facts.FirstOrDefault(f => f.DeadReason is null) ?? first;
         var verdicts = facts.Select(f => Judge(f, reference, pair, adoptForeign)).ToArray();
 
