@@ -55,6 +55,7 @@ public sealed partial class SoftwareVersionManager
             currentSgc = null;
         }
 
+        RequirePackageAtFloor(pkg);
         if (currentSgc is not null && currentSgc.Release == pkg.Release && !_options.AllowSameVersionReinstall)
         {
             Raise(SvmEvents.PackageRejected, LogLevel.Error, $"Release {pkg.Release} is already current; reinstalling it needs AllowSameVersionReinstall");
@@ -221,6 +222,7 @@ public sealed partial class SoftwareVersionManager
             throw new InvalidOperationException($"The alternate context is {t.AlternateState}; only a complete alternate can be trial-booted.");
         }
 
+        RequireAlternateAtFloor("set the alternate boot flag");
         int n = Math.Clamp(attempts ?? _options.TrialAttempts, 1, ushort.MaxValue);
         Run(Storage.SetAlternateBootAsync(n));
         Raise(SvmEvents.BootFlagSet, LogLevel.Information, $"Alternate boot flag set: the next init trial-boots release {t.AlternateRelease()} ({n} attempt(s))");
@@ -239,7 +241,9 @@ public sealed partial class SoftwareVersionManager
             throw new InvalidOperationException($"The alternate context is {t.AlternateState}; only a complete alternate can become current.");
         }
 
+        RequireAlternateAtFloor("exchange contexts");
         ActivateCarrying(Storage, ConfigurationOf(Storage.Primary, t.Current), CancellationToken.None);
+        CommitSecurity(CancellationToken.None);
         Raise(SvmEvents.ContextsExchanged, LogLevel.Information, $"Contexts exchanged: release {t.AlternateRelease()} is current, {t.CurrentRelease()} is the alternate");
     }
 

@@ -123,6 +123,7 @@ public sealed partial class SoftwareVersionManager : IDisposable
             files.Add(new(SvmLayout.Configuration(cfg.Name), cfg.ToBytes()));
         }
 
+        files.Add(new(SvmLayout.SecurityState, new Security.SecurityState(pkg.Sgc.SecurityCounter).Encode()));
         files.Add(new(SvmLayout.Sgc, pkg.SgcBytes.ToArray()));
         var pair = Storage;
         Run(pair.WriteAlternateAsync(files));

@@ -28,6 +28,10 @@ public static class SvmEvents
     public static readonly EventId ReplacementRequested = new(3009, nameof(ReplacementRequested));
     /// <summary>No device held a good current software set; it was rebuilt (valid alternate, combination of good components) without formatting.</summary>
     public static readonly EventId Rebuilt = new(3016, nameof(Rebuilt));
+    /// <summary>Activating or trial-booting a release below the anti-rollback floor was refused.</summary>
+    public static readonly EventId RollbackRefused = new(3017, nameof(RollbackRefused));
+    /// <summary>A release committed and the anti-rollback floor rose to its security counter.</summary>
+    public static readonly EventId SecurityFloorRaised = new(3018, nameof(SecurityFloorRaised));
     /// <summary>An upgrade started.</summary>
     public static readonly EventId UpgradeStarted = new(3010, nameof(UpgradeStarted));
     /// <summary>Upgrade progress.</summary>
