@@ -100,6 +100,12 @@ public sealed partial class SoftwareVersionManager
             Run(pair.InvalidateAsync(t.Alternate, cancellationToken));
             Raise(SvmEvents.AlternateInvalidated, LogLevel.Warning, "The alternate context was left half-written; marked invalid");
         }
+        else if (t.AlternateState == ContextState.Valid && !AlternateVerifiesSomewhere(pair))
+        {
+            // Marked complete but good on no device (damaged since, or the predecessor of a rebuilt set): nothing may activate it.
+            Run(pair.InvalidateAsync(t.Alternate, cancellationToken));
+            Raise(SvmEvents.AlternateInvalidated, LogLevel.Warning, $"The alternate release {t.AlternateRelease()} does not verify on any device; marked invalid");
+        }
 
         // 4. Configuration of the current context (restored on both devices).
         report.Configuration = RestoreConfiguration();
@@ -122,6 +128,10 @@ public sealed partial class SoftwareVersionManager
         // 6. Trial boot, then the system-wide init command.
         RunBoot(report, cancellationToken);
     }
+
+    private bool AlternateVerifiesSomewhere(RedundantPair pair)
+        => pair.Members.Any(m => m.Table is { } mt && !m.IsFailed && mt.AlternateState == ContextState.Valid && mt.Alternate == pair.Table.Alternate
+            && Verify(m, mt.Alternate, checkConfiguration: false).SoftwareOk);
 
     /// <summary>Verifies both devices, makes a good one primary and repairs the other. False when neither has good software.</summary>
     private bool ChooseAndRepair(RedundantPair pair, HashSet<Guid> synced, BootReport report, CancellationToken cancellationToken)

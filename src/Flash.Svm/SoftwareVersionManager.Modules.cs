@@ -77,7 +77,8 @@ public sealed partial class SoftwareVersionManager
     private string? RunModuleInit(IProcessorModule module, InitContext ctx, CancellationToken cancellationToken)
     {
         using var moduleToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var task = Task.Run(() => module.Initialize(ctx, moduleToken.Token), CancellationToken.None);
+        // A dedicated thread (not the pool, which a busy node may have starved) so the timeout measures the module alone.
+        var task = Task.Factory.StartNew(() => module.Initialize(ctx, moduleToken.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         try
         {
             if (task.Wait(_options.HealthTimeout, cancellationToken))

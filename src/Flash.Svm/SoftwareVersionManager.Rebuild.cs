@@ -158,16 +158,19 @@ public sealed partial class SoftwareVersionManager
         return files;
     }
 
-    /// <summary>Writes a verified software set and a configuration into the alternate and marks it complete (the current area is not touched).</summary>
+    /// <summary>
+    /// Writes a verified software set and a configuration into the alternate in one commit per device, then marks it
+    /// complete (the current area is not touched). One commit, and no clearing first, because the devices differ here:
+    /// should power fail between the primary's commit and the secondary's, the mount copies the primary over the
+    /// secondary, and the parts only the secondary had must by then be safe in the primary's alternate. Files of an
+    /// older alternate that the set does not name stay until that area is next cleared.
+    /// </summary>
     private static void InstallIntoAlternate(RedundantPair pair, SgcFile sgc, byte[] sgcBytes, Dictionary<string, byte[]> components, List<KeyValuePair<string, byte[]>> config, CancellationToken cancellationToken)
     {
-        Run(pair.ClearAlternateAsync(cancellationToken));
-        foreach (var c in sgc.Components)
-        {
-            Run(pair.WriteAlternateAsync(SvmLayout.Component(c.Name), components[c.Name], cancellationToken));
-        }
-
-        Run(pair.WriteAlternateAsync([.. config, new(SvmLayout.Sgc, sgcBytes)], cancellationToken));
+        var files = sgc.Components.Select(c => new KeyValuePair<string, byte[]>(SvmLayout.Component(c.Name), components[c.Name])).ToList();
+        files.AddRange(config);
+        files.Add(new(SvmLayout.Sgc, sgcBytes));
+        Run(pair.WriteAlternateAsync(files, cancellationToken));
         Run(pair.MarkAlternateCompleteAsync(sgc.Release.ToString(), cancellationToken));
     }
 

@@ -22,10 +22,16 @@ public sealed partial class SoftwareVersionManager
 
         if (t.CurrentState == ContextState.Trial)
         {
-            var pending = PendingTrial(t);
+            var (pending, carried) = PendingTrial(t);
             if (pending is { AttemptsLeft: > 0 } && SgcOf(t.Current) is { } resumed)
             {
-                // A reset during the trial with attempts left: try again.
+                // A reset during the trial with attempts left: try again (finishing the configuration carry-over first
+                // when the reset came between the switch and the carry).
+                if (!carried)
+                {
+                    Run(pair.WriteCurrentConfigurationAsync(ConfigurationOf(pair.Primary, t.Alternate), cancellationToken));
+                }
+
                 trialSgc = resumed;
                 left = pending.AttemptsLeft;
                 Raise(SvmEvents.TrialRetry, LogLevel.Warning, $"The trial of release {resumed.Release} was interrupted by a reset; {left} attempt(s) left");
@@ -58,19 +64,19 @@ public sealed partial class SoftwareVersionManager
         CommitSecurity(cancellationToken);
     }
 
-    /// <summary>The pending trial recorded for the release on trial (in the trial area, or in the previous area when the reset came before the carry-over).</summary>
-    private SecurityState? PendingTrial(ContextTable t)
+    /// <summary>The pending trial recorded for the release on trial, and whether it was found in the trial area (the configuration was carried over) or only in the previous one (the reset came before the carry-over).</summary>
+    private (SecurityState? State, bool Carried) PendingTrial(ContextTable t)
     {
         foreach (var area in new[] { t.Current, t.Alternate })
         {
             var s = ReadSecurity(area);
             if (s.TrialPending && s.TrialRelease == t.CurrentRelease())
             {
-                return s;
+                return (s, area == t.Current);
             }
         }
 
-        return null;
+        return (null, false);
     }
 
     /// <summary>A trial interrupted with no attempt left (or with nothing recorded): revert to the previous release, or keep the new one when the previous does not verify.</summary>
