@@ -25,7 +25,8 @@ public sealed partial class SoftwareVersionManager
 
         var config = ConfigurationOf(pair.Primary, pair.Table.Current);
         var t = pair.Table;
-        if (t.AlternateState == ContextState.Valid && Verify(pair.Primary, t.Alternate, checkConfiguration: false).SoftwareOk)
+        if (t.AlternateState == ContextState.Valid && Verify(pair.Primary, t.Alternate, checkConfiguration: false) is { SoftwareOk: true } alt
+            && alt.Sgc!.SecurityCounter >= SecurityFloor())
         {
             ActivateCarrying(pair, config, cancellationToken);
             InvalidateBadAlternate(pair, cancellationToken);
@@ -51,6 +52,7 @@ public sealed partial class SoftwareVersionManager
         try
         {
             pkg = OpenPackage(Fetch(_options.RecoverySource!, cancellationToken));
+            RequirePackageAtFloor(pkg);
         }
         catch (IOException ex)
         {

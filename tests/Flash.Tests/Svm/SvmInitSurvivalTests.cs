@@ -172,16 +172,33 @@ public class SvmInitSurvivalTests
         using var node = Installed();
         var svm = node.Reboot();
         svm.Initialize();
-        svm.Upgrade(SvmNode.R2, UpgradeMode.Full, ActivationMode.Exchange);
+        svm.Upgrade(SvmNode.R2, UpgradeMode.Full, ActivationMode.None);
         svm.ChangeConfiguration(svm.ReadConfiguration(ConfigurationFile.NodeName)!.With("hostname", "node-c"));
         node.TamperWrite(node.Dev0, SvmLayout.Component("traffic-app.bin"), [1]);
         node.TamperWrite(node.Dev1, SvmLayout.Component("traffic-app.bin"), [2]);
         svm = node.Reboot();
         var report = svm.Initialize();
-        Assert.Equal(V1, report.Release);
+        Assert.Equal(V2, report.Release);
         Assert.Equal("node-c", Hostname(svm));
         Assert.Contains(report.Events, e => e.Id == SvmEvents.Rebuilt);
         SvmNode.AssertStorageSane(svm);
+        svm.Dispose();
+    }
+
+    [Fact]
+    public void An_alternate_below_the_anti_rollback_floor_is_not_fallen_back_to()
+    {
+        using var node = Installed();
+        var svm = node.Reboot();
+        svm.Initialize();
+        svm.Upgrade(SvmNode.R2, UpgradeMode.Full, ActivationMode.Exchange);
+        node.TamperWrite(node.Dev0, SvmLayout.Component("traffic-app.bin"), [1]);
+        node.TamperWrite(node.Dev1, SvmLayout.Component("traffic-app.bin"), [2]);
+        svm = node.Reboot();
+        var events = new List<SvmEventArgs>();
+        svm.Event += (_, e) => events.Add(e);
+        Assert.Throws<NvsUnavailableException>(() => svm.Initialize());
+        Assert.Contains(events, e => e.Id == SvmEvents.ReplacementRequested);
         svm.Dispose();
     }
 

@@ -90,11 +90,11 @@ public class SvmBootCutTests
     public void Init_falls_back_to_a_valid_alternate(CutMode mode) => Sweep(new("init-alternate", n =>
     {
         n.InstallAndBoot();
-        n.Svm.Upgrade(SvmNode.R2, UpgradeMode.Full, ActivationMode.Exchange);
+        n.Svm.Upgrade(SvmNode.R2, UpgradeMode.Full, ActivationMode.None);
         ChangeHostname(n.Svm, "node-c");
         n.TamperWrite(n.Dev0, "components/traffic-app.bin", [1]);
         n.TamperWrite(n.Dev1, "components/traffic-app.bin", [2]);
-    }, Init, [V1], InitFirst: false, Check: (n, _) => HostnameIs("node-c", n)), mode);
+    }, Init, [V2], InitFirst: false, Check: (n, _) => HostnameIs("node-c", n)), mode);
 
     [Theory]
     [InlineData(CutMode.Device0)]
