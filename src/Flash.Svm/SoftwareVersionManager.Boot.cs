@@ -114,7 +114,7 @@ public sealed partial class SoftwareVersionManager
         var s = pair.Secondary;
         if (s.Table is not null && !s.IsFailed && !report.Recovered && !Verify(s, s.Table.Current, checkConfiguration: true).Ok)
         {
-            Repair(pair, s, full: false, report, cancellationToken);
+            TryRepair(pair, s, full: false, report, cancellationToken);
         }
 
         if (pair.IsDegraded && pair.Members.All(m => !m.IsFailed) && Run(pair.ResynchronizeAsync(cancellationToken)))
@@ -177,14 +177,27 @@ public sealed partial class SoftwareVersionManager
         }
         else if (other.IsFailed || other.Table is null)
         {
-            Repair(pair, other, full: true, report, cancellationToken);
+            TryRepair(pair, other, full: true, report, cancellationToken);
         }
         else if (!checks.TryGetValue(other, out var v) || !v.SoftwareOk)
         {
-            Repair(pair, other, full: false, report, cancellationToken);
+            TryRepair(pair, other, full: false, report, cancellationToken);
         }
 
         return true;
+    }
+
+    /// <summary>A secondary that fails while it is being repaired (it died after the probe) leaves the node running degraded on the primary.</summary>
+    private void TryRepair(RedundantPair pair, PairMember member, bool full, BootReport report, CancellationToken cancellationToken)
+    {
+        try
+        {
+            Repair(pair, member, full, report, cancellationToken);
+        }
+        catch (Exception ex) when (ex is FlashException or RedundantPairException && ex is not PairUnavailableException && !pair.Primary.IsFailed)
+        {
+            Raise(SvmEvents.DeviceBad, LogLevel.Warning, $"{NameOf(member)}: repair failed ({ex.Message}); running on {NameOf(pair.Primary)} alone", device: NameOf(member));
+        }
     }
 
     /// <summary>Makes the secondary an exact copy of the primary (<see cref="RedundantPair.ReplaceDeviceAsync"/>); a device whose file system is unusable is formatted first.</summary>

@@ -226,7 +226,20 @@ public sealed partial class SoftwareVersionManager : IDisposable
     {
         ArgumentNullException.ThrowIfNull(member);
         var pair = Storage;
-        return Init.AreaChecker.Check(p => Run(pair.TryReadAsync(member, area, p)), () => Run(pair.ListAsync(member, area)), checkConfiguration);
+        return Init.AreaChecker.Check(p => OnMember(() => Run(pair.TryReadAsync(member, area, p))), () => OnMember(() => Run(pair.ListAsync(member, area))), checkConfiguration);
+    }
+
+    /// <summary>A device whose file system faulted (it died) reads as an I/O error, so verification reports it bad.</summary>
+    private static T OnMember<T>(Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (ObjectDisposedException ex)
+        {
+            throw new IOException(ex.Message, ex);
+        }
     }
 
     private void Raise(EventId id, LogLevel level, string message, ModuleAddress? module = null, string? device = null)

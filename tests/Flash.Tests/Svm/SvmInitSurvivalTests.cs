@@ -117,6 +117,21 @@ public class SvmInitSurvivalTests
     }
 
     [Fact]
+    public void A_device_dying_after_the_probe_leaves_the_node_running_degraded()
+    {
+        using var node = Installed();
+        using var dying = new DyingDevice(node.Dev1, readsBeforeDeath: 200);
+        node.TamperWrite(node.Dev1, SvmLayout.Component("boot.bin"), [7, 7, 7]);
+        var svm = new SoftwareVersionManager(node.Dev0, dying, node.Bus, node.Options);
+        var report = svm.Initialize();
+        Assert.Equal(V1, report.Release);
+        Assert.Equal("nvs0", report.PrimaryDevice);
+        Assert.True(report.Degraded);
+        Assert.Equal("node-b", Hostname(svm));
+        svm.Dispose();
+    }
+
+    [Fact]
     public void A_blank_replacement_of_another_geometry_is_reported_and_left_alone()
     {
         using var node = Installed();
@@ -271,6 +286,47 @@ internal sealed class DeadDevice(FlashGeometry geometry) : IFlashDevice
     public bool IsBad(int block) => throw new PowerLossException("dead device");
 
     public void MarkBad(int block) => throw new PowerLossException("dead device");
+
+    public void Dispose()
+    {
+    }
+}
+
+/// <summary>A device that works for a number of reads (enough for the probe) and then answers nothing.</summary>
+internal sealed class DyingDevice(IFlashDevice inner, int readsBeforeDeath) : IFlashDevice
+{
+    private int _reads;
+
+    public FlashGeometry Geometry => inner.Geometry;
+
+    public FlashStatistics Statistics => inner.Statistics;
+
+    public ReadResult Read(int page, Span<byte> data, Span<byte> spare)
+        => ++_reads > readsBeforeDeath ? throw new PowerLossException("device died") : inner.Read(page, data, spare);
+
+    public void Program(int page, ReadOnlySpan<byte> data, ReadOnlySpan<byte> spare)
+    {
+        if (_reads > readsBeforeDeath)
+        {
+            throw new PowerLossException("device died");
+        }
+
+        inner.Program(page, data, spare);
+    }
+
+    public void Erase(int block)
+    {
+        if (_reads > readsBeforeDeath)
+        {
+            throw new PowerLossException("device died");
+        }
+
+        inner.Erase(block);
+    }
+
+    public bool IsBad(int block) => inner.IsBad(block);
+
+    public void MarkBad(int block) => inner.MarkBad(block);
 
     public void Dispose()
     {
