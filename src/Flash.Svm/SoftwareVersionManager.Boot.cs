@@ -245,10 +245,12 @@ public sealed partial class SoftwareVersionManager
     {
         if (_options.RecoverySource is null)
         {
+            Raise(SvmEvents.ReplacementRequested, LogLevel.Critical, "Neither storage device holds the node's software and no recovery source is configured: install software on a device (or replace one)");
             Raise(SvmEvents.StorageUnavailable, LogLevel.Critical, "Both storage devices are bad and no recovery source is configured");
             throw new NvsUnavailableException("Both storage devices are bad and no recovery source is configured.");
         }
 
+        // Claim 68: download to the devices, verify, and only then format and install.
         Raise(SvmEvents.DeviceBad, LogLevel.Critical, $"Both storage devices are bad; downloading the software again from {_options.RecoverySource}");
         Packages.SoftwarePackage pkg;
         try
