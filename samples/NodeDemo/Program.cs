@@ -1,7 +1,8 @@
 // Flash node demo: a SONET ring node's software management processor running SVM on two simulated flash devices.
 // Formats them, installs release 1, boots the node, partially upgrades to release 2 (FPGA change -> autonomous
-// message), trial-boots and commits it, then loses power in the middle of an upgrade to release 3 and finds its
-// primary device corrupted, and comes back on the good software with both devices repaired.
+// message), trial-boots and commits it, then the whole node loses power (both devices and the running SVM) in the
+// middle of an upgrade to release 3, finds its primary device corrupted at power-on, and comes back on the good
+// software with both devices repaired.
 // `--short` uses small components for CI; the default uses megabyte-sized components.
 using System.Security.Cryptography;
 using Flash.Drivers;
@@ -56,6 +57,7 @@ var modules = new[]
     new SimulatedModule(new ModuleAddress("xconnect", 8)),
 };
 var bus = new InProcessModuleBus(modules);
+var power = new NodePowerSupply(dev0, dev1);
 var options = new SvmOptions
 {
     Packages = new PackageVerificationOptions { TrustedKeys = [signingKey.ExportSubjectPublicKeyInfo()] },
@@ -70,7 +72,7 @@ var options = new SvmOptions
 int redesignations = 0;
 SoftwareVersionManager NewSvm()
 {
-    var s = new SoftwareVersionManager(dev0, dev1, bus, options);
+    var s = new SoftwareVersionManager(power.Feed(dev0), power.Feed(dev1), bus, options);
     s.Event += (_, e) => PrintEvent(e);
     s.Event += (_, e) => redesignations += e.Id == SvmEvents.Redesignated ? 1 : 0;
     return s;
@@ -103,30 +105,30 @@ PrintReport(report);
 PrintModules();
 
 // ---------------------------------------------------------------- 3. power cut + corrupted primary
-Section("5. Full upgrade to release 3 ... and the power fails half way");
-var before = dev0.MutationCount;
-dev0.CutPowerAfter(quick ? 100 : 2400);
+Section("5. Full upgrade to release 3 ... and the node loses power half way");
+power.CutAfter(quick ? 150 : 4800);
 try
 {
     svm.Upgrade(new UpgradeCommand(new TransferParameters("dir", "release-3.pkg"), UpgradeMode.Full), new ConsoleProgress());
     Console.WriteLine("  (the upgrade completed before the cut)");
 }
-catch (UpgradeFailedException ex)
+catch (IOException ex)
 {
-    Console.WriteLine($"  upgrade interrupted after {dev0.MutationCount - before} device operations: {ex.InnerException?.GetType().Name}");
+    // The whole node is down: both devices lost power at the same instant and the running SVM stops with them.
+    Console.WriteLine($"  power failed at device operation {power.Mutations} of the upgrade (both devices, the management processor and every module): {(ex.InnerException ?? ex).GetType().Name}");
 }
 
-Console.WriteLine("  ... and the primary device comes back corrupted (its first blocks are erased).");
-dev0.PowerUp();
-dev1.PowerUp();
-for (int b = 0; b < 8; b++)
-{
-    dev0.Erase(b);
-}
-
+svm.Dispose();
 foreach (var m in modules)
 {
     m.Reset();
+}
+
+Console.WriteLine("  ... and at power-on the primary device comes back corrupted (its first blocks are erased).");
+power.PowerUp();
+for (int b = 0; b < 8; b++)
+{
+    dev0.Erase(b);
 }
 
 Section("6. Power on: SVM verifies, falls back, re-designates and repairs");
@@ -135,8 +137,7 @@ report = svm.Initialize();
 PrintReport(report);
 PrintModules();
 
-// The pair re-designates the secondary the moment the primary fails (step 5, recorded on nvs1); init re-designates
-// when it finds the designated primary bad. Either way nvs1 must now be primary and nvs0 repaired.
+// Init finds the designated primary (nvs0) bad and boots on nvs1, which becomes primary; nvs0 is repaired from it.
 bool ok = report.Healthy && report.Release == new SoftwareVersion(2, 0, 0) && (report.Redesignated || redesignations > 0)
     && report.PrimaryDevice == "nvs1" && report.Repaired.Contains("nvs0");
 foreach (var d in svm.Devices)
@@ -241,6 +242,78 @@ sealed class ConsoleProgress : IProgress<UpgradeProgress>
             _quarter = q;
             int bar = q * 5;
             Console.WriteLine($"     {value.Phase,-15} [{new string('#', bar)}{new string('.', 20 - bar)}] {value.Bytes / 1024,7:N0} / {value.TotalBytes / 1024:N0} KiB, component {value.Components}/{value.TotalComponents}");
+        }
+    }
+}
+
+/// <summary>
+/// The node's power supply for both storage devices: a cut interrupts the k-th program or erase counted over both devices
+/// and takes the other device down at the same instant, as a real node losing power does.
+/// </summary>
+sealed class NodePowerSupply(FlashSimulator dev0, FlashSimulator dev1)
+{
+    private long _cutAt = -1;
+
+    /// <summary>Programs and erases of both devices since the cut was armed.</summary>
+    public long Mutations { get; private set; }
+
+    public void CutAfter(long mutations)
+    {
+        Mutations = 0;
+        _cutAt = mutations;
+    }
+
+    public void PowerUp()
+    {
+        _cutAt = -1;
+        dev0.PowerUp();
+        dev1.PowerUp();
+    }
+
+    /// <summary>The device as the management processor sees it: behind this supply.</summary>
+    public IFlashDevice Feed(FlashSimulator device) => new Fed(this, device);
+
+    private void BeforeMutation(FlashSimulator device)
+    {
+        if (_cutAt < 0 || !device.IsPowered)
+        {
+            return;
+        }
+
+        if (++Mutations == _cutAt)
+        {
+            _cutAt = -1;
+            device.CutPowerAfter(1);
+            (ReferenceEquals(device, dev0) ? dev1 : dev0).CutPower();
+        }
+    }
+
+    private sealed class Fed(NodePowerSupply power, FlashSimulator inner) : IFlashDevice
+    {
+        public FlashGeometry Geometry => inner.Geometry;
+
+        public FlashStatistics Statistics => inner.Statistics;
+
+        public ReadResult Read(int page, Span<byte> data, Span<byte> spare) => inner.Read(page, data, spare);
+
+        public void Program(int page, ReadOnlySpan<byte> data, ReadOnlySpan<byte> spare)
+        {
+            power.BeforeMutation(inner);
+            inner.Program(page, data, spare);
+        }
+
+        public void Erase(int block)
+        {
+            power.BeforeMutation(inner);
+            inner.Erase(block);
+        }
+
+        public bool IsBad(int block) => inner.IsBad(block);
+
+        public void MarkBad(int block) => inner.MarkBad(block);
+
+        public void Dispose()
+        {
         }
     }
 }

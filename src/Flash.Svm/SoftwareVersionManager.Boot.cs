@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Flash.Svm.Configuration;
+using Flash.Svm.Init;
 using Flash.Svm.Node;
 using Flash.Svm.Sgc;
 using Flash.Drivers;
@@ -49,41 +50,45 @@ public sealed partial class SoftwareVersionManager
 
     private void InitializeCore(BootReport report, CancellationToken cancellationToken)
     {
-        // 1. Which device was designated primary before this init (read from the designation records).
+        // 1. Classify each device from a read-only probe, then act: nothing is written before the plan exists, and a
+        //    device that is not the node's (foreign, other geometry, dead) is fenced so no step below can write it.
         ClosePair();
-        var designatedBefore = DesignatedPrimary();
-
-        // 2. Mount the pair: reconciliation brings a device that is behind (power cut, dirty, blank) up to date.
-        var synced = new HashSet<Guid>();
-        RedundantPair? pair = null;
-        try
+        var plan = Plan(report);
+        var designatedBefore = DesignatedBefore(plan);
+        if (plan.Strategy == InitStrategy.Unavailable)
         {
-            pair = Run(RedundantPair.MountAsync(_raw[0], _raw[1], PairOptions(new SyncRecorder(synced)), cancellationToken));
-        }
-        catch (IOException ex)
-        {
-            Raise(SvmEvents.DeviceBad, LogLevel.Warning, $"Storage pair cannot be mounted: {ex.Message}");
+            RequestReplacement(plan);
         }
 
-        if (pair is null)
+        if (plan.Strategy == InitStrategy.Reinstall)
         {
             Recover(report, cancellationToken);
         }
         else
         {
-            OpenPair(pair);
-            foreach (var m in pair.Members.Where(m => m.IsFailed))
+            // 2. Mount the pair: reconciliation brings a device that is behind (power cut, dirty, blank) up to date.
+            var synced = new HashSet<Guid>();
+            RedundantPair? mounted = null;
+            try
             {
-                Raise(SvmEvents.DeviceBad, LogLevel.Warning, $"{NameOf(m)}: {m.FailureReason}", device: NameOf(m));
+                mounted = Run(RedundantPair.MountAsync(Member(plan, 0), Member(plan, 1), PairOptions(new SyncRecorder(synced)), cancellationToken));
+            }
+            catch (IOException ex)
+            {
+                Raise(SvmEvents.DeviceBad, LogLevel.Warning, $"Storage pair cannot be mounted: {ex.Message}");
+                RequestReplacement(plan);
             }
 
-            if (!ChooseAndRepair(pair, synced, report, cancellationToken))
+            OpenPair(mounted!);
+            if (!ChooseAndRepair(mounted!, synced, report, cancellationToken))
             {
-                Recover(report, cancellationToken);
+                Rebuild(mounted!, report, cancellationToken);
             }
+
+            AdoptForeign(plan, report, cancellationToken);
         }
 
-        pair = Storage;
+        var pair = Storage;
         if (designatedBefore is not null && !ReferenceEquals(pair.Primary.Device, designatedBefore))
         {
             report.Redesignated = true;
@@ -97,6 +102,12 @@ public sealed partial class SoftwareVersionManager
         {
             Run(pair.InvalidateAsync(t.Alternate, cancellationToken));
             Raise(SvmEvents.AlternateInvalidated, LogLevel.Warning, "The alternate context was left half-written; marked invalid");
+        }
+        else if (t.AlternateState == ContextState.Valid && !AlternateVerifiesSomewhere(pair))
+        {
+            // Marked complete but good on no device (damaged since, or the predecessor of a rebuilt set): nothing may activate it.
+            Run(pair.InvalidateAsync(t.Alternate, cancellationToken));
+            Raise(SvmEvents.AlternateInvalidated, LogLevel.Warning, $"The alternate release {t.AlternateRelease()} does not verify on any device; marked invalid");
         }
 
         // 4. Configuration of the current context (restored on both devices); without one the node waits for the operator's choice.
@@ -117,7 +128,7 @@ public sealed partial class SoftwareVersionManager
         var s = pair.Secondary;
         if (s.Table is not null && !s.IsFailed && !report.Recovered && !Verify(s, s.Table.Current, checkConfiguration: true).Ok)
         {
-            Repair(pair, s, full: false, report, cancellationToken);
+            TryRepair(pair, s, full: false, report, cancellationToken);
         }
 
         if (pair.IsDegraded && pair.Members.All(m => !m.IsFailed) && Run(pair.ResynchronizeAsync(cancellationToken)))
@@ -125,11 +136,16 @@ public sealed partial class SoftwareVersionManager
             AddRepaired(report, pair.Secondary, SvmEvents.Resynchronised, "resynchronised");
         }
 
-        Raise(SvmEvents.StorageVerified, LogLevel.Information, $"Storage verified: primary {NameOf(pair.Primary)} ({pair.Table})");
+        report.Degraded = pair.IsDegraded;
+        Raise(SvmEvents.StorageVerified, LogLevel.Information, $"Storage verified: primary {NameOf(pair.Primary)} ({pair.Table}){(pair.IsDegraded ? $"; degraded, {NameOf(pair.Secondary)} out of service" : "")}");
 
         // 6. Trial boot, then the system-wide init command.
         RunBoot(report, cancellationToken);
     }
+
+    private bool AlternateVerifiesSomewhere(RedundantPair pair)
+        => pair.Members.Any(m => m.Table is { } mt && !m.IsFailed && mt.AlternateState == ContextState.Valid && mt.Alternate == pair.Table.Alternate
+            && Verify(m, mt.Alternate, checkConfiguration: false).SoftwareOk);
 
     /// <summary>Verifies both devices, makes a good one primary and repairs the other. False when neither has good software.</summary>
     private bool ChooseAndRepair(RedundantPair pair, HashSet<Guid> synced, BootReport report, CancellationToken cancellationToken)
@@ -169,16 +185,33 @@ public sealed partial class SoftwareVersionManager
         }
 
         var other = pair.Secondary;
-        if (other.IsFailed || other.Table is null)
+        if (other.Device is FencedDevice)
         {
-            Repair(pair, other, full: true, report, cancellationToken);
+            // Foreign, other geometry or dead: reported by the plan, never written.
+        }
+        else if (other.IsFailed || other.Table is null)
+        {
+            TryRepair(pair, other, full: true, report, cancellationToken);
         }
         else if (!checks.TryGetValue(other, out var v) || !v.SoftwareOk)
         {
-            Repair(pair, other, full: false, report, cancellationToken);
+            TryRepair(pair, other, full: false, report, cancellationToken);
         }
 
         return true;
+    }
+
+    /// <summary>A secondary that fails while it is being repaired (it died after the probe) leaves the node running degraded on the primary.</summary>
+    private void TryRepair(RedundantPair pair, PairMember member, bool full, BootReport report, CancellationToken cancellationToken)
+    {
+        try
+        {
+            Repair(pair, member, full, report, cancellationToken);
+        }
+        catch (Exception ex) when (ex is FlashException or RedundantPairException && ex is not PairUnavailableException && !pair.Primary.IsFailed)
+        {
+            Raise(SvmEvents.DeviceBad, LogLevel.Warning, $"{NameOf(member)}: repair failed ({ex.Message}); running on {NameOf(pair.Primary)} alone", device: NameOf(member));
+        }
     }
 
     /// <summary>Makes the secondary an exact copy of the primary (<see cref="RedundantPair.ReplaceDeviceAsync"/>); a device whose file system is unusable is formatted first.</summary>
@@ -211,47 +244,6 @@ public sealed partial class SoftwareVersionManager
         Raise(id, id == SvmEvents.Resynchronised ? LogLevel.Information : LogLevel.Warning, $"{name} {what}", device: name);
     }
 
-    /// <summary>The device designated primary by the newest valid designation record, or null when none is readable.</summary>
-    private IFlashDevice? DesignatedPrimary()
-    {
-        DesignationRecord? best = null;
-        var ids = new Dictionary<Guid, IFlashDevice>();
-        foreach (var d in _raw)
-        {
-            try
-            {
-                var fs = FlashFileSystem.Mount(d);
-                try
-                {
-                    if (fs.Exists(DesignationRecord.Path) && DesignationRecord.TryDecode(fs.ReadAllBytes(DesignationRecord.Path)) is { } r)
-                    {
-                        ids[r.DeviceId] = d;
-                        if (best is null || r.Generation > best.Generation)
-                        {
-                            best = r;
-                        }
-                    }
-                }
-                finally
-                {
-                    fs.Unmount();
-                }
-            }
-            catch (IOException)
-            {
-                // Unreadable: the pair's mount decides.
-            }
-        }
-
-        if (best is null)
-        {
-            return null;
-        }
-
-        // The designated primary's own record may be unreadable (erased device): it is then the other device.
-        return ids.TryGetValue(best.PrimaryId, out var p) ? p : _raw.SingleOrDefault(d => !ids.ContainsValue(d));
-    }
-
     private sealed class SyncRecorder(HashSet<Guid> targets) : IProgress<PairSyncProgress>
     {
         public void Report(PairSyncProgress value)
@@ -267,10 +259,12 @@ public sealed partial class SoftwareVersionManager
     {
         if (_options.RecoverySource is null)
         {
+            Raise(SvmEvents.ReplacementRequested, LogLevel.Critical, "Neither storage device holds the node's software and no recovery source is configured: install software on a device (or replace one)");
             Raise(SvmEvents.StorageUnavailable, LogLevel.Critical, "Both storage devices are bad and no recovery source is configured");
             throw new NvsUnavailableException("Both storage devices are bad and no recovery source is configured.");
         }
 
+        // Claim 68: download to the devices, verify, and only then format and install.
         Raise(SvmEvents.DeviceBad, LogLevel.Critical, $"Both storage devices are bad; downloading the software again from {_options.RecoverySource}");
         Packages.SoftwarePackage pkg;
         try
@@ -352,171 +346,6 @@ public sealed partial class SoftwareVersionManager
         catch (SvmFormatException)
         {
             return false;
-        }
-    }
-
-    private void RunBoot(BootReport report, CancellationToken cancellationToken)
-    {
-        var pair = Storage;
-        var t = pair.Table;
-
-        // A trial that was interrupted (crash, power cut) before it was confirmed: revert to the previous current.
-        if (t.CurrentState == ContextState.Trial)
-        {
-            if (t.AlternateState == ContextState.Valid)
-            {
-                var trialRelease = t.CurrentRelease();
-                t = Run(pair.SwitchContextsAsync(trial: false, cancellationToken));
-                report.Trial = TrialOutcome.RolledBack;
-                Raise(SvmEvents.RolledBack, LogLevel.Warning, $"The trial of release {trialRelease} was interrupted before it was committed; reverted to release {t.CurrentRelease()}, {trialRelease} marked invalid");
-            }
-            else
-            {
-                t = Run(pair.ConfirmCurrentAsync(cancellationToken));
-            }
-        }
-
-        if (t.AlternateBoot && t.AlternateState != ContextState.Valid)
-        {
-            t = Run(pair.ClearAlternateBootAsync(cancellationToken));
-        }
-
-        if (t.AlternateBoot)
-        {
-            int attempts = Math.Max(1, t.BootRetries);
-            var release = t.AlternateRelease();
-            var v = Verify(pair.Primary, t.Alternate, checkConfiguration: false);
-            if (!v.SoftwareOk)
-            {
-                Raise(SvmEvents.ModuleFailed, LogLevel.Warning, $"Trial of release {release} failed: alternate does not verify: {v.SoftwareError}");
-                t = Run(pair.InvalidateAsync(t.Alternate, cancellationToken));
-                report.Trial = TrialOutcome.RolledBack;
-                Raise(SvmEvents.RolledBack, LogLevel.Warning, $"Rolled back to release {t.CurrentRelease()}; release {release} marked invalid");
-            }
-            else
-            {
-                // Switch on trial in one commit per device before any module starts: the boot flag is cleared and the
-                // new current is Trial; a crash or power cut during the trial reverts at the next init.
-                t = Run(pair.SwitchContextsAsync(trial: true, cancellationToken));
-                bool ok = false;
-                for (int attempt = 1; attempt <= attempts && !ok; attempt++)
-                {
-                    report.TrialAttempts++;
-                    Raise(SvmEvents.TrialStarted, LogLevel.Information, $"Trial boot of release {release} (attempt {attempt} of {attempts}); boot flag cleared, context on trial");
-                    var trial = new BootReport { Release = release, PrimaryDevice = report.PrimaryDevice };
-                    InitModules(v.Sgc!, trial, cancellationToken);
-                    ok = trial.Healthy && (_options.TrialValidator?.Invoke(trial) ?? true);
-                    foreach (var m in trial.InitialisedModules.Where(m => !report.InitialisedModules.Contains(m)))
-                    {
-                        report.InitialisedModules.Add(m);
-                    }
-
-                    if (!ok)
-                    {
-                        Raise(SvmEvents.ModuleFailed, LogLevel.Warning, $"Trial of release {release} failed: " +
-                            (trial.Healthy ? "rejected by the validation callback" : $"module(s) {string.Join(", ", trial.FailedModules)} not healthy"));
-                        if (attempt < attempts)
-                        {
-                            Raise(SvmEvents.TrialRetry, LogLevel.Warning, $"Retrying the trial of release {release} ({attempts - attempt} attempt(s) left)");
-                        }
-                    }
-                }
-
-                if (ok)
-                {
-                    t = Run(pair.ConfirmCurrentAsync(cancellationToken));
-                    report.Trial = TrialOutcome.Committed;
-                    Raise(SvmEvents.Committed, LogLevel.Information, $"Trial succeeded: release {t.CurrentRelease()} committed as current; {t.AlternateRelease()} kept as alternate");
-                }
-                else
-                {
-                    t = Run(pair.SwitchContextsAsync(trial: false, cancellationToken));
-                    report.Trial = TrialOutcome.RolledBack;
-                    Raise(SvmEvents.RolledBack, LogLevel.Warning, $"Rolled back to release {t.CurrentRelease()}; release {release} marked invalid");
-                }
-            }
-        }
-
-        // System-wide init command on the current context: modules whose loaded software differs are (re-)initialised.
-        var sgc = CurrentSgc();
-        report.Release = sgc.Release;
-        InitModules(sgc, report, cancellationToken);
-    }
-
-    private static string Digest(IReadOnlyList<SgcComponent> components)
-        => string.Join(";", components.Select(c => $"{c.Name}:{c.Crc32C:x8}:{c.Size}"));
-
-    private void InitModules(SgcFile sgc, BootReport report, CancellationToken cancellationToken)
-    {
-        var targets = _bus.Modules.Where(m =>
-            !_loaded.TryGetValue(m.Address, out var d) || d != Digest(sgc.ComponentsFor(m.Address)) || m.ReportHealth() != ModuleHealth.Healthy).ToList();
-        Raise(SvmEvents.SystemInit, LogLevel.Information,
-            $"System-wide init command for release {sgc.Release}: {(targets.Count == _bus.Modules.Count ? "all modules" : targets.Count == 0 ? "no module needs it" : string.Join(", ", targets.Select(m => m.Address)))}");
-        var started = new List<IProcessorModule>();
-        foreach (var m in targets)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            _loaded.Remove(m.Address);
-            var components = sgc.ComponentsFor(m.Address);
-            var configData = TryRead(SvmLayout.Configuration(ConfigurationFile.ModuleName(m.Address)));
-            var ctx = new InitContext(this, sgc.Release, components, configData is null ? null : ConfigurationFile.Parse(configData));
-            report.InitialisedModules.Add(m.Address);
-            try
-            {
-                m.Initialize(ctx, cancellationToken);
-                started.Add(m);
-            }
-#pragma warning disable CA1031 // A module crash of any kind is a failed init, never an SVM failure.
-            catch (Exception ex) when (ex is not OperationCanceledException)
-#pragma warning restore CA1031
-            {
-                report.FailedModules.Add(m.Address);
-                Raise(SvmEvents.ModuleFailed, LogLevel.Error, $"Module {m.Address} crashed during init: {ex.Message}", m.Address);
-            }
-        }
-
-        // Health: every started module must report healthy within the timeout.
-        var sw = Stopwatch.StartNew();
-        var pending = started.ToList();
-        while (pending.Count > 0)
-        {
-            pending.RemoveAll(m => m.ReportHealth() == ModuleHealth.Healthy);
-            if (pending.Count == 0 || sw.Elapsed >= _options.HealthTimeout)
-            {
-                break;
-            }
-
-            Thread.Sleep(1);
-        }
-
-        foreach (var m in started)
-        {
-            if (pending.Contains(m))
-            {
-                report.FailedModules.Add(m.Address);
-                Raise(SvmEvents.ModuleFailed, LogLevel.Error, $"Module {m.Address} did not report healthy within {_options.HealthTimeout.TotalMilliseconds:0} ms", m.Address);
-            }
-            else
-            {
-                _loaded[m.Address] = Digest(sgc.ComponentsFor(m.Address));
-                Raise(SvmEvents.ModuleInitialised, LogLevel.Information, $"Module {m.Address} initialised with release {sgc.Release} ({m.ProgrammableDevices().Count} programmable device(s))", m.Address);
-            }
-        }
-    }
-
-    private sealed class InitContext(SoftwareVersionManager svm, SoftwareVersion release, IReadOnlyList<SgcComponent> components, ConfigurationFile? configuration) : IModuleInitContext
-    {
-        public IReadOnlyList<SgcComponent> Components => components;
-
-        public ConfigurationFile? Configuration => configuration;
-
-        public SoftwareVersion Release => release;
-
-        public ReadOnlyMemory<byte> RequestComponent(string name)
-        {
-            var c = components.FirstOrDefault(x => x.Name == name) ?? throw new SvmException($"Component {name} is not mapped to this module.");
-            var data = svm.TryReadCurrent(SvmLayout.Component(name));
-            return data is not null && c.Matches(data) ? data : throw new SvmException($"Component {name} does not verify in the current context of {svm.NameOf(svm.Primary)}.");
         }
     }
 }

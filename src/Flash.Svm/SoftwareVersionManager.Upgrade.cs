@@ -56,6 +56,13 @@ public sealed partial class SoftwareVersionManager
             currentSgc = null;
         }
 
+        RequirePackageAtFloor(pkg);
+        if (currentSgc is not null && currentSgc.Release == pkg.Release && !_options.AllowSameVersionReinstall)
+        {
+            Raise(SvmEvents.PackageRejected, LogLevel.Error, $"Release {pkg.Release} is already current; reinstalling it needs AllowSameVersionReinstall");
+            throw new PackageRejectedException(PackageRejectReason.SameVersion, $"Release {pkg.Release} is already current.");
+        }
+
         if (mode == UpgradeMode.Auto)
         {
             mode = currentSgc is null ? UpgradeMode.Full : UpgradeMode.Partial;
@@ -140,7 +147,7 @@ public sealed partial class SoftwareVersionManager
             Run(pair.MarkAlternateCompleteAsync(pkg.Release.ToString(), cancellationToken));
             RequireRedundancy(pair);
             Raise(SvmEvents.UpgradeCompleted, LogLevel.Information, $"Release {pkg.Release} is complete and verified in the alternate context of both devices (transaction {pair.Sequence})");
-            var changes = DeviceChanges(pkg.Sgc, download, modules);
+            var changes = Node.ProgrammableImages.Changes(pkg.Sgc, _bus.Modules);
             foreach (var ch in changes)
             {
                 Raise(SvmEvents.ProgrammableDeviceChange, LogLevel.Warning,
@@ -206,20 +213,6 @@ public sealed partial class SoftwareVersionManager
         }
     }
 
-    private static List<ProgrammableDeviceChange> DeviceChanges(SgcFile sgc, IReadOnlyList<SgcComponent> changed, IReadOnlyList<ModuleAddress> modules)
-    {
-        var list = new List<ProgrammableDeviceChange>();
-        foreach (var c in changed.Where(c => c.IsProgrammableDevice))
-        {
-            foreach (var m in modules.Where(m => sgc.Mappings.Any(x => x.Component == c.Name && x.AppliesTo(m))))
-            {
-                list.Add(new ProgrammableDeviceChange(m, c.DeviceName, c.DeviceKind, c.Name));
-            }
-        }
-
-        return list;
-    }
-
     /// <summary>Sets the alternate boot flag on both devices: the next init trial-boots the alternate context.</summary>
     /// <param name="attempts">Trial attempts; default <see cref="SvmOptions.TrialAttempts"/>.</param>
     /// <exception cref="InvalidOperationException">The alternate is not complete.</exception>
@@ -231,12 +224,16 @@ public sealed partial class SoftwareVersionManager
             throw new InvalidOperationException($"The alternate context is {t.AlternateState}; only a complete alternate can be trial-booted.");
         }
 
+        RequireAlternateAtFloor("set the alternate boot flag");
         int n = Math.Clamp(attempts ?? _options.TrialAttempts, 1, ushort.MaxValue);
         Run(Storage.SetAlternateBootAsync(n));
         Raise(SvmEvents.BootFlagSet, LogLevel.Information, $"Alternate boot flag set: the next init trial-boots release {t.AlternateRelease()} ({n} attempt(s))");
     }
 
-    /// <summary>Exchanges current and alternate contexts (user-initiated switch without a trial): the next init loads the new current.</summary>
+    /// <summary>
+    /// Exchanges current and alternate contexts (user-initiated switch without a trial): the next init loads the new
+    /// current, with the configuration the node runs with now (not the one copied when the upgrade was stored).
+    /// </summary>
     /// <exception cref="InvalidOperationException">The alternate is not complete.</exception>
     public void ExchangeContexts()
     {
@@ -246,7 +243,9 @@ public sealed partial class SoftwareVersionManager
             throw new InvalidOperationException($"The alternate context is {t.AlternateState}; only a complete alternate can become current.");
         }
 
-        Run(Storage.SwitchContextsAsync());
+        RequireAlternateAtFloor("exchange contexts");
+        ActivateCarrying(Storage, ConfigurationOf(Storage.Primary, t.Current), CancellationToken.None);
+        CommitSecurity(CancellationToken.None);
         Raise(SvmEvents.ContextsExchanged, LogLevel.Information, $"Contexts exchanged: release {t.AlternateRelease()} is current, {t.CurrentRelease()} is the alternate");
     }
 

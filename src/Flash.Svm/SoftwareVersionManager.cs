@@ -66,7 +66,7 @@ public sealed partial class SoftwareVersionManager : IDisposable
     /// <returns>The name.</returns>
     public string NameOf(PairMember member) => NameOf(member.Device);
 
-    private string NameOf(IFlashDevice device) => ReferenceEquals(device, _raw[0]) ? "nvs0" : "nvs1";
+    private string NameOf(IFlashDevice device) => ReferenceEquals(device is Init.FencedDevice f ? f.Real : device, _raw[0]) ? "nvs0" : "nvs1";
 
     /// <summary>The pair's (primary's) context table.</summary>
     /// <returns>The table.</returns>
@@ -78,22 +78,36 @@ public sealed partial class SoftwareVersionManager : IDisposable
 
     /// <summary>
     /// Formats both devices and installs a release as the current context (factory installation), with the given
-    /// configuration (the factory defaults when empty).
+    /// configuration files plus every factory default (<see cref="SvmOptions.FactoryDefaults"/>) not given; a node
+    /// configuration is required (given or a factory default).
     /// </summary>
     /// <param name="package">The package file.</param>
     /// <param name="configuration">Initial configuration files.</param>
     /// <exception cref="PackageRejectedException">The package is not acceptable; nothing was written.</exception>
+    /// <exception cref="ConfigurationUnavailableException">No node configuration is given and none is a factory default; nothing was written.</exception>
     public void FormatAndInstall(byte[] package, IEnumerable<ConfigurationFile>? configuration = null)
     {
         var pkg = OpenPackage(package);
-        var config = (configuration ?? _options.FactoryDefaults.Values).ToList();
+        var config = (configuration ?? []).ToList();
+        if (config.Select(c => c.Name).Distinct(StringComparer.Ordinal).Count() != config.Count)
+        {
+            throw new ArgumentException("A configuration is given twice.", nameof(configuration));
+        }
+
+        // Every factory default not given explicitly is installed too; without a node configuration the node could not boot.
+        config.AddRange(_options.FactoryDefaults.Values.Where(f => config.All(c => c.Name != f.Name)));
+        if (config.All(c => c.Name != ConfigurationFile.NodeName))
+        {
+            throw new ConfigurationUnavailableException(ConfigurationFile.NodeName, "FormatAndInstall needs a node configuration (given, or in SvmOptions.FactoryDefaults); nothing was written.");
+        }
+
         InstallFresh(pkg, config);
     }
 
     private void InstallFresh(SoftwarePackage pkg, List<ConfigurationFile> config)
     {
         ClosePair();
-        Run(RedundantPair.FormatAsync(_raw[0], _raw[1]));
+        Run(RedundantPair.FormatAsync(_raw[0], _raw[1], _options.PairId));
         Raise(SvmEvents.DeviceFormatted, LogLevel.Information, "nvs0 and nvs1 formatted as a redundant pair");
         OpenPair(Run(RedundantPair.MountAsync(_raw[0], _raw[1], PairOptions(null))));
 
@@ -109,6 +123,7 @@ public sealed partial class SoftwareVersionManager : IDisposable
             files.Add(new(SvmLayout.Configuration(cfg.Name), cfg.ToBytes()));
         }
 
+        files.Add(new(SvmLayout.SecurityState, new Security.SecurityState(pkg.Sgc.SecurityCounter).Encode()));
         files.Add(new(SvmLayout.Sgc, pkg.SgcBytes.ToArray()));
         var pair = Storage;
         Run(pair.WriteAlternateAsync(files));
@@ -212,68 +227,19 @@ public sealed partial class SoftwareVersionManager : IDisposable
     {
         ArgumentNullException.ThrowIfNull(member);
         var pair = Storage;
-        SgcFile sgc;
-        try
-        {
-            var bytes = Run(pair.TryReadAsync(member, area, SvmLayout.Sgc));
-            if (bytes is null)
-            {
-                return new AreaVerification(null, "no SGC file", null);
-            }
-
-            sgc = SgcFile.Parse(bytes);
-        }
-        catch (IOException ex)
-        {
-            return new AreaVerification(null, "SGC file: " + ex.Message, null);
-        }
-
-        foreach (var c in sgc.Components)
-        {
-            try
-            {
-                var data = Run(pair.TryReadAsync(member, area, SvmLayout.Component(c.Name)));
-                if (data is null)
-                {
-                    return new AreaVerification(sgc, $"component {c.Name} is missing", null);
-                }
-
-                if (!c.Matches(data))
-                {
-                    return new AreaVerification(sgc, $"component {c.Name} does not match its SGC checksums", null);
-                }
-            }
-            catch (IOException ex)
-            {
-                return new AreaVerification(sgc, $"component {c.Name}: {ex.Message}", null);
-            }
-        }
-
-        return new AreaVerification(sgc, null, checkConfiguration ? VerifyConfiguration(member, area) : null);
+        return Init.AreaChecker.Check(p => OnMember(() => Run(pair.TryReadAsync(member, area, p))), () => OnMember(() => Run(pair.ListAsync(member, area))), checkConfiguration);
     }
 
-    private string? VerifyConfiguration(PairMember member, ContextArea area)
+    /// <summary>A device whose file system faulted (it died) reads as an I/O error, so verification reports it bad.</summary>
+    private static T OnMember<T>(Func<T> read)
     {
         try
         {
-            var files = Run(Storage.ListAsync(member, area));
-            var names = SvmLayout.ConfigurationNames(files).Union(SvmLayout.BackupNames(files)).Append(ConfigurationFile.NodeName).Distinct();
-            foreach (var name in names)
-            {
-                var data = Run(Storage.TryReadAsync(member, area, SvmLayout.Configuration(name)));
-                if (data is null)
-                {
-                    return $"configuration {name} is missing";
-                }
-
-                ConfigurationFile.Parse(data);
-            }
-
-            return null;
+            return read();
         }
-        catch (IOException ex)
+        catch (ObjectDisposedException ex)
         {
-            return "configuration: " + ex.Message;
+            throw new IOException(ex.Message, ex);
         }
     }
 

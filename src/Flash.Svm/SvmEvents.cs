@@ -22,6 +22,16 @@ public static class SvmEvents
     public static readonly EventId StorageUnavailable = new(3006, nameof(StorageUnavailable));
     /// <summary>Storage verified at init.</summary>
     public static readonly EventId StorageVerified = new(3007, nameof(StorageVerified));
+    /// <summary>Both devices were probed and classified before init acted (<see cref="Init.InitPlan"/>).</summary>
+    public static readonly EventId DevicesClassified = new(3008, nameof(DevicesClassified));
+    /// <summary>No device can boot the node: the operator must replace a storage device (claims 65–68).</summary>
+    public static readonly EventId ReplacementRequested = new(3009, nameof(ReplacementRequested));
+    /// <summary>No device held a good current software set; it was rebuilt (valid alternate, combination of good components) without formatting.</summary>
+    public static readonly EventId Rebuilt = new(3016, nameof(Rebuilt));
+    /// <summary>Activating or trial-booting a release below the anti-rollback floor was refused.</summary>
+    public static readonly EventId RollbackRefused = new(3017, nameof(RollbackRefused));
+    /// <summary>A release committed and the anti-rollback floor rose to its security counter.</summary>
+    public static readonly EventId SecurityFloorRaised = new(3018, nameof(SecurityFloorRaised));
     /// <summary>An upgrade started.</summary>
     public static readonly EventId UpgradeStarted = new(3010, nameof(UpgradeStarted));
     /// <summary>Upgrade progress.</summary>
@@ -67,7 +77,7 @@ public static class SvmEvents
     /// <summary>The operator supplied a configuration while init waited for it.</summary>
     public static readonly EventId ConfigurationSupplied = new(3045, nameof(ConfigurationSupplied));
     /// <summary>A copy of a new file, read back from the primary, did not verify against the SGC file; the upgrade fails.</summary>
-    public static readonly EventId UpgradeCopyNotVerified = new(3016, nameof(UpgradeCopyNotVerified));
+    public static readonly EventId UpgradeCopyNotVerified = new(3019, nameof(UpgradeCopyNotVerified));
 }
 
 /// <summary>An event raised by SVM (also logged through <see cref="ILogger"/> with the same id).</summary>

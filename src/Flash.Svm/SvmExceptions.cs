@@ -38,8 +38,10 @@ public enum PackageRejectReason
     Oversized,
     /// <summary>The release is older than the node's anti-rollback floor.</summary>
     Rollback,
-    /// <summary>The SGC file and the entries disagree (missing or extra component).</summary>
+    /// <summary>The SGC file and the entries disagree (missing or extra component), or the release has no component.</summary>
     Inconsistent,
+    /// <summary>The release is the one already installed; reinstalling it needs <see cref="SvmOptions.AllowSameVersionReinstall"/>.</summary>
+    SameVersion,
 }
 
 /// <summary>A package was rejected before anything was written to storage.</summary>
@@ -81,4 +83,29 @@ public sealed class UpgradeFailedException : SvmException
     /// <param name="message">What failed.</param>
     /// <param name="inner">The cause.</param>
     public UpgradeFailedException(string message, Exception inner) : base(message, inner) { }
+}
+
+/// <summary>A release below the node's anti-rollback floor was not activated; nothing was changed.</summary>
+public sealed class RollbackRefusedException : SvmException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="release">The release refused.</param>
+    /// <param name="counter">Its security counter.</param>
+    /// <param name="floor">The floor in effect.</param>
+    public RollbackRefusedException(Sgc.SoftwareVersion release, ulong counter, ulong floor)
+        : base($"Release {release} (security counter {counter:x}) is below the anti-rollback floor {floor:x}.")
+    {
+        Release = release;
+        SecurityCounter = counter;
+        Floor = floor;
+    }
+
+    /// <summary>The release refused.</summary>
+    public Sgc.SoftwareVersion Release { get; }
+
+    /// <summary>Its security counter.</summary>
+    public ulong SecurityCounter { get; }
+
+    /// <summary>The floor in effect.</summary>
+    public ulong Floor { get; }
 }

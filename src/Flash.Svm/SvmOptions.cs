@@ -54,6 +54,19 @@ public sealed class SvmOptions
     /// <summary>How long a read of the primary waits while an upgrade copy restricts it. Default 30 s.</summary>
     public TimeSpan RestrictedReadTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The node's pair id (for example from the chassis inventory). <see cref="SoftwareVersionManager.FormatAndInstall"/>
+    /// formats the pair with it, and at init a device carrying another pair id is foreign. When null, the pair is
+    /// inferred at init (<see cref="Init.InitPolicy.Classify"/>).
+    /// </summary>
+    public Guid? PairId { get; init; }
+
+    /// <summary>At init, format a device of another pair (another node's) and join it as secondary; when false (default) it is reported and left untouched.</summary>
+    public bool AdoptForeignDevice { get; init; }
+
+    /// <summary>Accept an upgrade to the release that is already current (a reinstall); refused with <see cref="PackageRejectReason.SameVersion"/> otherwise.</summary>
+    public bool AllowSameVersionReinstall { get; init; }
+
     /// <summary>Optional extra validation of a trial boot, called after every module reported healthy.</summary>
     public Func<BootReport, bool>? TrialValidator { get; init; }
 }

@@ -54,7 +54,13 @@ public sealed record ProgrammableDeviceChange(ModuleAddress Module, string Devic
 /// <param name="DeviceChanges">Programmable devices that will be reprogrammed.</param>
 /// <param name="BytesWritten">Component bytes written to the primary device.</param>
 public sealed record UpgradeResult(SoftwareVersion Release, UpgradeMode Mode, IReadOnlyList<string> Downloaded, IReadOnlyList<string> Copied,
-    IReadOnlyList<ModuleAddress> AffectedModules, IReadOnlyList<ProgrammableDeviceChange> DeviceChanges, long BytesWritten);
+    IReadOnlyList<ModuleAddress> AffectedModules, IReadOnlyList<ProgrammableDeviceChange> DeviceChanges, long BytesWritten)
+{
+    /// <inheritdoc />
+    public override string ToString()
+        => $"{Mode} upgrade to {Release}: downloaded [{string.Join(", ", Downloaded)}], copied [{string.Join(", ", Copied)}], affected modules [{string.Join(", ", AffectedModules)}], "
+         + $"reprogrammed [{string.Join(", ", DeviceChanges.Select(d => $"{d.Module} {d.Kind} {d.Device} <- {d.Component}"))}], {BytesWritten} bytes written";
+}
 
 /// <summary>What happened to a trial boot.</summary>
 public enum TrialOutcome
@@ -124,4 +130,60 @@ public sealed class BootReport
 
     /// <summary>True while init waits for the operator's configuration choice: software verified, modules not started.</summary>
     public bool AwaitingConfiguration => ConfigurationUnavailable is not null;
+
+    /// <summary>What init found on each device before it acted (nvs0 first).</summary>
+    public IReadOnlyList<Init.DeviceVerdict> Devices { get; internal set; } = [];
+
+    /// <summary>True when the node runs on one device (the other is out of service: foreign, other geometry, dead or failed).</summary>
+    public bool Degraded { get; internal set; }
+
+    /// <inheritdoc />
+    public override string ToString()
+    {
+        var sb = new System.Text.StringBuilder();
+        sb.Append("release ").Append(Release).Append(" on primary ").Append(PrimaryDevice);
+        if (Degraded)
+        {
+            sb.Append(" (degraded)");
+        }
+
+        if (Devices.Count > 0)
+        {
+            sb.Append("; devices: ").AppendJoin(", ", Devices.Select(d => $"{d.Name} {d.Condition}"));
+        }
+
+        if (Redesignated)
+        {
+            sb.Append("; redesignated");
+        }
+
+        if (Repaired.Count > 0)
+        {
+            sb.Append("; repaired ").AppendJoin(", ", Repaired);
+        }
+
+        if (Recovered)
+        {
+            sb.Append("; recovered");
+        }
+
+        if (Trial != TrialOutcome.None)
+        {
+            sb.Append("; trial ").Append(Trial).Append(" after ").Append(TrialAttempts).Append(" attempt(s)");
+        }
+
+        sb.Append("; configuration ").Append(Configuration);
+        if (AwaitingConfiguration)
+        {
+            sb.Append(" (awaiting the operator's choice)");
+        }
+
+        sb.Append("; modules initialised: ").Append(InitialisedModules.Count == 0 ? "none" : string.Join(", ", InitialisedModules));
+        if (FailedModules.Count > 0)
+        {
+            sb.Append("; failed: ").AppendJoin(", ", FailedModules);
+        }
+
+        return sb.ToString();
+    }
 }

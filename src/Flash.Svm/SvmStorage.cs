@@ -18,6 +18,9 @@ public static class SvmLayout
     /// <summary>Prefix of the backups of the previous configuration (a subfolder of the configuration folder).</summary>
     public const string BackupPrefix = ConfigurationPrefix + "backup/";
 
+    /// <summary>The security state record (<see cref="Security.SecurityState"/>): under the configuration folder so it is mirrored and carried at activation, but not a configuration file.</summary>
+    public const string SecurityState = ConfigurationPrefix + "security/state";
+
     /// <summary>Path of a component.</summary>
     /// <param name="name">Component name.</param>
     /// <returns>The relative path.</returns>

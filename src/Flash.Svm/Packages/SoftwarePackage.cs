@@ -68,13 +68,14 @@ public sealed class SoftwarePackage
     /// <param name="components">Component name, version, content and programmable-device target.</param>
     /// <param name="mappings">Component-to-module mappings.</param>
     /// <param name="signingKey">An ECDSA P-256 private key.</param>
+    /// <param name="securityCounter">The release's anti-rollback security counter (see <see cref="SgcFile.SecurityCounter"/>); derived from the release when null.</param>
     /// <returns>The package file.</returns>
-    public static byte[] Build(SoftwareVersion release, IEnumerable<PackageComponent> components, IEnumerable<SgcMapping> mappings, ECDsa signingKey)
+    public static byte[] Build(SoftwareVersion release, IEnumerable<PackageComponent> components, IEnumerable<SgcMapping> mappings, ECDsa signingKey, ulong? securityCounter = null)
     {
         ArgumentNullException.ThrowIfNull(components);
         ArgumentNullException.ThrowIfNull(signingKey);
         var list = components.ToList();
-        var sgc = new SgcFile(release, list.Select(c => SgcComponent.Describe(c.Name, c.Version, c.Content.Span, c.DeviceKind, c.DeviceName)).ToList(), mappings.ToList());
+        var sgc = new SgcFile(release, list.Select(c => SgcComponent.Describe(c.Name, c.Version, c.Content.Span, c.DeviceKind, c.DeviceName)).ToList(), mappings.ToList(), securityCounter);
         return BuildRaw(release, list.Select(c => (c.Name, c.Content)).ToList(), sgc.ToBytes(), signingKey);
     }
 
@@ -219,6 +220,11 @@ public sealed class SoftwarePackage
         if (sgc.Release != release)
         {
             throw new PackageRejectedException(PackageRejectReason.Inconsistent, $"Header release {release} differs from SGC release {sgc.Release}.");
+        }
+
+        if (sgc.Components.Count == 0)
+        {
+            throw new PackageRejectedException(PackageRejectReason.Inconsistent, $"Release {release} has no components; a node cannot boot it.");
         }
 
         if (release < options.AntiRollbackFloor)

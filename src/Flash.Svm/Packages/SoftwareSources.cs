@@ -72,7 +72,30 @@ public sealed class DirectorySoftwareSource(string root) : ISoftwareSource
             throw new PackageRejectedException(PackageRejectReason.PathEscape, $"'{parameters.Path}' escapes the source directory.");
         }
 
+        RefuseLinksOutside(full);
         return new FileSoftwareSource().Fetch(parameters with { Path = full }, maxBytes, cancellationToken);
+    }
+
+    /// <summary>Every symbolic link on the way from the root to the file must resolve inside the root.</summary>
+    private void RefuseLinksOutside(string full)
+    {
+        string path = _root;
+        foreach (var part in full[(_root.Length + 1)..].Split(System.IO.Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            path = System.IO.Path.Combine(path, part);
+            FileSystemInfo info = Directory.Exists(path) ? new DirectoryInfo(path) : new FileInfo(path);
+            if (info.LinkTarget is null)
+            {
+                continue;
+            }
+
+            var target = info.ResolveLinkTarget(returnFinalTarget: true);
+            string resolved = target is null ? "" : System.IO.Path.GetFullPath(target.FullName);
+            if (!resolved.StartsWith(_root + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            {
+                throw new PackageRejectedException(PackageRejectReason.PathEscape, $"'{path}' is a link that leads outside the source directory.");
+            }
+        }
     }
 }
 

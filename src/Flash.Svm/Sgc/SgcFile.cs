@@ -86,18 +86,20 @@ public sealed class SgcFile
     /// <summary>Magic number <c>SGCF</c>.</summary>
     public const uint Magic = 0x46434753;
 
-    /// <summary>The format version written by this library.</summary>
-    public const ushort FormatVersion = 1;
+    /// <summary>The format version written by this library (2 added the security counter; version 1 files are still read).</summary>
+    public const ushort FormatVersion = 2;
 
     /// <summary>Creates an SGC file.</summary>
     /// <param name="release">Release version.</param>
     /// <param name="components">Components.</param>
     /// <param name="mappings">Component-to-module mappings.</param>
-    public SgcFile(SoftwareVersion release, IReadOnlyList<SgcComponent> components, IReadOnlyList<SgcMapping> mappings)
+    /// <param name="securityCounter">The anti-rollback security counter; <see cref="DefaultSecurityCounter"/> of the release when null.</param>
+    public SgcFile(SoftwareVersion release, IReadOnlyList<SgcComponent> components, IReadOnlyList<SgcMapping> mappings, ulong? securityCounter = null)
     {
         ArgumentNullException.ThrowIfNull(components);
         ArgumentNullException.ThrowIfNull(mappings);
         Release = release;
+        SecurityCounter = securityCounter ?? DefaultSecurityCounter(release);
         Components = components;
         Mappings = mappings;
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -130,6 +132,18 @@ public sealed class SgcFile
 
     /// <summary>Release version of the software set.</summary>
     public SoftwareVersion Release { get; }
+
+    /// <summary>
+    /// The anti-rollback security counter (signed with the release, as MCUboot's security counter): a node refuses a
+    /// release whose counter is below the floor it stored when a release committed. Releases that may replace each
+    /// other in both directions share a counter.
+    /// </summary>
+    public ulong SecurityCounter { get; }
+
+    /// <summary>The counter of a release that names none (and of every format-1 SGC file): major, minor, patch packed into 48 bits, so a newer version never has a lower counter.</summary>
+    /// <param name="release">The release.</param>
+    /// <returns>The counter.</returns>
+    public static ulong DefaultSecurityCounter(SoftwareVersion release) => ((ulong)release.Major << 32) | ((ulong)release.Minor << 16) | release.Patch;
 
     /// <summary>Components.</summary>
     public IReadOnlyList<SgcComponent> Components { get; }
@@ -184,6 +198,7 @@ public sealed class SgcFile
         w.U16(FormatVersion);
         w.U16(0);
         w.Version(Release);
+        w.U64(SecurityCounter);
         w.U32((uint)Components.Count);
         foreach (var c in Components)
         {
@@ -221,13 +236,14 @@ public sealed class SgcFile
         }
 
         ushort version = r.U16();
-        if (version != FormatVersion)
+        if (version is not (1 or FormatVersion))
         {
             throw new SvmFormatException($"SGC format version {version} is not supported.");
         }
 
         r.U16();
         var release = r.Version();
+        ulong counter = version >= 2 ? r.U64() : DefaultSecurityCounter(release);
         uint count = r.U32();
         if (count > 4096)
         {
@@ -268,7 +284,7 @@ public sealed class SgcFile
             throw new SvmFormatException("Trailing bytes in SGC file.");
         }
 
-        return new SgcFile(release, components, mappings);
+        return new SgcFile(release, components, mappings, counter);
     }
 
     /// <summary>Compares this (new) SGC file with the current one for a partial upgrade.</summary>

@@ -61,15 +61,18 @@ internal sealed class SvmNode : IDisposable
             Packages = new PackageVerificationOptions { TrustedKeys = [Key.ExportSubjectPublicKeyInfo()] },
             Sources = [Source],
             FactoryDefaults = new Dictionary<string, ConfigurationFile> { [ConfigurationFile.NodeName] = FactoryNode },
-            HealthTimeout = TimeSpan.FromMilliseconds(100),
+            HealthTimeout = TimeSpan.FromSeconds(1),
         };
         Options = tweak is null ? options : tweak(options);
         Svm = NewSvm();
     }
 
+    /// <summary>When set, SVM sees both devices behind this supply (node-wide power cuts).</summary>
+    public NodePower? Power { get; set; }
+
     public SoftwareVersionManager NewSvm()
     {
-        var svm = new SoftwareVersionManager(Dev0, Dev1, Bus, Options);
+        var svm = Power is { } p ? new SoftwareVersionManager(p.Wrap(Dev0), p.Wrap(Dev1), Bus, Options) : new SoftwareVersionManager(Dev0, Dev1, Bus, Options);
         svm.Event += (_, e) => Events.Add(e);
         return svm;
     }
@@ -77,6 +80,7 @@ internal sealed class SvmNode : IDisposable
     /// <summary>Simulates a reboot of the management processor: power restored, a fresh SVM instance, modules reset.</summary>
     public SoftwareVersionManager Reboot(bool resetModules = true)
     {
+        Power?.Disarm();
         Dev0.CancelPowerCut();
         Dev1.CancelPowerCut();
         Dev0.PowerUp();
