@@ -45,14 +45,23 @@ public sealed class SvmCommandTests : IDisposable
         Assert.Equal("ring-a", config["settings"]!["hostname"]!.GetValue<string>());
         Assert.Equal("east", config["settings"]!["ring"]!.GetValue<string>());
 
-        _ctl.Expect(0, "svm", "rollback", "a.img", "b.img");
-        Assert.Equal("1.0.0", Current(_ctl.Expect(0, "svm", "status", "a.img", "b.img", "--json"), 0));
+        // The commit raised the anti-rollback floor to 2.0.0's security counter: switching back to 1.0.0 is refused
+        // (exit code 8) and leaves both images as they were.
+        var beforeA = File.ReadAllBytes(_ctl.PathOf("a.img"));
+        var beforeB = File.ReadAllBytes(_ctl.PathOf("b.img"));
+        _ctl.Expect(8, "svm", "rollback", "a.img", "b.img");
+        _ctl.Expect(8, "svm", "set-boot", "a.img", "b.img");
+        Assert.Equal(beforeA, File.ReadAllBytes(_ctl.PathOf("a.img")));
+        Assert.Equal(beforeB, File.ReadAllBytes(_ctl.PathOf("b.img")));
+        Assert.Equal("2.0.0", Current(_ctl.Expect(0, "svm", "status", "a.img", "b.img", "--json"), 0));
 
         // A pending trial that is rejected keeps the running release.
-        _ctl.Expect(0, "svm", "set-boot", "a.img", "b.img");
+        ReleaseFolder.Write(_ctl, "r3", "3.0.0", fpga: File.ReadAllBytes(_ctl.PathOf("r1/fpga.bit")));
+        _ctl.Expect(0, "create", "--sgc", "r3/sgc.json", "-o", "r3.pkg", "-k", "k.pem");
+        _ctl.Expect(0, "svm", "upgrade", "a.img", "b.img", "r3.pkg", "--trust", "k.pem.pub");
         var rejected = _ctl.Expect(0, "svm", "rollback", "a.img", "b.img", "--json").Json;
         Assert.Equal("RolledBack", rejected["trial"]!.GetValue<string>());
-        Assert.Equal("1.0.0", Current(_ctl.Expect(0, "svm", "status", "a.img", "b.img", "--json"), 1));
+        Assert.Equal("2.0.0", Current(_ctl.Expect(0, "svm", "status", "a.img", "b.img", "--json"), 1));
     }
 
     [Fact]
