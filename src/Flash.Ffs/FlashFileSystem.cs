@@ -391,6 +391,12 @@ public static class FfsEvents
     /// <summary>Recovery replayed pages written after the last checkpoint.</summary>
     public static readonly EventId Recovery = new(1002, nameof(Recovery));
 
+    /// <summary>A page that should have been erased was not; its block was closed and the write went elsewhere.</summary>
+    public static readonly EventId NotErased = new(1023, nameof(NotErased));
+
+    /// <summary>Recovery met damaged pages and left out the committed changes that may depend on them.</summary>
+    public static readonly EventId RecoveryDropped = new(1003, nameof(RecoveryDropped));
+
     /// <summary>Garbage collection reclaimed a block.</summary>
     public static readonly EventId GarbageCollection = new(1010, nameof(GarbageCollection));
 

@@ -74,9 +74,11 @@ public sealed partial class FlashFileSystem
         ParseAnchor(anchor.Payload, out var checkpointPages, out int checkpointLength, out uint checkpointCrc);
         _anchorCurrent = anchor.Block == _anchorBlocks[0] ? 0 : 1;
         _anchorWritePointer = anchor.NextFree;
+        _anchorSequence = anchor.Sequence;
         byte[] checkpoint = ReadCheckpoint(checkpointPages, checkpointLength, checkpointCrc);
         DeserializeCheckpoint(checkpoint);
         _checkpointPages = checkpointPages;
+        RefuseWritesToMovedAnchors(anchor.Block);
         foreach (int b in _anchorBlocks)
         {
             _blocks.State[b] = BlockState.Anchor;
@@ -88,6 +90,7 @@ public sealed partial class FlashFileSystem
             // Nothing happened after the checkpoint: heads continue where they were, erased blocks stay trusted.
             // Transactions it lists as open never committed.
             _openAtCheckpoint = [];
+            _hot.Inherited = _cold.Inherited = true;
             RebuildValidity();
         }
         else
@@ -114,6 +117,26 @@ public sealed partial class FlashFileSystem
         _mounted = true;
         _programmedAtMount = _device.Statistics.DataBytesProgrammed;
         _log.LogInformation(FfsEvents.Mounted, "Mounted volume {VolumeId:X8} ({Entries} entries, {Clean})", VolumeId, _nodes.Count, clean ? "clean" : "recovered");
+    }
+
+    /// <summary>
+    /// The anchor found must sit in one of the two blocks it names, and the checkpoint must record both as anchor
+    /// blocks. Otherwise blocks were moved (swapped, copied back): the next anchor would go where the next mount does
+    /// not look, and blocks the index maps hold something else. Reading is still safe (every read checks what it
+    /// read), writing is not: a read-write mount is refused.
+    /// </summary>
+    private void RefuseWritesToMovedAnchors(int foundIn)
+    {
+        bool named = foundIn == _anchorBlocks[0] || foundIn == _anchorBlocks[1];
+        bool recorded = _blocks.State[_anchorBlocks[0]] == BlockState.Anchor && _blocks.State[_anchorBlocks[1]] == BlockState.Anchor;
+        if (_options.ReadOnly || (named && recorded))
+        {
+            return;
+        }
+
+        throw new FileSystemCorruptException(named
+            ? $"The checkpoint does not record blocks {_anchorBlocks[0]} and {_anchorBlocks[1]} as the anchor blocks the anchor names: blocks were moved. Mount read-only to copy the data off, then reformat."
+            : $"The newest anchor page is in block {foundIn}, not in the anchor blocks {_anchorBlocks[0]} and {_anchorBlocks[1]} it names: blocks were moved. Mount read-only to copy the data off, then reformat.");
     }
 
     private readonly record struct AnchorPage(int Block, int Page, int NextFree, ulong Sequence, byte[] Payload);
@@ -292,6 +315,7 @@ public sealed partial class FlashFileSystem
         var data = new byte[length];
         var buffer = new byte[_chunk];
         int offset = 0;
+        _checkpointPageSequences = new List<ulong>(pages.Count);
         for (int i = 0; i < pages.Count; i++)
         {
             var status = _io.Read(pages[i], buffer, out var tag);
@@ -302,6 +326,7 @@ public sealed partial class FlashFileSystem
 
             buffer.AsSpan(0, tag.ByteCount).CopyTo(data.AsSpan(offset));
             offset += tag.ByteCount;
+            _checkpointPageSequences.Add(tag.Sequence);
             if (((i + 1) & 63) == 0 || i == pages.Count - 1)
             {
                 // Reading writes nothing, so a mount may stop here too.
@@ -375,7 +400,8 @@ public sealed partial class FlashFileSystem
         }
     }
 
-    private readonly record struct LoggedPage(ulong Sequence, int Page, PageTag Tag);
+    /// <summary>A log page found by the recovery scan.</summary>
+    internal readonly record struct LoggedPage(ulong Sequence, int Page, PageTag Tag);
 
     /// <summary>
     /// Recovery after an unclean shutdown. Only blocks that were free at the checkpoint (plus the heads' tails) can
@@ -383,8 +409,7 @@ public sealed partial class FlashFileSystem
     /// </summary>
     private void Recover()
     {
-        var logged = new List<LoggedPage>();
-        var touched = new Dictionary<int, (ulong First, ulong Last)>();
+        var scan = new RecoveryScan();
         var candidates = new List<(int Block, int From)>();
         foreach (var h in new[] { _hot, _cold })
         {
@@ -407,7 +432,7 @@ public sealed partial class FlashFileSystem
         long done = 0;
         foreach (var (block, from) in candidates)
         {
-            ScanBlock(block, from, logged, touched);
+            ScanBlock(block, from, scan);
             if ((++done & 31) == 0)
             {
                 Progress("recovery-scan", done, candidates.Count);
@@ -415,13 +440,29 @@ public sealed partial class FlashFileSystem
             }
         }
 
-        ScanOpenTxnBlocks(logged);
+        var distrusted = ScanOpenTxnBlocks(scan.Logged, scan.Damaged);
+        var logged = scan.Logged;
+        var touched = scan.Touched;
         logged.Sort((x, y) => x.Sequence.CompareTo(y.Sequence));
-        Replay(logged);
+
+        // Every sequence number above the checkpoint's went to some page: the log's, the checkpoint's own, its anchor.
+        scan.Seen.AddRange(_checkpointPageSequences);
+        scan.Seen.Add(_anchorSequence);
+        scan.Seen.Sort();
+        ulong cutoff = ReplayCutoff.FirstGap(scan.Seen, _checkpointSeq, SequenceGapAfterRecovery / 2);
+        var outcome = new ReplayOutcome();
+        outcome.DamagedPages.AddRange(scan.Damaged);
+        Replay(logged, cutoff, distrusted, outcome);
+        _mountReport = new MountReport(true, outcome.Applied, outcome.DamagedPages, outcome.StoppedAt, outcome.Dropped);
+        if (outcome.Dropped.Count > 0 || outcome.DamagedPages.Count > 0)
+        {
+            _log.LogWarning(FfsEvents.RecoveryDropped, "Recovery met {Damaged} damaged page(s) and left out {Dropped} committed change(s) (replay stopped at sequence {Cutoff}): {Changes}",
+                outcome.DamagedPages.Count, outcome.Dropped.Count, outcome.StoppedAt, string.Join("; ", outcome.Dropped.Take(8)));
+        }
 
         // Blocks written after the checkpoint are full now (their tails may be torn), and stay unmovable until the
         // next checkpoint covers them.
-        ulong maxSeq = _checkpointSeq;
+        ulong maxSeq = Math.Max(_checkpointSeq, scan.Seen.Count > 0 ? scan.Seen[^1] : 0);
         foreach (var (block, (first, last)) in touched)
         {
             if ((_blocks.State[block] == BlockState.Free && !_blocks.Erased[block]) || _blocks.State[block] == BlockState.Full)
@@ -463,225 +504,61 @@ public sealed partial class FlashFileSystem
         _seq = maxSeq + SequenceGapAfterRecovery;
         _blocksSinceCheckpoint = touched.Count;
         RebuildValidity();
-        _log.LogInformation(FfsEvents.Recovery, "Recovered after unclean shutdown: replayed {Pages} page(s) from {Blocks} block(s)", logged.Count, touched.Count);
+        _log.LogInformation(FfsEvents.Recovery, "Recovered after unclean shutdown: replayed {Pages} page(s) from {Blocks} block(s)", outcome.Applied, touched.Count);
     }
 
-    private void ScanBlock(int block, int from, List<LoggedPage> logged, Dictionary<int, (ulong First, ulong Last)> touched)
+    /// <summary>
+    /// Reads the tags of a block from <paramref name="from"/> until an erased page or one older than the checkpoint.
+    /// A page whose tag cannot be read is skipped, not taken for the end of the block: its sequence number goes
+    /// missing, which stops the replay there. It counts as damage only when a newer page follows it in the block; the
+    /// last written page of a block may be one a power cut tore (or a block half erased), which loses nothing.
+    /// </summary>
+    private void ScanBlock(int block, int from, RecoveryScan scan)
     {
         int last = -1;
+        var unreadable = new List<int>();
         for (int i = from; i < _ppb; i++)
         {
             int page = (block * _ppb) + i;
-            if (_io.ReadTag(page, out var tag) != PageReadStatus.Ok || tag.Sequence <= _checkpointSeq
-                || tag.Kind is not (PageKind.Data or PageKind.Meta))
+            var status = _io.ReadTag(page, out var tag);
+            if (status == PageReadStatus.Erased)
             {
                 break;
             }
 
-            logged.Add(new LoggedPage(tag.Sequence, page, tag));
-            touched[block] = touched.TryGetValue(block, out var range) ? (range.First, tag.Sequence) : (tag.Sequence, tag.Sequence);
-            last = logged.Count - 1;
-        }
-
-        // Only the last page of a block can have been cut mid-program: check its payload, drop it if torn.
-        if (last >= 0 && logged[last].Tag.Kind == PageKind.Data && _io.Read(logged[last].Page, _pageBuffer, out _) != PageReadStatus.Ok)
-        {
-            logged.RemoveAt(last);
-        }
-    }
-
-    private enum ReplayKind
-    {
-        Data,
-        Inode,
-        Delete,
-        InlineMove,
-    }
-
-    private sealed record ReplayOp(ReplayKind Kind, uint Id, uint Chunk, int Page, uint Parent = 0, bool IsDirectory = false, long Size = 0, string Name = "", bool HasInline = false, int InlineOffset = 0, bool IsChunked = false);
-
-    private void Replay(List<LoggedPage> logged)
-    {
-        var pending = new Dictionary<uint, List<ReplayOp>>();
-        var buffer = new byte[_chunk];
-        long done = 0;
-        foreach (var entry in logged)
-        {
-            var tag = entry.Tag;
-            var ops = new List<ReplayOp>(1);
-            if (tag.Kind == PageKind.Data)
+            if (status != PageReadStatus.Ok)
             {
-                ops.Add(new ReplayOp(ReplayKind.Data, tag.ObjectId, tag.Chunk, entry.Page));
-            }
-            else
-            {
-                if (_io.Read(entry.Page, buffer, out _) != PageReadStatus.Ok)
-                {
-                    _log.LogWarning(FfsEvents.Recovery, "Metadata page {Page} is unreadable; its records are skipped", entry.Page);
-                    continue;
-                }
-
-                var payload = buffer.AsSpan(0, tag.ByteCount);
-                for (int offset = 0; MetaRecord.TryRead(payload, offset, out var rec, out int length); offset += length)
-                {
-                    ops.Add(rec.Type switch
-                    {
-                        MetaRecordType.Inode => new ReplayOp(ReplayKind.Inode, rec.Id, 0, entry.Page, rec.ParentId, rec.IsDirectory, rec.Size, rec.Name, rec.HasInline, rec.InlineOffset, rec.IsChunked),
-                        MetaRecordType.Delete => new ReplayOp(ReplayKind.Delete, rec.Id, 0, entry.Page),
-                        _ => new ReplayOp(ReplayKind.InlineMove, rec.Id, 0, entry.Page, InlineOffset: rec.InlineOffset),
-                    });
-                }
+                unreadable.Add(page);
+                last = -1;
+                continue;
             }
 
-            if (tag.TxnId == 0)
+            if (tag.Sequence <= _checkpointSeq)
             {
-                foreach (var op in ops)
-                {
-                    ApplyReplayed(op, tag.Sequence);
-                }
-            }
-            else
-            {
-                if (!pending.TryGetValue(tag.TxnId, out var list))
-                {
-                    pending[tag.TxnId] = list = [];
-                }
-
-                list.AddRange(ops);
-                if (tag.IsCommit)
-                {
-                    foreach (var op in list)
-                    {
-                        ApplyReplayed(op, tag.Sequence);
-                    }
-
-                    pending.Remove(tag.TxnId);
-                }
-            }
-
-            _nextTxn = Math.Max(_nextTxn, tag.TxnId + 1);
-            if ((++done & 255) == 0)
-            {
-                Progress("recovery-replay", done, logged.Count);
-                _options.MountCancellation.ThrowIfCancellationRequested();
-            }
-        }
-
-        // Entries created by a committed transaction are linked; placeholders of anything else are dropped.
-        foreach (var orphan in _nodes.Values.Where(n => n.Id != RootId && (n.ParentId == 0 || !_nodes.ContainsKey(n.ParentId))).ToArray())
-        {
-            RemoveReplayed(orphan);
-        }
-    }
-
-    private void ApplyReplayed(ReplayOp op, ulong commitSeq)
-    {
-        _nextId = Math.Max(_nextId, op.Id + 1);
-        switch (op.Kind)
-        {
-            case ReplayKind.Data:
-            {
-                var node = ReplayNode(op.Id, isDirectory: false);
-                if (node.IsDirectory)
-                {
-                    return;
-                }
-
-                node.Chunks ??= new ChunkMap();
-                node.Chunks.Set(op.Chunk, op.Page);
-                node.ModificationSequence = commitSeq;
                 break;
             }
 
-            case ReplayKind.Inode:
+            scan.Damaged.AddRange(unreadable);
+            unreadable.Clear();
+            scan.Seen.Add(tag.Sequence);
+            scan.Touch(block, i, tag.Sequence);
+            if (tag.Kind is not (PageKind.Data or PageKind.Meta))
             {
-                var node = ReplayNode(op.Id, op.IsDirectory);
-                if (node.IsDirectory != op.IsDirectory)
-                {
-                    RemoveReplayed(node);
-                    node = ReplayNode(op.Id, op.IsDirectory);
-                }
-
-                if (_nodes.TryGetValue(op.Parent, out var parent) && parent.IsDirectory)
-                {
-                    if (node.ParentId != 0 && _nodes.TryGetValue(node.ParentId, out var oldParent))
-                    {
-                        oldParent.Children?.Remove(node);
-                    }
-
-                    if (parent.Children!.TryGetValue(op.Name, out var other) && other != node)
-                    {
-                        RemoveReplayed(other);
-                    }
-
-                    node.Name = op.Name;
-                    node.ParentId = op.Parent;
-                    parent.Children.Set(node);
-                }
-
-                node.Size = op.Size;
-                node.ModificationSequence = commitSeq;
-                if (op.HasInline)
-                {
-                    node.Chunks = null;
-                    node.InlinePage = op.Page;
-                    node.InlineOffset = op.InlineOffset;
-                }
-                else if (op.IsChunked)
-                {
-                    node.InlinePage = -1;
-                    node.Chunks ??= new ChunkMap();
-                    node.Chunks.Truncate((uint)((op.Size + _chunk - 1) / _chunk), null);
-                }
-
-                break;
+                // A checkpoint that never got its anchor: its pages count for the sequence, they are not replayed.
+                last = -1;
+                continue;
             }
 
-            case ReplayKind.Delete:
-                if (_nodes.TryGetValue(op.Id, out var gone) && gone.Id != RootId)
-                {
-                    RemoveReplayed(gone);
-                }
-
-                break;
-
-            case ReplayKind.InlineMove:
-                if (_nodes.TryGetValue(op.Id, out var moved) && moved.IsInline)
-                {
-                    moved.InlinePage = op.Page;
-                    moved.InlineOffset = op.InlineOffset;
-                }
-
-                break;
+            scan.Logged.Add(new LoggedPage(tag.Sequence, page, tag));
+            last = scan.Logged.Count - 1;
         }
-    }
 
-    private Node ReplayNode(uint id, bool isDirectory)
-    {
-        if (!_nodes.TryGetValue(id, out var node))
+        // Only the last page of a block can have been cut mid-program: check its payload, drop it if torn (if it was
+        // not the newest page overall, its sequence number is then missing and the replay stops before it).
+        if (last >= 0 && scan.Logged[last].Tag.Kind == PageKind.Data && _io.Read(scan.Logged[last].Page, _pageBuffer, out _) != PageReadStatus.Ok)
         {
-            node = new Node(id, 0, "", isDirectory);
-            _nodes.Add(node);
+            scan.Seen.Remove(scan.Logged[last].Sequence);
+            scan.Logged.RemoveAt(last);
         }
-
-        return node;
-    }
-
-    private void RemoveReplayed(Node node)
-    {
-        if (node.Children is { } children)
-        {
-            foreach (var child in children.ToArray())
-            {
-                RemoveReplayed(child);
-            }
-        }
-
-        if (_nodes.TryGetValue(node.ParentId, out var parent))
-        {
-            parent.Children?.Remove(node);
-        }
-
-        _nodes.Remove(node.Id);
     }
 }
