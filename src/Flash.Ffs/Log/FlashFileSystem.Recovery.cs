@@ -21,9 +21,9 @@ public sealed partial class FlashFileSystem
             throw new ArgumentException("The label must be at most 32 UTF-8 bytes.", nameof(options));
         }
 
-        if (_g.BlockCount < 16 || _chunk < 512)
+        if (VolumeLimits.Refusal(_g, _chunk, _io.TagInSpare) is { } refusal)
         {
-            throw new FlashFileSystemException($"Geometry {_g} is too small for a volume (at least 16 blocks of 512-byte pages).");
+            throw new FlashFileSystemException(refusal);
         }
 
         VolumeId = options.VolumeId ?? (uint)Random.Shared.Next(1, int.MaxValue);

@@ -94,7 +94,7 @@ internal sealed class DamagedImageBase
         return false;
     }
 
-    /// <summary>The reference (2,048 + 64 B), 4 KiB-page and NOR geometries, each clean and dirty.</summary>
+    /// <summary>The reference (2,048 + 64 B), 4 KiB-page, NOR and small-page (512 + 16 B) geometries, each clean and dirty.</summary>
     public static IReadOnlyList<DamagedImageBase> BuildAll() =>
     [
         Build("ref-clean", new FlashGeometry(2048, 64, 64, 24), unmount: true),
@@ -103,6 +103,8 @@ internal sealed class DamagedImageBase
         Build("4k-dirty", new FlashGeometry(4096, 128, 32, 24, spareFreeLength: 78), unmount: false),
         Build("nor-clean", FlashGeometry.Nor(1024, 64, 24), unmount: true),
         Build("nor-dirty", FlashGeometry.Nor(1024, 64, 24), unmount: false),
+        Build("512-clean", Workloads.SmallPage, unmount: true),
+        Build("512-dirty", Workloads.SmallPage, unmount: false),
     ];
 
     /// <summary>
@@ -235,9 +237,10 @@ internal static class DamageMutator
                     // The spare area (NAND) or the in-band tag (NOR) zeroed or erased; the data area stays.
                     int p = Pick(b.WrittenPages);
                     byte fill = rng.Next(2) == 0 ? (byte)0x00 : (byte)0xFF;
-                    var area = b.TagInSpare ? image.AsSpan((p * raw) + g.PageSize, g.SpareSize) : image.AsSpan((p * raw) + b.TagOffset, 32);
+                    bool spare = b.TagInSpare || (g.SpareSize > 0 && rng.Next(2) == 0);
+                    var area = spare ? image.AsSpan((p * raw) + g.PageSize, g.SpareSize) : image.AsSpan((p * raw) + b.TagOffset, 32);
                     area.Fill(fill);
-                    done.Add($"{(b.TagInSpare ? "spare" : "tag")} of page {p} set to {fill:X2}");
+                    done.Add($"{(spare ? "spare" : "tag")} of page {p} set to {fill:X2}");
                     break;
                 }
 
