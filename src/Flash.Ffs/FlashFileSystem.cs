@@ -275,6 +275,8 @@ public sealed partial class FlashFileSystem : IDisposable
         ram += RamSize.HashSet(12, _scrubQueue.Capacity);                     // int
         ram += RamSize.HashSet(16, _lostChunks.Capacity);                     // (uint, uint)
         ram += RamSize.List(16, _metaInlineTargets.Capacity);                 // (Node, int)
+        ram += RamSize.Array(1, _erasedHere.Length) + RamSize.Array(1, _verifyData.Length) + RamSize.Array(1, _verifySpare.Length); // erase checks
+        ram += RamSize.List(8, _checkpointPageSequences.Capacity);
         ram += RamSize.List(Ref, _handles.Capacity);
         foreach (var h in _handles)
         {

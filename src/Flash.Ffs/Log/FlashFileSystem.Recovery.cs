@@ -114,6 +114,7 @@ public sealed partial class FlashFileSystem
             }
         }
 
+        _checkpointPageSequences = [];
         _mounted = true;
         _programmedAtMount = _device.Statistics.DataBytesProgrammed;
         _log.LogInformation(FfsEvents.Mounted, "Mounted volume {VolumeId:X8} ({Entries} entries, {Clean})", VolumeId, _nodes.Count, clean ? "clean" : "recovered");
