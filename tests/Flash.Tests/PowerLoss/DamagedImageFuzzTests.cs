@@ -32,6 +32,7 @@ public class DamagedImageFuzzTests(ITestOutputHelper output)
         var cases = only is { } one ? [one] : Enumerable.Range(0, Count).ToArray();
         var outcomes = new ConcurrentDictionary<(string Image, string Outcome), int>();
         var failures = new ConcurrentBag<(int Case, string Message)>();
+        var refusals = new ConcurrentBag<string>();
         var clock = Stopwatch.StartNew();
         Parallel.ForEach(cases, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
@@ -39,6 +40,11 @@ public class DamagedImageFuzzTests(ITestOutputHelper output)
             var (outcome, detail) = task.Wait(s_caseTimeout) ? task.Result : ("hang", $"no result within {s_caseTimeout.TotalSeconds} s");
             string image = bases[i % bases.Count].Name;
             outcomes.AddOrUpdate((image, outcome), 1, (_, n) => n + 1);
+            if (outcome == "rw-refused" && refusals.Count < 8)
+            {
+                refusals.Add($"damage case={i} image={image}: rw-refused: {detail}");
+            }
+
             if (!Allowed.Contains(outcome))
             {
                 failures.Add((i, $"damage case={i} image={image}: {outcome}: {detail}{Environment.NewLine}  replay: FLASH_DAMAGE_CASE={i} tests/Flash.Tests/bin/Debug/net10.0/Flash.Tests -class Flash.Tests.PowerLoss.DamagedImageFuzzTests -showLiveOutput"));
@@ -50,6 +56,11 @@ public class DamagedImageFuzzTests(ITestOutputHelper output)
         foreach (var group in outcomes.GroupBy(o => o.Key.Image).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             output.WriteLine($"  {group.Key}: " + string.Join(", ", group.OrderBy(o => o.Key.Outcome, StringComparer.Ordinal).Select(o => $"{o.Key.Outcome} {o.Value}")));
+        }
+
+        foreach (var r in refusals.Order(StringComparer.Ordinal))
+        {
+            output.WriteLine(r);
         }
 
         var sorted = failures.OrderBy(f => f.Case).Select(f => f.Message).ToList();
