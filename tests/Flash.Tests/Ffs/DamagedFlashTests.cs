@@ -72,14 +72,26 @@ public class DamagedFlashTests
         }
     }
 
-    [Fact]
-    public void Replay_stops_at_a_damaged_tag_instead_of_applying_a_transaction_without_it()
+    /// <param name="logPageBefore">
+    /// Whether a file is written between the checkpoint and /big, so the damaged page is a log page in the block /big
+    /// starts in (the transaction continues into the next block); otherwise it is the checkpoint's anchor page.
+    /// </param>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Replay_stops_at_a_damaged_tag_instead_of_applying_a_transaction_without_it(bool logPageBefore)
     {
         var (dev, fs) = Fresh();
         var pad = FfsTestDevice.Pattern(5000, 1);
+        var pad2 = FfsTestDevice.Pattern(3000, 3);
         var big = FfsTestDevice.Pattern(160 * 1024, 2);
         fs.WriteAllBytes("/pad", pad);
         fs.Sync();
+        if (logPageBefore)
+        {
+            fs.WriteAllBytes("/pad2", pad2);
+        }
+
         fs.WriteAllBytes("/big", big);
         var image = Save(dev);
         dev.Dispose();
@@ -89,11 +101,13 @@ public class DamagedFlashTests
         uint bigId = tags.Where(t => t.Kind == 1).GroupBy(t => t.ObjectId).MaxBy(g => g.Count())!.Key;
         ulong first = tags.Where(t => t.Kind == 1 && t.ObjectId == bigId).Min(t => t.Sequence);
         var before = tags.Single(t => t.Sequence == first - 1);
+        Assert.Equal(logPageBefore ? 2 : 4, before.Kind);
         image[(before.Page * Raw) + TagOffset + 29] ^= 0x04;
 
         using var damaged = Load(image);
         var mounted = FlashFileSystem.Mount(damaged);
         Assert.Equal(pad, mounted.ReadAllBytes("/pad"));
+        Assert.True(ReadOrError(mounted, "/pad2") is null || ((byte[])ReadOrError(mounted, "/pad2")!).AsSpan().SequenceEqual(pad2));
         var read = ReadOrError(mounted, "/big");
         Assert.True(read is null or "corrupt" || ((byte[])read).AsSpan().SequenceEqual(big), "/big must read its content, fail, or be missing");
         if (read is null)
