@@ -527,9 +527,10 @@ public sealed partial class FlashFileSystem
     private void ReadInline(Node node, long offset, Span<byte> dest, string path)
     {
         var status = _io.Read(node.InlinePage, _pageBuffer, out var tag);
-        if (status != PageReadStatus.Ok || tag.Kind != PageKind.Meta || node.InlineOffset + node.Size > tag.ByteCount)
+        if (status != PageReadStatus.Ok || tag.Kind != PageKind.Meta || node.InlineOffset + node.Size > tag.ByteCount || !_blocks.SequenceFits(node.InlinePage, tag.Sequence)
+            || !MetaRecord.HoldsInline(_pageBuffer.AsSpan(0, tag.ByteCount), node.Id, node.InlineOffset, node.Size))
         {
-            throw Corrupt(path, node.InlinePage, status);
+            throw Corrupt(path, node.InlinePage, status == PageReadStatus.Ok ? PageReadStatus.BadTag : status);
         }
 
         NoteCorrected(node.InlinePage);
@@ -554,7 +555,7 @@ public sealed partial class FlashFileSystem
         bool direct = within == 0 && dest.Length == _chunk && _io.TagInSpare;
         var target = direct ? dest : _pageBuffer.AsSpan();
         var status = _io.Read(page, target, out var tag);
-        if (status != PageReadStatus.Ok || tag.Kind != PageKind.Data || tag.ObjectId != node.Id || tag.Chunk != chunk)
+        if (status != PageReadStatus.Ok || tag.Kind != PageKind.Data || tag.ObjectId != node.Id || tag.Chunk != chunk || !_blocks.SequenceFits(page, tag.Sequence))
         {
             if (direct)
             {

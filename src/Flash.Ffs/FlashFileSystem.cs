@@ -271,6 +271,8 @@ public sealed partial class FlashFileSystem : IDisposable
         ram += RamSize.HashSet(12, _scrubQueue.Capacity);                     // int
         ram += RamSize.HashSet(16, _lostChunks.Capacity);                     // (uint, uint)
         ram += RamSize.List(16, _metaInlineTargets.Capacity);                 // (Node, int)
+        ram += RamSize.Array(1, _erasedHere.Length) + RamSize.Array(1, _verifyData.Length) + RamSize.Array(1, _verifySpare.Length); // erase checks
+        ram += RamSize.List(8, _checkpointPageSequences.Capacity);
         ram += RamSize.List(Ref, _handles.Capacity);
         foreach (var h in _handles)
         {
@@ -386,6 +388,12 @@ public static class FfsEvents
 
     /// <summary>Recovery replayed pages written after the last checkpoint.</summary>
     public static readonly EventId Recovery = new(1002, nameof(Recovery));
+
+    /// <summary>A page that should have been erased was not; its block was closed and the write went elsewhere.</summary>
+    public static readonly EventId NotErased = new(1023, nameof(NotErased));
+
+    /// <summary>Recovery met damaged pages and left out the committed changes that may depend on them.</summary>
+    public static readonly EventId RecoveryDropped = new(1003, nameof(RecoveryDropped));
 
     /// <summary>Garbage collection reclaimed a block.</summary>
     public static readonly EventId GarbageCollection = new(1010, nameof(GarbageCollection));

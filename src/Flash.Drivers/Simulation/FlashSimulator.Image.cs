@@ -1,3 +1,5 @@
+using Flash.Drivers.Ecc;
+
 namespace Flash.Drivers.Simulation;
 
 public sealed partial class FlashSimulator
@@ -16,6 +18,58 @@ public sealed partial class FlashSimulator
             foreach (var block in _blocks)
             {
                 destination.Write(block);
+            }
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    /// <summary>
+    /// Writes the device image in nanddump layout with <paramref name="ecc"/>'s codes in the spare area of every page
+    /// that is not erased, where <see cref="EccDevice"/> keeps them (by default at the end of the spare: with
+    /// <see cref="HammingEcc"/> over 256-byte steps on 2,048 + 64 B pages, bytes 40–63, step s at 40 + 3s, which is
+    /// Linux's software Hamming layout). Written to a part with <c>nandwrite --oob --noecc</c>, the image then reads
+    /// back through the kernel's ECC (or an <see cref="EccDevice"/>) without errors. Erased pages stay all 0xFF.
+    /// </summary>
+    /// <param name="destination">Stream to write to.</param>
+    /// <param name="ecc">The code to compute per step of each page's data.</param>
+    /// <param name="eccOffset">First spare byte of the codes; by default they end with the spare area.</param>
+    /// <exception cref="ArgumentException">The codes do not fit the spare area after its free bytes.</exception>
+    public void SaveImage(Stream destination, IEccCode ecc, int? eccOffset = null)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(ecc);
+        int steps = _g.PageSize % ecc.StepSize == 0 ? _g.PageSize / ecc.StepSize : 0;
+        int total = steps * ecc.EccBytes;
+        int offset = eccOffset ?? (_g.SpareSize - total);
+        if (steps == 0 || offset < _g.SpareFreeOffset + _g.SpareFreeLength || offset + total > _g.SpareSize)
+        {
+            throw new ArgumentException($"{ecc.Name} codes ({total} bytes at spare offset {offset}) do not fit the spare area of {_g} after its free bytes {_g.SpareFreeOffset}..{_g.SpareFreeOffset + _g.SpareFreeLength - 1}.", nameof(ecc));
+        }
+
+        int stride = _g.PageSize + _g.SpareSize;
+        var page = new byte[stride];
+        Enter();
+        try
+        {
+            foreach (var block in _blocks)
+            {
+                for (int at = 0; at < block.Length; at += stride)
+                {
+                    block.AsSpan(at, stride).CopyTo(page);
+                    if (page.AsSpan().ContainsAnyExcept((byte)0xFF))
+                    {
+                        var codes = page.AsSpan(_g.PageSize + offset, total);
+                        for (int step = 0; step < steps; step++)
+                        {
+                            ecc.Calculate(page.AsSpan(step * ecc.StepSize, ecc.StepSize), codes.Slice(step * ecc.EccBytes, ecc.EccBytes));
+                        }
+                    }
+
+                    destination.Write(page);
+                }
             }
         }
         finally

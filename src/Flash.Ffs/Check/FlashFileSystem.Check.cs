@@ -64,6 +64,13 @@ public sealed partial class FlashFileSystem
         long pages = 0;
         long total = _nodes.Values.Sum(n => (long)(n.Chunks?.Extents.Sum(e => e.Count) ?? 0) + (n.IsInline ? 1 : 0));
         var buffer = new byte[_chunk];
+        if (_mountReport.FoundDamage && !_mountDamageRepaired)
+        {
+            // What the mount's replay met is gone from the index; the report is the only trace of it. A repairing
+            // check acknowledges it: its checkpoint makes the recovered state the volume's.
+            problems.Add(new FsckProblem(FsckProblemKind.DroppedChanges, null, _mountReport.DamagedPages.Count > 0 ? _mountReport.DamagedPages[0] : -1, $"Mount: {_mountReport}.", repair));
+            _mountDamageRepaired = repair;
+        }
 
         foreach (var node in _nodes.Values.ToArray())
         {
@@ -84,9 +91,12 @@ public sealed partial class FlashFileSystem
             {
                 pages++;
                 var status = _io.Read(node.InlinePage, buffer, out var tag);
-                if (status != PageReadStatus.Ok || tag.Kind != PageKind.Meta || node.InlineOffset + node.Size > tag.ByteCount)
+                bool stale = status == PageReadStatus.Ok && (!_blocks.SequenceFits(node.InlinePage, tag.Sequence)
+                    || !MetaRecord.HoldsInline(buffer.AsSpan(0, Math.Min(tag.ByteCount, buffer.Length)), node.Id, node.InlineOffset, node.Size));
+                if (status != PageReadStatus.Ok || tag.Kind != PageKind.Meta || node.InlineOffset + node.Size > tag.ByteCount || stale)
                 {
-                    problems.Add(new FsckProblem(status == PageReadStatus.Uncorrectable ? FsckProblemKind.UncorrectablePage : FsckProblemKind.CrcMismatch, path, node.InlinePage, $"'{path}': inline data at page {node.InlinePage} is unreadable ({status}).", repair));
+                    var kind = status == PageReadStatus.Uncorrectable ? FsckProblemKind.UncorrectablePage : stale ? FsckProblemKind.StalePage : FsckProblemKind.CrcMismatch;
+                    problems.Add(new FsckProblem(kind, path, node.InlinePage, $"'{path}': inline data at page {node.InlinePage} is unreadable ({(stale ? "not this entry's record: an older copy or a moved block" : status)}).", repair));
                     if (repair)
                     {
                         ReleaseInline(node.InlinePage);
@@ -138,15 +148,18 @@ public sealed partial class FlashFileSystem
 
                     var status = _io.Read(page, buffer, out var tag);
                     bool identity = status == PageReadStatus.Ok && tag.Kind == PageKind.Data && tag.ObjectId == node.Id && tag.Chunk == chunk;
-                    if (!identity)
+                    bool stale = identity && !_blocks.SequenceFits(page, tag.Sequence);
+                    if (!identity || stale)
                     {
                         var kind = status switch
                         {
                             PageReadStatus.Uncorrectable => FsckProblemKind.UncorrectablePage,
                             PageReadStatus.CrcMismatch => FsckProblemKind.CrcMismatch,
+                            _ when stale => FsckProblemKind.StalePage,
                             _ => FsckProblemKind.TagMismatch,
                         };
-                        problems.Add(new FsckProblem(kind, path, page, $"'{path}': chunk {chunk} at page {page} is bad ({status}).", repair));
+                        string what = stale ? $"an older copy (sequence {tag.Sequence}, block written from {_blocks.FirstSequence[page / _ppb]})" : status.ToString();
+                        problems.Add(new FsckProblem(kind, path, page, $"'{path}': chunk {chunk} at page {page} is bad ({what}).", repair));
                         if (repair)
                         {
                             map.Remove(chunk);

@@ -26,6 +26,12 @@ public enum FsckProblemKind
 
     /// <summary>Two entries of one directory share a name.</summary>
     DuplicateName,
+
+    /// <summary>A page names the right file and chunk but is older than its block's current erase cycle (an old copy written back).</summary>
+    StalePage,
+
+    /// <summary>The mount's recovery met damaged pages and left out committed changes (see <see cref="FlashFileSystem.MountReport"/>).</summary>
+    DroppedChanges,
 }
 
 /// <summary>One problem found by <see cref="FlashFileSystem.Check"/>.</summary>

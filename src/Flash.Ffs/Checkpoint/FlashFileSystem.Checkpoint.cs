@@ -27,6 +27,9 @@ public sealed partial class FlashFileSystem
     private readonly int[] _anchorBlocks = [-1, -1];
     private int _anchorCurrent;
     private int _anchorWritePointer;
+
+    /// <summary>Whether the rest of the anchor block this mount found was checked to be erased.</summary>
+    private bool _anchorTailChecked;
     private List<int> _checkpointPages = [];
     private int _checkpointNext = -1;
 
@@ -606,10 +609,21 @@ public sealed partial class FlashFileSystem
             }
 
             int page = (_anchorBlocks[_anchorCurrent] * _ppb) + _anchorWritePointer;
+            if (!ReadyToProgram(_anchorBlocks[_anchorCurrent], page, inherited: !_anchorTailChecked))
+            {
+                // Appending past a page that is not erased would hide this anchor from mount's search: switch blocks.
+                _anchorWritePointer = _ppb;
+                continue;
+            }
+
+            _anchorTailChecked = true;
+
             _anchorWritePointer++;
             try
             {
-                _io.Program(page, buffer, new PageTag { Kind = PageKind.Anchor, ObjectId = VolumeId, Sequence = ++_seq });
+                // The number is used up only by a page that took it (recovery stops at a missing one).
+                _io.Program(page, buffer, new PageTag { Kind = PageKind.Anchor, ObjectId = VolumeId, Sequence = _seq + 1 });
+                _seq++;
                 return;
             }
             catch (Drivers.ProgramFailedException)

@@ -225,10 +225,11 @@ public sealed partial class FlashFileSystem
         }
 
         int page = (p.Targets[i / _ppb] * _ppb) + (i % _ppb);
-        var tag = new PageTag { Kind = PageKind.Checkpoint, ObjectId = VolumeId, Chunk = (uint)i, Sequence = ++_seq };
+        var tag = new PageTag { Kind = PageKind.Checkpoint, ObjectId = VolumeId, Chunk = (uint)i, Sequence = _seq + 1 };
         try
         {
             _io.Program(page, p.Page.AsSpan(0, p.Fill), tag);
+            _seq++;
             p.Written.Add(page);
             p.Fill = 0;
         }
@@ -303,7 +304,7 @@ public sealed partial class FlashFileSystem
         _log.LogDebug(FfsEvents.Checkpoint, "Incremental checkpoint at sequence {Sequence}: {Pages} page(s), {Entries} entries", p.Sequence, p.Written.Count, p.NodeCount);
     }
 
-    /// <summary>Drops the checkpoint in progress: its blocks go back to the pool (a failed one is retired).</summary>
+    /// <summary>Drops the checkpoint in progress: its blocks go back to the pool once the next checkpoint commits (a failed one is retired).</summary>
     private void AbandonCheckpoint(PendingCheckpoint p)
     {
         _pending = null;
@@ -316,8 +317,11 @@ public sealed partial class FlashFileSystem
             }
             else if (_blocks.State[t] == BlockState.Checkpoint)
             {
-                _blocks.State[t] = BlockState.Free;
+                // Its pages took sequence numbers after the current checkpoint: recovery must still find them (a
+                // missing number stops its replay), so the block is erased only once the next checkpoint covers it.
+                _blocks.State[t] = BlockState.Full;
                 _blocks.Erased[t] = false;
+                _blocks.LastSequence[t] = _seq;
             }
         }
 

@@ -253,12 +253,14 @@ public sealed partial class FlashFileSystem
     /// <summary>
     /// Recovery: the pages that transactions open at the checkpoint wrote before it, from the blocks it lists. They
     /// join the log (their sequences sort them first) and apply only if their transaction's commit page follows.
+    /// Returns the listed transactions to distrust: when a page of a listed block cannot be read, it may have been
+    /// one of theirs, so none of them may apply.
     /// </summary>
-    private void ScanOpenTxnBlocks(List<LoggedPage> logged)
+    private HashSet<uint> ScanOpenTxnBlocks(List<LoggedPage> logged, List<int> damaged)
     {
         if (_openAtCheckpoint.Count == 0)
         {
-            return;
+            return [];
         }
 
         var ids = _openAtCheckpoint.Select(o => o.Txn).ToHashSet();
@@ -271,9 +273,11 @@ public sealed partial class FlashFileSystem
         }
 
         _heldForEndedTxns.Add((0, blocks));
+        bool unreadable = false;
         foreach (int block in blocks)
         {
             // Bad blocks too: one retired after a failed program keeps its earlier pages (nothing erases it again).
+            int suspect = -1;
             for (int i = 0; i < _ppb; i++)
             {
                 int page = (block * _ppb) + i;
@@ -281,6 +285,20 @@ public sealed partial class FlashFileSystem
                 if (status == PageReadStatus.Erased)
                 {
                     break;
+                }
+
+                if (status != PageReadStatus.Ok && !_device.IsBad(block))
+                {
+                    suspect = page;
+                    continue;
+                }
+
+                if (status == PageReadStatus.Ok && suspect >= 0)
+                {
+                    // A page follows it, so it is no torn last page: it was written and is now unreadable.
+                    damaged.Add(suspect);
+                    unreadable = true;
+                    suspect = -1;
                 }
 
                 if (status == PageReadStatus.Ok && tag.Sequence <= _checkpointSeq && ids.Contains(tag.TxnId)
@@ -292,5 +310,6 @@ public sealed partial class FlashFileSystem
         }
 
         _openAtCheckpoint = [];
+        return unreadable ? ids : [];
     }
 }

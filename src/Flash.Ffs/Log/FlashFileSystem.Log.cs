@@ -23,6 +23,16 @@ public sealed partial class FlashFileSystem
 
             int block = head.Block;
             int page = (block * _ppb) + head.WritePointer;
+            if (!ReadyToProgram(block, page, head.Inherited))
+            {
+                // Not erased after all: close the block (its pages so far keep their data) and write elsewhere.
+                _blocks.Erased[block] = false;
+                head.WritePointer = _ppb;
+                continue;
+            }
+
+            head.Inherited = false;
+
             var tag = new PageTag { Kind = kind, Flags = flags, ObjectId = objectId, Chunk = chunk, TxnId = txn, Sequence = _seq + 1 };
             try
             {
@@ -30,7 +40,8 @@ public sealed partial class FlashFileSystem
             }
             catch (ProgramFailedException ex)
             {
-                _seq++;
+                // The number is not used up: the page goes again elsewhere with it, so recovery finds no gap (a
+                // missing number stops its replay). The failed page lies in a retired block and never reads back valid.
                 head.WritePointer++;
                 _log.LogWarning(FfsEvents.BadBlock, "Program of page {Page} failed; retiring block {Block}", ex.Page, block);
                 RetireBlock(block, head);
@@ -106,6 +117,7 @@ public sealed partial class FlashFileSystem
             _blocks.LastSequence[b] = _seq;
             head.Block = b;
             head.WritePointer = 0;
+            head.Inherited = false;
             if (head.Kind == HeadKind.Hot && _hotOpensSinceMaintain < int.MaxValue)
             {
                 _hotOpensSinceMaintain++;
@@ -259,6 +271,7 @@ public sealed partial class FlashFileSystem
             _device.Erase(block);
             _blocks.EraseCount[block]++;
             _blocks.Erased[block] = true;
+            NoteErasedHere(block);
             return true;
         }
         catch (EraseFailedException)

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Text;
 using Flash.Drivers;
 using Flash.Ffs.Index;
@@ -21,9 +20,9 @@ public sealed partial class FlashFileSystem
             throw new ArgumentException("The label must be at most 32 UTF-8 bytes.", nameof(options));
         }
 
-        if (_g.BlockCount < 16 || _chunk < 512)
+        if (VolumeLimits.Refusal(_g, _chunk, _io.TagInSpare) is { } refusal)
         {
-            throw new FlashFileSystemException($"Geometry {_g} is too small for a volume (at least 16 blocks of 512-byte pages).");
+            throw new FlashFileSystemException(refusal);
         }
 
         VolumeId = options.VolumeId ?? (uint)Random.Shared.Next(1, int.MaxValue);
@@ -74,9 +73,11 @@ public sealed partial class FlashFileSystem
         ParseAnchor(anchor.Payload, out var checkpointPages, out int checkpointLength, out uint checkpointCrc);
         _anchorCurrent = anchor.Block == _anchorBlocks[0] ? 0 : 1;
         _anchorWritePointer = anchor.NextFree;
+        _anchorSequence = anchor.Sequence;
         byte[] checkpoint = ReadCheckpoint(checkpointPages, checkpointLength, checkpointCrc);
         DeserializeCheckpoint(checkpoint);
         _checkpointPages = checkpointPages;
+        RefuseWritesToMovedAnchors(anchor.Block);
         foreach (int b in _anchorBlocks)
         {
             _blocks.State[b] = BlockState.Anchor;
@@ -88,6 +89,7 @@ public sealed partial class FlashFileSystem
             // Nothing happened after the checkpoint: heads continue where they were, erased blocks stay trusted.
             // Transactions it lists as open never committed.
             _openAtCheckpoint = [];
+            _hot.Inherited = _cold.Inherited = true;
             RebuildValidity();
         }
         else
@@ -111,180 +113,10 @@ public sealed partial class FlashFileSystem
             }
         }
 
+        _checkpointPageSequences = [];
         _mounted = true;
         _programmedAtMount = _device.Statistics.DataBytesProgrammed;
         _log.LogInformation(FfsEvents.Mounted, "Mounted volume {VolumeId:X8} ({Entries} entries, {Clean})", VolumeId, _nodes.Count, clean ? "clean" : "recovered");
-    }
-
-    private readonly record struct AnchorPage(int Block, int Page, int NextFree, ulong Sequence, byte[] Payload);
-
-    /// <summary>
-    /// Finds the newest intact anchor page. The anchor blocks are the first two good blocks of the first
-    /// <see cref="AnchorSearchBlocks"/> (format's choice), filled in turn, each erased before it is started again:
-    /// everything in the block whose first page is newer is newer than anything in the other. The usual path reads the
-    /// first block that starts with an anchor page, takes its newest anchor (which names both anchor blocks), and
-    /// looks at the first page of the other one: a dozen page reads. Anything unexpected falls back to
-    /// <see cref="SearchAnchorBlocks"/>.
-    /// </summary>
-    private AnchorPage FindNewestAnchor()
-    {
-        var buffer = new byte[_chunk];
-        int search = Math.Min(AnchorSearchBlocks, _blocks.Count);
-        for (int b = 0; b < search; b++)
-        {
-            if (!StartsWithAnchor(b, out _))
-            {
-                continue;
-            }
-
-            if (NewestAnchorIn(b, buffer) is not { } newest || newest.Payload.Length < AnchorFixedSize)
-            {
-                break;
-            }
-
-            var (block0, block1) = AnchorBlocksNamedIn(newest.Payload);
-            int other = block0 == b ? block1 : block1 == b ? block0 : -1;
-            if (other < 0 || other >= _blocks.Count)
-            {
-                break;
-            }
-
-            if (!StartsWithAnchor(other, out ulong otherFirst) || otherFirst < newest.Sequence)
-            {
-                return newest;
-            }
-
-            return NewestAnchorIn(other, buffer) ?? newest;
-        }
-
-        return SearchAnchorBlocks(buffer, search);
-    }
-
-    /// <summary>The two anchor blocks an anchor page names (offsets 88 and 92, docs/format.md).</summary>
-    private static (int Block0, int Block1) AnchorBlocksNamedIn(ReadOnlySpan<byte> anchor)
-        => (BinaryPrimitives.ReadInt32LittleEndian(anchor[88..]), BinaryPrimitives.ReadInt32LittleEndian(anchor[92..]));
-
-    /// <summary>Whether block <paramref name="b"/> is good and its first page is an intact anchor page (and its sequence).</summary>
-    private bool StartsWithAnchor(int b, out ulong sequence)
-    {
-        sequence = 0;
-        if (_device.IsBad(b) || _io.ReadTag(b * _ppb, out var first) != PageReadStatus.Ok || first.Kind != PageKind.Anchor)
-        {
-            return false;
-        }
-
-        sequence = first.Sequence;
-        return true;
-    }
-
-    /// <summary>
-    /// The general search: the first two blocks that start with an anchor page, the one started last first, falling
-    /// back to the other when it holds no intact anchor page (a cut while its first page was programmed, or damage).
-    /// </summary>
-    private AnchorPage SearchAnchorBlocks(byte[] buffer, int search)
-    {
-        var found = new List<(int Block, ulong Sequence)>(2);
-        for (int b = 0; b < search && found.Count < 2; b++)
-        {
-            if (StartsWithAnchor(b, out ulong sequence))
-            {
-                found.Add((b, sequence));
-            }
-        }
-
-        foreach (var (block, _) in found.OrderByDescending(f => f.Sequence))
-        {
-            if (NewestAnchorIn(block, buffer) is { } anchor)
-            {
-                return anchor;
-            }
-        }
-
-        throw new FileSystemCorruptException($"No Flash volume found: no valid anchor page in the first {search} blocks.");
-    }
-
-    /// <summary>The newest intact anchor page of block <paramref name="b"/>, or null.</summary>
-    private AnchorPage? NewestAnchorIn(int b, byte[] buffer)
-    {
-        // Anchor pages are appended in order: find the first erased page, then walk back to the newest intact one.
-        int lo = 1, hi = _ppb;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            if (_io.ReadTag((b * _ppb) + mid, out _) == PageReadStatus.Erased)
-            {
-                hi = mid;
-            }
-            else
-            {
-                lo = mid + 1;
-            }
-        }
-
-        for (int p = lo - 1; p >= 0; p--)
-        {
-            if (_io.Read((b * _ppb) + p, buffer, out var tag) == PageReadStatus.Ok && tag.Kind == PageKind.Anchor)
-            {
-                return new AnchorPage(b, (b * _ppb) + p, lo, tag.Sequence, buffer.AsSpan(0, tag.ByteCount).ToArray());
-            }
-        }
-
-        return null;
-    }
-
-    private void ParseAnchor(ReadOnlySpan<byte> a, out List<int> pages, out int length, out uint crc)
-    {
-        if (a.Length < AnchorFixedSize || !a[..8].SequenceEqual(AnchorMagic))
-        {
-            throw new FileSystemCorruptException("The anchor page has a wrong magic number.");
-        }
-
-        ushort version = BinaryPrimitives.ReadUInt16LittleEndian(a[8..]);
-        if (version is < OldestFormatVersion or > FormatVersion || BinaryPrimitives.ReadUInt16LittleEndian(a[10..]) != PageTag.Size)
-        {
-            throw new FileSystemCorruptException($"The volume has format version {version}; this library reads versions {OldestFormatVersion} to {FormatVersion}.");
-        }
-
-        int pageSize = BinaryPrimitives.ReadInt32LittleEndian(a[12..]);
-        int spare = BinaryPrimitives.ReadInt32LittleEndian(a[16..]);
-        int ppb = BinaryPrimitives.ReadInt32LittleEndian(a[20..]);
-        int blocks = BinaryPrimitives.ReadInt32LittleEndian(a[24..]);
-        if (pageSize != _g.PageSize || spare != _g.SpareSize || ppb != _g.PagesPerBlock || blocks != _g.BlockCount || a[28] != (byte)_g.Kind)
-        {
-            throw new GeometryMismatchException($"The volume was formatted for {pageSize}+{spare} B pages, {ppb} pages a block, {blocks} blocks; the device is {_g}.");
-        }
-
-        VolumeId = BinaryPrimitives.ReadUInt32LittleEndian(a[32..]);
-        length = BinaryPrimitives.ReadInt32LittleEndian(a[44..]);
-        crc = BinaryPrimitives.ReadUInt32LittleEndian(a[48..]);
-        int count = BinaryPrimitives.ReadInt32LittleEndian(a[52..]);
-        Label = Encoding.UTF8.GetString(a.Slice(56, 32)).TrimEnd('\0');
-        (_anchorBlocks[0], _anchorBlocks[1]) = AnchorBlocksNamedIn(a);
-        // Version 1 listed every page of the checkpoint; version 2 lists the blocks it fills, from their first page.
-        int listed = version == 1 ? count : (int)Math.Min(int.MaxValue, ((long)count + _ppb - 1) / _ppb);
-        if (count <= 0 || (long)a.Length < AnchorFixedSize + (listed * 4L) || length <= 0 || length > (long)count * _chunk
-            || _anchorBlocks.Any(b => b < 0 || b >= _g.BlockCount) || _anchorBlocks[0] == _anchorBlocks[1])
-        {
-            throw new FileSystemCorruptException("The anchor page describes an impossible checkpoint or anchor layout.");
-        }
-
-        pages = new List<int>(count);
-        for (int i = 0; i < count; i++)
-        {
-            if (version == 1)
-            {
-                pages.Add(CheckedPage(BinaryPrimitives.ReadInt32LittleEndian(a[(AnchorFixedSize + (i * 4))..])));
-                continue;
-            }
-
-            int block = BinaryPrimitives.ReadInt32LittleEndian(a[(AnchorFixedSize + (i / _ppb * 4))..]);
-            if (block < 0 || block >= _g.BlockCount)
-            {
-                throw new FileSystemCorruptException($"The anchor page names block {block}, which does not exist.");
-            }
-
-            pages.Add((block * _ppb) + (i % _ppb));
-        }
     }
 
     private byte[] ReadCheckpoint(List<int> pages, int length, uint crc)
@@ -292,6 +124,7 @@ public sealed partial class FlashFileSystem
         var data = new byte[length];
         var buffer = new byte[_chunk];
         int offset = 0;
+        _checkpointPageSequences = new List<ulong>(pages.Count);
         for (int i = 0; i < pages.Count; i++)
         {
             var status = _io.Read(pages[i], buffer, out var tag);
@@ -302,6 +135,7 @@ public sealed partial class FlashFileSystem
 
             buffer.AsSpan(0, tag.ByteCount).CopyTo(data.AsSpan(offset));
             offset += tag.ByteCount;
+            _checkpointPageSequences.Add(tag.Sequence);
             if (((i + 1) & 63) == 0 || i == pages.Count - 1)
             {
                 // Reading writes nothing, so a mount may stop here too.
@@ -375,7 +209,8 @@ public sealed partial class FlashFileSystem
         }
     }
 
-    private readonly record struct LoggedPage(ulong Sequence, int Page, PageTag Tag);
+    /// <summary>A log page found by the recovery scan.</summary>
+    internal readonly record struct LoggedPage(ulong Sequence, int Page, PageTag Tag);
 
     /// <summary>
     /// Recovery after an unclean shutdown. Only blocks that were free at the checkpoint (plus the heads' tails) can
@@ -383,8 +218,7 @@ public sealed partial class FlashFileSystem
     /// </summary>
     private void Recover()
     {
-        var logged = new List<LoggedPage>();
-        var touched = new Dictionary<int, (ulong First, ulong Last)>();
+        var scan = new RecoveryScan();
         var candidates = new List<(int Block, int From)>();
         foreach (var h in new[] { _hot, _cold })
         {
@@ -407,7 +241,7 @@ public sealed partial class FlashFileSystem
         long done = 0;
         foreach (var (block, from) in candidates)
         {
-            ScanBlock(block, from, logged, touched);
+            ScanBlock(block, from, scan);
             if ((++done & 31) == 0)
             {
                 Progress("recovery-scan", done, candidates.Count);
@@ -415,13 +249,29 @@ public sealed partial class FlashFileSystem
             }
         }
 
-        ScanOpenTxnBlocks(logged);
+        var distrusted = ScanOpenTxnBlocks(scan.Logged, scan.Damaged);
+        var logged = scan.Logged;
+        var touched = scan.Touched;
         logged.Sort((x, y) => x.Sequence.CompareTo(y.Sequence));
-        Replay(logged);
+
+        // Every sequence number above the checkpoint's went to some page: the log's, the checkpoint's own, its anchor.
+        scan.Seen.AddRange(_checkpointPageSequences);
+        scan.Seen.Add(_anchorSequence);
+        scan.Seen.Sort();
+        ulong cutoff = ReplayCutoff.FirstGap(scan.Seen, _checkpointSeq, SequenceGapAfterRecovery / 2);
+        var outcome = new ReplayOutcome();
+        outcome.DamagedPages.AddRange(scan.Damaged);
+        Replay(logged, cutoff, distrusted, outcome);
+        _mountReport = new MountReport(true, outcome.Applied, outcome.DamagedPages, outcome.StoppedAt, outcome.Dropped);
+        if (outcome.Dropped.Count > 0 || outcome.DamagedPages.Count > 0)
+        {
+            _log.LogWarning(FfsEvents.RecoveryDropped, "Recovery met {Damaged} damaged page(s) and left out {Dropped} committed change(s) (replay stopped at sequence {Cutoff}): {Changes}",
+                outcome.DamagedPages.Count, outcome.Dropped.Count, outcome.StoppedAt, string.Join("; ", outcome.Dropped.Take(8)));
+        }
 
         // Blocks written after the checkpoint are full now (their tails may be torn), and stay unmovable until the
         // next checkpoint covers them.
-        ulong maxSeq = _checkpointSeq;
+        ulong maxSeq = Math.Max(_checkpointSeq, scan.Seen.Count > 0 ? scan.Seen[^1] : 0);
         foreach (var (block, (first, last)) in touched)
         {
             if ((_blocks.State[block] == BlockState.Free && !_blocks.Erased[block]) || _blocks.State[block] == BlockState.Full)
@@ -463,225 +313,61 @@ public sealed partial class FlashFileSystem
         _seq = maxSeq + SequenceGapAfterRecovery;
         _blocksSinceCheckpoint = touched.Count;
         RebuildValidity();
-        _log.LogInformation(FfsEvents.Recovery, "Recovered after unclean shutdown: replayed {Pages} page(s) from {Blocks} block(s)", logged.Count, touched.Count);
+        _log.LogInformation(FfsEvents.Recovery, "Recovered after unclean shutdown: replayed {Pages} page(s) from {Blocks} block(s)", outcome.Applied, touched.Count);
     }
 
-    private void ScanBlock(int block, int from, List<LoggedPage> logged, Dictionary<int, (ulong First, ulong Last)> touched)
+    /// <summary>
+    /// Reads the tags of a block from <paramref name="from"/> until an erased page or one older than the checkpoint.
+    /// A page whose tag cannot be read is skipped, not taken for the end of the block: its sequence number goes
+    /// missing, which stops the replay there. It counts as damage only when a newer page follows it in the block; the
+    /// last written page of a block may be one a power cut tore (or a block half erased), which loses nothing.
+    /// </summary>
+    private void ScanBlock(int block, int from, RecoveryScan scan)
     {
         int last = -1;
+        var unreadable = new List<int>();
         for (int i = from; i < _ppb; i++)
         {
             int page = (block * _ppb) + i;
-            if (_io.ReadTag(page, out var tag) != PageReadStatus.Ok || tag.Sequence <= _checkpointSeq
-                || tag.Kind is not (PageKind.Data or PageKind.Meta))
+            var status = _io.ReadTag(page, out var tag);
+            if (status == PageReadStatus.Erased)
             {
                 break;
             }
 
-            logged.Add(new LoggedPage(tag.Sequence, page, tag));
-            touched[block] = touched.TryGetValue(block, out var range) ? (range.First, tag.Sequence) : (tag.Sequence, tag.Sequence);
-            last = logged.Count - 1;
-        }
-
-        // Only the last page of a block can have been cut mid-program: check its payload, drop it if torn.
-        if (last >= 0 && logged[last].Tag.Kind == PageKind.Data && _io.Read(logged[last].Page, _pageBuffer, out _) != PageReadStatus.Ok)
-        {
-            logged.RemoveAt(last);
-        }
-    }
-
-    private enum ReplayKind
-    {
-        Data,
-        Inode,
-        Delete,
-        InlineMove,
-    }
-
-    private sealed record ReplayOp(ReplayKind Kind, uint Id, uint Chunk, int Page, uint Parent = 0, bool IsDirectory = false, long Size = 0, string Name = "", bool HasInline = false, int InlineOffset = 0, bool IsChunked = false);
-
-    private void Replay(List<LoggedPage> logged)
-    {
-        var pending = new Dictionary<uint, List<ReplayOp>>();
-        var buffer = new byte[_chunk];
-        long done = 0;
-        foreach (var entry in logged)
-        {
-            var tag = entry.Tag;
-            var ops = new List<ReplayOp>(1);
-            if (tag.Kind == PageKind.Data)
+            if (status != PageReadStatus.Ok)
             {
-                ops.Add(new ReplayOp(ReplayKind.Data, tag.ObjectId, tag.Chunk, entry.Page));
-            }
-            else
-            {
-                if (_io.Read(entry.Page, buffer, out _) != PageReadStatus.Ok)
-                {
-                    _log.LogWarning(FfsEvents.Recovery, "Metadata page {Page} is unreadable; its records are skipped", entry.Page);
-                    continue;
-                }
-
-                var payload = buffer.AsSpan(0, tag.ByteCount);
-                for (int offset = 0; MetaRecord.TryRead(payload, offset, out var rec, out int length); offset += length)
-                {
-                    ops.Add(rec.Type switch
-                    {
-                        MetaRecordType.Inode => new ReplayOp(ReplayKind.Inode, rec.Id, 0, entry.Page, rec.ParentId, rec.IsDirectory, rec.Size, rec.Name, rec.HasInline, rec.InlineOffset, rec.IsChunked),
-                        MetaRecordType.Delete => new ReplayOp(ReplayKind.Delete, rec.Id, 0, entry.Page),
-                        _ => new ReplayOp(ReplayKind.InlineMove, rec.Id, 0, entry.Page, InlineOffset: rec.InlineOffset),
-                    });
-                }
+                unreadable.Add(page);
+                last = -1;
+                continue;
             }
 
-            if (tag.TxnId == 0)
+            if (tag.Sequence <= _checkpointSeq)
             {
-                foreach (var op in ops)
-                {
-                    ApplyReplayed(op, tag.Sequence);
-                }
-            }
-            else
-            {
-                if (!pending.TryGetValue(tag.TxnId, out var list))
-                {
-                    pending[tag.TxnId] = list = [];
-                }
-
-                list.AddRange(ops);
-                if (tag.IsCommit)
-                {
-                    foreach (var op in list)
-                    {
-                        ApplyReplayed(op, tag.Sequence);
-                    }
-
-                    pending.Remove(tag.TxnId);
-                }
-            }
-
-            _nextTxn = Math.Max(_nextTxn, tag.TxnId + 1);
-            if ((++done & 255) == 0)
-            {
-                Progress("recovery-replay", done, logged.Count);
-                _options.MountCancellation.ThrowIfCancellationRequested();
-            }
-        }
-
-        // Entries created by a committed transaction are linked; placeholders of anything else are dropped.
-        foreach (var orphan in _nodes.Values.Where(n => n.Id != RootId && (n.ParentId == 0 || !_nodes.ContainsKey(n.ParentId))).ToArray())
-        {
-            RemoveReplayed(orphan);
-        }
-    }
-
-    private void ApplyReplayed(ReplayOp op, ulong commitSeq)
-    {
-        _nextId = Math.Max(_nextId, op.Id + 1);
-        switch (op.Kind)
-        {
-            case ReplayKind.Data:
-            {
-                var node = ReplayNode(op.Id, isDirectory: false);
-                if (node.IsDirectory)
-                {
-                    return;
-                }
-
-                node.Chunks ??= new ChunkMap();
-                node.Chunks.Set(op.Chunk, op.Page);
-                node.ModificationSequence = commitSeq;
                 break;
             }
 
-            case ReplayKind.Inode:
+            scan.Damaged.AddRange(unreadable);
+            unreadable.Clear();
+            scan.Seen.Add(tag.Sequence);
+            scan.Touch(block, i, tag.Sequence);
+            if (tag.Kind is not (PageKind.Data or PageKind.Meta))
             {
-                var node = ReplayNode(op.Id, op.IsDirectory);
-                if (node.IsDirectory != op.IsDirectory)
-                {
-                    RemoveReplayed(node);
-                    node = ReplayNode(op.Id, op.IsDirectory);
-                }
-
-                if (_nodes.TryGetValue(op.Parent, out var parent) && parent.IsDirectory)
-                {
-                    if (node.ParentId != 0 && _nodes.TryGetValue(node.ParentId, out var oldParent))
-                    {
-                        oldParent.Children?.Remove(node);
-                    }
-
-                    if (parent.Children!.TryGetValue(op.Name, out var other) && other != node)
-                    {
-                        RemoveReplayed(other);
-                    }
-
-                    node.Name = op.Name;
-                    node.ParentId = op.Parent;
-                    parent.Children.Set(node);
-                }
-
-                node.Size = op.Size;
-                node.ModificationSequence = commitSeq;
-                if (op.HasInline)
-                {
-                    node.Chunks = null;
-                    node.InlinePage = op.Page;
-                    node.InlineOffset = op.InlineOffset;
-                }
-                else if (op.IsChunked)
-                {
-                    node.InlinePage = -1;
-                    node.Chunks ??= new ChunkMap();
-                    node.Chunks.Truncate((uint)((op.Size + _chunk - 1) / _chunk), null);
-                }
-
-                break;
+                // A checkpoint that never got its anchor: its pages count for the sequence, they are not replayed.
+                last = -1;
+                continue;
             }
 
-            case ReplayKind.Delete:
-                if (_nodes.TryGetValue(op.Id, out var gone) && gone.Id != RootId)
-                {
-                    RemoveReplayed(gone);
-                }
-
-                break;
-
-            case ReplayKind.InlineMove:
-                if (_nodes.TryGetValue(op.Id, out var moved) && moved.IsInline)
-                {
-                    moved.InlinePage = op.Page;
-                    moved.InlineOffset = op.InlineOffset;
-                }
-
-                break;
+            scan.Logged.Add(new LoggedPage(tag.Sequence, page, tag));
+            last = scan.Logged.Count - 1;
         }
-    }
 
-    private Node ReplayNode(uint id, bool isDirectory)
-    {
-        if (!_nodes.TryGetValue(id, out var node))
+        // Only the last page of a block can have been cut mid-program: check its payload, drop it if torn (if it was
+        // not the newest page overall, its sequence number is then missing and the replay stops before it).
+        if (last >= 0 && scan.Logged[last].Tag.Kind == PageKind.Data && _io.Read(scan.Logged[last].Page, _pageBuffer, out _) != PageReadStatus.Ok)
         {
-            node = new Node(id, 0, "", isDirectory);
-            _nodes.Add(node);
+            scan.Seen.Remove(scan.Logged[last].Sequence);
+            scan.Logged.RemoveAt(last);
         }
-
-        return node;
-    }
-
-    private void RemoveReplayed(Node node)
-    {
-        if (node.Children is { } children)
-        {
-            foreach (var child in children.ToArray())
-            {
-                RemoveReplayed(child);
-            }
-        }
-
-        if (_nodes.TryGetValue(node.ParentId, out var parent))
-        {
-            parent.Children?.Remove(node);
-        }
-
-        _nodes.Remove(node.Id);
     }
 }

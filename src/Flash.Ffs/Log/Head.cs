@@ -24,8 +24,12 @@ internal sealed class Head
     /// <summary>The erased block this head opens next, chosen at the last checkpoint so a mount can tell whether anything was written since.</summary>
     public int ReservedNext { get; set; } = -1;
 
+    /// <summary>Whether <see cref="Block"/> was already being written when this mount found it (its pages are checked before each program).</summary>
+    public bool Inherited { get; set; }
+
     public void Reset()
     {
+        Inherited = false;
         Block = -1;
         WritePointer = 0;
         ReservedNext = -1;

@@ -52,6 +52,29 @@ internal readonly ref struct MetaRecord
 
     public static int InodeSize(int nameBytes, int inlineBytes) => InodeFixedSize + nameBytes + inlineBytes;
 
+    /// <summary>
+    /// Whether <paramref name="payload"/> (a metadata page) holds, at <paramref name="inlineOffset"/>, the inline data
+    /// of entry <paramref name="id"/> with at least <paramref name="size"/> bytes: the record there must be that
+    /// entry's inode or inline move. A metadata page of another erase cycle or block passes every other check.
+    /// </summary>
+    public static bool HoldsInline(ReadOnlySpan<byte> payload, uint id, int inlineOffset, long size)
+    {
+        for (int offset = 0; TryRead(payload, offset, out var rec, out int length); offset += length)
+        {
+            if (rec.InlineOffset == inlineOffset && rec.HasInline && rec.Id == id)
+            {
+                return rec.Inline.Length >= size;
+            }
+
+            if (offset > inlineOffset)
+            {
+                break;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Writes an inode record; returns its length. The inline data starts at <c>offset + InodeFixedSize + name.Length</c>.</summary>
     public static int WriteInode(Span<byte> dest, uint id, uint parent, bool isDirectory, long size, ReadOnlySpan<byte> name, ReadOnlySpan<byte> inline, bool hasInline, bool chunked)
     {

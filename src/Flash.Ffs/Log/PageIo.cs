@@ -74,7 +74,9 @@ internal sealed class PageIo
         }
         else
         {
+            // A small-page NAND spare (16 B) cannot hold the tag: leave all of it erased, the bad-block marker included.
             tag.Write(_page.AsSpan(PayloadSize, PageTag.Size));
+            _spare.AsSpan().Fill(0xFF);
             _device.Program(page, _page, _g.SpareSize == 0 ? default : _spare.AsSpan());
         }
     }

@@ -66,6 +66,14 @@ internal sealed class BlockTable
     /// <summary>Sequence number of the block's first page (its age).</summary>
     public ulong[] FirstSequence { get; }
 
+    /// <summary>
+    /// Whether a page tagged <paramref name="sequence"/> can be the one this erase cycle of its block wrote at
+    /// <paramref name="page"/>: pages are programmed in order, each with a new number, so page i of a block whose
+    /// first page has number F carries at least F + i. A page from an older cycle (an old copy of the block written
+    /// back, a block swapped in) carries less.
+    /// </summary>
+    public bool SequenceFits(int page, ulong sequence) => sequence >= FirstSequence[page / _ppb] + (ulong)(page % _ppb);
+
     /// <summary>Sequence number of the block's last written page; a block is movable only once a checkpoint covers it.</summary>
     public ulong[] LastSequence { get; }
 

@@ -28,6 +28,9 @@ internal static class Workloads
     /// <summary>NOR: 1 KiB pages without spare (tags in the page), 64 pages a block, 64 blocks.</summary>
     public static FlashGeometry Nor => FlashGeometry.Nor(1024, 64, 64);
 
+    /// <summary>Classic small-page SLC NAND: 512 + 16 B pages, 32 pages a block; 16 spare bytes cannot hold the tag, so it goes in band.</summary>
+    public static FlashGeometry SmallPage => new(512, 16, 32, 128, spareFreeOffset: 8, spareFreeLength: 8);
+
     /// <summary>Workloads repeat their pattern this many times: more in the exhaustive profile (at least 100,000 cut points in all).</summary>
     public static int Scale => PowerLossProfile.Exhaustive ? 12 : 3;
 
@@ -64,6 +67,7 @@ internal static class Workloads
         InlineTransitions(),
         RandomMix("nand-4k-mix", Page4K, 21, 60 * Scale),
         RandomMix("nor-mix", Nor, 31, 60 * Scale),
+        RandomMix("small-page-mix", SmallPage, 41, 60 * Scale),
         WearOut(),
         .. StackWorkloads.All(),
     ];

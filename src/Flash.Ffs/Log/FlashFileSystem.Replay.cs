@@ -1,0 +1,281 @@
+using Flash.Ffs.Index;
+using Flash.Ffs.Log;
+using Microsoft.Extensions.Logging;
+
+namespace Flash.Ffs;
+
+/// <summary>
+/// Replay of the log written after the checkpoint: pages in sequence order, transactions applied at their commit
+/// page, and nothing applied from the first page that cannot be accounted for on (see <see cref="ReplayCutoff"/>).
+/// </summary>
+public sealed partial class FlashFileSystem
+{
+    private MountReport _mountReport = MountReport.CleanMount;
+
+    /// <summary>Whether a repairing check has acknowledged the damage the mount reported.</summary>
+    private bool _mountDamageRepaired;
+
+    /// <summary>Sequence numbers of the mounted checkpoint's pages (read at mount; recovery accounts for them).</summary>
+    private List<ulong> _checkpointPageSequences = [];
+
+    /// <summary>Sequence number of the mounted anchor page.</summary>
+    private ulong _anchorSequence;
+
+    /// <summary>What the mount found: whether it replayed the log, damaged pages it met, changes it left out.</summary>
+    public MountReport MountReport => _mountReport;
+
+    private enum ReplayKind
+    {
+        Data,
+        Inode,
+        Delete,
+        InlineMove,
+    }
+
+    private sealed record ReplayOp(ReplayKind Kind, uint Id, uint Chunk, int Page, uint Parent = 0, bool IsDirectory = false, long Size = 0, string Name = "", bool HasInline = false, int InlineOffset = 0, bool IsChunked = false);
+
+    /// <summary>What a replay applied and what it left out.</summary>
+    private sealed class ReplayOutcome
+    {
+        public int Applied;
+        public ulong? StoppedAt;
+        public List<string> Dropped { get; } = [];
+        public List<int> DamagedPages { get; } = [];
+    }
+
+    /// <summary>
+    /// Applies <paramref name="logged"/> (sorted by sequence) up to <paramref name="cutoff"/>: a change whose commit
+    /// page has a sequence at or above it is dropped, and so is every transaction in <paramref name="distrusted"/>
+    /// (open at the checkpoint with a page that could not be read). A metadata page that cannot be read moves the
+    /// cutoff down to itself.
+    /// </summary>
+    private void Replay(List<LoggedPage> logged, ulong cutoff, IReadOnlySet<uint> distrusted, ReplayOutcome outcome)
+    {
+        var pending = new Dictionary<uint, List<ReplayOp>>();
+        var buffer = new byte[_chunk];
+        long done = 0;
+        foreach (var entry in logged)
+        {
+            var tag = entry.Tag;
+
+            // Ids of everything seen stay used, applied or not: a dropped change's pages must never pass for a new file's.
+            _nextTxn = Math.Max(_nextTxn, tag.TxnId + 1);
+            if (tag.Kind == PageKind.Data)
+            {
+                _nextId = Math.Max(_nextId, tag.ObjectId + 1);
+            }
+
+            if (tag.Sequence >= cutoff)
+            {
+                if (tag.TxnId == 0 || tag.IsCommit)
+                {
+                    outcome.Dropped.Add(DescribeDropped(tag));
+                }
+
+                continue;
+            }
+
+            var ops = new List<ReplayOp>(1);
+            if (tag.Kind == PageKind.Data)
+            {
+                ops.Add(new ReplayOp(ReplayKind.Data, tag.ObjectId, tag.Chunk, entry.Page));
+            }
+            else
+            {
+                if (_io.Read(entry.Page, buffer, out var read) != PageReadStatus.Ok || read.Sequence != tag.Sequence)
+                {
+                    _log.LogWarning(FfsEvents.RecoveryDropped, "Metadata page {Page} (sequence {Sequence}) is unreadable; replay stops there", entry.Page, tag.Sequence);
+                    outcome.DamagedPages.Add(entry.Page);
+                    cutoff = tag.Sequence;
+                    if (tag.TxnId == 0 || tag.IsCommit)
+                    {
+                        outcome.Dropped.Add(DescribeDropped(tag));
+                    }
+
+                    continue;
+                }
+
+                var payload = buffer.AsSpan(0, tag.ByteCount);
+                for (int offset = 0; MetaRecord.TryRead(payload, offset, out var rec, out int length); offset += length)
+                {
+                    _nextId = Math.Max(_nextId, rec.Id + 1);
+                    ops.Add(rec.Type switch
+                    {
+                        MetaRecordType.Inode => new ReplayOp(ReplayKind.Inode, rec.Id, 0, entry.Page, rec.ParentId, rec.IsDirectory, rec.Size, rec.Name, rec.HasInline, rec.InlineOffset, rec.IsChunked),
+                        MetaRecordType.Delete => new ReplayOp(ReplayKind.Delete, rec.Id, 0, entry.Page),
+                        _ => new ReplayOp(ReplayKind.InlineMove, rec.Id, 0, entry.Page, InlineOffset: rec.InlineOffset),
+                    });
+                }
+            }
+
+            if (tag.TxnId == 0)
+            {
+                foreach (var op in ops)
+                {
+                    ApplyReplayed(op, tag.Sequence);
+                }
+
+                outcome.Applied++;
+            }
+            else
+            {
+                if (!pending.TryGetValue(tag.TxnId, out var list))
+                {
+                    pending[tag.TxnId] = list = [];
+                }
+
+                list.AddRange(ops);
+                outcome.Applied++;
+                if (tag.IsCommit)
+                {
+                    if (distrusted.Contains(tag.TxnId))
+                    {
+                        outcome.Dropped.Add(DescribeDropped(tag) + ", open at the checkpoint with a page that cannot be read");
+                    }
+                    else
+                    {
+                        foreach (var op in list)
+                        {
+                            ApplyReplayed(op, tag.Sequence);
+                        }
+                    }
+
+                    pending.Remove(tag.TxnId);
+                }
+            }
+
+            if ((++done & 255) == 0)
+            {
+                Progress("recovery-replay", done, logged.Count);
+                _options.MountCancellation.ThrowIfCancellationRequested();
+            }
+        }
+
+        if (cutoff != ulong.MaxValue)
+        {
+            outcome.StoppedAt = cutoff;
+        }
+
+        // Entries created by a committed transaction are linked; placeholders of anything else are dropped.
+        foreach (var orphan in _nodes.Values.Where(n => n.Id != RootId && (n.ParentId == 0 || !_nodes.ContainsKey(n.ParentId))).ToArray())
+        {
+            RemoveReplayed(orphan);
+        }
+    }
+
+    private static string DescribeDropped(PageTag tag)
+        => tag.TxnId == 0
+            ? $"{(tag.Kind == PageKind.Data ? "data" : "metadata")} page of entry {tag.ObjectId} at sequence {tag.Sequence}"
+            : $"transaction {tag.TxnId} committed at sequence {tag.Sequence}";
+
+    private void ApplyReplayed(ReplayOp op, ulong commitSeq)
+    {
+        _nextId = Math.Max(_nextId, op.Id + 1);
+        switch (op.Kind)
+        {
+            case ReplayKind.Data:
+            {
+                var node = ReplayNode(op.Id, isDirectory: false);
+                if (node.IsDirectory)
+                {
+                    return;
+                }
+
+                node.Chunks ??= new ChunkMap();
+                node.Chunks.Set(op.Chunk, op.Page);
+                node.ModificationSequence = commitSeq;
+                break;
+            }
+
+            case ReplayKind.Inode:
+            {
+                var node = ReplayNode(op.Id, op.IsDirectory);
+                if (node.IsDirectory != op.IsDirectory)
+                {
+                    RemoveReplayed(node);
+                    node = ReplayNode(op.Id, op.IsDirectory);
+                }
+
+                if (_nodes.TryGetValue(op.Parent, out var parent) && parent.IsDirectory)
+                {
+                    if (node.ParentId != 0 && _nodes.TryGetValue(node.ParentId, out var oldParent))
+                    {
+                        oldParent.Children?.Remove(node);
+                    }
+
+                    if (parent.Children!.TryGetValue(op.Name, out var other) && other != node)
+                    {
+                        RemoveReplayed(other);
+                    }
+
+                    node.Name = op.Name;
+                    node.ParentId = op.Parent;
+                    parent.Children.Set(node);
+                }
+
+                node.Size = op.Size;
+                node.ModificationSequence = commitSeq;
+                if (op.HasInline)
+                {
+                    node.Chunks = null;
+                    node.InlinePage = op.Page;
+                    node.InlineOffset = op.InlineOffset;
+                }
+                else if (op.IsChunked)
+                {
+                    node.InlinePage = -1;
+                    node.Chunks ??= new ChunkMap();
+                    node.Chunks.Truncate((uint)((op.Size + _chunk - 1) / _chunk), null);
+                }
+
+                break;
+            }
+
+            case ReplayKind.Delete:
+                if (_nodes.TryGetValue(op.Id, out var gone) && gone.Id != RootId)
+                {
+                    RemoveReplayed(gone);
+                }
+
+                break;
+
+            case ReplayKind.InlineMove:
+                if (_nodes.TryGetValue(op.Id, out var moved) && moved.IsInline)
+                {
+                    moved.InlinePage = op.Page;
+                    moved.InlineOffset = op.InlineOffset;
+                }
+
+                break;
+        }
+    }
+
+    private Node ReplayNode(uint id, bool isDirectory)
+    {
+        if (!_nodes.TryGetValue(id, out var node))
+        {
+            node = new Node(id, 0, "", isDirectory);
+            _nodes.Add(node);
+        }
+
+        return node;
+    }
+
+    private void RemoveReplayed(Node node)
+    {
+        if (node.Children is { } children)
+        {
+            foreach (var child in children.ToArray())
+            {
+                RemoveReplayed(child);
+            }
+        }
+
+        if (_nodes.TryGetValue(node.ParentId, out var parent))
+        {
+            parent.Children?.Remove(node);
+        }
+
+        _nodes.Remove(node.Id);
+    }
+}

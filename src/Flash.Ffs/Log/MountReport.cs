@@ -1,0 +1,47 @@
+namespace Flash.Ffs;
+
+/// <summary>
+/// What a mount found and did: whether it replayed the log, which damaged pages the replay met and which committed
+/// changes it left out because a page they may depend on could not be read (see docs/format.md, "Damage").
+/// </summary>
+public sealed class MountReport
+{
+    internal MountReport(bool recovered, int pagesReplayed, IReadOnlyList<int> damagedPages, ulong? replayStoppedAt, IReadOnlyList<string> dropped)
+    {
+        Recovered = recovered;
+        PagesReplayed = pagesReplayed;
+        DamagedPages = damagedPages;
+        ReplayStoppedAt = replayStoppedAt;
+        Dropped = dropped;
+    }
+
+    /// <summary>A clean mount: nothing was written after the checkpoint, nothing was replayed.</summary>
+    internal static MountReport CleanMount { get; } = new(false, 0, [], null, []);
+
+    /// <summary>Whether the mount replayed pages written after the checkpoint (an unclean shutdown).</summary>
+    public bool Recovered { get; }
+
+    /// <summary>Pages applied by the replay.</summary>
+    public int PagesReplayed { get; }
+
+    /// <summary>Pages the replay found written but unreadable (damaged tag or payload), physical page numbers.</summary>
+    public IReadOnlyList<int> DamagedPages { get; }
+
+    /// <summary>
+    /// The sequence number of the first page the replay could not account for, when there was one: changes that
+    /// committed at or after it were not applied.
+    /// </summary>
+    public ulong? ReplayStoppedAt { get; }
+
+    /// <summary>The committed changes left out, one description each (empty when nothing was dropped).</summary>
+    public IReadOnlyList<string> Dropped { get; }
+
+    /// <summary>Whether the mount met damage: damaged pages or dropped changes.</summary>
+    public bool FoundDamage => DamagedPages.Count > 0 || Dropped.Count > 0;
+
+    /// <inheritdoc />
+    public override string ToString()
+        => !Recovered ? "clean mount"
+            : $"recovered: {PagesReplayed} page(s) replayed, {DamagedPages.Count} damaged page(s), {Dropped.Count} committed change(s) dropped"
+              + (ReplayStoppedAt is { } s ? $" (replay stopped at sequence {s})" : "");
+}
