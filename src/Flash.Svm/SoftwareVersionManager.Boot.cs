@@ -23,7 +23,10 @@ public sealed partial class SoftwareVersionManager
     /// <param name="cancellationToken">Cancels the init.</param>
     /// <returns>What happened.</returns>
     /// <exception cref="NvsUnavailableException">Both devices are bad and no recovery source could restore them.</exception>
-    /// <exception cref="ConfigurationUnavailableException">The configuration is bad and may not be restored.</exception>
+    /// <remarks>When a configuration is missing or corrupt and neither its backup nor (by the unattended policy
+    /// <see cref="SvmOptions.RestoreFactoryDefaults"/>) a factory default may replace it, the report says
+    /// <see cref="BootReport.AwaitingConfiguration"/> and the node waits, software verified and modules not started,
+    /// for <see cref="RestoreFactoryDefaults"/> or <see cref="SupplyConfiguration"/>.</remarks>
     public BootReport Initialize(CancellationToken cancellationToken = default)
     {
         var report = new BootReport();
@@ -107,8 +110,19 @@ public sealed partial class SoftwareVersionManager
             Raise(SvmEvents.AlternateInvalidated, LogLevel.Warning, $"The alternate release {t.AlternateRelease()} does not verify on any device; marked invalid");
         }
 
-        // 4. Configuration of the current context (restored on both devices).
-        report.Configuration = RestoreConfiguration();
+        // 4. Configuration of the current context (restored on both devices); without one the node waits for the operator's choice.
+        if (!ResolveConfiguration(report))
+        {
+            return;
+        }
+
+        CompleteInitialization(report, cancellationToken);
+    }
+
+    /// <summary>Init after the configuration is in place: steps 5 and 6.</summary>
+    private void CompleteInitialization(BootReport report, CancellationToken cancellationToken)
+    {
+        var pair = Storage;
 
         // 5. The secondary must now verify too; otherwise it is repaired from the primary.
         var s = pair.Secondary;
@@ -253,7 +267,7 @@ public sealed partial class SoftwareVersionManager
         Raise(SvmEvents.Recovered, LogLevel.Warning, $"Release {pkg.Release} downloaded again from {_options.RecoverySource} onto both devices (factory configuration)");
     }
 
-    private ConfigurationSource RestoreConfiguration()
+    private ConfigurationSource RestoreConfiguration(List<string> unresolved)
     {
         var pair = Storage;
         var result = ConfigurationSource.Stored;
@@ -282,8 +296,8 @@ public sealed partial class SoftwareVersionManager
             }
             else
             {
-                Raise(SvmEvents.ConfigurationFailed, LogLevel.Critical, $"Configuration {name} is missing or corrupt and cannot be restored");
-                throw new ConfigurationUnavailableException(name, $"Configuration {name} is missing or corrupt; no backup or factory default may replace it.");
+                Raise(SvmEvents.ConfigurationFailed, LogLevel.Critical, $"Configuration {name} is missing or corrupt and cannot be restored unattended");
+                unresolved.Add(name);
             }
         }
 

@@ -21,7 +21,8 @@ public sealed partial class SoftwareVersionManager
     /// <param name="cancellationToken">Cancels the upgrade; the alternate is then marked invalid.</param>
     /// <returns>What was written and which modules are affected.</returns>
     /// <exception cref="PackageRejectedException">The package was rejected; nothing was written.</exception>
-    /// <exception cref="UpgradeFailedException">Writing or verification failed; the alternate is marked invalid.</exception>
+    /// <exception cref="UpgradeFailedException">Writing or verification failed; the alternate is marked invalid. A copy that
+    /// did not verify against the SGC file on the primary has a <see cref="BackupVerificationException"/> as its inner exception.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the alternate is marked invalid.</exception>
     public UpgradeResult Upgrade(UpgradeCommand command, IProgress<UpgradeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -96,9 +97,10 @@ public sealed partial class SoftwareVersionManager
         try
         {
             // The alternate is emptied (Invalid), then every write makes it Writing until it is marked complete. Each
-            // write goes to the primary, then with the same transaction id to the secondary (RedundantPair). The data
-            // comes from the package verified in memory (signature, SHA-256, CRC-32C) or from the current context
-            // verified on read; the file system CRC-checks every page it reads, so nothing is read back.
+            // write goes to the primary, then with the same transaction id to the secondary, copied from the primary
+            // and checked against the SGC digests (StoreVerified). The data comes from the package verified in memory
+            // (signature, SHA-256, CRC-32C) or from the current context verified on read.
+            var check = new SgcDigestCheck(pkg.Sgc, pkg.SgcBytes);
             Run(pair.ClearAlternateAsync(cancellationToken));
             RequireRedundancy(pair);
             long total = download.Sum(c => c.Size) + copy.Sum(c => c.Size);
@@ -122,7 +124,7 @@ public sealed partial class SoftwareVersionManager
                     data = old;
                 }
 
-                Run(pair.WriteAlternateAsync(SvmLayout.Component(c.Name), data, cancellationToken));
+                StoreVerified(pair, SvmLayout.Component(c.Name), data, check, cancellationToken);
                 RequireRedundancy(pair);
                 written += data.Length;
                 n++;
@@ -139,7 +141,7 @@ public sealed partial class SoftwareVersionManager
 
             rest.Add(new(SvmLayout.Sgc, pkg.SgcBytes.ToArray()));
             cancellationToken.ThrowIfCancellationRequested();
-            Run(pair.WriteAlternateAsync(rest, cancellationToken));
+            StoreVerified(pair, rest, check, cancellationToken);
             RequireRedundancy(pair);
             cancellationToken.ThrowIfCancellationRequested();
             Run(pair.MarkAlternateCompleteAsync(pkg.Release.ToString(), cancellationToken));

@@ -22,7 +22,12 @@ public sealed class SvmOptions
     /// <summary>Keep the previous configuration as a backup on every change, and use it when the configuration is missing or corrupt.</summary>
     public bool ConfigurationBackups { get; init; } = true;
 
-    /// <summary>Restore the factory default when neither the configuration nor its backup is usable.</summary>
+    /// <summary>
+    /// The unattended policy: restore the factory default when neither the configuration nor its backup is usable.
+    /// When false (or without a factory default) init waits for the operator's choice instead
+    /// (<see cref="BootReport.AwaitingConfiguration"/>, <see cref="SoftwareVersionManager.RestoreFactoryDefaults"/>,
+    /// <see cref="SoftwareVersionManager.SupplyConfiguration"/>). Default true.
+    /// </summary>
     public bool RestoreFactoryDefaults { get; init; } = true;
 
     /// <summary>Factory default configurations by name (<see cref="ConfigurationFile.NodeName"/> and module names).</summary>
@@ -46,6 +51,13 @@ public sealed class SvmOptions
 
     /// <summary>Accept an upgrade to the release that is already current (a reinstall); refused with <see cref="PackageRejectReason.SameVersion"/> otherwise.</summary>
     public bool AllowSameVersionReinstall { get; init; }
+    /// While an upgrade's new files are copied from the primary to the secondary, reads of the primary wait (claim 37);
+    /// a read that waits longer than <see cref="RestrictedReadTimeout"/> fails with <c>PrimaryRestrictedException</c>. Default true.
+    /// </summary>
+    public bool RestrictPrimaryDuringUpgradeCopy { get; init; } = true;
+
+    /// <summary>How long a read of the primary waits while an upgrade copy restricts it. Default 30 s.</summary>
+    public TimeSpan RestrictedReadTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Optional extra validation of a trial boot, called after every module reported healthy.</summary>
     public Func<BootReport, bool>? TrialValidator { get; init; }

@@ -82,6 +82,8 @@ public enum ConfigurationSource
     Backup,
     /// <summary>At least one file was restored from the factory default.</summary>
     FactoryDefault,
+    /// <summary>The operator supplied the configuration while init waited for it (<see cref="SoftwareVersionManager.SupplyConfiguration"/>).</summary>
+    Supplied,
 }
 
 /// <summary>Outcome of a node init.</summary>
@@ -173,4 +175,9 @@ public sealed class BootReport
 
         return sb.ToString();
     }
+    /// <summary>The configurations init could not restore and the choices offered, while the node waits for one (claim 54); null otherwise.</summary>
+    public ConfigurationUnavailable? ConfigurationUnavailable { get; internal set; }
+
+    /// <summary>True while init waits for the operator's configuration choice: software verified, modules not started.</summary>
+    public bool AwaitingConfiguration => ConfigurationUnavailable is not null;
 }

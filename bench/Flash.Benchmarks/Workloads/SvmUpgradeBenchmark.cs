@@ -11,15 +11,17 @@ using Flash.Svm.Sgc;
 namespace Flash.Benchmarks.Workloads;
 
 /// <summary>
-/// <c>svm-upgrade [--quick]</c>: the SVM performance target of issue 8. A full upgrade of a 32 MiB package (8 components
-/// of 4 MiB) into the alternate context of a redundant pair of 128 MiB NAND simulators, verification included; reports
-/// each device's simulated time over the raw program time of the payload (target ≤ 1.1).
+/// <c>svm-upgrade [--quick]</c>: the SVM performance target (issues 8 and 24). A full upgrade of a 32 MiB package (8
+/// components of 4 MiB) into the alternate context of a redundant pair of 128 MiB NAND simulators, verification
+/// included: the package in memory, and the copy to the secondary read back from the primary and checked against the
+/// SGC digests (claim 36). Reports each device's simulated time against raw program time of the payload plus one raw
+/// read of it (target: at most 1.15 × program + 1 × read on each device).
 /// </summary>
 internal static class SvmUpgradeBenchmark
 {
     /// <summary>Runs the upgrade and prints the ratios.</summary>
     /// <param name="args">Options after <c>svm-upgrade</c>.</param>
-    /// <returns>0 when both ratios are within 1.1, 1 otherwise.</returns>
+    /// <returns>0 when both devices are within the target, 1 otherwise.</returns>
     public static int Run(string[] args)
     {
         bool quick = args.Contains("--quick");
@@ -54,13 +56,17 @@ internal static class SvmUpgradeBenchmark
         wall.Stop();
 
         var timing = d0.Statistics.Timing;
-        double raw = (double)(payload / geometry.PageSize) * timing.ProgramCost(geometry.PageSize);
+        long pages = payload / geometry.PageSize;
+        double raw = (double)pages * timing.ProgramCost(geometry.PageSize);
+        double rawRead = (double)pages * timing.ReadCost(geometry.PageSize);
+        double target = (1.15 * raw) + rawRead;
         bool ok = true;
         foreach (var (name, counters) in new[] { ("nvs0", d0.Statistics.Capture() - before0), ("nvs1", d1.Statistics.Capture() - before1) })
         {
             double ratio = counters.SimulatedNanoseconds / raw;
-            ok &= ratio <= 1.1;
-            Console.WriteLine($"  {name}: {counters.SimulatedMilliseconds:F0} ms simulated vs {raw / 1e6:F0} ms raw program time = {ratio:F3} x (target <= 1.1); {counters.PagePrograms} programs, {counters.PageReads} reads, {counters.BlockErases} erases");
+            ok &= counters.SimulatedNanoseconds <= target;
+            Console.WriteLine($"  {name}: {counters.SimulatedMilliseconds:F0} ms simulated vs {raw / 1e6:F0} ms raw program + {rawRead / 1e6:F0} ms raw read = {ratio:F3} x program, "
+                + $"{counters.SimulatedNanoseconds / target:F3} of the target (1.15 x program + 1 x read); {counters.PagePrograms} programs, {counters.PageReads} reads, {counters.BlockErases} erases");
         }
 
         Console.WriteLine($"  wall clock {wall.ElapsedMilliseconds} ms");

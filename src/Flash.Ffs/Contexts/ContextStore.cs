@@ -355,44 +355,71 @@ public sealed class ContextStore : IDisposable
     /// <summary>Validates and commits an operation with its new table in one atomic file-system transaction.</summary>
     /// <param name="op">The change.</param>
     /// <param name="sequence">The mirrored transaction id to record, or null to keep the table's.</param>
-    internal ContextTable Apply(ContextOperation op, ulong? sequence)
+    internal ContextTable Apply(ContextOperation op, ulong? sequence) => ApplyBatch([op], sequence);
+
+    /// <summary>The table an operation would produce from a given table (without generation and sequence); throws what <see cref="Apply"/> would.</summary>
+    /// <param name="table">The table before the change (a transaction's staged table).</param>
+    /// <param name="op">The change.</param>
+    internal static ContextTable Preview(ContextTable table, ContextOperation op) => Next(table, op);
+
+    /// <summary>
+    /// Validates and commits several operations, in order, with the one table they produce, in one atomic
+    /// file-system transaction (a caller-held transaction of the redundant pair). Clearing an area is not batchable.
+    /// </summary>
+    /// <param name="ops">The changes.</param>
+    /// <param name="sequence">The mirrored transaction id to record, or null to keep the table's.</param>
+    internal ContextTable ApplyBatch(IReadOnlyList<ContextOperation> ops, ulong? sequence)
     {
         lock (_lock)
         {
             var before = _table;
-            var next = Next(before, op) with { Generation = before.Generation + 1, Sequence = sequence ?? before.Sequence };
-            using var txn = _fs.BeginTransaction();
-            switch (op.Kind)
+            var next = before;
+            foreach (var op in ops)
             {
-                case ContextOperationKind.Write:
-                case ContextOperationKind.WriteConfiguration:
-                    var created = new HashSet<string>(StringComparer.Ordinal);
-                    foreach (var (path, data) in op.Files!)
-                    {
-                        string abs = Absolute(op.Area, path);
-                        EnsureParents(txn, abs, created);
-                        txn.WriteAllBytes(abs, data);
-                    }
+                if (op.Kind == ContextOperationKind.Clear && ops.Count > 1)
+                {
+                    throw new ArgumentException("Clearing an area cannot be batched with other operations.", nameof(ops));
+                }
 
-                    break;
-                case ContextOperationKind.Delete:
-                    txn.Delete(Absolute(op.Area, op.Path!));
-                    break;
-                case ContextOperationKind.Clear:
-                    AddClear(txn, op.Area.Directory());
-                    break;
+                next = Next(next, op);
+            }
+
+            next = next with { Generation = before.Generation + 1, Sequence = sequence ?? before.Sequence };
+            using var txn = _fs.BeginTransaction();
+            var created = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var op in ops)
+            {
+                switch (op.Kind)
+                {
+                    case ContextOperationKind.Write:
+                    case ContextOperationKind.WriteConfiguration:
+                        foreach (var (path, data) in op.Files!)
+                        {
+                            string abs = Absolute(op.Area, path);
+                            EnsureParents(txn, abs, created);
+                            txn.WriteAllBytes(abs, data);
+                        }
+
+                        break;
+                    case ContextOperationKind.Delete:
+                        txn.Delete(Absolute(op.Area, op.Path!));
+                        break;
+                    case ContextOperationKind.Clear:
+                        AddClear(txn, op.Area.Directory());
+                        break;
+                }
             }
 
             txn.WriteAllBytes(TablePath(next.Generation), next.Encode());
             txn.Commit();
             _table = next;
-            if (op.Kind == ContextOperationKind.Switch)
+            if (ops.Count == 1 && ops[0].Kind == ContextOperationKind.Switch)
             {
                 _log.LogInformation(ContextEvents.Switched, "Volume {VolumeId:X8}: switched, now {Table}", _fs.VolumeId, next);
             }
             else
             {
-                _log.LogDebug(ContextEvents.TableCommitted, "Volume {VolumeId:X8}: {Operation} committed, {Table}", _fs.VolumeId, op, next);
+                _log.LogDebug(ContextEvents.TableCommitted, "Volume {VolumeId:X8}: {Operation} committed, {Table}", _fs.VolumeId, ops.Count == 1 ? ops[0] : $"{ops.Count} operations", next);
             }
 
             return next;

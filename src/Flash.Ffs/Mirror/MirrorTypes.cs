@@ -90,6 +90,9 @@ public enum MirrorTransactionPhase
 
     /// <summary>The backup was skipped because the pair is degraded.</summary>
     BackupSkipped = 5,
+
+    /// <summary>A caller-held transaction was aborted before its primary part committed; neither device changed.</summary>
+    Aborted = 6,
 }
 
 /// <summary>A step in a mirrored transaction's lifecycle.</summary>
@@ -156,4 +159,10 @@ public static class MirrorEvents
 
     /// <summary>A device was replaced.</summary>
     public static readonly EventId Replaced = new(2115, nameof(Replaced));
+
+    /// <summary>A file of a transaction read back from the primary for the backup did not verify.</summary>
+    public static readonly EventId BackupVerification = new(2116, nameof(BackupVerification));
+
+    /// <summary>Reads of the primary were restricted, or released, for a backup copy.</summary>
+    public static readonly EventId PrimaryRestricted = new(2117, nameof(PrimaryRestricted));
 }

@@ -12,28 +12,46 @@ public sealed partial class RedundantPair
     /// <returns>The content.</returns>
     public async Task<byte[]> ReadCurrentAsync(string path, CancellationToken cancellationToken = default)
     {
-        await _readGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        FlashDataCorruptException corrupt;
+        await AdmitReadAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            try
-            {
-                return await ServeAsync(s => s.ReadCurrent(path), cancellationToken).ConfigureAwait(false);
-            }
-            catch (FlashDataCorruptException ex)
-            {
-                await _alternateGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    return await HealAsync(ex, path, current: true, cancellationToken).ConfigureAwait(false);
-                }
-                finally
-                {
-                    _alternateGate.Release();
-                }
-            }
+            return await ServeAsync(s => s.ReadCurrent(path), cancellationToken).ConfigureAwait(false);
+        }
+        catch (FlashDataCorruptException ex)
+        {
+            corrupt = ex;
         }
         finally
         {
+            _readGate.Release();
+        }
+
+        // The repair waits for the alternate gate without holding a read slot (a restricting backup drains the slots).
+        await _alternateGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await HealAsync(corrupt, path, current: true, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _alternateGate.Release();
+        }
+    }
+
+    /// <summary>Admits a read of the primary: past the restriction of a backup (bounded wait), then through the read gate.</summary>
+    private async Task AdmitReadAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await _restriction.PassAsync(cancellationToken).ConfigureAwait(false);
+            await _readGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (!_restriction.IsRestricted)
+            {
+                return;
+            }
+
+            // A backup closed the door while this read waited for its slot: give the slot back and wait at the door.
             _readGate.Release();
         }
     }
@@ -43,7 +61,7 @@ public sealed partial class RedundantPair
     /// <returns>The files.</returns>
     public async Task<IReadOnlyList<string>> ListCurrentAsync(CancellationToken cancellationToken = default)
     {
-        await _readGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await AdmitReadAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             return await ServeAsync(s => s.ListCurrent(), cancellationToken).ConfigureAwait(false);
@@ -147,7 +165,7 @@ public sealed partial class RedundantPair
     {
         ArgumentNullException.ThrowIfNull(member);
         var store = member.Store ?? throw new PairDegradedException($"Device {member.DeviceId} is out of service.");
-        await _readGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await AdmitReadAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             return await OnDeviceAsync(() => store.Exists(area, path) ? store.Read(area, path) : null, cancellationToken).ConfigureAwait(false);
@@ -167,7 +185,7 @@ public sealed partial class RedundantPair
     {
         ArgumentNullException.ThrowIfNull(member);
         var store = member.Store ?? throw new PairDegradedException($"Device {member.DeviceId} is out of service.");
-        await _readGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await AdmitReadAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             return await OnDeviceAsync(() => store.List(area), cancellationToken).ConfigureAwait(false);
@@ -360,6 +378,7 @@ public sealed partial class RedundantPair
         cancellationToken.ThrowIfCancellationRequested();
         await _alternateGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         ulong id = 0;
+        ulong before = 0;
         string name = "?";
         try
         {
@@ -372,7 +391,8 @@ public sealed partial class RedundantPair
                 op ??= build(p.Store!.Table);
                 name = op.ToString();
                 p.Store!.Validate(op);
-                ulong seq = p.Store.Table.Sequence + 1;
+                ulong prior = p.Store.Table.Sequence;
+                ulong seq = AllocateId();
                 if (id == 0)
                 {
                     id = seq;
@@ -393,6 +413,7 @@ public sealed partial class RedundantPair
                     }
                 }, cancellationToken).ConfigureAwait(false);
                 id = seq;
+                before = prior;
             }
 
             RaiseTransaction(id, name, MirrorTransactionPhase.PrimaryCompleted);
@@ -409,9 +430,9 @@ public sealed partial class RedundantPair
                 {
                     try
                     {
-                        if (b.Store!.Table.Sequence + 1 != id)
+                        if (b.Store!.Table.Sequence != before)
                         {
-                            throw new ContextException($"The secondary is at sequence {b.Store.Table.Sequence}, expected {id - 1}.");
+                            throw new ContextException($"The secondary is at sequence {b.Store.Table.Sequence}, expected {before}.");
                         }
 
                         b.Store.Apply(op!, id);

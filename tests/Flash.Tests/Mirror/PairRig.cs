@@ -14,6 +14,12 @@ internal sealed class PowerRail
     public long Mutations;
     public long CutAt = -1;
     public bool Off;
+
+    /// <summary>When set, a scheduled cut stops only the device performing that mutation; the other keeps running.</summary>
+    public bool CutOneDevice;
+
+    /// <summary>Whether a scheduled cut happened (node-wide or on one device).</summary>
+    public bool Tripped;
     public int Overlaps;
     public List<FlashSimulator> Sims { get; } = [];
 
@@ -32,6 +38,7 @@ internal sealed class PowerRail
     public void PowerUp()
     {
         Off = false;
+        Tripped = false;
         CutAt = -1;
         foreach (var s in Sims)
         {
@@ -113,9 +120,16 @@ internal sealed class RailDevice(FlashSimulator inner, PowerRail rail) : IFlashD
         rail.Mutations++;
         if (rail.CutAt >= 0 && rail.Mutations >= rail.CutAt)
         {
-            // This mutation is interrupted on its device; the other device loses power at the same instant.
-            rail.Off = true;
+            // This mutation is interrupted on its device; the other device loses power at the same instant (unless one device is cut).
+            rail.Tripped = true;
+            rail.CutAt = -1;
             Inner.CutPowerAfter(1);
+            if (rail.CutOneDevice)
+            {
+                return;
+            }
+
+            rail.Off = true;
             foreach (var s in rail.Sims)
             {
                 if (!ReferenceEquals(s, Inner))

@@ -225,7 +225,7 @@ public class SvmFlowTests
         Assert.Equal(ConfigurationSource.FactoryDefault, report.Configuration);
         Assert.Equal("factory", node.Svm.ReadConfiguration(ConfigurationFile.NodeName)!.Settings["hostname"]);
 
-        // No backups, no factory default: init fails and says so.
+        // No backups, no factory default: init says so and waits for the operator (claim 54; SvmFactoryChoiceTests).
         foreach (var d in new[] { node.Dev0, node.Dev1 })
         {
             node.TamperDelete(d, "config/" + ConfigurationFile.NodeName);
@@ -235,7 +235,9 @@ public class SvmFlowTests
         {
             Packages = o.Packages, Sources = o.Sources, HealthTimeout = o.HealthTimeout, ConfigurationBackups = false, RestoreFactoryDefaults = false,
         }, node.Dev0, node.Dev1);
-        var ex = Assert.Throws<ConfigurationUnavailableException>(() => strict.Svm.Initialize());
+        var waiting = strict.Svm.Initialize();
+        Assert.Equal([ConfigurationChoice.SupplyConfiguration], waiting.ConfigurationUnavailable!.Choices);
+        var ex = Assert.Throws<ConfigurationUnavailableException>(() => strict.Svm.RestoreFactoryDefaults());
         Assert.Equal(ConfigurationFile.NodeName, ex.Name);
         Assert.Contains(strict.Events, e => e.Id == SvmEvents.ConfigurationFailed);
     }
