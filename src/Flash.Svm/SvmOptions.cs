@@ -51,6 +51,8 @@ public sealed class SvmOptions
 
     /// <summary>Accept an upgrade to the release that is already current (a reinstall); refused with <see cref="PackageRejectReason.SameVersion"/> otherwise.</summary>
     public bool AllowSameVersionReinstall { get; init; }
+
+    /// <summary>
     /// While an upgrade's new files are copied from the primary to the secondary, reads of the primary wait (claim 37);
     /// a read that waits longer than <see cref="RestrictedReadTimeout"/> fails with <c>PrimaryRestrictedException</c>. Default true.
     /// </summary>

@@ -175,6 +175,7 @@ public sealed class BootReport
 
         return sb.ToString();
     }
+
     /// <summary>The configurations init could not restore and the choices offered, while the node waits for one (claim 54); null otherwise.</summary>
     public ConfigurationUnavailable? ConfigurationUnavailable { get; internal set; }
 
