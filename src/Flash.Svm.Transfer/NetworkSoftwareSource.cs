@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace Flash.Svm.Transfer;
 
 /// <summary>
-/// An SVM package source for one URL scheme (<c>http</c>, <c>https</c>, <c>ftp</c>): <see cref="TransferParameters.Path"/>
+/// An SVM package source for one URL scheme (<c>http</c>, <c>https</c>, <c>ftp</c>, <c>sftp</c>): <see cref="TransferParameters.Path"/>
 /// is the URL and <see cref="TransferParameters.User"/>/<see cref="TransferParameters.Password"/> the credentials.
 /// The package is collected in memory, as <see cref="ISoftwareSource"/> requires; resumes after interruptions happen
 /// within the call.
@@ -23,7 +23,7 @@ public sealed class NetworkSoftwareSource(string kind, ResumingDownload download
     public static (IReadOnlyList<ISoftwareSource> Sources, IDisposable Owner) CreateAll(TransferOptions? options = null, ILogger? logger = null)
     {
         var http = new HttpPackageDownloader(options, logger);
-        var download = new ResumingDownload([http, new FtpPackageDownloader(options, logger)], options, logger);
+        var download = new ResumingDownload([http, new FtpPackageDownloader(options, logger), new SftpPackageDownloader(options, logger)], options, logger);
         return (TransferUrl.SupportedSchemes.Select(s => (ISoftwareSource)new NetworkSoftwareSource(s, download)).ToArray(), http);
     }
 

@@ -6,6 +6,7 @@ public sealed class TransferUrlTests
     [InlineData("ftp://host.example/pkg/r2.pkg", "ftp", "host.example", 21, "/pkg/r2.pkg")]
     [InlineData("https://192.0.2.7:8443/a%20b.pkg", "https", "192.0.2.7", 8443, "/a b.pkg")]
     [InlineData("HTTP://[2001:db8::1]/x.pkg", "http", "2001:db8::1", 80, "/x.pkg")]
+    [InlineData("sftp://node-sw@198.51.100.4/srv/r2.pkg", "sftp", "198.51.100.4", 22, "/srv/r2.pkg")]
     public void Parse_ReadsSchemeHostPortAndPath(string text, string scheme, string host, int port, string path)
     {
         var url = TransferUrl.Parse(text);
