@@ -14,6 +14,21 @@ public sealed partial class SoftwarePackage
     /// <summary>Format version of packages whose manifest is a COSE_Sign1 envelope.</summary>
     public const ushort EnvelopedFormatVersion = 2;
 
+    /// <summary>Header flag: a delta package, which may leave out components of its SGC file (see <see cref="IsDelta"/>).</summary>
+    public const ushort DeltaFlag = 0x0001;
+
+    /// <summary>
+    /// Whether this is a delta package: components listed in its SGC file but absent from the package must be
+    /// present unchanged (same size, CRC-32C and SHA-256) in the node's current context, which the upgrade copies
+    /// them from.
+    /// </summary>
+    public bool IsDelta { get; }
+
+    /// <summary>Whether the package carries the content of a component.</summary>
+    /// <param name="name">Component name.</param>
+    /// <returns>True when it does.</returns>
+    public bool Contains(string name) => _entries.ContainsKey(name);
+
     /// <summary>Magic number <c>SVMC</c> at the very end of a format-2 package.</summary>
     public const uint EnvelopeTrailerMagic = 0x434D5653;
 
@@ -24,8 +39,9 @@ public sealed partial class SoftwarePackage
     /// <param name="signingKey">An ECDSA P-256 private key.</param>
     /// <param name="keyId">Its key id, as the nodes' <see cref="PackageTrust"/> lists it.</param>
     /// <param name="securityCounter">The release's anti-rollback security counter; derived from the release when null.</param>
+    /// <param name="omit">Components listed in the SGC file but left out of the package: a delta package (null or empty: a whole one).</param>
     /// <returns>The package file.</returns>
-    public static byte[] BuildEnveloped(SoftwareVersion release, IEnumerable<PackageComponent> components, IEnumerable<SgcMapping> mappings, ECDsa signingKey, ReadOnlySpan<byte> keyId, ulong? securityCounter = null)
+    public static byte[] BuildEnveloped(SoftwareVersion release, IEnumerable<PackageComponent> components, IEnumerable<SgcMapping> mappings, ECDsa signingKey, ReadOnlySpan<byte> keyId, ulong? securityCounter = null, IReadOnlySet<string>? omit = null)
     {
         ArgumentNullException.ThrowIfNull(components);
         ArgumentNullException.ThrowIfNull(mappings);
@@ -35,9 +51,11 @@ public sealed partial class SoftwarePackage
         var sgcBytes = sgc.ToBytes();
         // Reuse the format-1 writer for header and bodies, drop its trailer, and stamp format 2 (the header CRC
         // covers the version field, so it is recomputed).
-        var v1 = BuildRaw(release, list.Select(c => (c.Name, c.Content)).ToList(), sgcBytes, null);
+        var included = list.Where(c => omit is null || !omit.Contains(c.Name)).Select(c => (c.Name, c.Content)).ToList();
+        var v1 = BuildRaw(release, included, sgcBytes, null);
         var body = v1.AsSpan(0, v1.Length - TrailerSize).ToArray();
         BinaryPrimitives.WriteUInt16LittleEndian(body.AsSpan(4), EnvelopedFormatVersion);
+        BinaryPrimitives.WriteUInt16LittleEndian(body.AsSpan(6), omit is { Count: > 0 } ? DeltaFlag : (ushort)0);
         var headerLength = HeaderLength(body);
         BinaryPrimitives.WriteUInt32LittleEndian(body.AsSpan(headerLength - 4), Crc.Of(body.AsSpan(0, headerLength - 4)));
         var envelope = PackageEnvelope.Sign(sgcBytes, signingKey, keyId);

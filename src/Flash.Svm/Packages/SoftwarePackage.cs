@@ -44,8 +44,9 @@ public sealed partial class SoftwarePackage
 
     private readonly Dictionary<string, ReadOnlyMemory<byte>> _entries;
 
-    private SoftwarePackage(SgcFile sgc, byte[] sgcBytes, Dictionary<string, ReadOnlyMemory<byte>> entries)
+    private SoftwarePackage(SgcFile sgc, byte[] sgcBytes, Dictionary<string, ReadOnlyMemory<byte>> entries, bool isDelta = false)
     {
+        IsDelta = isDelta;
         Sgc = sgc;
         SgcBytes = sgcBytes;
         _entries = entries;
@@ -178,6 +179,7 @@ public sealed partial class SoftwarePackage
         byte[] sgcBytes;
         int headerLength;
         long dataLength;
+        ushort flags;
         try
         {
             var r = new BinReader(signed);
@@ -187,7 +189,12 @@ public sealed partial class SoftwarePackage
                 throw new PackageRejectedException(PackageRejectReason.BadFormat, "Unsupported package format version.");
             }
 
-            r.U16();
+            flags = r.U16();
+            if ((flags & ~DeltaFlag) != 0)
+            {
+                throw new PackageRejectedException(PackageRejectReason.BadFormat, $"Unknown package flags 0x{flags:X4}.");
+            }
+
             release = r.Version();
             uint count = r.U32();
             uint sgcLength = r.U32();
@@ -287,15 +294,18 @@ public sealed partial class SoftwarePackage
             }
         }
 
+        var isDelta = (flags & DeltaFlag) != 0;
         foreach (var c in sgc.Components)
         {
-            if (!entries.ContainsKey(c.Name))
+            // A delta package may leave out components; the upgrade copies them from the current context (and refuses
+            // the package if one of them is not there unchanged).
+            if (!isDelta && !entries.ContainsKey(c.Name))
             {
                 throw new PackageRejectedException(PackageRejectReason.Inconsistent, $"Component '{c.Name}' is listed in the SGC file but missing from the package.");
             }
         }
 
-        return new SoftwarePackage(sgc, sgcBytes, entries);
+        return new SoftwarePackage(sgc, sgcBytes, entries, isDelta);
     }
 
     private static bool SignedByTrustedKey(ReadOnlySpan<byte> signed, ReadOnlySpan<byte> signature, IReadOnlyList<byte[]> keys)
