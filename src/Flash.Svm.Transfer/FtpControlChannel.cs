@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Text;
 
 namespace Flash.Svm.Transfer;
@@ -19,8 +21,8 @@ internal readonly record struct FtpReply(int Code, string Text)
 internal sealed class FtpControlChannel : IAsyncDisposable
 {
     private readonly TcpClient _tcp;
-    private readonly NetworkStream _stream;
-    private readonly StreamReader _reader;
+    private Stream _stream;
+    private StreamReader _reader;
     private readonly TransferUrl _url;
     private readonly TransferCredentials? _credentials;
     private readonly TimeSpan _timeout;
@@ -60,10 +62,60 @@ internal sealed class FtpControlChannel : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Explicit FTPS (RFC 4217): <c>AUTH TLS</c>, then TLS on the control connection, then <c>PBSZ 0</c> and
+    /// <c>PROT P</c> so that data connections are encrypted too. Must come before <c>USER</c>.
+    /// </summary>
+    public async Task StartTlsAsync(TlsTrust trust, CancellationToken cancellationToken)
+    {
+        var auth = await CommandAsync("AUTH", "TLS", cancellationToken).ConfigureAwait(false);
+        if (auth.Code != 234)
+        {
+            throw new TransferProtocolException($"{_url}: the server does not offer TLS ({auth.Code}).");
+        }
+
+        var tls = new SslStream(_stream, leaveInnerStreamOpen: false);
+        await AuthenticateAsync(tls, trust, _url, _timeout, cancellationToken).ConfigureAwait(false);
+        _reader.Dispose();
+        _stream = tls;
+        _reader = new StreamReader(_stream, Encoding.Latin1, detectEncodingFromByteOrderMarks: false, bufferSize: 1024, leaveOpen: true);
+        if ((await CommandAsync("PBSZ", "0", cancellationToken).ConfigureAwait(false)).Code != 200
+            || (await CommandAsync("PROT", "P", cancellationToken).ConfigureAwait(false)).Code != 200)
+        {
+            throw new TransferProtocolException($"{_url}: the server refused protected data connections.");
+        }
+    }
+
+    /// <summary>Runs a TLS client handshake, mapping failures to trust or interruption errors.</summary>
+    public static async Task AuthenticateAsync(SslStream tls, TlsTrust trust, TransferUrl url, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(timeout);
+            await tls.AuthenticateAsClientAsync(trust.ClientOptions(url.Host), deadline.Token).ConfigureAwait(false);
+        }
+        catch (AuthenticationException e)
+        {
+            throw new TransferTrustException($"{url}: the server's TLS certificate is not trusted.", e);
+        }
+        catch (Exception e) when (e is IOException or SocketException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            throw new TransferInterruptedException($"{url}: the TLS handshake broke.", e);
+        }
+    }
+
     public System.Net.IPAddress RemoteAddress => ((System.Net.IPEndPoint)_tcp.Client.RemoteEndPoint!).Address;
 
     /// <summary>Sends a command and reads its reply.</summary>
     public async Task<FtpReply> CommandAsync(string verb, string? argument, CancellationToken cancellationToken)
+    {
+        await SendAsync(verb, argument, cancellationToken).ConfigureAwait(false);
+        return await ReadReplyAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends a command without waiting for its reply.</summary>
+    public async Task SendAsync(string verb, string? argument, CancellationToken cancellationToken)
     {
         var line = argument is null ? verb + "\r\n" : verb + " " + argument + "\r\n";
         try
@@ -76,8 +128,6 @@ internal sealed class FtpControlChannel : IAsyncDisposable
         {
             throw new TransferInterruptedException($"{_url}: the control connection broke sending {verb}.", e);
         }
-
-        return await ReadReplyAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Reads one (possibly multi-line) reply.</summary>

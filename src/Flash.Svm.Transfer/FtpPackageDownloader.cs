@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using Flash.Svm;
 using Microsoft.Extensions.Logging;
@@ -13,7 +14,8 @@ namespace Flash.Svm.Transfer;
 /// The file's size comes from <c>SIZE</c> and its identity from <c>MDTM</c> (RFC 3659); a resumed attempt sends
 /// <c>REST</c> with the held length only when <c>MDTM</c> and <c>SIZE</c> still match the held bytes' validator.
 /// The data connection always goes to the control connection's peer: a <c>PASV</c> reply naming another address
-/// is ignored (FTP bounce protection).
+/// is ignored (FTP bounce protection). The <c>ftps</c> scheme is explicit FTPS (RFC 4217): <c>AUTH TLS</c> before
+/// the login, <c>PROT P</c> data connections, certificates checked as for HTTPS.
 /// </summary>
 /// <param name="options">Timeouts and buffer size.</param>
 /// <param name="logger">Logger.</param>
@@ -23,7 +25,7 @@ public sealed partial class FtpPackageDownloader(TransferOptions? options = null
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
 
     /// <inheritdoc />
-    public bool Serves(string scheme) => scheme == "ftp";
+    public bool Serves(string scheme) => scheme is "ftp" or "ftps";
 
     /// <inheritdoc />
     public async Task DownloadAsync(TransferUrl url, TransferCredentials? credentials, long maxBytes, IDownloadSink sink, CancellationToken cancellationToken)
@@ -35,6 +37,12 @@ public sealed partial class FtpPackageDownloader(TransferOptions? options = null
         var control = await FtpControlChannel.ConnectAsync(url, login, _options.ConnectTimeout, _options.IdleTimeout, cancellationToken).ConfigureAwait(false);
         await using (control.ConfigureAwait(false))
         {
+            var tls = url.Scheme == "ftps" ? new TlsTrust(_options.TrustedRoots) : null;
+            if (tls is not null)
+            {
+                await control.StartTlsAsync(tls, cancellationToken).ConfigureAwait(false);
+            }
+
             await LoginAsync(control, url, login, cancellationToken).ConfigureAwait(false);
             Expect(await control.CommandAsync("TYPE", "I", cancellationToken).ConfigureAwait(false), 200, url, "TYPE I");
             var total = await SizeAsync(control, url, cancellationToken).ConfigureAwait(false);
@@ -70,16 +78,48 @@ public sealed partial class FtpPackageDownloader(TransferOptions? options = null
 
             using var data = new TcpClient { NoDelay = true };
             await ConnectDataAsync(data, endpoint, url, cancellationToken).ConfigureAwait(false);
-            var retr = await control.CommandAsync("RETR", url.Path, cancellationToken).ConfigureAwait(false);
+            await control.SendAsync("RETR", url.Path, cancellationToken).ConfigureAwait(false);
+            Stream dataStream = data.GetStream();
+            Task handshake = Task.CompletedTask;
+            if (tls is not null)
+            {
+                // Servers differ in whether the data-connection handshake comes before or after the 150 reply:
+                // run it while the reply is read.
+                var secured = new SslStream(dataStream, leaveInnerStreamOpen: false);
+                handshake = FtpControlChannel.AuthenticateAsync(secured, tls, url, _options.ConnectTimeout, cancellationToken);
+                dataStream = secured;
+            }
+
+            var retr = await control.ReadReplyAsync(cancellationToken).ConfigureAwait(false);
             if (retr.Code is not (125 or 150))
             {
+                data.Dispose(); // ends a pending handshake
+                await handshake.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
                 throw retr.Code == 550
                     ? new TransferNotFoundException($"{url}: no such file on the server (550).")
                     : new TransferProtocolException($"{url}: RETR refused ({retr.Code}).");
             }
 
-            sink.Begin(total, validator, fromZero: offset == 0);
-            await CopyDataAsync(data, url, total, sink, cancellationToken).ConfigureAwait(false);
+            await handshake.ConfigureAwait(false);
+
+            await using (dataStream.ConfigureAwait(false))
+            {
+                sink.Begin(total, validator, fromZero: offset == 0);
+                await CopyDataAsync(dataStream, url, total, sink, cancellationToken).ConfigureAwait(false);
+                if (dataStream is SslStream secured)
+                {
+                    // FTPS servers wait for the client's close_notify on the data connection before confirming (226).
+                    try
+                    {
+                        await secured.ShutdownAsync().ConfigureAwait(false);
+                    }
+                    catch (IOException e)
+                    {
+                        throw new TransferInterruptedException($"{url}: the data connection broke at its TLS close.", e);
+                    }
+                }
+            }
+
             var done = await control.ReadReplyAsync(cancellationToken).ConfigureAwait(false);
             if (done.Code != 226 && done.Code != 250)
             {
@@ -148,13 +188,12 @@ public sealed partial class FtpPackageDownloader(TransferOptions? options = null
         }
     }
 
-    private async Task CopyDataAsync(TcpClient data, TransferUrl url, long total, IDownloadSink sink, CancellationToken cancellationToken)
+    private async Task CopyDataAsync(Stream stream, TransferUrl url, long total, IDownloadSink sink, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(_options.BufferSize);
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
-            var stream = data.GetStream();
             while (sink.Length < total)
             {
                 idle.CancelAfter(_options.IdleTimeout);

@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
 using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Flash.Svm;
 using Microsoft.Extensions.Logging;
@@ -37,9 +36,10 @@ public sealed partial class HttpPackageDownloader : IPackageDownloader, IDisposa
             AllowAutoRedirect = false,
             UseProxy = false,
         };
-        if (_options.TrustedRoots.Count > 0)
+        var trust = new TlsTrust(_options.TrustedRoots);
+        if (trust.UsesPrivateRoots)
         {
-            handler.SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = ValidateAgainstTrustedRoots };
+            handler.SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = trust.Validate };
         }
 
         _client = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
@@ -219,31 +219,6 @@ public sealed partial class HttpPackageDownloader : IPackageDownloader, IDisposa
             LogInterrupted(url, sink.Length, total);
             throw new TransferInterruptedException($"{url}: the server closed after {sink.Length} of {total} bytes.");
         }
-    }
-
-    private bool ValidateAgainstTrustedRoots(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
-    {
-        // Name mismatch and a missing certificate are fatal whatever the roots; only chain building is redone
-        // against the private roots instead of the system store.
-        if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
-        {
-            return false;
-        }
-
-        using var custom = new X509Chain();
-        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        custom.ChainPolicy.CustomTrustStore.AddRange(_options.TrustedRoots);
-        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        if (chain is not null)
-        {
-            foreach (var element in chain.ChainElements)
-            {
-                custom.ChainPolicy.ExtraStore.Add(element.Certificate);
-            }
-        }
-
-        using var leaf = new X509Certificate2(certificate);
-        return custom.Build(leaf);
     }
 
     [LoggerMessage(EventId = 3200, EventName = nameof(TransferEvents.AttemptStarted), Level = LogLevel.Information, Message = "Fetching {Url} from offset {Offset}")]

@@ -18,7 +18,7 @@ public sealed class TransferUrl
         User = user;
     }
 
-    /// <summary>The scheme, lower case: <c>http</c>, <c>https</c>, <c>ftp</c> or <c>sftp</c>.</summary>
+    /// <summary>The scheme, lower case: <c>http</c>, <c>https</c>, <c>ftp</c>, <c>ftps</c> (explicit TLS) or <c>sftp</c>.</summary>
     public string Scheme { get; }
 
     /// <summary>Host name or address (IPv6 without brackets).</summary>
@@ -34,7 +34,7 @@ public sealed class TransferUrl
     public string? User { get; }
 
     /// <summary>The schemes this library can fetch from.</summary>
-    public static IReadOnlyList<string> SupportedSchemes { get; } = ["http", "https", "ftp", "sftp"];
+    public static IReadOnlyList<string> SupportedSchemes { get; } = ["http", "https", "ftp", "ftps", "sftp"];
 
     /// <summary>Parses a transfer URL.</summary>
     /// <param name="text">The URL text.</param>
@@ -84,8 +84,8 @@ public sealed class TransferUrl
         }
 
         var host = uri.HostNameType == UriHostNameType.IPv6 ? uri.Host.Trim('[', ']') : uri.Host;
-        // System.Uri knows no default port for sftp.
-        var port = uri.Port > 0 ? uri.Port : 22;
+        // System.Uri knows no default port for sftp or ftps (explicit FTPS, RFC 4217, runs on the FTP port).
+        var port = uri.Port > 0 ? uri.Port : scheme == "ftps" ? 21 : 22;
         return new TransferUrl(scheme, host, port, path, user);
     }
 

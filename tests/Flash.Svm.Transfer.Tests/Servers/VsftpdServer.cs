@@ -16,7 +16,7 @@ internal sealed class VsftpdServer : IDisposable
     private readonly string _config;
     private Process? _process;
 
-    private VsftpdServer(string binary, string root)
+    private VsftpdServer(string binary, string root, bool tls)
     {
         _binary = binary;
         Root = root;
@@ -29,6 +29,15 @@ internal sealed class VsftpdServer : IDisposable
         File.SetUnixFileMode(Files, Readable);
         File.SetUnixFileMode(empty, Readable);
         Port = Tool.FreePort();
+        var tlsLines = "";
+        if (tls)
+        {
+            // Explicit FTPS for anonymous sessions too; no session-reuse demand on data connections.
+            Ca = TestCa.Create(Path.Combine(root, "pki"));
+            tlsLines = $"ssl_enable=YES\nallow_anon_ssl=YES\nforce_anon_logins_ssl=YES\nforce_anon_data_ssl=YES\n"
+                + $"require_ssl_reuse=NO\nssl_ciphers=HIGH\nrsa_cert_file={Ca.ServerCertificate}\nrsa_private_key_file={Ca.ServerKey}\n";
+        }
+
         _config = Path.Combine(root, "vsftpd.conf");
         File.WriteAllText(_config, string.Create(CultureInfo.InvariantCulture, $"""
             listen=YES
@@ -47,18 +56,22 @@ internal sealed class VsftpdServer : IDisposable
             seccomp_sandbox=NO
             xferlog_enable=NO
             anon_max_rate=1048576
-            """));
+
+            """) + tlsLines);
         File.SetUnixFileMode(_config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
     public string Root { get; }
+
+    /// <summary>The CA of the server certificate (FTPS only).</summary>
+    public TestCa? Ca { get; }
 
     public string Files { get; }
 
     public int Port { get; }
 
     /// <summary>Starts vsftpd, or returns null with the reason to skip.</summary>
-    public static VsftpdServer? TryStart(out string skipReason)
+    public static VsftpdServer? TryStart(out string skipReason, bool tls = false)
     {
         var binary = Tool.Find("/usr/sbin/vsftpd");
         skipReason = binary is null ? "vsftpd is not installed (apt-get install vsftpd; .ci/run does)" : !Tool.IsRoot ? "vsftpd tests need root" : "";
@@ -67,7 +80,7 @@ internal sealed class VsftpdServer : IDisposable
             return null;
         }
 
-        var server = new VsftpdServer(binary, Directory.CreateTempSubdirectory("flash-vsftpd-").FullName);
+        var server = new VsftpdServer(binary, Directory.CreateTempSubdirectory("flash-vsftpd-").FullName, tls);
         server.Start();
         return server;
     }
@@ -80,7 +93,7 @@ internal sealed class VsftpdServer : IDisposable
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
     }
 
-    public string Url(string name) => $"ftp://127.0.0.1:{Port}/{name}";
+    public string Url(string name) => $"{(Ca is null ? "ftp" : "ftps")}://127.0.0.1:{Port}/{name}";
 
     public void Start()
     {
