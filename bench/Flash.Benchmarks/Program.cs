@@ -27,6 +27,9 @@ public static class Program
               W4's overwrite phase without and with Maintain(N ms) between operations: worst-case latency.
           svm-upgrade [--quick]
               A full SVM upgrade of a 32 MiB package on a redundant pair: simulated time / raw program time.
+          transfer [--quick]
+              256 MiB (8 MiB with --quick) over HTTP on loopback into the alternate context of a redundant pair:
+              simulated time / raw program time per device (target 1.1), host memory peak above idle (target 16 MiB).
           compare A.json B.json [--threshold PCT]
               Prints both runs side by side with B/A ratios; changes under PCT % (default 2) count as unchanged.
           anything else
@@ -54,6 +57,11 @@ public static class Program
             if (args.Length > 0 && args[0] == "svm-upgrade")
             {
                 return SvmUpgradeBenchmark.Run(args[1..]);
+            }
+
+            if (args.Length > 0 && args[0] == "transfer")
+            {
+                return TransferBenchmark.Run(args[1..]);
             }
 
             if (args.Length > 0 && args[0] == "compare")
