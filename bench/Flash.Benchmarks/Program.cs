@@ -29,6 +29,9 @@ public static class Program
               A full SVM upgrade of a 32 MiB package on a redundant pair: simulated time / raw program time.
           boot-storm [--quick]
               16 modules fetch a 32 MiB component set by TFTP at once: storm simulated time / reading the set once.
+          transfer [--quick]
+              256 MiB (8 MiB with --quick) over HTTP on loopback into the alternate context of a redundant pair:
+              simulated time / raw program time per device (target 1.1), host memory peak above idle (target 16 MiB).
           compare A.json B.json [--threshold PCT]
               Prints both runs side by side with B/A ratios; changes under PCT % (default 2) count as unchanged.
           anything else
@@ -61,6 +64,11 @@ public static class Program
             if (args.Length > 0 && args[0] == "boot-storm")
             {
                 return BootStormBenchmark.Run(args[1..]);
+            }
+
+            if (args.Length > 0 && args[0] == "transfer")
+            {
+                return TransferBenchmark.Run(args[1..]);
             }
 
             if (args.Length > 0 && args[0] == "compare")

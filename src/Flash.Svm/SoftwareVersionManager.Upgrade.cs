@@ -91,6 +91,7 @@ public sealed partial class SoftwareVersionManager
             affected = modules;
         }
 
+        RequireDeltaCovered(pkg, download);
         Raise(SvmEvents.UpgradeStarted, LogLevel.Information,
             $"{mode} upgrade {table.CurrentRelease()} -> {pkg.Release}: {download.Count} component(s) to download, {copy.Count} to copy from the current context");
         long written = 0;

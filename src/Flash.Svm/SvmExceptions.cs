@@ -42,6 +42,8 @@ public enum PackageRejectReason
     Inconsistent,
     /// <summary>The release is the one already installed; reinstalling it needs <see cref="SvmOptions.AllowSameVersionReinstall"/>.</summary>
     SameVersion,
+    /// <summary>The package envelope is signed by a key on the revocation list (see <see cref="Packages.PackageTrust"/>).</summary>
+    KeyRevoked,
 }
 
 /// <summary>A package was rejected before anything was written to storage.</summary>

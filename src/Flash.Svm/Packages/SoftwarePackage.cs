@@ -10,6 +10,9 @@ public sealed class PackageVerificationOptions
     /// <summary>Trusted ECDSA P-256 public keys (SubjectPublicKeyInfo DER). A package must be signed by one of them.</summary>
     public IReadOnlyList<byte[]> TrustedKeys { get; init; } = [];
 
+    /// <summary>Trusted keys (by key id) and revocations for format-2 packages, whose manifest is a COSE_Sign1 envelope.</summary>
+    public PackageTrust Trust { get; init; } = new();
+
     /// <summary>Releases older than this are rejected (anti-rollback).</summary>
     public SoftwareVersion AntiRollbackFloor { get; init; }
 
@@ -25,7 +28,7 @@ public sealed class PackageVerificationOptions
 /// Layout (little-endian, see <c>docs/sgc.md</c>): header with entry table and SGC file, CRC-32C of the header,
 /// the component bodies, then an ECDSA P-256/SHA-256 signature over everything before it.
 /// </summary>
-public sealed class SoftwarePackage
+public sealed partial class SoftwarePackage
 {
     /// <summary>Magic number <c>SVMP</c>.</summary>
     public const uint Magic = 0x504D5653;
@@ -41,8 +44,9 @@ public sealed class SoftwarePackage
 
     private readonly Dictionary<string, ReadOnlyMemory<byte>> _entries;
 
-    private SoftwarePackage(SgcFile sgc, byte[] sgcBytes, Dictionary<string, ReadOnlyMemory<byte>> entries)
+    private SoftwarePackage(SgcFile sgc, byte[] sgcBytes, Dictionary<string, ReadOnlyMemory<byte>> entries, bool isDelta = false)
     {
+        IsDelta = isDelta;
         Sgc = sgc;
         SgcBytes = sgcBytes;
         _entries = entries;
@@ -146,17 +150,27 @@ public sealed class SoftwarePackage
             throw new PackageRejectedException(PackageRejectReason.BadFormat, "Not a software package.");
         }
 
-        if (span.Length < TrailerSize + 32 || BinaryPrimitives.ReadUInt32LittleEndian(span[^4..]) != TrailerMagic
-            || BinaryPrimitives.ReadUInt16LittleEndian(span[^6..]) != SignatureSize)
+        var format = BinaryPrimitives.ReadUInt16LittleEndian(span[4..]);
+        VerifiedManifest? manifest = null;
+        ReadOnlySpan<byte> signed;
+        if (format == EnvelopedFormatVersion)
         {
-            throw new PackageRejectedException(PackageRejectReason.Truncated, "The signature trailer is missing.");
+            signed = span[..VerifyEnvelopeTrailer(span, options.Trust, out manifest)];
         }
-
-        var signed = span[..^TrailerSize];
-        var signature = span.Slice(signed.Length, SignatureSize);
-        if (!SignedByTrustedKey(signed, signature, options.TrustedKeys))
+        else
         {
-            throw new PackageRejectedException(PackageRejectReason.BadSignature, "The signature does not verify with any trusted key.");
+            if (span.Length < TrailerSize + 32 || BinaryPrimitives.ReadUInt32LittleEndian(span[^4..]) != TrailerMagic
+                || BinaryPrimitives.ReadUInt16LittleEndian(span[^6..]) != SignatureSize)
+            {
+                throw new PackageRejectedException(PackageRejectReason.Truncated, "The signature trailer is missing.");
+            }
+
+            signed = span[..^TrailerSize];
+            var signature = span.Slice(signed.Length, SignatureSize);
+            if (!SignedByTrustedKey(signed, signature, options.TrustedKeys))
+            {
+                throw new PackageRejectedException(PackageRejectReason.BadSignature, "The signature does not verify with any trusted key.");
+            }
         }
 
         // Header.
@@ -165,16 +179,22 @@ public sealed class SoftwarePackage
         byte[] sgcBytes;
         int headerLength;
         long dataLength;
+        ushort flags;
         try
         {
             var r = new BinReader(signed);
             r.U32();
-            if (r.U16() != FormatVersion)
+            if (r.U16() is not (FormatVersion or EnvelopedFormatVersion))
             {
                 throw new PackageRejectedException(PackageRejectReason.BadFormat, "Unsupported package format version.");
             }
 
-            r.U16();
+            flags = r.U16();
+            if ((flags & ~DeltaFlag) != 0)
+            {
+                throw new PackageRejectedException(PackageRejectReason.BadFormat, $"Unknown package flags 0x{flags:X4}.");
+            }
+
             release = r.Version();
             uint count = r.U32();
             uint sgcLength = r.U32();
@@ -215,6 +235,11 @@ public sealed class SoftwarePackage
         catch (SvmFormatException ex)
         {
             throw new PackageRejectedException(PackageRejectReason.ChecksumMismatch, "SGC file: " + ex.Message);
+        }
+
+        if (manifest is not null && !manifest.SgcBytes.AsSpan().SequenceEqual(sgcBytes))
+        {
+            throw new PackageRejectedException(PackageRejectReason.BadSignature, "The header's SGC file is not the one the envelope signs.");
         }
 
         if (sgc.Release != release)
@@ -269,15 +294,18 @@ public sealed class SoftwarePackage
             }
         }
 
+        var isDelta = (flags & DeltaFlag) != 0;
         foreach (var c in sgc.Components)
         {
-            if (!entries.ContainsKey(c.Name))
+            // A delta package may leave out components; the upgrade copies them from the current context (and refuses
+            // the package if one of them is not there unchanged).
+            if (!isDelta && !entries.ContainsKey(c.Name))
             {
                 throw new PackageRejectedException(PackageRejectReason.Inconsistent, $"Component '{c.Name}' is listed in the SGC file but missing from the package.");
             }
         }
 
-        return new SoftwarePackage(sgc, sgcBytes, entries);
+        return new SoftwarePackage(sgc, sgcBytes, entries, isDelta);
     }
 
     private static bool SignedByTrustedKey(ReadOnlySpan<byte> signed, ReadOnlySpan<byte> signature, IReadOnlyList<byte[]> keys)
