@@ -192,6 +192,28 @@ public sealed class UpgradeStateMachine : IDisposable
         }
     }
 
+    /// <summary>
+    /// Runs another node operation (system-wide or module init, a configuration restore) exclusively with the
+    /// upgrade transitions; refused while a download runs, since it writes the same storage.
+    /// </summary>
+    /// <typeparam name="T">The operation's result.</typeparam>
+    /// <param name="operation">The operation.</param>
+    /// <returns>Its result.</returns>
+    /// <exception cref="UpgradeRefusedException">A download is running.</exception>
+    public T RunExclusive<T>(Func<T> operation)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        lock (_gate)
+        {
+            if (_status.State == UpgradeState.Downloading)
+            {
+                throw new UpgradeRefusedException(UpgradeRefusal.InstallInProgress, _status.State);
+            }
+
+            return operation();
+        }
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
