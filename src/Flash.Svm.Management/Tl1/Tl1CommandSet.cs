@@ -143,7 +143,7 @@ public sealed class Tl1CommandSet
             {
                 var t = svm.ReadTable();
                 return new[] { ContextArea.Area0, ContextArea.Area1 }.Select(a =>
-                    $"{a}:ROLE={(a == t.Current ? "CURRENT" : "ALTERNATE")},STATE={t.StateOf(a)},LABEL=\"{(a == ContextArea.Area0 ? t.Label0 : t.Label1)}\",SEQ={t.Sequence}").ToList();
+                    $"{a.ToString().ToUpperInvariant()}:ROLE={(a == t.Current ? "CURRENT" : "ALTERNATE")},STATE={t.StateOf(a).ToString().ToUpperInvariant()},LABEL=\"{(a == ContextArea.Area0 ? t.Label0 : t.Label1)}\",SEQ={t.Sequence}").ToList();
             }
 
             case "RTRV-NVS":
