@@ -110,6 +110,12 @@ if (cl.DhcpInterface is { } ifname)
     dhcp.Start();
 }
 
+var management = Management.Start(cl, svm, bus, logs, SaveImages);
+if (management is { } mg)
+{
+    Console.WriteLine($"SmpNode: TL1 agent {cl.Sid} on {mg.Agent.LocalEndPoint}; upgrade {mg.Machine.Status.State}");
+}
+
 Console.WriteLine($"SmpNode: release {svm.CurrentSgc().Release} current; TFTP {tftp.LocalEndPoint}, FTP {ftp.LocalEndPoint} (user {cl.FtpUser.User}), " +
     $"module bus {bus.LocalEndPoint}{(dhcp is null ? "" : $", DHCP on {cl.DhcpInterface}")}; {plan.Slots.Count} slots: " +
     string.Join(", ", plan.Slots.Select(s => $"{s.Module}={s.Address}")));
@@ -176,6 +182,12 @@ foreach (var m in simulated)
 if (dhcp is not null)
 {
     await dhcp.DisposeAsync();
+}
+
+if (management is { } running)
+{
+    await running.Agent.DisposeAsync();
+    running.Machine.Dispose();
 }
 
 var release = svm.CurrentSgc().Release;

@@ -207,7 +207,7 @@ public sealed class Tl1CommandSet
 
         _guard.Succeed(user);
         session.LogIn(user, privilege.Value);
-        return [$"USER={user},PRIV={privilege.Value}"];
+        return [$"USER={user},PRIV={(int)privilege.Value}"];
     }
 
     private static void RequireLogin(ITl1Session session)
