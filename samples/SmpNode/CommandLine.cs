@@ -29,6 +29,7 @@ internal sealed class CommandLine
           --tl1-port N                serve the TL1 agent (raw TL1, GR-831) on --address:N (0 = any free port; off by default)
           --tl1-user USER:PASS        the TL1 administrator account kept hashed in the node configuration (default ADMIN:flash-admin)
           --sid NAME                  the node's TL1 target identifier (default SMP)
+          --trial-fails N             judge the trial boot of release N failed (it rolls back)
         """;
 
     public required string State { get; init; }
@@ -49,6 +50,7 @@ internal sealed class CommandLine
     public int? Tl1Port { get; init; }
     public (string User, string Password) Tl1User { get; init; } = ("ADMIN", "flash-admin");
     public string Sid { get; init; } = "SMP";
+    public int? TrialFails { get; init; }
 
     public static CommandLine? Parse(string[] args)
     {
@@ -112,6 +114,7 @@ internal sealed class CommandLine
             Tl1Port = o.TryGetValue("--tl1-port", out var tp) ? int.Parse(tp, CultureInfo.InvariantCulture) : null,
             Tl1User = (tl1User[0].ToUpperInvariant(), tl1User.Length > 1 ? tl1User[1] : ""),
             Sid = o.TryGetValue("--sid", out var sid) ? sid.ToUpperInvariant() : "SMP",
+            TrialFails = o.TryGetValue("--trial-fails", out var tf) ? int.Parse(tf, CultureInfo.InvariantCulture) : null,
         };
     }
 

@@ -66,6 +66,8 @@ var svm = new SoftwareVersionManager(dev0, dev1, bus, new SvmOptions
     Packages = new PackageVerificationOptions { TrustedKeys = [key.ExportSubjectPublicKeyInfo()] },
     Sources = [source],
     HealthTimeout = TimeSpan.FromSeconds(10),
+    // --trial-fails N: the trial of release N is judged failed (demonstrates a rollback that stops a ring roll).
+    TrialValidator = cl.TrialFails is { } bad ? r => r.Release.Major != bad : null,
     Logger = logs.CreateLogger("svm"),
 });
 if (fresh)
