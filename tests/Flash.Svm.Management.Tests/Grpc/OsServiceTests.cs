@@ -80,6 +80,8 @@ public sealed class OsServiceTests
         Assert.Equal(UpgradeState.Idle, g.Node.Machine.Status.State);
     }
 
+    internal static (X509Certificate2 Ca, X509Certificate2 Client) ClientCredentials() => (Certs.Ca, Certs.Client);
+
     private static async Task<List<InstallResponse>> InstallAsync(OS.OSClient os, string version, byte[] package, CancellationToken ct)
     {
         using var call = os.Install(cancellationToken: ct);
@@ -139,7 +141,7 @@ public sealed class OsServiceTests
         return (ca, Leaf(ca, "node", server: true), Leaf(ca, "operator", server: false), Leaf(rogueCa, "intruder", server: false));
     }
 
-    private sealed class GnoiNode : IAsyncDisposable
+    internal sealed class GnoiNode : IAsyncDisposable
     {
         private GnoiNode(ManagedNode node, GnoiServer server)
         {
