@@ -43,17 +43,8 @@ public sealed class UpgradeStateMachine : IDisposable
     /// <summary>Raised for download progress.</summary>
     public event EventHandler<UpgradeTransferProgress>? Progress;
 
-    /// <summary>The current status.</summary>
-    public UpgradeStatus Status
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _status;
-            }
-        }
-    }
+    /// <summary>The current status (read without the lock: retrievals do not wait for a trial boot in progress).</summary>
+    public UpgradeStatus Status => Volatile.Read(ref _status);
 
     /// <summary>The download in flight, or a completed task.</summary>
     public Task Running
@@ -93,10 +84,7 @@ public sealed class UpgradeStateMachine : IDisposable
         var table = _svm.ReadTable();
         SoftwareVersion? alternate = table.AlternateState == ContextState.Valid ? table.AlternateRelease() : null;
         var next = UpgradeTransitions.Reconcile(stored, table.CurrentRelease(), alternate);
-        lock (_gate)
-        {
-            _status = stored;
-        }
+        Volatile.Write(ref _status, stored);
 
         if (next != stored || corrupt)
         {
@@ -281,7 +269,7 @@ public sealed class UpgradeStateMachine : IDisposable
     {
         next = next with { Sequence = _status.Sequence + 1, ChangedAt = Now() };
         _store.Write(next);
-        _status = next;
+        Volatile.Write(ref _status, next);
         _log.LogInformation(ManagementEvents.StateChanged, "Upgrade {State} ({Outcome}) target {Target} from {Source}: {Message}", next.State, next.Outcome, next.Target, next.Source, next.Message);
         Changed?.Invoke(this, next);
     }
