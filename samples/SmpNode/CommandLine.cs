@@ -26,6 +26,10 @@ internal sealed class CommandLine
           --simulate-modules          run a simulated module at every slot address (loopback slots) and boot them
           --upgrade                   after booting, install release 2 with a trial boot (a partial upgrade)
           --run-seconds N             stop after N seconds (default: run until Ctrl-C)
+          --tl1-port N                serve the TL1 agent (raw TL1, GR-831) on --address:N (0 = any free port; off by default)
+          --tl1-user USER:PASS        the TL1 administrator account kept hashed in the node configuration (default ADMIN:flash-admin)
+          --sid NAME                  the node's TL1 target identifier (default SMP)
+          --trial-fails N             judge the trial boot of release N failed (it rolls back)
         """;
 
     public required string State { get; init; }
@@ -43,6 +47,10 @@ internal sealed class CommandLine
     public bool SimulateModules { get; init; }
     public bool Upgrade { get; init; }
     public int? RunSeconds { get; init; }
+    public int? Tl1Port { get; init; }
+    public (string User, string Password) Tl1User { get; init; } = ("ADMIN", "flash-admin");
+    public string Sid { get; init; } = "SMP";
+    public int? TrialFails { get; init; }
 
     public static CommandLine? Parse(string[] args)
     {
@@ -80,6 +88,7 @@ internal sealed class CommandLine
 
         int Port(string name, int def) => o.TryGetValue(name, out var s) ? int.Parse(s, CultureInfo.InvariantCulture) : def;
         var user = o.TryGetValue("--ftp-user", out var u) ? u.Split(':', 2) : ["operator", "flash"];
+        var tl1User = o.TryGetValue("--tl1-user", out var tu) ? tu.Split(':', 2) : ["ADMIN", "flash-admin"];
         return new CommandLine
         {
             State = state ?? throw new ArgumentException("--state DIR is required"),
@@ -102,6 +111,10 @@ internal sealed class CommandLine
             SimulateModules = flags.Contains("--simulate-modules"),
             Upgrade = flags.Contains("--upgrade"),
             RunSeconds = o.TryGetValue("--run-seconds", out var rs) ? int.Parse(rs, CultureInfo.InvariantCulture) : null,
+            Tl1Port = o.TryGetValue("--tl1-port", out var tp) ? int.Parse(tp, CultureInfo.InvariantCulture) : null,
+            Tl1User = (tl1User[0].ToUpperInvariant(), tl1User.Length > 1 ? tl1User[1] : ""),
+            Sid = o.TryGetValue("--sid", out var sid) ? sid.ToUpperInvariant() : "SMP",
+            TrialFails = o.TryGetValue("--trial-fails", out var tf) ? int.Parse(tf, CultureInfo.InvariantCulture) : null,
         };
     }
 

@@ -66,6 +66,8 @@ var svm = new SoftwareVersionManager(dev0, dev1, bus, new SvmOptions
     Packages = new PackageVerificationOptions { TrustedKeys = [key.ExportSubjectPublicKeyInfo()] },
     Sources = [source],
     HealthTimeout = TimeSpan.FromSeconds(10),
+    // --trial-fails N: the trial of release N is judged failed (demonstrates a rollback that stops a ring roll).
+    TrialValidator = cl.TrialFails is { } bad ? r => r.Release.Major != bad : null,
     Logger = logs.CreateLogger("svm"),
 });
 if (fresh)
@@ -108,6 +110,12 @@ if (cl.DhcpInterface is { } ifname)
         Logger = logs.CreateLogger("dhcp"),
     });
     dhcp.Start();
+}
+
+var management = Management.Start(cl, svm, bus, logs, SaveImages);
+if (management is { } mg)
+{
+    Console.WriteLine($"SmpNode: TL1 agent {cl.Sid} on {mg.Agent.LocalEndPoint}; upgrade {mg.Machine.Status.State}");
 }
 
 Console.WriteLine($"SmpNode: release {svm.CurrentSgc().Release} current; TFTP {tftp.LocalEndPoint}, FTP {ftp.LocalEndPoint} (user {cl.FtpUser.User}), " +
@@ -176,6 +184,12 @@ foreach (var m in simulated)
 if (dhcp is not null)
 {
     await dhcp.DisposeAsync();
+}
+
+if (management is { } running)
+{
+    await running.Agent.DisposeAsync();
+    running.Machine.Dispose();
 }
 
 var release = svm.CurrentSgc().Release;
