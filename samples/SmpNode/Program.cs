@@ -17,6 +17,7 @@ using Flash.Svm.Network.Ftp;
 using Flash.Svm.Network.Tftp;
 using Flash.Svm.Packages;
 using Flash.Svm.Sgc;
+using Flash.Svm.Transfer;
 using Microsoft.Extensions.Logging;
 
 CommandLine? cl;
@@ -49,6 +50,9 @@ using var dev0 = Device(0);
 using var dev1 = Device(1);
 using var key = DemoRelease.Key(cl.State);
 var source = new MemorySoftwareSource();
+// Remote sources for COPY-RFILE and upgrades by URL (http, https, ftp, ftps, sftp; Flash.Svm.Transfer).
+var (remoteSources, remoteOwner) = NetworkSoftwareSource.CreateAll(logger: logs.CreateLogger("transfer"));
+using var remoteSourcesLifetime = remoteOwner;
 source.Add("release-1.pkg", DemoRelease.Build(1, key));
 source.Add("release-2.pkg", DemoRelease.Build(2, key));
 
@@ -64,7 +68,7 @@ bus.Start();
 var svm = new SoftwareVersionManager(dev0, dev1, bus, new SvmOptions
 {
     Packages = new PackageVerificationOptions { TrustedKeys = [key.ExportSubjectPublicKeyInfo()] },
-    Sources = [source],
+    Sources = [source, .. remoteSources],
     HealthTimeout = TimeSpan.FromSeconds(10),
     // --trial-fails N: the trial of release N is judged failed (demonstrates a rollback that stops a ring roll).
     TrialValidator = cl.TrialFails is { } bad ? r => r.Release.Major != bad : null,

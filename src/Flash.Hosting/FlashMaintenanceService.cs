@@ -95,12 +95,12 @@ public sealed partial class FlashMaintenanceService : BackgroundService
         }
     }
 
-    [LoggerMessage(EventId = 5000, Level = LogLevel.Information, Message = "Flash maintenance started for {Volumes} volume(s)")]
+    [LoggerMessage(EventId = 6000, Level = LogLevel.Information, Message = "Flash maintenance started for {Volumes} volume(s)")]
     private partial void LogStarted(int volumes);
 
-    [LoggerMessage(EventId = 5001, Level = LogLevel.Debug, Message = "Maintenance of {Volume}: {Pages} pages moved, {Blocks} blocks erased, checkpoint {Checkpoint}, {Remaining} work left")]
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Debug, Message = "Maintenance of {Volume}: {Pages} pages moved, {Blocks} blocks erased, checkpoint {Checkpoint}, {Remaining} work left")]
     private partial void LogStep(string volume, int pages, int blocks, bool checkpoint, long remaining);
 
-    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Maintenance of {Volume} failed; the volume may need to be mounted again")]
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "Maintenance of {Volume} failed; the volume may need to be mounted again")]
     private partial void LogFailed(Exception ex, string volume);
 }
