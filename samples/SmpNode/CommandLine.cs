@@ -25,7 +25,7 @@ internal sealed class CommandLine
           --anonymous-ftp             allow anonymous FTP logins from module addresses
           --simulate-modules          run a simulated module at every slot address (loopback slots) and boot them
           --upgrade                   after booting, install release 2 with a trial boot (a partial upgrade)
-          --run-seconds N             stop after N seconds (default: run until Ctrl-C)
+          --run-seconds N             serve N seconds after the start-up boot, then stop (default: until Ctrl-C)
           --tl1-port N                serve the TL1 agent (raw TL1, GR-831) on --address:N (0 = any free port; off by default)
           --tl1-user USER:PASS        the TL1 administrator account kept hashed in the node configuration (default ADMIN:flash-admin)
           --sid NAME                  the node's TL1 target identifier (default SMP)

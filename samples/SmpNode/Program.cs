@@ -133,11 +133,6 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     stop.Cancel();
 };
-if (cl.RunSeconds is { } secs)
-{
-    stop.CancelAfter(TimeSpan.FromSeconds(secs));
-}
-
 bool ok = true;
 if (cl.SimulateModules)
 {
@@ -158,6 +153,13 @@ if (cl.SimulateModules)
     }
 
     SaveImages();
+}
+
+// --run-seconds counts from here: the simulated boot above (which an init may not be cancelled in the middle of by a
+// timer) always runs to its end, then the node serves for that long.
+if (cl.RunSeconds is { } secs)
+{
+    stop.CancelAfter(TimeSpan.FromSeconds(secs));
 }
 
 // Modules that announce themselves later (real ones after DHCP) get the init command when they appear.
