@@ -36,16 +36,7 @@ public sealed class NamespaceBootTests
         using var node = new NetworkNode(bus, o => new Svm.SvmOptions { Packages = o.Packages, Sources = o.Sources, HealthTimeout = TimeSpan.FromSeconds(5) });
         await using var tftp = new TftpServer(node.Store, new TftpServerOptions { Endpoint = new IPEndPoint(smp, 0), Plan = plan });
         tftp.Start();
-        await using var dhcp = new DhcpServer(new DhcpServerOptions
-        {
-            ServerAddress = smp,
-            SubnetMask = IPAddress.Parse("255.255.255.0"),
-            InterfaceName = ns.HostInterface,
-            Plan = plan,
-            BootFiles = new Dictionary<string, string> { ["traffic"] = "boot.bin" },
-            VendorClasses = new Dictionary<string, string> { ["flash-traffic"] = "traffic" },
-        });
-        dhcp.Start();
+        await using var dhcp = TrafficDhcp.Start(ns, plan);
 
         // The module's boot loader: DHCP on its interface, then its IP stack takes the address.
         using var dhcpSocket = ns.UdpSocket();

@@ -5,7 +5,7 @@ namespace Flash.Tests.Diagnostics;
 /// <summary>
 /// Every log event id declared in the libraries is unique across them and listed in docs/observability.md's table, so
 /// an operator can filter on an id and find what it means. Reads the sources and the document as text, so the check
-/// covers the libraries this test project does not reference (network, hosting, tool).
+/// covers the libraries this test project does not reference (network, hosting, tool) and the samples.
 /// </summary>
 public sealed partial class EventIdCatalogTests
 {
@@ -34,14 +34,15 @@ public sealed partial class EventIdCatalogTests
     private static List<(int Id, string? Name, string Library)> SourceIds(string root)
     {
         var ids = new List<(int, string?, string)>();
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(root, "src"), "*.cs", SearchOption.AllDirectories))
+        foreach (var file in new[] { "src", "samples" }.SelectMany(top => Directory.EnumerateFiles(Path.Combine(root, top), "*.cs", SearchOption.AllDirectories)))
         {
             if (file.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
             {
                 continue;
             }
 
-            var library = Path.GetRelativePath(Path.Combine(root, "src"), file).Split(Path.DirectorySeparatorChar)[0];
+            var parts = Path.GetRelativePath(root, file).Split(Path.DirectorySeparatorChar);
+            var library = parts[0] + "/" + parts[1];
             var text = File.ReadAllText(file);
             ids.AddRange(DeclaredId().Matches(text).Select(m => (int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture), (string?)m.Groups[1].Value, library)));
             ids.AddRange(LoggerMessageId().Matches(text).Select(m => (int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), (string?)null, library)));
