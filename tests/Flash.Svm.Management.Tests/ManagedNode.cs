@@ -131,6 +131,8 @@ internal sealed class ManagedNode : IDisposable
             new("traffic", SgcMapping.AnySlot, "traffic-fpga.bit"),
             new("xconnect", SgcMapping.AnySlot, "xc-app.bin"),
         };
-        return SoftwarePackage.Build(new SoftwareVersion((ushort)n, 0, 0), comps, maps, key);
+        // One security counter for every test release: none is a security fix, so APPLY revert may go back to the
+        // previous release after a commit (the anti-rollback floor only refuses releases below the counter).
+        return SoftwarePackage.Build(new SoftwareVersion((ushort)n, 0, 0), comps, maps, key, securityCounter: 1);
     }
 }
