@@ -37,7 +37,7 @@ internal sealed class NetNs : IAsyncDisposable
             Assert.Skip("network namespaces need root (CI runs as root)");
         }
 
-        var ip = Tools.Require("ip");
+        var ip = ExternalTools.Require("ip");
         int n = Interlocked.Increment(ref _next);
         string tag = $"{Environment.ProcessId % 10000}{n}";
         var ns = new NetNs($"flnet{tag}", $"flh{tag}", $"flc{tag}", $"10.77.{subnet}.1", $"02:00:00:77:{subnet:x2}:{n % 256:x2}");
@@ -89,17 +89,17 @@ internal sealed class NetNs : IAsyncDisposable
 
     /// <summary>Runs a program inside the namespace.</summary>
     public Task<(int Exit, string Output)> ExecAsync(TimeSpan timeout, string program, params string[] args) =>
-        Tools.RunAsync("/usr/sbin/ip", new[] { "netns", "exec", Name, program }.Concat(args), timeout);
+        ExternalTools.RunAsync("/usr/sbin/ip", new[] { "netns", "exec", Name, program }.Concat(args), timeout);
 
     public async ValueTask DisposeAsync()
     {
-        await Tools.RunAsync("/usr/sbin/ip", ["link", "del", HostInterface], TimeSpan.FromSeconds(10));
-        await Tools.RunAsync("/usr/sbin/ip", ["netns", "del", Name], TimeSpan.FromSeconds(10));
+        await ExternalTools.RunAsync("/usr/sbin/ip", ["link", "del", HostInterface], TimeSpan.FromSeconds(10));
+        await ExternalTools.RunAsync("/usr/sbin/ip", ["netns", "del", Name], TimeSpan.FromSeconds(10));
     }
 
     private async Task RunAsync(string program, params string[] args)
     {
-        var (exit, output) = await Tools.RunAsync(program, args, TimeSpan.FromSeconds(10));
+        var (exit, output) = await ExternalTools.RunAsync(program, args, TimeSpan.FromSeconds(10));
         if (exit != 0)
         {
             await DisposeAsync();

@@ -2,67 +2,12 @@ using System.Diagnostics;
 
 namespace Flash.Svm.Network.Tests;
 
-/// <summary>Runs the real client programs the tests talk to, bounded in time; skips when a program is missing.</summary>
+/// <summary>Root checks, long-running programs and file modes for the network tests (finding and running a program to completion: <c>Flash.Tests.Shared.ExternalTools</c>).</summary>
 internal static class Tools
 {
-    public static string Require(string program)
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Concat(["/usr/sbin", "/sbin", "/usr/bin", "/bin"]))
-        {
-            var path = Path.Combine(dir, program);
-            if (File.Exists(path))
-            {
-                return path;
-            }
-        }
-
-        Assert.Skip($"{program} is not installed (.ci/run installs it with apt-get)");
-        return "";
-    }
-
     public static bool IsRoot => Environment.UserName == "root" || Environment.GetEnvironmentVariable("USER") == "root" || geteuidIsZero();
 
     private static bool geteuidIsZero() => File.Exists("/proc/self/status") && File.ReadLines("/proc/self/status").Any(l => l.StartsWith("Uid:", StringComparison.Ordinal) && l.Split('\t', StringSplitOptions.RemoveEmptyEntries).Skip(1).FirstOrDefault() == "0");
-
-    /// <summary>Runs a program to completion (killed after <paramref name="timeout"/>), returning exit code and output.</summary>
-    public static async Task<(int Exit, string Output)> RunAsync(string program, IEnumerable<string> args, TimeSpan timeout, string? stdin = null, string? workingDirectory = null)
-    {
-        var psi = new ProcessStartInfo(program)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? Path.GetTempPath(),
-        };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (stdin is not null)
-        {
-            await p.StandardInput.WriteAsync(stdin);
-        }
-
-        p.StandardInput.Close();
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await p.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            p.Kill(entireProcessTree: true);
-            await p.WaitForExitAsync(CancellationToken.None);
-            return (-1, $"killed after {timeout}: {await stdout}{await stderr}");
-        }
-
-        return (p.ExitCode, await stdout + await stderr);
-    }
 
     /// <summary>Starts a long-running program (the caller kills it); output is discarded.</summary>
     public static Process Start(string program, IEnumerable<string> args)

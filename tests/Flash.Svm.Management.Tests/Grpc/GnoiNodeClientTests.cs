@@ -9,7 +9,7 @@ public sealed class GnoiNodeClientTests
     [Fact]
     public async Task GrpcJsInstallsActivatesAndVerifies()
     {
-        var node = Tools.Require("node");
+        var node = ExternalTools.Require("node");
         var dir = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "Grpc", "gnoi-client"));
         if (!Directory.Exists(Path.Combine(dir, "node_modules", "@grpc", "grpc-js")))
         {
@@ -34,7 +34,7 @@ public sealed class GnoiNodeClientTests
             var pkg = Path.Combine(tmp.FullName, "r2.pkg");
             await File.WriteAllBytesAsync(pkg, ManagedNode.Release(2, ManagedNode.Key), TestContext.Current.CancellationToken);
             await using var g = await OsServiceTests.GnoiNode.StartAsync();
-            var (exit, output) = await Tools.RunAsync(node, [Path.Combine(dir, "client.js"), $"127.0.0.1:{g.Server.Address.Port}", proto, caPem, certPem, keyPem, pkg, "2.0.0"], TimeSpan.FromSeconds(120));
+            var (exit, output) = await ExternalTools.RunAsync(node, [Path.Combine(dir, "client.js"), $"127.0.0.1:{g.Server.Address.Port}", proto, caPem, certPem, keyPem, pkg, "2.0.0"], TimeSpan.FromSeconds(120));
             Assert.True(exit == 0, output);
             Assert.Contains("\"transferReady\"", output, StringComparison.Ordinal);
             Assert.Contains("\"validated\"", output, StringComparison.Ordinal);

@@ -6,10 +6,10 @@ public sealed class Tl1RealClientTests
     [Fact]
     public async Task SocatSessionsRetrieveAndAreDenied()
     {
-        var socat = Tools.Require("socat");
+        var socat = ExternalTools.Require("socat");
         await using var f = AgentFixture.Start();
         string script = $"ACT-USER:NODE-A:VIEWER:1::{AgentFixture.ViewerPassword};\r\nRTRV-SW:NODE-A::2;\r\nCOPY-RFILE:::3::TYPE=SWDL,SRC=\"mem:r2.pkg\";\r\nBAD LINE;\r\nCANC-USER:NODE-A:VIEWER:4;\r\n";
-        var (exit, output) = await Tools.RunAsync(socat, ["-t", "10", "-", $"TCP:{f.Endpoint}"], TimeSpan.FromSeconds(30), script);
+        var (exit, output) = await ExternalTools.RunAsync(socat, ["-t", "10", "-", $"TCP:{f.Endpoint}"], TimeSpan.FromSeconds(30), script);
         Assert.True(exit == 0, output);
         Assert.Contains("M  1 COMPLD", output, StringComparison.Ordinal);
         Assert.Contains("CURRENT:RELEASE=1.0.0", output, StringComparison.Ordinal);
@@ -22,9 +22,9 @@ public sealed class Tl1RealClientTests
     [Fact]
     public async Task ManySocatSessionsAtOnce()
     {
-        var socat = Tools.Require("socat");
+        var socat = ExternalTools.Require("socat");
         await using var f = AgentFixture.Start();
-        var runs = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => Tools.RunAsync(socat, ["-t", "10", "-", $"TCP:{f.Endpoint}"], TimeSpan.FromSeconds(60),
+        var runs = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => ExternalTools.RunAsync(socat, ["-t", "10", "-", $"TCP:{f.Endpoint}"], TimeSpan.FromSeconds(60),
             $"ACT-USER::VIEWER:{i}a::{AgentFixture.ViewerPassword};RTRV-EQPT:::{i}b;RTRV-NVS:::{i}c;CANC-USER::VIEWER:{i}d;")));
         for (int i = 0; i < runs.Length; i++)
         {
@@ -37,8 +37,8 @@ public sealed class Tl1RealClientTests
     [Fact]
     public async Task AnExpectScriptUpgradesTheNode()
     {
-        var expect = Tools.Require("expect");
-        var socat = Tools.Require("socat");
+        var expect = ExternalTools.Require("expect");
+        var socat = ExternalTools.Require("socat");
         await using var f = AgentFixture.Start();
         var script = Path.Combine(Path.GetTempPath(), $"flash-tl1-{Guid.NewGuid():N}.exp");
         await File.WriteAllTextAsync(script, $$"""
@@ -88,7 +88,7 @@ public sealed class Tl1RealClientTests
             """, TestContext.Current.CancellationToken);
         try
         {
-            var (exit, output) = await Tools.RunAsync(expect, [script], TimeSpan.FromSeconds(90));
+            var (exit, output) = await ExternalTools.RunAsync(expect, [script], TimeSpan.FromSeconds(90));
             Assert.True(exit == 0, $"expect exited {exit}:\n{output}");
             Assert.Contains("REPT EVT PROGDEV", output, StringComparison.Ordinal);
             Assert.Equal(Flash.Svm.Management.Upgrades.UpgradeState.Committed, f.Node.Machine.Status.State);

@@ -49,7 +49,7 @@ internal sealed class ModuleProcess : IAsyncDisposable
 
     /// <summary>The dotnet host that runs the tests (dotnet test sets DOTNET_HOST_PATH), else the one on PATH.</summary>
     public static string DotnetHost() =>
-        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : Tools.Require("dotnet");
+        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : ExternalTools.Require("dotnet");
 
     /// <summary>Starts ModuleSim in this namespace.</summary>
     public static ModuleProcess Start(IEnumerable<string> args) => Launch(DotnetHost(), [Dll(), .. args]);

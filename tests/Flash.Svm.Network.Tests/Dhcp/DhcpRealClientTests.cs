@@ -32,7 +32,7 @@ public sealed class DhcpRealClientTests
     [Fact]
     public async Task Udhcpc_gets_the_slot_address_and_boot_options_and_releases_it()
     {
-        var busybox = Tools.Require("busybox");
+        var busybox = ExternalTools.Require("busybox");
         await using var ns = await NetNs.CreateAsync(31);
         var dir = Tools.TempDir();
         try
@@ -57,7 +57,7 @@ public sealed class DhcpRealClientTests
 
                     await Task.Delay(100, Ct);
                     Assert.True(File.Exists(env), "udhcpc did not get a lease within 15 s");
-                    await Tools.RunAsync("/bin/kill", ["-USR2", udhcpc.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], Limit);
+                    await ExternalTools.RunAsync("/bin/kill", ["-USR2", udhcpc.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], Limit);
                     for (int i = 0; i < 100 && (server.Leases.Count == 0 || server.Leases[0].State != DhcpLeaseState.Released); i++)
                     {
                         await Task.Delay(50, Ct);
@@ -100,7 +100,7 @@ public sealed class DhcpRealClientTests
     [Fact]
     public async Task Dhclient_gets_the_slot_address_and_releases_it()
     {
-        var dhclient = Tools.Require("dhclient");
+        var dhclient = ExternalTools.Require("dhclient");
         await using var ns = await NetNs.CreateAsync(32);
         var dir = Tools.TempDir();
         try
@@ -145,7 +145,7 @@ public sealed class DhcpRealClientTests
     [Fact]
     public async Task A_client_on_another_interface_gets_no_answer()
     {
-        var busybox = Tools.Require("busybox");
+        var busybox = ExternalTools.Require("busybox");
         await using var served = await NetNs.CreateAsync(33);
         await using var other = await NetNs.CreateAsync(34);
         await using var server = new DhcpServer(Options(served, 33) is var o ? new DhcpServerOptions

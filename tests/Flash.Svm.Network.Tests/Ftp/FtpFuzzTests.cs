@@ -67,8 +67,8 @@ public sealed class FtpFuzzTests
             await drain.WaitAsync(TimeSpan.FromSeconds(60), Ct);
         }
 
-        var curl = Tools.Require("curl");
-        var (exit, output) = await Tools.RunAsync(curl, ["-sS", "--max-time", "20", "-o", after, $"ftp://operator:secret@127.0.0.1:{server.LocalEndPoint.Port}/boot.bin"], Limit);
+        var curl = ExternalTools.Require("curl");
+        var (exit, output) = await ExternalTools.RunAsync(curl, ["-sS", "--max-time", "20", "-o", after, $"ftp://operator:secret@127.0.0.1:{server.LocalEndPoint.Port}/boot.bin"], Limit);
         Assert.True(exit == 0, output);
         Assert.Equal(NetworkNode.Expected("boot.bin"), await File.ReadAllBytesAsync(after, Ct));
         File.Delete(after);

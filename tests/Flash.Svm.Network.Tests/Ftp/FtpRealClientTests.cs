@@ -50,14 +50,14 @@ public sealed class FtpRealClientTests : IAsyncLifetime
     [InlineData("operator:secret", "empty.cfg", false)]
     public async Task Curl_retrieves_components_in_passive_mode(string user, string file, bool noEpsv)
     {
-        var curl = Tools.Require("curl");
+        var curl = ExternalTools.Require("curl");
         var args = new List<string> { "-sS", "--max-time", "20", "-o", Out("f"), Url(user, file) };
         if (noEpsv)
         {
             args.Insert(0, "--disable-epsv");
         }
 
-        var (exit, output) = await Tools.RunAsync(curl, args, Limit);
+        var (exit, output) = await ExternalTools.RunAsync(curl, args, Limit);
         Assert.True(exit == 0, output);
         Assert.Equal(NetworkNode.Expected(file), await File.ReadAllBytesAsync(Out("f"), Ct));
     }
@@ -65,12 +65,12 @@ public sealed class FtpRealClientTests : IAsyncLifetime
     [Fact]
     public async Task Curl_resumes_with_rest_and_reads_size_and_mdtm()
     {
-        var curl = Tools.Require("curl");
-        var (exit, output) = await Tools.RunAsync(curl, ["-sS", "--max-time", "20", "-r", "100000-", "-o", Out("tail"), Url("operator:secret", "traffic-app.bin")], Limit);
+        var curl = ExternalTools.Require("curl");
+        var (exit, output) = await ExternalTools.RunAsync(curl, ["-sS", "--max-time", "20", "-r", "100000-", "-o", Out("tail"), Url("operator:secret", "traffic-app.bin")], Limit);
         Assert.True(exit == 0, output);
         Assert.Equal(NetworkNode.Expected("traffic-app.bin")[100_000..], await File.ReadAllBytesAsync(Out("tail"), Ct));
 
-        var (hexit, head) = await Tools.RunAsync(curl, ["-sS", "--max-time", "20", "-I", Url("operator:secret", "traffic-app.bin")], Limit);
+        var (hexit, head) = await ExternalTools.RunAsync(curl, ["-sS", "--max-time", "20", "-I", Url("operator:secret", "traffic-app.bin")], Limit);
         Assert.True(hexit == 0, head);
         Assert.Contains("Content-Length: 150001", head, StringComparison.Ordinal);
         Assert.Contains("Last-Modified:", head, StringComparison.Ordinal);
@@ -79,11 +79,11 @@ public sealed class FtpRealClientTests : IAsyncLifetime
     [Fact]
     public async Task Curl_lists_only_what_the_account_may_see()
     {
-        var curl = Tools.Require("curl");
-        var (exit, all) = await Tools.RunAsync(curl, ["-sS", "--max-time", "20", "-l", Url("operator:secret", "")], Limit);
+        var curl = ExternalTools.Require("curl");
+        var (exit, all) = await ExternalTools.RunAsync(curl, ["-sS", "--max-time", "20", "-l", Url("operator:secret", "")], Limit);
         Assert.True(exit == 0, all);
         Assert.Equal(["big.bin", "boot.bin", "empty.cfg", "traffic-app.bin", "traffic-fpga.bit", "xc-app.bin"], all.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal));
-        var (exit2, xc) = await Tools.RunAsync(curl, ["-sS", "--max-time", "20", Url("xc5:pw5", "")], Limit);
+        var (exit2, xc) = await ExternalTools.RunAsync(curl, ["-sS", "--max-time", "20", Url("xc5:pw5", "")], Limit);
         Assert.True(exit2 == 0, xc);
         Assert.Contains("xc-app.bin", xc, StringComparison.Ordinal);
         Assert.Contains("50000", xc, StringComparison.Ordinal);
@@ -97,8 +97,8 @@ public sealed class FtpRealClientTests : IAsyncLifetime
     [InlineData("operator:wrong", "boot.bin")]
     public async Task Curl_is_refused_what_it_may_not_have(string user, string path)
     {
-        var curl = Tools.Require("curl");
-        var (exit, output) = await Tools.RunAsync(curl, ["-sS", "--max-time", "20", "-o", Out("x"), Url(user, path)], Limit);
+        var curl = ExternalTools.Require("curl");
+        var (exit, output) = await ExternalTools.RunAsync(curl, ["-sS", "--max-time", "20", "-o", Out("x"), Url(user, path)], Limit);
         Assert.True(exit != 0, output);
         Assert.Equal(0, _server.FilesSent);
     }
@@ -106,10 +106,10 @@ public sealed class FtpRealClientTests : IAsyncLifetime
     [Fact]
     public async Task Curl_upload_is_refused_and_flash_is_unchanged()
     {
-        var curl = Tools.Require("curl");
+        var curl = ExternalTools.Require("curl");
         await File.WriteAllBytesAsync(Out("up"), [1, 2, 3], Ct);
         var before = _node.Mutations();
-        var (exit, output) = await Tools.RunAsync(curl, ["-sS", "--max-time", "20", "-T", Out("up"), Url("operator:secret", "boot.bin")], Limit);
+        var (exit, output) = await ExternalTools.RunAsync(curl, ["-sS", "--max-time", "20", "-T", Out("up"), Url("operator:secret", "boot.bin")], Limit);
         Assert.True(exit != 0, output);
         Assert.Equal(before, _node.Mutations());
     }
@@ -117,10 +117,10 @@ public sealed class FtpRealClientTests : IAsyncLifetime
     [Fact]
     public async Task Lftp_lists_and_gets_components()
     {
-        var lftp = Tools.Require("lftp");
+        var lftp = ExternalTools.Require("lftp");
         string port = _server.LocalEndPoint.Port.ToString(CultureInfo.InvariantCulture);
         var script = $"set ftp:passive-mode on; set net:max-retries 1; set net:timeout 10; set cmd:fail-exit yes; ls; get boot.bin -o {Out("boot.bin")}; get traffic-fpga.bit -o {Out("fpga.bit")}; quit";
-        var (exit, output) = await Tools.RunAsync(lftp, ["-u", "operator,secret", "-p", port, "-e", script, "127.0.0.1"], Limit);
+        var (exit, output) = await ExternalTools.RunAsync(lftp, ["-u", "operator,secret", "-p", port, "-e", script, "127.0.0.1"], Limit);
         Assert.True(exit == 0, output);
         Assert.Contains("traffic-app.bin", output, StringComparison.Ordinal);
         Assert.Equal(NetworkNode.Expected("boot.bin"), await File.ReadAllBytesAsync(Out("boot.bin"), Ct));

@@ -43,7 +43,7 @@ public sealed class TftpRealClientTests : IAsyncLifetime
     [InlineData("empty.cfg", null)]
     public async Task Curl_fetches_a_component_with_and_without_blksize(string file, int? blksize)
     {
-        var curl = Tools.Require("curl");
+        var curl = ExternalTools.Require("curl");
         var args = new List<string> { "-sS", "--max-time", "20", "-o", Out(file) };
         if (blksize is { } b)
         {
@@ -51,7 +51,7 @@ public sealed class TftpRealClientTests : IAsyncLifetime
         }
 
         args.Add($"tftp://127.0.0.1:{Port}/{file}");
-        var (exit, output) = await Tools.RunAsync(curl, args, Limit);
+        var (exit, output) = await ExternalTools.RunAsync(curl, args, Limit);
         Assert.True(exit == 0, output);
         Assert.Equal(NetworkNode.Expected(file), await File.ReadAllBytesAsync(Out(file), TestContext.Current.CancellationToken));
         await WaitIdleAsync();
@@ -65,7 +65,7 @@ public sealed class TftpRealClientTests : IAsyncLifetime
     [InlineData(512, 16)]
     public async Task Atftp_fetches_a_component_with_blksize_and_windowsize(int? blksize, int? window)
     {
-        var atftp = Tools.Require("atftp");
+        var atftp = ExternalTools.Require("atftp");
         var args = new List<string> { "--get", "-r", "traffic-app.bin", "-l", Out("a.bin"), "--tftp-timeout", "1" };
         if (blksize is { } b)
         {
@@ -78,7 +78,7 @@ public sealed class TftpRealClientTests : IAsyncLifetime
         }
 
         args.AddRange(["--option", "tsize 0", "127.0.0.1", Port]);
-        var (exit, output) = await Tools.RunAsync(atftp, args, Limit);
+        var (exit, output) = await ExternalTools.RunAsync(atftp, args, Limit);
         Assert.True(exit == 0, output);
         Assert.Equal(NetworkNode.Expected("traffic-app.bin"), await File.ReadAllBytesAsync(Out("a.bin"), TestContext.Current.CancellationToken));
     }
@@ -86,8 +86,8 @@ public sealed class TftpRealClientTests : IAsyncLifetime
     [Fact]
     public async Task Tftp_hpa_fetches_a_component_in_binary_mode()
     {
-        var tftp = Tools.Require("tftp");
-        var (exit, output) = await Tools.RunAsync(tftp, ["-m", "binary", "127.0.0.1", Port, "-c", "get", "boot.bin", Out("b.bin")], Limit);
+        var tftp = ExternalTools.Require("tftp");
+        var (exit, output) = await ExternalTools.RunAsync(tftp, ["-m", "binary", "127.0.0.1", Port, "-c", "get", "boot.bin", Out("b.bin")], Limit);
         Assert.True(exit == 0, output);
         Assert.Equal(NetworkNode.Expected("boot.bin"), await File.ReadAllBytesAsync(Out("b.bin"), TestContext.Current.CancellationToken));
     }
@@ -99,8 +99,8 @@ public sealed class TftpRealClientTests : IAsyncLifetime
     [InlineData("nothing.bin")]       // no such component
     public async Task Curl_gets_an_error_for_files_it_may_not_have(string file)
     {
-        var curl = Tools.Require("curl");
-        var (exit, output) = await Tools.RunAsync(curl, ["-sS", "--max-time", "10", "-o", Out("x"), $"tftp://127.0.0.1:{Port}/{Uri.EscapeDataString(file).Replace("%2F", "/", StringComparison.Ordinal)}"], Limit);
+        var curl = ExternalTools.Require("curl");
+        var (exit, output) = await ExternalTools.RunAsync(curl, ["-sS", "--max-time", "10", "-o", Out("x"), $"tftp://127.0.0.1:{Port}/{Uri.EscapeDataString(file).Replace("%2F", "/", StringComparison.Ordinal)}"], Limit);
         Assert.True(exit != 0, output);
         Assert.Equal(0, _server.Statistics.Started);
     }
@@ -108,10 +108,10 @@ public sealed class TftpRealClientTests : IAsyncLifetime
     [Fact]
     public async Task Tftp_hpa_upload_is_refused_and_flash_is_unchanged()
     {
-        var tftp = Tools.Require("tftp");
+        var tftp = ExternalTools.Require("tftp");
         await File.WriteAllBytesAsync(Out("up.bin"), [1, 2, 3], TestContext.Current.CancellationToken);
         var before = _node.Mutations();
-        var (_, output) = await Tools.RunAsync(tftp, ["-m", "binary", "127.0.0.1", Port, "-c", "put", Out("up.bin"), "boot.bin"], Limit);
+        var (_, output) = await ExternalTools.RunAsync(tftp, ["-m", "binary", "127.0.0.1", Port, "-c", "put", Out("up.bin"), "boot.bin"], Limit);
         Assert.Contains("read-only", output, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(before, _node.Mutations());
     }
