@@ -15,7 +15,7 @@ public sealed partial class RedundantPair
     /// <exception cref="FlashPathNotFoundException">The file does not exist.</exception>
     public async Task<long> CurrentLengthAsync(string path, CancellationToken cancellationToken = default)
     {
-        await _readGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await AdmitReadAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             return await ServeAsync(s => s.FileSystem.GetEntry(ContextStore.Absolute(s.Current, path)).Length, cancellationToken).ConfigureAwait(false);
@@ -39,37 +39,39 @@ public sealed partial class RedundantPair
     public async Task<int> ReadCurrentRangeAsync(string path, long offset, Memory<byte> destination, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        await _readGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        FlashDataCorruptException corrupt;
+        await AdmitReadAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            try
-            {
-                return await ServeAsync(s => ReadRange(s, path, offset, destination.Span), cancellationToken).ConfigureAwait(false);
-            }
-            catch (FlashDataCorruptException ex)
-            {
-                await _alternateGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    var whole = await HealAsync(ex, path, current: true, cancellationToken).ConfigureAwait(false);
-                    if (offset >= whole.Length)
-                    {
-                        return 0;
-                    }
-
-                    int n = (int)Math.Min(destination.Length, whole.Length - offset);
-                    whole.AsSpan((int)offset, n).CopyTo(destination.Span);
-                    return n;
-                }
-                finally
-                {
-                    _alternateGate.Release();
-                }
-            }
+            return await ServeAsync(s => ReadRange(s, path, offset, destination.Span), cancellationToken).ConfigureAwait(false);
+        }
+        catch (FlashDataCorruptException ex)
+        {
+            corrupt = ex;
         }
         finally
         {
             _readGate.Release();
+        }
+
+        // As in ReadCurrentAsync: the repair waits for the alternate gate without holding a read slot (a restricting
+        // backup holds that gate and drains the slots).
+        await _alternateGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var whole = await HealAsync(corrupt, path, current: true, cancellationToken).ConfigureAwait(false);
+            if (offset >= whole.Length)
+            {
+                return 0;
+            }
+
+            int n = (int)Math.Min(destination.Length, whole.Length - offset);
+            whole.AsSpan((int)offset, n).CopyTo(destination.Span);
+            return n;
+        }
+        finally
+        {
+            _alternateGate.Release();
         }
     }
 
@@ -85,69 +87,64 @@ public sealed partial class RedundantPair
     public async Task<bool> HealCurrentAsync(string path, Func<ReadOnlyMemory<byte>, bool> accept, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(accept);
-        await _readGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+
+        // A repair, like ReadCurrentAsync's: under the alternate gate only, never holding a read slot while it waits
+        // for that gate (a restricting backup holds the gate and drains the slots).
+        await _alternateGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await _alternateGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
+            var p = Active();
+            var b = Backup();
+            if (b is null || b.Store!.Table.Sequence != p.Store!.Table.Sequence)
             {
-                var p = Active();
-                var b = Backup();
-                if (b is null || b.Store!.Table.Sequence != p.Store!.Table.Sequence)
+                return false;
+            }
+
+            string abs = ContextStore.Absolute(p.Store.Current, path);
+            bool primaryGood = await OnDeviceAsync(() =>
+            {
+                try
+                {
+                    return p.Store.FileSystem.Exists(abs) && accept(p.Store.FileSystem.ReadAllBytes(abs));
+                }
+                catch (Exception ex) when (ex is FlashDataCorruptException || IsDeviceFailure(ex))
                 {
                     return false;
                 }
-
-                string abs = ContextStore.Absolute(p.Store.Current, path);
-                bool primaryGood = await OnDeviceAsync(() =>
-                {
-                    try
-                    {
-                        return p.Store.FileSystem.Exists(abs) && accept(p.Store.FileSystem.ReadAllBytes(abs));
-                    }
-                    catch (Exception ex) when (ex is FlashDataCorruptException || IsDeviceFailure(ex))
-                    {
-                        return false;
-                    }
-                }, cancellationToken).ConfigureAwait(false);
-                if (primaryGood)
-                {
-                    return false; // nothing to repair: the primary's copy is the right one
-                }
-
-                byte[]? data = await OnDeviceAsync(() =>
-                {
-                    try
-                    {
-                        return b.Store.FileSystem.Exists(abs) ? b.Store.FileSystem.ReadAllBytes(abs) : null;
-                    }
-                    catch (Exception ex) when (ex is FlashDataCorruptException || IsDeviceFailure(ex))
-                    {
-                        if (IsDeviceFailure(ex))
-                        {
-                            Fail(b, ex);
-                        }
-
-                        return null;
-                    }
-                }, cancellationToken).ConfigureAwait(false);
-                if (data is null || !accept(data))
-                {
-                    return false;
-                }
-
-                await DeviceStepAsync(p, () => p.Store.FileSystem.WriteAllBytes(abs, data)).ConfigureAwait(false);
-                ReportHeal(p, abs);
-                return true;
-            }
-            finally
+            }, cancellationToken).ConfigureAwait(false);
+            if (primaryGood)
             {
-                _alternateGate.Release();
+                return false; // nothing to repair: the primary's copy is the right one
             }
+
+            byte[]? data = await OnDeviceAsync(() =>
+            {
+                try
+                {
+                    return b.Store.FileSystem.Exists(abs) ? b.Store.FileSystem.ReadAllBytes(abs) : null;
+                }
+                catch (Exception ex) when (ex is FlashDataCorruptException || IsDeviceFailure(ex))
+                {
+                    if (IsDeviceFailure(ex))
+                    {
+                        Fail(b, ex);
+                    }
+
+                    return null;
+                }
+            }, cancellationToken).ConfigureAwait(false);
+            if (data is null || !accept(data))
+            {
+                return false;
+            }
+
+            await DeviceStepAsync(p, () => p.Store.FileSystem.WriteAllBytes(abs, data)).ConfigureAwait(false);
+            ReportHeal(p, abs);
+            return true;
         }
         finally
         {
-            _readGate.Release();
+            _alternateGate.Release();
         }
     }
 

@@ -245,10 +245,17 @@ public class PairTransactionTests
         var ex = await Assert.ThrowsAsync<PrimaryRestrictedException>(() => pair.ReadCurrentAsync("components/c.bin"));
         Assert.Equal(txn.Id, ex.TransactionId);
         await Assert.ThrowsAsync<PrimaryRestrictedException>(() => pair.TryReadAsync(pair.Primary, ContextArea.Area1, "components/c.bin"));
+        // The ranged reads the network servers stream components with wait at the same door.
+        await Assert.ThrowsAsync<PrimaryRestrictedException>(() => pair.CurrentLengthAsync("components/c.bin"));
+        await Assert.ThrowsAsync<PrimaryRestrictedException>(() => pair.ReadCurrentRangeAsync("components/c.bin", 0, new byte[100]));
         var waiting = pair.ReadCurrentAsync("components/c.bin");
+        var range = new byte[100];
+        var waitingRange = pair.ReadCurrentRangeAsync("components/c.bin", 100, range);
         release.Set();
         await complete;
         Assert.Equal(PairRig.Pattern(500, 1), await waiting);
+        Assert.Equal(100, await waitingRange);
+        Assert.Equal(PairRig.Pattern(500, 1).AsSpan(100, 100).ToArray(), range);
         await txn.CompleteAsync();
         Assert.Equal(PairRig.Pattern(500, 1), await pair.ReadCurrentAsync("components/c.bin"));
         PairRig.AssertConverged(pair);
