@@ -1,3 +1,4 @@
+using Flash.Ffs.Format;
 using System.Text;
 using Flash.Ffs.Checkpoint;
 using Flash.Ffs.Index;

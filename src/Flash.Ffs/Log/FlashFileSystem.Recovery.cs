@@ -1,3 +1,4 @@
+using Flash.Ffs.Format;
 using System.Text;
 using Flash.Drivers;
 using Flash.Ffs.Index;

@@ -1,3 +1,4 @@
+using Flash.Ffs.Format;
 using Flash.Drivers;
 
 namespace Flash.Ffs.Log;

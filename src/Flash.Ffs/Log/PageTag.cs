@@ -1,3 +1,4 @@
+using Flash.Ffs.Format;
 using System.Buffers.Binary;
 
 namespace Flash.Ffs.Log;
