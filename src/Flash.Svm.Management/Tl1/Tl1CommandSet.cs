@@ -52,9 +52,12 @@ public sealed class Tl1CommandSet
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _alarms = alarms ?? throw new ArgumentNullException(nameof(alarms));
         _format = new Tl1Formatter(options.Sid, options.Time);
-        _guard = new Tl1LoginGuard(options.MaxLoginFailures, options.Lockout, options.Time);
         _log = options.Logger ?? NullLogger.Instance;
+        _guard = new Tl1LoginGuard(options.MaxLoginFailures, options.Lockout, options.Time, options.LoginStore ?? new NvsTl1LoginStore(machine.Svm), _log);
     }
+
+    /// <summary>The failed log-in counts and lockouts.</summary>
+    public Tl1LoginGuard Logins => _guard;
 
     /// <summary>The output formatter (shared with the agent's autonomous messages).</summary>
     public Tl1Formatter Format => _format;
