@@ -45,6 +45,7 @@ public sealed class Tl1FtpDownloadTests
 
             Assert.True(done.Contains("FXFRSTATUS=COMPLD", StringComparison.Ordinal), $"{done}\n--- SmpNode:\n{smp.Output}");
             Assert.Contains("FXFRRSLT=SUCCESS", done, StringComparison.Ordinal);
+            Assert.Contains($"FROMURI=\\\"{url}\\\"", done, StringComparison.Ordinal); // quotes inside a quoted TL1 line are escaped
             Assert.Contains(c.Autonomous, a => a.Contains("REPT EVT FXFR", StringComparison.Ordinal) && a.Contains("FXFRSTATUS=INPROGRESS", StringComparison.Ordinal) && a.Contains(url, StringComparison.Ordinal));
 
             var act = await c.CommandAsync("APPLY:SMP::3::ACTTYPE=ACT;", "3", TimeSpan.FromSeconds(120));
