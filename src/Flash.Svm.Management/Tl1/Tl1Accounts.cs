@@ -40,6 +40,16 @@ public static class Tl1Accounts
         return string.Create(CultureInfo.InvariantCulture, $"pbkdf2-sha256:{iterations}:{Convert.ToBase64String(salt)}:{Convert.ToBase64String(hash)}:{(int)privilege}");
     }
 
+    /// <summary>True when the node configuration holds an account entry for the user.</summary>
+    /// <param name="node">The node configuration.</param>
+    /// <param name="user">User identifier (upper-cased TL1 UID).</param>
+    /// <returns>Whether the account exists.</returns>
+    public static bool Exists(ConfigurationFile? node, string user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return node is not null && node.Settings.ContainsKey(SettingPrefix + user);
+    }
+
     /// <summary>Checks a password against the node configuration.</summary>
     /// <param name="node">The node configuration.</param>
     /// <param name="user">User identifier (upper-cased TL1 UID).</param>

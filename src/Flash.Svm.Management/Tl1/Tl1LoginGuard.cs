@@ -11,6 +11,9 @@ namespace Flash.Svm.Management.Tl1;
 public sealed class Tl1LoginGuard
 {
     private readonly Dictionary<string, Tl1LoginEntry> _users = new(StringComparer.Ordinal);
+    // UIDs that are no account: counted (the answers must not tell them apart) but never stored, so probes with
+    // invented names neither wear the flash nor push real accounts' counts out of the bounded table.
+    private readonly HashSet<string> _unstored = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private readonly int _maxFailures;
     private readonly TimeSpan _lockout;
@@ -66,7 +69,7 @@ public sealed class Tl1LoginGuard
         }
     }
 
-    /// <summary>The table as it is now (what the store holds after the last successful write).</summary>
+    /// <summary>The table as it is now: the stored accounts' entries and, in memory only, those of UIDs that are no account.</summary>
     public IReadOnlyList<Tl1LoginEntry> Entries
     {
         get
@@ -78,11 +81,18 @@ public sealed class Tl1LoginGuard
         }
     }
 
-    /// <summary>Records a failed log-in and stores the table.</summary>
+    /// <summary>Records a failed log-in of an account and stores the table.</summary>
     /// <param name="user">The user.</param>
     /// <returns>True when this failure locked the user.</returns>
     /// <exception cref="IOException">The table could not be stored (the failure still counts until a restart).</exception>
-    public bool Fail(string user)
+    public bool Fail(string user) => Fail(user, isAccount: true);
+
+    /// <summary>Records a failed log-in; only failures of existing accounts are stored.</summary>
+    /// <param name="user">The user.</param>
+    /// <param name="isAccount">False when the UID is no account: counted and locked alike (the answer must not differ), kept in memory only and forgotten first.</param>
+    /// <returns>True when this failure locked the user.</returns>
+    /// <exception cref="IOException">The table could not be stored (the failure still counts until a restart).</exception>
+    public bool Fail(string user, bool isAccount)
     {
         ArgumentNullException.ThrowIfNull(user);
         lock (_gate)
@@ -90,8 +100,21 @@ public sealed class Tl1LoginGuard
             var now = _time.GetUtcNow();
             var next = AfterFailure(_users.TryGetValue(user, out var e) ? e : null, user, now, _maxFailures, _lockout);
             _users[user] = next;
-            Trim(now);
-            Store();
+            if (isAccount)
+            {
+                _unstored.Remove(user);
+            }
+            else
+            {
+                _unstored.Add(user);
+            }
+
+            Trim(user, now);
+            if (isAccount)
+            {
+                Store();
+            }
+
             return next.LockedUntil > now;
         }
     }
@@ -102,7 +125,7 @@ public sealed class Tl1LoginGuard
     {
         lock (_gate)
         {
-            if (_users.Remove(user))
+            if (_users.Remove(user) && !_unstored.Remove(user))
             {
                 Store();
             }
@@ -128,13 +151,22 @@ public sealed class Tl1LoginGuard
         return new Tl1LoginEntry(user, locks ? 0 : failures, locks ? now + lockout : DateTimeOffset.UnixEpoch, now);
     }
 
-    /// <summary>Keeps the table within the record's limit: forgets expired or unlocked entries first, oldest failure first.</summary>
-    private void Trim(DateTimeOffset now)
+    /// <summary>
+    /// Keeps the table within the record's limit, never forgetting <paramref name="current"/> (the UID that just
+    /// failed: its answers must go on as an account's would): UIDs that are no account first, then accounts not locked
+    /// now, oldest failure first.
+    /// </summary>
+    private void Trim(string current, DateTimeOffset now)
     {
         while (_users.Count > Tl1LoginRecord.MaxEntries)
         {
-            var drop = _users.Values.OrderBy(e => e.LockedUntil > now ? 1 : 0).ThenBy(e => e.LastFailure).First();
+            var drop = _users.Values.Where(e => e.User != current)
+                .OrderBy(e => _unstored.Contains(e.User) ? 0 : 1)
+                .ThenBy(e => !_unstored.Contains(e.User) && e.LockedUntil > now ? 1 : 0)
+                .ThenBy(e => e.LastFailure)
+                .First();
             _users.Remove(drop.User);
+            _unstored.Remove(drop.User);
         }
     }
 
@@ -142,7 +174,7 @@ public sealed class Tl1LoginGuard
     {
         try
         {
-            _store.Write(_users.Values);
+            _store.Write([.. _users.Values.Where(e => !_unstored.Contains(e.User))]);
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException)
         {

@@ -21,12 +21,14 @@ public sealed class Tl1LoginPersistenceTests
         {
             Assert.Contains("PIUI", await c.CommandAsync("ACT-USER::VIEWER:1::wrong;", "1"), StringComparison.Ordinal);
             Assert.Contains("PIUI", await c.CommandAsync("ACT-USER::VIEWER:2::wrong;", "2"), StringComparison.Ordinal);
+            // A UID that is no account gets the same answers but is never written to flash.
+            Assert.Contains("PIUI", await c.CommandAsync("ACT-USER::NOBODY:2a::wrong;", "2a"), StringComparison.Ordinal);
         }
 
         // N-1 failures, then the node restarts: the third failure still locks.
         await f.RestartAsync();
         var stored = new NvsTl1LoginStore(f.Node.Svm).Read();
-        Assert.Equal(2, Assert.Single(stored).Failures);
+        Assert.Equal(("VIEWER", 2), (Assert.Single(stored).User, stored[0].Failures));
         await using (var c = await Tl1Client.ConnectAsync(f.Endpoint))
         {
             Assert.Contains("PIUL", await c.CommandAsync("ACT-USER::VIEWER:3::wrong;", "3"), StringComparison.Ordinal);
@@ -105,6 +107,28 @@ public sealed class Tl1LoginPersistenceTests
         Assert.Contains(kept, e => e.User == "LOCKED");
         Assert.Contains(kept, e => e.User == "PROBE99");
         Assert.True(new Tl1LoginGuard(2, TimeSpan.FromMinutes(5), clock, store).IsLocked("LOCKED"));
+    }
+
+    [Fact]
+    public void ProbesWithInventedNamesAreNotStoredAndNeverPushOutAnAccountsCount()
+    {
+        var store = new MemoryTl1LoginStore();
+        var clock = new ManualClock(T0);
+        var guard = new Tl1LoginGuard(3, TimeSpan.FromMinutes(5), clock, store);
+        guard.Fail("ADMIN");
+        guard.Fail("ADMIN");
+        for (int i = 0; i < 200; i++)
+        {
+            clock.Now = T0.AddSeconds(i + 1);
+            Assert.False(guard.Fail($"PROBE{i}", isAccount: false));
+            Assert.False(guard.Fail($"PROBE{i}", isAccount: false));
+            Assert.True(guard.Fail($"PROBE{i}", isAccount: false)); // locked like an account: the answer does not tell
+        }
+
+        Assert.Equal(2, Assert.Single(store.Read()).Failures);
+        Assert.Equal(Tl1LoginRecord.MaxEntries, guard.Entries.Count);
+        Assert.True(guard.Fail("ADMIN"));
+        Assert.True(new Tl1LoginGuard(3, TimeSpan.FromMinutes(5), clock, store).IsLocked("ADMIN"));
     }
 
     [Fact]
