@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -20,6 +21,7 @@ public sealed class Tl1LoginGuard
     private readonly TimeProvider _time;
     private readonly ITl1LoginStore _store;
     private readonly ILogger _log;
+    private TimeSpan _typicalStore;
 
     /// <summary>A guard whose table lives in memory only (a restart clears it).</summary>
     /// <param name="maxFailures">Failures in a row that lock the user.</param>
@@ -89,7 +91,7 @@ public sealed class Tl1LoginGuard
 
     /// <summary>Records a failed log-in; only failures of existing accounts are stored.</summary>
     /// <param name="user">The user.</param>
-    /// <param name="isAccount">False when the UID is no account: counted and locked alike (the answer must not differ), kept in memory only and forgotten first.</param>
+    /// <param name="isAccount">False when the UID is no account: counted and locked alike and delayed as long as a stored failure takes (the answer must not differ), kept in memory only and forgotten first.</param>
     /// <returns>True when this failure locked the user.</returns>
     /// <exception cref="IOException">The table could not be stored (the failure still counts until a restart).</exception>
     public bool Fail(string user, bool isAccount)
@@ -112,7 +114,15 @@ public sealed class Tl1LoginGuard
             Trim(user, now);
             if (isAccount)
             {
+                long started = Stopwatch.GetTimestamp();
                 Store();
+                // Moving average of the write, so a failure of a UID that is no account takes as long (below).
+                _typicalStore = (_typicalStore * 3 + Stopwatch.GetElapsedTime(started)) / 4;
+            }
+            else
+            {
+                // No write, but the same delay: the answer's timing must not tell accounts from invented names.
+                Thread.Sleep(_typicalStore);
             }
 
             return next.LockedUntil > now;

@@ -132,6 +132,21 @@ public sealed class Tl1LoginPersistenceTests
     }
 
     [Fact]
+    public void AFailureOfANoAccountUidIsDelayedLikeAStoredOne()
+    {
+        var guard = new Tl1LoginGuard(100, TimeSpan.FromMinutes(5), TimeProvider.System, new SlowStore(TimeSpan.FromMilliseconds(80)));
+        for (int i = 0; i < 8; i++)
+        {
+            guard.Fail("ADMIN");
+        }
+
+        // The moving average has nearly reached the store's 80 ms; only a lower bound is checked (slow machines only add).
+        var t = System.Diagnostics.Stopwatch.StartNew();
+        guard.Fail("NOBODY", isAccount: false);
+        Assert.True(t.Elapsed >= TimeSpan.FromMilliseconds(50), $"{t.Elapsed.TotalMilliseconds} ms");
+    }
+
+    [Fact]
     public void APowerCutWhileStoringAFailureLeavesTheOldOrTheNewCount()
     {
         long mutations;
@@ -166,6 +181,13 @@ public sealed class Tl1LoginPersistenceTests
             var after = new Tl1LoginGuard(5, TimeSpan.FromMinutes(5), TimeProvider.System, new NvsTl1LoginStore(node.Svm)).Entries;
             Assert.InRange(Assert.Single(after).Failures, 1, 2);
         }
+    }
+
+    private sealed class SlowStore(TimeSpan delay) : ITl1LoginStore
+    {
+        public IReadOnlyList<Tl1LoginEntry> Read() => [];
+
+        public void Write(IReadOnlyCollection<Tl1LoginEntry> entries) => Thread.Sleep(delay);
     }
 
     private sealed class ManualClock(DateTimeOffset now) : TimeProvider
