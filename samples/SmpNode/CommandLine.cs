@@ -30,6 +30,12 @@ internal sealed class CommandLine
           --tl1-user USER:PASS        the TL1 administrator account kept hashed in the node configuration (default ADMIN:flash-admin)
           --sid NAME                  the node's TL1 target identifier (default SMP)
           --trial-fails N             judge the trial boot of release N failed (it rolls back)
+          --gnoi-port N               serve the gNOI OS service (Install, Activate, Verify; gRPC over TLS) on --address:N
+                                      (0 = any free port; off by default; needs --gnoi-cert and --gnoi-client-ca)
+          --gnoi-cert FILE            the server certificate: PEM (key in --gnoi-key or after the certificate) or .pfx/.p12
+          --gnoi-key FILE             the server certificate's PEM private key
+          --gnoi-cert-password PW     the .pfx/.p12 password
+          --gnoi-client-ca FILE       PEM CA certificate(s); clients must present a certificate that chains to one
         """;
 
     public required string State { get; init; }
@@ -51,6 +57,7 @@ internal sealed class CommandLine
     public (string User, string Password) Tl1User { get; init; } = ("ADMIN", "flash-admin");
     public string Sid { get; init; } = "SMP";
     public int? TrialFails { get; init; }
+    public GnoiSettings? Gnoi { get; init; }
 
     public static CommandLine? Parse(string[] args)
     {
@@ -115,7 +122,25 @@ internal sealed class CommandLine
             Tl1User = (tl1User[0].ToUpperInvariant(), tl1User.Length > 1 ? tl1User[1] : ""),
             Sid = o.TryGetValue("--sid", out var sid) ? sid.ToUpperInvariant() : "SMP",
             TrialFails = o.TryGetValue("--trial-fails", out var tf) ? int.Parse(tf, CultureInfo.InvariantCulture) : null,
+            Gnoi = ParseGnoi(o),
         };
+    }
+
+    private static GnoiSettings? ParseGnoi(Dictionary<string, string> o)
+    {
+        if (!o.TryGetValue("--gnoi-port", out var port))
+        {
+            return o.Keys.FirstOrDefault(k => k.StartsWith("--gnoi-", StringComparison.Ordinal)) is { } stray
+                ? throw new ArgumentException($"{stray} needs --gnoi-port")
+                : null;
+        }
+
+        return new GnoiSettings(
+            int.Parse(port, CultureInfo.InvariantCulture),
+            o.GetValueOrDefault("--gnoi-cert") ?? throw new ArgumentException("--gnoi-port needs --gnoi-cert FILE (the server certificate)"),
+            o.GetValueOrDefault("--gnoi-key"),
+            o.GetValueOrDefault("--gnoi-cert-password"),
+            o.GetValueOrDefault("--gnoi-client-ca") ?? throw new ArgumentException("--gnoi-port needs --gnoi-client-ca FILE (client certificates are required)"));
     }
 
     private static ModuleSlot ParseSlot(string v)
@@ -130,3 +155,6 @@ internal sealed class CommandLine
             addr.Length > 1 ? PhysicalAddress.Parse(addr[1].Replace(':', '-')) : null);
     }
 }
+
+/// <summary>The gNOI server's settings from the command line.</summary>
+internal sealed record GnoiSettings(int Port, string Certificate, string? Key, string? Password, string ClientCa);

@@ -9,6 +9,7 @@ using Flash.Drivers;
 using Flash.Drivers.Simulation;
 using Flash.Svm;
 using Flash.Svm.Configuration;
+using Flash.Svm.Management.Grpc;
 using Flash.Svm.Network;
 using Flash.Svm.Network.Bus;
 using Flash.Svm.Network.Components;
@@ -55,6 +56,8 @@ var (remoteSources, remoteOwner) = NetworkSoftwareSource.CreateAll(logger: logs.
 using var remoteSourcesLifetime = remoteOwner;
 source.Add("release-1.pkg", DemoRelease.Build(1, key));
 source.Add("release-2.pkg", DemoRelease.Build(2, key));
+// Packages streamed in by gNOI Install (--gnoi-port) reach SVM through this source.
+var gnoiSource = new GnoiPackageSource();
 
 var plan = new ModulePlan(cl.Slots);
 await using var bus = new NetworkModuleBus(new NetworkModuleBusOptions
@@ -68,7 +71,7 @@ bus.Start();
 var svm = new SoftwareVersionManager(dev0, dev1, bus, new SvmOptions
 {
     Packages = new PackageVerificationOptions { TrustedKeys = [key.ExportSubjectPublicKeyInfo()] },
-    Sources = [source, .. remoteSources],
+    Sources = cl.Gnoi is null ? [source, .. remoteSources] : [source, .. remoteSources, gnoiSource],
     HealthTimeout = TimeSpan.FromSeconds(10),
     // --trial-fails N: the trial of release N is judged failed (demonstrates a rollback that stops a ring roll).
     TrialValidator = cl.TrialFails is { } bad ? r => r.Release.Major != bad : null,
@@ -116,10 +119,15 @@ if (cl.DhcpInterface is { } ifname)
     dhcp.Start();
 }
 
-var management = Management.Start(cl, svm, bus, logs, SaveImages);
-if (management is { } mg)
+var management = await Management.StartAsync(cl, svm, bus, gnoiSource, logs, SaveImages);
+if (management?.Agent is { } agent)
 {
-    Console.WriteLine($"SmpNode: TL1 agent {cl.Sid} on {mg.Agent.LocalEndPoint}; upgrade {mg.Machine.Status.State}");
+    Console.WriteLine($"SmpNode: TL1 agent {cl.Sid} on {agent.LocalEndPoint}; upgrade {management.Machine.Status.State}");
+}
+
+if (management?.Gnoi is { } gnoi)
+{
+    Console.WriteLine($"SmpNode: gNOI OS service on {gnoi.Address} (TLS, client certificates required); upgrade {management.Machine.Status.State}");
 }
 
 Console.WriteLine($"SmpNode: release {svm.CurrentSgc().Release} current; TFTP {tftp.LocalEndPoint}, FTP {ftp.LocalEndPoint} (user {cl.FtpUser.User}), " +
@@ -192,10 +200,9 @@ if (dhcp is not null)
     await dhcp.DisposeAsync();
 }
 
-if (management is { } running)
+if (management is not null)
 {
-    await running.Agent.DisposeAsync();
-    running.Machine.Dispose();
+    await management.DisposeAsync();
 }
 
 var release = svm.CurrentSgc().Release;

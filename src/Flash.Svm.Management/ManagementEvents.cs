@@ -31,4 +31,8 @@ public static class ManagementEvents
     public static readonly EventId AgentStarted = new(5016, nameof(AgentStarted));
     /// <summary>A TL1 connection failed.</summary>
     public static readonly EventId ConnectionFailed = new(5017, nameof(ConnectionFailed));
+    /// <summary>The stored TL1 log-in record was corrupt and ignored.</summary>
+    public static readonly EventId LoginRecordCorrupt = new(5018, nameof(LoginRecordCorrupt));
+    /// <summary>The TL1 log-in record could not be stored.</summary>
+    public static readonly EventId LoginRecordStoreFailed = new(5019, nameof(LoginRecordStoreFailed));
 }

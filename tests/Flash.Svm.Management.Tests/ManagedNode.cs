@@ -110,8 +110,8 @@ internal sealed class ManagedNode : IDisposable
         return data;
     }
 
-    /// <summary>Release 2 changes the traffic FPGA image and app; release 3 changes everything.</summary>
-    public static byte[] Release(int n, ECDsa key)
+    /// <summary>Release 2 changes the traffic FPGA image and app; release 3 changes everything. SmpNode's own releases use the default security counter (null: derived from the version).</summary>
+    public static byte[] Release(int n, ECDsa key, ulong? securityCounter = 1)
     {
         int fpga = n >= 2 ? 2 : 1;
         int app = n >= 2 ? n : 1;
@@ -133,6 +133,6 @@ internal sealed class ManagedNode : IDisposable
         };
         // One security counter for every test release: none is a security fix, so APPLY revert may go back to the
         // previous release after a commit (the anti-rollback floor only refuses releases below the counter).
-        return SoftwarePackage.Build(new SoftwareVersion((ushort)n, 0, 0), comps, maps, key, securityCounter: 1);
+        return SoftwarePackage.Build(new SoftwareVersion((ushort)n, 0, 0), comps, maps, key, securityCounter);
     }
 }

@@ -40,6 +40,16 @@ public static class Tl1Accounts
         return string.Create(CultureInfo.InvariantCulture, $"pbkdf2-sha256:{iterations}:{Convert.ToBase64String(salt)}:{Convert.ToBase64String(hash)}:{(int)privilege}");
     }
 
+    /// <summary>True when the node configuration holds an account entry for the user.</summary>
+    /// <param name="node">The node configuration.</param>
+    /// <param name="user">User identifier (upper-cased TL1 UID).</param>
+    /// <returns>Whether the account exists.</returns>
+    public static bool Exists(ConfigurationFile? node, string user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return node is not null && node.Settings.ContainsKey(SettingPrefix + user);
+    }
+
     /// <summary>Checks a password against the node configuration.</summary>
     /// <param name="node">The node configuration.</param>
     /// <param name="user">User identifier (upper-cased TL1 UID).</param>
@@ -77,51 +87,5 @@ public static class Tl1Accounts
 
         var actual = Rfc2898DeriveBytes.Pbkdf2(password, salt, iterations, HashAlgorithmName.SHA256, expected.Length);
         return CryptographicOperations.FixedTimeEquals(actual, expected) ? (Tl1Privilege)level : null;
-    }
-}
-
-/// <summary>Counts failed log-ins per user and locks a user out for a while after too many (in memory: a restart clears it).</summary>
-/// <param name="maxFailures">Failures in a row that lock the user.</param>
-/// <param name="lockout">How long the lock lasts.</param>
-/// <param name="time">The clock.</param>
-public sealed class Tl1LoginGuard(int maxFailures, TimeSpan lockout, TimeProvider time)
-{
-    private readonly Dictionary<string, (int Failures, DateTimeOffset Until)> _users = new(StringComparer.Ordinal);
-    private readonly Lock _gate = new();
-
-    /// <summary>True when the user is locked out now.</summary>
-    /// <param name="user">The user.</param>
-    /// <returns>Whether locked.</returns>
-    public bool IsLocked(string user)
-    {
-        lock (_gate)
-        {
-            return _users.TryGetValue(user, out var s) && s.Until > time.GetUtcNow();
-        }
-    }
-
-    /// <summary>Records a failed log-in.</summary>
-    /// <param name="user">The user.</param>
-    /// <returns>True when this failure locked the user.</returns>
-    public bool Fail(string user)
-    {
-        lock (_gate)
-        {
-            var (failures, until) = _users.GetValueOrDefault(user);
-            failures = until != default && until <= time.GetUtcNow() ? 1 : failures + 1;
-            bool locks = failures >= maxFailures;
-            _users[user] = (locks ? 0 : failures, locks ? time.GetUtcNow() + lockout : default);
-            return locks;
-        }
-    }
-
-    /// <summary>Records a successful log-in (clears the count).</summary>
-    /// <param name="user">The user.</param>
-    public void Succeed(string user)
-    {
-        lock (_gate)
-        {
-            _users.Remove(user);
-        }
     }
 }

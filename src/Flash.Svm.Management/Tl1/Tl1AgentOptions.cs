@@ -25,6 +25,9 @@ public sealed class Tl1AgentOptions
     /// <summary>How long a locked-out user stays locked.</summary>
     public TimeSpan Lockout { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>Where failed log-in counts and lockouts are kept (null: <see cref="NvsTl1LoginStore"/> on the node's SVM, so they survive a restart).</summary>
+    public ITl1LoginStore? LoginStore { get; init; }
+
     /// <summary>How long a module may take to report healthy after INIT-SYS on it.</summary>
     public TimeSpan ModuleHealthTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

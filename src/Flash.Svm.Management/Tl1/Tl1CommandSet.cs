@@ -52,9 +52,12 @@ public sealed class Tl1CommandSet
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _alarms = alarms ?? throw new ArgumentNullException(nameof(alarms));
         _format = new Tl1Formatter(options.Sid, options.Time);
-        _guard = new Tl1LoginGuard(options.MaxLoginFailures, options.Lockout, options.Time);
         _log = options.Logger ?? NullLogger.Instance;
+        _guard = new Tl1LoginGuard(options.MaxLoginFailures, options.Lockout, options.Time, options.LoginStore ?? new NvsTl1LoginStore(machine.Svm), _log);
     }
+
+    /// <summary>The failed log-in counts and lockouts.</summary>
+    public Tl1LoginGuard Logins => _guard;
 
     /// <summary>The output formatter (shared with the agent's autonomous messages).</summary>
     public Tl1Formatter Format => _format;
@@ -192,11 +195,12 @@ public sealed class Tl1CommandSet
             throw new Tl1Exception(Tl1Errors.LockedOut, $"user {user} is locked out after repeated failures");
         }
 
-        var privilege = Tl1Accounts.Verify(_machine.Svm.ReadConfiguration(ConfigurationFile.NodeName), user, password);
+        var node = _machine.Svm.ReadConfiguration(ConfigurationFile.NodeName);
+        var privilege = Tl1Accounts.Verify(node, user, password);
         if (privilege is null)
         {
             _log.LogWarning(ManagementEvents.LoginFailed, "TL1 log-in of {User} failed", user);
-            if (_guard.Fail(user))
+            if (_guard.Fail(user, isAccount: Tl1Accounts.Exists(node, user)))
             {
                 _log.LogWarning(ManagementEvents.UserLockedOut, "TL1 user {User} locked out for {Lockout}", user, _options.Lockout);
                 throw new Tl1Exception(Tl1Errors.LockedOut, $"user {user} is now locked out");

@@ -103,7 +103,8 @@ public sealed class UpgradeStateMachine : IDisposable
     public Task StartDownload(TransferParameters transfer, UpgradeMode mode = UpgradeMode.Auto)
     {
         ArgumentNullException.ThrowIfNull(transfer);
-        string source = $"{transfer.Source}:{transfer.Path}";
+        // A network source's path is already its URL (without credentials): keep it as is, not "ftp:ftp://…".
+        string source = transfer.Path.StartsWith(transfer.Source + "://", StringComparison.OrdinalIgnoreCase) ? transfer.Path : $"{transfer.Source}:{transfer.Path}";
         lock (_gate)
         {
             Refuse(UpgradeRequest.Download);

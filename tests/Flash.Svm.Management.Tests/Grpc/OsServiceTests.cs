@@ -82,6 +82,9 @@ public sealed class OsServiceTests
 
     internal static (X509Certificate2 Ca, X509Certificate2 Client) ClientCredentials() => (Certs.Ca, Certs.Client);
 
+    /// <summary>The test CA, the node's server certificate, a client of the CA and one of another CA (made once per run).</summary>
+    internal static (X509Certificate2 Ca, X509Certificate2 Server, X509Certificate2 Client, X509Certificate2 Rogue) Certificates => Certs;
+
     private static async Task<List<InstallResponse>> InstallAsync(OS.OSClient os, string version, byte[] package, CancellationToken ct)
     {
         using var call = os.Install(cancellationToken: ct);

@@ -11,15 +11,18 @@ internal sealed class AgentFixture : IAsyncDisposable
     public const string MaintPassword = "Ma1nt-Secret";
     public const string ViewerPassword = "V1ewer-Secret";
 
-    private AgentFixture(ManagedNode node, Tl1Agent agent)
+    private readonly Tl1AgentOptions _options;
+
+    private AgentFixture(ManagedNode node, Tl1Agent agent, Tl1AgentOptions options)
     {
         Node = node;
         Agent = agent;
+        _options = options;
     }
 
     public ManagedNode Node { get; }
 
-    public Tl1Agent Agent { get; }
+    public Tl1Agent Agent { get; private set; }
 
     public IPEndPoint Endpoint => Agent.LocalEndPoint;
 
@@ -32,9 +35,19 @@ internal sealed class AgentFixture : IAsyncDisposable
             new(Tl1Accounts.SettingPrefix + "VIEWER", Tl1Accounts.Hash(ViewerPassword, Tl1Privilege.Retrieve, 1000)),
         ], extra);
         var options = new Tl1AgentOptions { Endpoint = new IPEndPoint(IPAddress.Loopback, 0), Sid = "NODE-A", Bus = node.Bus, ModuleHealthTimeout = TimeSpan.FromSeconds(2) };
-        var agent = new Tl1Agent(node.Machine, tweak is null ? options : tweak(options));
+        options = tweak is null ? options : tweak(options);
+        var agent = new Tl1Agent(node.Machine, options);
         agent.Start();
-        return new AgentFixture(node, agent);
+        return new AgentFixture(node, agent, options);
+    }
+
+    /// <summary>A restart of the node: the agent stops, SVM and the machine start again from NVS, a new agent listens (on a new port).</summary>
+    public async Task RestartAsync()
+    {
+        await Agent.DisposeAsync();
+        Node.Restart();
+        Agent = new Tl1Agent(Node.Machine, _options);
+        Agent.Start();
     }
 
     public async Task<Tl1Client> LoggedInAsync(string user = "ADMIN", string password = AdminPassword)

@@ -1,58 +1,107 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
+using System.Text;
 using Flash.Svm.Management.Tl1;
 
 namespace Flash.Svm.Management.Tests.Tl1;
 
-/// <summary>A ring of real SmpNode processes on loopback, each with its own NVS image files, upgraded one after the other over TL1.</summary>
+/// <summary>Rings of real SmpNode processes on loopback, each with its own NVS image files, upgraded one after the other over TL1.</summary>
 public sealed class SmpNodeRingTests
 {
     [Fact]
     public async Task ARingOfSmpNodeProcessesStopsAtTheNodeWhoseTrialFails()
     {
-        var dll = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "samples", "SmpNode", "bin", "Debug", "net10.0", "SmpNode.dll"));
-        if (!File.Exists(dll))
+        await using var ring = await Ring.StartAsync(3, failing: 1);
+        var results = await ring.RollAsync();
+        Assert.Equal([RingNodeOutcome.Committed, RingNodeOutcome.RolledBack, RingNodeOutcome.Skipped], results.Select(r => r.Outcome));
+        Assert.Equal(["2.0.0", "1.0.0", "1.0.0"], await ring.ReleasesAsync());
+    }
+
+    /// <summary>
+    /// How roll time grows with the ring size: N = 1, 2 by default; 1, 2, 4, 8 with <c>FLASH_TEST_PROFILE=exhaustive</c>;
+    /// any list in <c>FLASH_RING_SIZES</c> (tools/ring-roll.sh). The times go to the test output and, when
+    /// <c>FLASH_RING_REPORT</c> names a file, to that file (a table row per N); nothing asserts a time.
+    /// </summary>
+    [Fact]
+    public async Task RollTimeGrowsWithTheRingSize()
+    {
+        var sizes = (Environment.GetEnvironmentVariable("FLASH_RING_SIZES") is { Length: > 0 } list
+                ? list.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))
+                : string.Equals(Environment.GetEnvironmentVariable("FLASH_TEST_PROFILE"), "exhaustive", StringComparison.OrdinalIgnoreCase) ? [1, 2, 4, 8] : [1, 2])
+            .ToList();
+        var report = new StringBuilder("| N | start (s) | roll (s) | per node (s) | slowest node (s) |\n|---|---|---|---|---|\n");
+        foreach (int n in sizes)
         {
-            Assert.Skip($"SmpNode is not built ({dll}); dotnet build samples/SmpNode");
+            var start = Stopwatch.StartNew();
+            await using var ring = await Ring.StartAsync(n, failing: null);
+            var started = start.Elapsed;
+            var roll = Stopwatch.StartNew();
+            var results = await ring.RollAsync();
+            var rolled = roll.Elapsed;
+            Assert.All(results, r => Assert.Equal(RingNodeOutcome.Committed, r.Outcome));
+            Assert.All(await ring.ReleasesAsync(), r => Assert.Equal("2.0.0", r));
+            report.Append(CultureInfo.InvariantCulture, $"| {n} | {started.TotalSeconds:F1} | {rolled.TotalSeconds:F2} | {rolled.TotalSeconds / n:F2} | {results.Max(r => r.Elapsed).TotalSeconds:F2} |\n");
         }
 
-        const int n = 3;
-        var root = Path.Combine(Path.GetTempPath(), "flash-ring-" + Guid.NewGuid().ToString("N")[..10]);
-        var ports = Enumerable.Range(0, n).Select(_ => FreePort()).ToList();
-        var nodes = new List<Process>();
-        try
+        TestContext.Current.TestOutputHelper?.WriteLine(report.ToString());
+        if (Environment.GetEnvironmentVariable("FLASH_RING_REPORT") is { Length: > 0 } file)
         {
-            for (int i = 0; i < n; i++)
+            await File.WriteAllTextAsync(file, report.ToString(), TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>N SmpNode processes with their own state directories and TL1 ports; one may judge release 2's trial failed.</summary>
+    private sealed class Ring : IAsyncDisposable
+    {
+        private readonly string _root;
+        private readonly List<SmpNodeProcess> _nodes = [];
+
+        private Ring(string root) => _root = root;
+
+        public List<IPEndPoint> Endpoints { get; } = [];
+
+        public static async Task<Ring> StartAsync(int n, int? failing)
+        {
+            var ring = new Ring(Path.Combine(Path.GetTempPath(), "flash-ring-" + Guid.NewGuid().ToString("N")[..10]));
+            try
             {
-                var args = new List<string> { dll, "--state", Path.Combine(root, $"node{i}"), "--tftp-port", "0", "--ftp-port", "0", "--control-port", "0",
-                    "--module-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--tl1-port", ports[i].ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    "--sid", $"NODE{i}", "--run-seconds", "120" };
-                if (i == 1)
+                var ports = new List<int>();
+                for (int i = 0; i < n; i++)
                 {
-                    args.AddRange(["--trial-fails", "2"]);
+                    int port = SmpNodeProcess.FreePort();
+                    var args = new List<string> { "--tl1-port", SmpNodeProcess.Port(port), "--sid", $"NODE{i}", "--run-seconds", "600" };
+                    if (i == failing)
+                    {
+                        args.AddRange(["--trial-fails", "2"]);
+                    }
+
+                    ring._nodes.Add(SmpNodeProcess.Start(Path.Combine(ring._root, $"node{i}"), args));
+                    ports.Add(port);
                 }
 
-                var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-                args.ForEach(psi.ArgumentList.Add);
-                var p = Process.Start(psi)!;
-                p.OutputDataReceived += (_, _) => { };
-                p.ErrorDataReceived += (_, _) => { };
-                p.BeginOutputReadLine();
-                p.BeginErrorReadLine();
-                nodes.Add(p);
-            }
+                for (int i = 0; i < n; i++)
+                {
+                    await ring._nodes[i].WaitForListenerAsync(ports[i]);
+                    ring.Endpoints.Add(new IPEndPoint(IPAddress.Loopback, ports[i]));
+                }
 
-            var endpoints = ports.Select(p => new IPEndPoint(IPAddress.Loopback, p)).ToList();
-            foreach (var e in endpoints)
+                return ring;
+            }
+            catch
             {
-                await WaitForListener(e);
+                await ring.DisposeAsync();
+                throw;
             }
+        }
 
-            var results = await new Tl1RingUpgrade("ADMIN", "flash-admin", "mem:release-2.pkg").RollAsync(endpoints, TestContext.Current.CancellationToken);
-            Assert.Equal([RingNodeOutcome.Committed, RingNodeOutcome.RolledBack, RingNodeOutcome.Skipped], results.Select(r => r.Outcome));
+        public Task<IReadOnlyList<RingNodeResult>> RollAsync()
+            => new Tl1RingUpgrade("ADMIN", "flash-admin", "mem:release-2.pkg").RollAsync(Endpoints, TestContext.Current.CancellationToken);
+
+        public async Task<List<string>> ReleasesAsync()
+        {
             var releases = new List<string>();
-            foreach (var e in endpoints)
+            foreach (var e in Endpoints)
             {
                 await using var c = await Tl1Connection.ConnectAsync(e, TestContext.Current.CancellationToken);
                 await c.CommandAsync("ACT-USER::ADMIN:{0}::\"flash-admin\";", TestContext.Current.CancellationToken);
@@ -60,46 +109,19 @@ public sealed class SmpNodeRingTests
                 releases.Add(sw.Response.Split("CURRENT:RELEASE=")[1].Split(',')[0]);
             }
 
-            Assert.Equal(["2.0.0", "1.0.0", "1.0.0"], releases);
+            return releases;
         }
-        finally
-        {
-            foreach (var p in nodes)
-            {
-                if (!p.HasExited)
-                {
-                    p.Kill(entireProcessTree: true);
-                }
 
-                await p.WaitForExitAsync(CancellationToken.None);
-                p.Dispose();
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var node in _nodes)
+            {
+                await node.DisposeAsync();
             }
 
-            Directory.Delete(root, recursive: true);
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
-
-    private static async Task WaitForListener(IPEndPoint e)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            try
+            if (Directory.Exists(_root))
             {
-                using var t = new TcpClient();
-                await t.ConnectAsync(e, TestContext.Current.CancellationToken);
-                return;
-            }
-            catch (SocketException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(200, TestContext.Current.CancellationToken);
+                Directory.Delete(_root, recursive: true);
             }
         }
     }
