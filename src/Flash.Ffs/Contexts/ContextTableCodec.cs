@@ -18,6 +18,8 @@ internal static class ContextTableCodec
 
     private const byte AlternateBootFlag = 1;
 
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     /// <summary>Encodes <paramref name="table"/> into exactly <see cref="ContextTable.EncodedLength"/> bytes.</summary>
     /// <param name="table">The table; its labels must fit <see cref="ContextTable.MaxLabelBytes"/>.</param>
     /// <param name="destination">At least <see cref="ContextTable.EncodedLength"/> bytes.</param>
@@ -73,8 +75,8 @@ internal static class ContextTableCodec
         byte state1 = r.U8();
         ushort retries = r.U16();
         r.Skip(4); // reserved
-        string label0 = ReadLabel(r.Bytes(ContextTable.MaxLabelBytes));
-        string label1 = ReadLabel(r.Bytes(ContextTable.MaxLabelBytes));
+        var label0 = r.Bytes(ContextTable.MaxLabelBytes);
+        var label1 = r.Bytes(ContextTable.MaxLabelBytes);
         if (Crc32C.Compute(r.Consumed) != r.U32())
         {
             error = "The context table fails its CRC-32C.";
@@ -93,6 +95,12 @@ internal static class ContextTableCodec
             return false;
         }
 
+        if (!TryReadLabel(label0, out string? text0) || !TryReadLabel(label1, out string? text1))
+        {
+            error = "The context table holds a label that is not UTF-8.";
+            return false;
+        }
+
         table = new ContextTable
         {
             Current = (ContextArea)current,
@@ -102,8 +110,8 @@ internal static class ContextTableCodec
             State0 = (ContextState)state0,
             State1 = (ContextState)state1,
             BootRetries = retries,
-            Label0 = label0,
-            Label1 = label1,
+            Label0 = text0,
+            Label1 = text1,
         };
         error = null;
         return true;
@@ -126,9 +134,22 @@ internal static class ContextTableCodec
         w.Fill(0, ContextTable.MaxLabelBytes - utf8.Length);
     }
 
-    private static string ReadLabel(ReadOnlySpan<byte> field)
+    /// <summary>
+    /// A label field up to its first zero byte, as strict UTF-8: a label that does not decode would not encode back
+    /// into its 32 bytes, so the next commit would fail; it is refused here instead.
+    /// </summary>
+    private static bool TryReadLabel(ReadOnlySpan<byte> field, [NotNullWhen(true)] out string? label)
     {
         int end = field.IndexOf((byte)0);
-        return Encoding.UTF8.GetString(end < 0 ? field : field[..end]);
+        try
+        {
+            label = StrictUtf8.GetString(end < 0 ? field : field[..end]);
+            return true;
+        }
+        catch (DecoderFallbackException)
+        {
+            label = null;
+            return false;
+        }
     }
 }

@@ -26,6 +26,10 @@ public static class UpgradeStateRecord
     /// <summary>Longest message stored (longer ones are cut).</summary>
     public const int MaxMessage = 256;
 
+    private static readonly long MinUnixMilliseconds = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
+
+    private static readonly long MaxUnixMilliseconds = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
+
     /// <summary>Encodes a status.</summary>
     /// <param name="status">The status.</param>
     /// <returns>The record.</returns>
@@ -104,6 +108,11 @@ public static class UpgradeStateRecord
         if (!Enum.IsDefined((UpgradeState)state) || !Enum.IsDefined((UpgradeOutcome)outcome))
         {
             throw new SvmFormatException($"Upgrade state record: unknown state {state} or outcome {outcome}.");
+        }
+
+        if (changedAt < MinUnixMilliseconds || changedAt > MaxUnixMilliseconds)
+        {
+            throw new SvmFormatException($"Upgrade state record: time {changedAt} ms is outside the calendar.");
         }
 
         return new UpgradeStatus((UpgradeState)state, (UpgradeOutcome)outcome, sequence, target, previous,

@@ -40,6 +40,10 @@ public static class DhcpLeaseFile
 
     private const uint Magic = 0x534C4446; // "FDLS"
 
+    private static readonly long MinUnixSeconds = DateTimeOffset.MinValue.ToUnixTimeSeconds();
+
+    private static readonly long MaxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
+
     /// <summary>Serialises leases.</summary>
     /// <param name="leases">Leases.</param>
     /// <returns>The file bytes.</returns>
@@ -107,6 +111,11 @@ public static class DhcpLeaseFile
             var ip = new IPAddress(r.Bytes(4));
             var state = (DhcpLeaseState)r.U8();
             long expires = r.I64();
+            if (!Enum.IsDefined(state) || expires < MinUnixSeconds || expires > MaxUnixSeconds)
+            {
+                throw new InvalidDataException($"Lease {i} has an unknown state {(byte)state} or an expiry of {expires} s.");
+            }
+
             string type = Encoding.UTF8.GetString(r.Length8());
             int slot = r.I32();
             var mac = r.Length8();

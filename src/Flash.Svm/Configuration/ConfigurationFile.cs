@@ -113,6 +113,11 @@ public sealed class ConfigurationFile
         }
 
         string name = r.Utf8WithLength16();
+        if (!SgcFile.IsValidName(name))
+        {
+            throw new SvmFormatException($"Configuration name '{name}' is not allowed.");
+        }
+
         ulong revision = r.U64();
         uint n = r.U32();
         var d = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -279,7 +279,12 @@ public sealed class SgcFile
         {
             string name = r.Utf8WithLength16();
             var v = r.Version();
-            long size = checked((long)r.U64());
+            ulong size = r.U64();
+            if (size > long.MaxValue)
+            {
+                throw new SvmFormatException($"Component '{name}' has a size of {size} bytes.");
+            }
+
             uint crc = r.U32();
             byte[] sha = r.Bytes(32).ToArray();
             var kind = (ProgrammableDeviceKind)r.U8();
@@ -288,7 +293,7 @@ public sealed class SgcFile
                 throw new SvmFormatException($"Unknown device kind {kind}.");
             }
 
-            components.Add(new SgcComponent(name, v, size, crc, sha, kind, r.Utf8WithLength16()));
+            components.Add(new SgcComponent(name, v, (long)size, crc, sha, kind, r.Utf8WithLength16()));
         }
 
         uint mcount = r.U32();

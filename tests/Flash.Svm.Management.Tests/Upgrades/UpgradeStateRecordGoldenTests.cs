@@ -29,4 +29,42 @@ public sealed class UpgradeStateRecordGoldenTests
         Assert.Equal(UpgradeStateRecord.FixedSize + 2 + 512 + 2 + 256 + 4, b.Length);
         Assert.Equal("58404FF07493D02046EC9510F437BDF93D0697193E2BB87399C191EAA6BE19C3", Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(b)));
     }
+
+    [Fact]
+    public void Mutations_with_a_valid_crc_decode_or_fail_only_with_the_format_error()
+    {
+        var rng = new Random(18);
+        var good = UpgradeStateRecord.Encode(Full);
+        for (int i = 0; i < 3000; i++)
+        {
+            var b = (byte[])good.Clone();
+            for (int k = rng.Next(1, 4); k > 0; k--)
+            {
+                b[rng.Next(b.Length - 4)] = (byte)rng.Next(256);
+            }
+
+            try
+            {
+                var status = UpgradeStateRecord.Decode(Recrc(b));
+                Assert.Equal(status, UpgradeStateRecord.Decode(UpgradeStateRecord.Encode(status)));
+            }
+            catch (SvmFormatException)
+            {
+            }
+        }
+    }
+
+    [Fact]
+    public void A_time_beyond_the_calendar_is_a_format_error()
+    {
+        var b = UpgradeStateRecord.Encode(Full);
+        BitConverter.TryWriteBytes(b.AsSpan(28), long.MaxValue);
+        Assert.Throws<SvmFormatException>(() => UpgradeStateRecord.Decode(Recrc(b)));
+    }
+
+    private static byte[] Recrc(byte[] b)
+    {
+        BitConverter.TryWriteBytes(b.AsSpan(b.Length - 4), Flash.Ffs.Format.Crc32C.Compute(b.AsSpan(0, b.Length - 4)));
+        return b;
+    }
 }

@@ -66,6 +66,28 @@ public sealed class ModuleControlMessageCodecTests
         Assert.False(ModuleControlMessage.TryParse(Recrc(longType), out _));
     }
 
+    [Fact]
+    public void Mutations_with_a_valid_crc_parse_or_are_refused_without_throwing()
+    {
+        var rng = new Random(18);
+        foreach (var good in new[] { Init.ToBytes(), Health.ToBytes() })
+        {
+            for (int i = 0; i < 3000; i++)
+            {
+                var b = (byte[])good.Clone();
+                for (int k = rng.Next(1, 4); k > 0; k--)
+                {
+                    b[rng.Next(b.Length - 4)] = (byte)rng.Next(256);
+                }
+
+                if (ModuleControlMessage.TryParse(Recrc(b), out var m))
+                {
+                    Assert.True(ModuleControlMessage.TryParse(m!.ToBytes(), out _));
+                }
+            }
+        }
+    }
+
     private static byte[] Recrc(byte[] b)
     {
         BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(b.Length - 4), Crc32C.Compute(b.AsSpan(0, b.Length - 4)));

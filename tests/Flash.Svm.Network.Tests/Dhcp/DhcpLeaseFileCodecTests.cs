@@ -58,6 +58,41 @@ public sealed class DhcpLeaseFileCodecTests
         Assert.Contains("version 2", Assert.Throws<InvalidDataException>(() => DhcpLeaseFile.Decode(Recrc(v2))).Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Mutations_with_a_valid_crc_decode_or_fail_only_with_the_format_error()
+    {
+        var rng = new Random(18);
+        var good = DhcpLeaseFile.Encode(Full);
+        for (int i = 0; i < 3000; i++)
+        {
+            var b = (byte[])good.Clone();
+            for (int k = rng.Next(1, 4); k > 0; k--)
+            {
+                b[rng.Next(8, b.Length - 4)] = (byte)rng.Next(256);
+            }
+
+            try
+            {
+                var leases = DhcpLeaseFile.Decode(Recrc(b));
+                Assert.Equal(leases, DhcpLeaseFile.Decode(DhcpLeaseFile.Encode(leases)));
+            }
+            catch (InvalidDataException)
+            {
+            }
+        }
+    }
+
+    [Fact]
+    public void An_unknown_state_or_an_expiry_beyond_the_calendar_is_a_format_error()
+    {
+        var b = DhcpLeaseFile.Encode(Full[..1]);
+        b[12] = 9; // state of the first lease
+        Assert.Throws<InvalidDataException>(() => DhcpLeaseFile.Decode(Recrc(b)));
+        b = DhcpLeaseFile.Encode(Full[..1]);
+        BinaryPrimitives.WriteInt64LittleEndian(b.AsSpan(13), long.MinValue);
+        Assert.Throws<InvalidDataException>(() => DhcpLeaseFile.Decode(Recrc(b)));
+    }
+
     private static byte[] Recrc(byte[] b)
     {
         BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(b.Length - 4), Crc32C.Compute(b.AsSpan(0, b.Length - 4)));

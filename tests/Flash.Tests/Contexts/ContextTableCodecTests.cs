@@ -70,6 +70,39 @@ public sealed class ContextTableCodecTests
         }
     }
 
+    [Fact]
+    public void Mutations_with_a_valid_crc_decode_or_fail_only_with_the_codec_error()
+    {
+        var rng = new Random(18);
+        var good = Full.Encode();
+        for (int i = 0; i < 3000; i++)
+        {
+            var b = (byte[])good.Clone();
+            for (int k = rng.Next(1, 4); k > 0; k--)
+            {
+                b[rng.Next(ContextTableCodec.CrcOffset)] = (byte)rng.Next(256);
+            }
+
+            Recrc(b);
+            if (ContextTable.TryDecode(b, out var t, out _))
+            {
+                Assert.Equal(t, ContextTable.Decode(t.Encode()));
+            }
+            else
+            {
+                Assert.Throws<ContextTableCorruptException>(() => ContextTable.Decode(b));
+            }
+        }
+    }
+
+    [Fact]
+    public void A_label_that_is_not_utf8_is_rejected()
+    {
+        var b = Full.Encode();
+        b[32] = 0xFF;
+        Assert.Contains("label", Error(Recrc(b)), StringComparison.Ordinal);
+    }
+
     private static string Error(byte[] b)
     {
         Assert.False(ContextTable.TryDecode(b, out _, out string? error));

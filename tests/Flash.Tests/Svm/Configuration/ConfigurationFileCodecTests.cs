@@ -46,4 +46,35 @@ public sealed class ConfigurationFileCodecTests
 
         Assert.Throws<SvmFormatException>(() => ConfigurationFile.Parse(SgcFileCodecTests.WithCrc(good[..^8])));
     }
+
+    [Fact]
+    public void Mutations_with_a_valid_crc_parse_or_fail_only_with_the_format_error()
+    {
+        var rng = new Random(18);
+        var body = Full.ToBytes()[..^4];
+        for (int i = 0; i < 3000; i++)
+        {
+            var b = (byte[])body.Clone();
+            for (int k = rng.Next(1, 4); k > 0; k--)
+            {
+                b[rng.Next(b.Length)] = (byte)rng.Next(256);
+            }
+
+            try
+            {
+                _ = ConfigurationFile.Parse(SgcFileCodecTests.WithCrc(b));
+            }
+            catch (SvmFormatException)
+            {
+            }
+        }
+    }
+
+    [Fact]
+    public void A_stored_name_that_is_not_allowed_is_a_format_error()
+    {
+        var b = Full.ToBytes()[..^4];
+        b[8] = (byte)'/'; // first byte of the name "module-traffic-3"
+        Assert.Throws<SvmFormatException>(() => ConfigurationFile.Parse(SgcFileCodecTests.WithCrc(b)));
+    }
 }

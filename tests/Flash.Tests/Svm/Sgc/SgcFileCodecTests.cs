@@ -84,6 +84,41 @@ public sealed class SgcFileCodecTests
         Assert.Contains("version 3", Assert.Throws<SvmFormatException>(() => SgcFile.Parse(WithCrc(v3))).Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Mutations_with_a_valid_crc_parse_or_fail_only_with_the_format_error()
+    {
+        var rng = new Random(18);
+        var body = Full.ToBytes()[..^4];
+        for (int i = 0; i < 3000; i++)
+        {
+            var b = (byte[])body.Clone();
+            for (int k = rng.Next(1, 4); k > 0; k--)
+            {
+                b[rng.Next(b.Length)] = (byte)rng.Next(256);
+            }
+
+            var data = WithCrc(rng.Next(8) == 0 ? b[..rng.Next(b.Length)] : b);
+            try
+            {
+                var parsed = SgcFile.Parse(data);
+                Assert.Equal(parsed.ToBytes().Length, SgcFile.Parse(parsed.ToBytes()).ToBytes().Length);
+            }
+            catch (SvmFormatException)
+            {
+            }
+        }
+    }
+
+    [Fact]
+    public void A_component_size_beyond_a_long_is_a_format_error()
+    {
+        var one = new SgcFile(new SoftwareVersion(1, 0, 0), [new SgcComponent("a", default, 1, 0, new byte[32])], []).ToBytes()[..^4];
+
+        // magic 4, version 2, reserved 2, release 6, counter 8, count 4, name 2+1, version 6: the size follows.
+        one[35 + 7] = 0x80;
+        Assert.Throws<SvmFormatException>(() => SgcFile.Parse(WithCrc(one)));
+    }
+
     internal static byte[] WithCrc(byte[] body)
     {
         var b = new byte[body.Length + 4];
