@@ -4,35 +4,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Flash.Ffs.Contexts;
 
-/// <summary>Options for <see cref="ContextStore.Mount"/>.</summary>
-public sealed class ContextStoreOptions
-{
-    /// <summary>Options of the underlying file system; defaults when null.</summary>
-    public FlashFileSystemOptions? FileSystem { get; init; }
-
-    /// <summary>Where context events are logged; nothing is logged when null.</summary>
-    public ILogger? Logger { get; init; }
-}
-
-/// <summary>Event ids of the context layer's log messages.</summary>
-public static class ContextEvents
-{
-    /// <summary>A context store was mounted.</summary>
-    public static readonly EventId Mounted = new(2000, nameof(Mounted));
-
-    /// <summary>A context table change was committed.</summary>
-    public static readonly EventId TableCommitted = new(2001, nameof(TableCommitted));
-
-    /// <summary>One copy of the context table is damaged; the other was used.</summary>
-    public static readonly EventId TableCopyDamaged = new(2002, nameof(TableCopyDamaged));
-
-    /// <summary>A write into the current context was refused.</summary>
-    public static readonly EventId CurrentWriteRefused = new(2003, nameof(CurrentWriteRefused));
-
-    /// <summary>Current and alternate were switched.</summary>
-    public static readonly EventId Switched = new(2004, nameof(Switched));
-}
-
 /// <summary>
 /// The contexts of one device: a system area with the <see cref="ContextTable"/> and two context areas, each holding a
 /// complete software set (component files, the component map, configuration files). Reads come from the current
@@ -131,7 +102,7 @@ public sealed class ContextStore : IDisposable
     {
         ArgumentNullException.ThrowIfNull(fs);
         var log = logger ?? NullLogger.Instance;
-        if (!fs.Exists(ContextLayout.SystemDirectory) || !fs.Exists(ContextLayout.Area0Directory) || !fs.Exists(ContextLayout.Area1Directory))
+        if (!ContextTableCopies.HasLayout(fs))
         {
             throw new ContextStoreNotFormattedException("The file system has no context layout (/system, /ctx0, /ctx1).");
         }
@@ -149,66 +120,13 @@ public sealed class ContextStore : IDisposable
     public static ContextTable ReadTable(FlashFileSystem fs, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(fs);
-        ContextTable? best = null;
-        var errors = new List<string>(2);
-        foreach (string path in (ReadOnlySpan<string>)[ContextLayout.TableCopy0, ContextLayout.TableCopy1])
-        {
-            string? error;
-            if (!fs.Exists(path))
-            {
-                error = $"{path} is missing";
-            }
-            else
-            {
-                try
-                {
-                    if (ContextTable.TryDecode(fs.ReadAllBytes(path), out var t, out error) && (best is null || t.Generation > best.Generation))
-                    {
-                        best = t;
-                    }
-                }
-                catch (FlashDataCorruptException ex)
-                {
-                    error = ex.Message;
-                }
-            }
-
-            if (error is not null)
-            {
-                errors.Add($"{path}: {error}");
-            }
-        }
-
-        if (best is null)
-        {
-            throw new ContextTableCorruptException("No valid context table: " + string.Join("; ", errors));
-        }
-
-        if (errors.Count > 0 && best.Generation > 1)
-        {
-            (logger ?? NullLogger.Instance).LogWarning(ContextEvents.TableCopyDamaged, "Context table copy unusable ({Error}); using generation {Generation}", errors[0], best.Generation);
-        }
-
-        return best;
+        return ContextTableCopies.ReadNewest(fs, logger);
     }
 
     /// <summary>Lays out the system and context areas on a mounted, empty file system with a given table (one atomic commit).</summary>
-    internal static void Initialize(FlashFileSystem fs, ContextTable table)
-    {
-        using var txn = fs.BeginTransaction();
-        foreach (string dir in (ReadOnlySpan<string>)[ContextLayout.SystemDirectory, ContextLayout.Area0Directory, ContextLayout.Area1Directory])
-        {
-            if (!fs.Exists(dir))
-            {
-                txn.CreateDirectory(dir);
-            }
-        }
+    internal static void Initialize(FlashFileSystem fs, ContextTable table) => ContextTableCopies.Initialize(fs, table);
 
-        txn.WriteAllBytes(TablePath(table.Generation), table.Encode());
-        txn.Commit();
-    }
-
-    internal static string TablePath(ulong generation) => (generation & 1) == 0 ? ContextLayout.TableCopy0 : ContextLayout.TableCopy1;
+    internal static string TablePath(ulong generation) => ContextTableCopies.PathFor(generation);
 
     /// <summary>Reads a file of the current context.</summary>
     /// <param name="path">Path relative to the area.</param>
@@ -245,21 +163,7 @@ public sealed class ContextStore : IDisposable
     /// <summary>Lists every file of an area, recursively, as sorted relative paths.</summary>
     /// <param name="area">The area.</param>
     /// <returns>The files.</returns>
-    public IReadOnlyList<string> List(ContextArea area)
-    {
-        var result = new List<string>();
-        string root = area.Directory();
-        foreach (var e in Walk(_fs, root))
-        {
-            if (!e.IsDirectory)
-            {
-                result.Add(e.Path[(root.Length + 1)..]);
-            }
-        }
-
-        result.Sort(StringComparer.Ordinal);
-        return result;
-    }
+    public IReadOnlyList<string> List(ContextArea area) => ContextPaths.ListFiles(_fs, area);
 
     /// <summary>Writes (creates or replaces) a file in the alternate context; parent directories are created. The alternate becomes <see cref="ContextState.Writing"/>.</summary>
     /// <param name="path">Path relative to the area.</param>
@@ -350,7 +254,7 @@ public sealed class ContextStore : IDisposable
     public void Dispose() => _fs.Unmount();
 
     /// <summary>Checks that an operation is allowed on the committed table and computes the table it would produce (without generation and sequence).</summary>
-    internal ContextTable Validate(ContextOperation op) => Next(Table, op);
+    internal ContextTable Validate(ContextOperation op) => ContextTransitions.Next(Table, op);
 
     /// <summary>Validates and commits an operation with its new table in one atomic file-system transaction.</summary>
     /// <param name="op">The change.</param>
@@ -360,7 +264,7 @@ public sealed class ContextStore : IDisposable
     /// <summary>The table an operation would produce from a given table (without generation and sequence); throws what <see cref="Apply"/> would.</summary>
     /// <param name="table">The table before the change (a transaction's staged table).</param>
     /// <param name="op">The change.</param>
-    internal static ContextTable Preview(ContextTable table, ContextOperation op) => Next(table, op);
+    internal static ContextTable Preview(ContextTable table, ContextOperation op) => ContextTransitions.Next(table, op);
 
     /// <summary>
     /// Validates and commits several operations, in order, with the one table they produce, in one atomic
@@ -373,44 +277,10 @@ public sealed class ContextStore : IDisposable
         lock (_lock)
         {
             var before = _table;
-            var next = before;
-            foreach (var op in ops)
-            {
-                if (op.Kind == ContextOperationKind.Clear && ops.Count > 1)
-                {
-                    throw new ArgumentException("Clearing an area cannot be batched with other operations.", nameof(ops));
-                }
-
-                next = Next(next, op);
-            }
-
-            next = next with { Generation = before.Generation + 1, Sequence = sequence ?? before.Sequence };
+            var next = ContextTransitions.NextAll(before, ops) with { Generation = before.Generation + 1, Sequence = sequence ?? before.Sequence };
             using var txn = _fs.BeginTransaction();
-            var created = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var op in ops)
-            {
-                switch (op.Kind)
-                {
-                    case ContextOperationKind.Write:
-                    case ContextOperationKind.WriteConfiguration:
-                        foreach (var (path, data) in op.Files!)
-                        {
-                            string abs = Absolute(op.Area, path);
-                            EnsureParents(txn, abs, created);
-                            txn.WriteAllBytes(abs, data);
-                        }
-
-                        break;
-                    case ContextOperationKind.Delete:
-                        txn.Delete(Absolute(op.Area, op.Path!));
-                        break;
-                    case ContextOperationKind.Clear:
-                        AddClear(txn, op.Area.Directory());
-                        break;
-                }
-            }
-
-            txn.WriteAllBytes(TablePath(next.Generation), next.Encode());
+            ContextCommit.StageFiles(_fs, txn, ops);
+            ContextTableCopies.Stage(txn, next);
             txn.Commit();
             _table = next;
             if (ops.Count == 1 && ops[0].Kind == ContextOperationKind.Switch)
@@ -435,171 +305,9 @@ public sealed class ContextStore : IDisposable
         }
     }
 
-    internal static IEnumerable<FlashEntry> Walk(FlashFileSystem fs, string directory)
-    {
-        var stack = new Stack<string>();
-        stack.Push(directory);
-        while (stack.Count > 0)
-        {
-            string dir = stack.Pop();
-            foreach (var e in fs.ListDirectory(dir))
-            {
-                yield return e;
-                if (e.IsDirectory)
-                {
-                    stack.Push(e.Path);
-                }
-            }
-        }
-    }
+    // The static forwarders below (and Initialize, TablePath, Preview) are what src/Flash.Ffs/Mirror calls today; new
+    // code calls ContextPaths, ContextTableCopies and ContextTransitions directly.
+    internal static IEnumerable<FlashEntry> Walk(FlashFileSystem fs, string directory) => ContextPaths.Walk(fs, directory);
 
-    internal static string Absolute(ContextArea area, string path)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        if (path.Length == 0 || path[0] == '/' || path[^1] == '/')
-        {
-            throw new FlashInvalidPathException(path, $"'{path}' must be a non-empty path relative to the context area.");
-        }
-
-        foreach (var part in path.Split('/'))
-        {
-            if (part.Length == 0 || part == "." || part == "..")
-            {
-                throw new FlashInvalidPathException(path, $"'{path}' contains an empty, '.' or '..' component.");
-            }
-        }
-
-        return area.Directory() + "/" + path;
-    }
-
-    private static ContextTable Next(ContextTable t, ContextOperation op)
-    {
-        switch (op.Kind)
-        {
-            case ContextOperationKind.Write:
-            case ContextOperationKind.Delete:
-                RefuseCurrent(t, op.Area);
-                if (op.Kind == ContextOperationKind.Write)
-                {
-                    ArgumentNullException.ThrowIfNull(op.Files);
-                    foreach (var (path, data) in op.Files)
-                    {
-                        _ = Absolute(op.Area, path);
-                        ArgumentNullException.ThrowIfNull(data);
-                    }
-                }
-                else
-                {
-                    _ = Absolute(op.Area, op.Path!);
-                }
-
-                return t.StateOf(op.Area) == ContextState.Writing
-                    ? t
-                    : t.WithState(op.Area, ContextState.Writing).WithLabel(op.Area, "") with { AlternateBoot = false, BootRetries = 0 };
-            case ContextOperationKind.WriteConfiguration:
-                ArgumentNullException.ThrowIfNull(op.Files);
-                if (op.Area != t.Current)
-                {
-                    throw new ArgumentException($"Configuration writes go to the current area {t.Current}, not {op.Area}.", nameof(op));
-                }
-
-                foreach (var (path, data) in op.Files)
-                {
-                    _ = Absolute(op.Area, path);
-                    ArgumentNullException.ThrowIfNull(data);
-                    if (!path.StartsWith(ContextLayout.ConfigurationDirectory + "/", StringComparison.Ordinal))
-                    {
-                        throw new CurrentContextWriteException(op.Area);
-                    }
-                }
-
-                return t;
-            case ContextOperationKind.Clear:
-                RefuseCurrent(t, op.Area);
-                return t.WithState(op.Area, ContextState.Invalid).WithLabel(op.Area, "") with { AlternateBoot = false, BootRetries = 0 };
-            case ContextOperationKind.MarkComplete:
-                if (t.AlternateState is not (ContextState.Writing or ContextState.Valid))
-                {
-                    throw new ContextStateException(t.Alternate, t.AlternateState, $"The alternate {t.Alternate} is {t.AlternateState}; only a written alternate can be marked complete.");
-                }
-
-                var done = t.WithState(t.Alternate, ContextState.Valid);
-                return op.Label is null ? done : done.WithLabel(t.Alternate, op.Label);
-            case ContextOperationKind.Switch:
-                RequireValidAlternate(t, "switch to it");
-                var old = t.Current;
-                var oldState = t.CurrentState == ContextState.Trial ? ContextState.Invalid : t.CurrentState;
-                return t.WithState(t.Alternate, op.Trial ? ContextState.Trial : ContextState.Valid).WithState(old, oldState)
-                    with { Current = t.Alternate, AlternateBoot = false, BootRetries = 0 };
-            case ContextOperationKind.SetAlternateBoot:
-                ArgumentOutOfRangeException.ThrowIfLessThan(op.Retries, 1, nameof(op.Retries));
-                ArgumentOutOfRangeException.ThrowIfGreaterThan(op.Retries, ushort.MaxValue, nameof(op.Retries));
-                RequireValidAlternate(t, "boot it");
-                return t with { AlternateBoot = true, BootRetries = op.Retries };
-            case ContextOperationKind.ClearAlternateBoot:
-                return t with { AlternateBoot = false, BootRetries = 0 };
-            case ContextOperationKind.ConsumeBootRetry:
-                int left = Math.Max(0, t.BootRetries - 1);
-                return t with { BootRetries = left, AlternateBoot = t.AlternateBoot && left > 0 };
-            case ContextOperationKind.ConfirmCurrent:
-                if (t.CurrentState != ContextState.Trial)
-                {
-                    throw new ContextStateException(t.Current, t.CurrentState, $"The current {t.Current} is {t.CurrentState}, not on trial.");
-                }
-
-                return t.WithState(t.Current, ContextState.Valid);
-            case ContextOperationKind.Invalidate:
-                var inv = t.WithState(op.Area, ContextState.Invalid);
-                return op.Area == t.Alternate ? inv with { AlternateBoot = false, BootRetries = 0 } : inv;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(op), op.Kind, "Unknown context operation.");
-        }
-    }
-
-    private static void RefuseCurrent(ContextTable t, ContextArea area)
-    {
-        if (area == t.Current)
-        {
-            throw new CurrentContextWriteException(area);
-        }
-    }
-
-    private static void RequireValidAlternate(ContextTable t, string what)
-    {
-        if (t.AlternateState != ContextState.Valid)
-        {
-            throw new ContextStateException(t.Alternate, t.AlternateState, $"The alternate {t.Alternate} is {t.AlternateState}; it must be valid to {what}.");
-        }
-    }
-
-    private void EnsureParents(FlashTransaction txn, string abs, HashSet<string> created)
-    {
-        int slash = abs.IndexOf('/', 1);
-        slash = abs.IndexOf('/', slash + 1);
-        while (slash > 0)
-        {
-            string dir = abs[..slash];
-            if (!created.Contains(dir) && !_fs.Exists(dir))
-            {
-                txn.CreateDirectory(dir);
-                created.Add(dir);
-            }
-
-            slash = abs.IndexOf('/', slash + 1);
-        }
-    }
-
-    private void AddClear(FlashTransaction txn, string root)
-    {
-        var entries = Walk(_fs, root).ToList();
-        foreach (var e in entries.Where(e => !e.IsDirectory))
-        {
-            txn.Delete(e.Path);
-        }
-
-        foreach (var e in entries.Where(e => e.IsDirectory).OrderByDescending(e => e.Path.Length))
-        {
-            txn.DeleteDirectory(e.Path);
-        }
-    }
+    internal static string Absolute(ContextArea area, string path) => ContextPaths.Absolute(area, path);
 }

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.IO.Hashing;
 using System.Text;
 
 namespace Flash.Ffs.Contexts;
@@ -25,8 +23,6 @@ public sealed record ContextTable
 
     /// <summary>The format version this code writes.</summary>
     public const ushort FormatVersion = 1;
-
-    private const uint Magic = 0x54585443; // "CTXT" little-endian
 
     /// <summary>Grows by one with every committed change of the table.</summary>
     public ulong Generation { get; init; }
@@ -108,21 +104,9 @@ public sealed record ContextTable
     /// <returns>The <see cref="EncodedLength"/> bytes.</returns>
     public byte[] Encode()
     {
-        var b = new byte[EncodedLength];
-        var s = b.AsSpan();
-        BinaryPrimitives.WriteUInt32LittleEndian(s, Magic);
-        BinaryPrimitives.WriteUInt16LittleEndian(s[4..], FormatVersion);
-        s[6] = (byte)Current;
-        s[7] = AlternateBoot ? (byte)1 : (byte)0;
-        BinaryPrimitives.WriteUInt64LittleEndian(s[8..], Generation);
-        BinaryPrimitives.WriteUInt64LittleEndian(s[16..], Sequence);
-        s[24] = (byte)State0;
-        s[25] = (byte)State1;
-        BinaryPrimitives.WriteUInt16LittleEndian(s[26..], (ushort)Math.Clamp(BootRetries, 0, ushort.MaxValue));
-        Encoding.UTF8.GetBytes(Label0, s.Slice(32, MaxLabelBytes));
-        Encoding.UTF8.GetBytes(Label1, s.Slice(64, MaxLabelBytes));
-        BinaryPrimitives.WriteUInt32LittleEndian(s[96..], Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, s[..96]));
-        return b;
+        var bytes = new byte[EncodedLength];
+        ContextTableCodec.Encode(this, bytes);
+        return bytes;
     }
 
     /// <summary>Decodes an encoded table.</summary>
@@ -138,63 +122,10 @@ public sealed record ContextTable
     /// <param name="error">Why it is not valid.</param>
     /// <returns>Whether the bytes hold a valid table.</returns>
     public static bool TryDecode(ReadOnlySpan<byte> data, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ContextTable? table, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
-    {
-        table = null;
-        if (data.Length != EncodedLength)
-        {
-            error = $"The context table has {data.Length} bytes instead of {EncodedLength}.";
-            return false;
-        }
-
-        if (BinaryPrimitives.ReadUInt32LittleEndian(data) != Magic)
-        {
-            error = "The context table has a wrong magic number.";
-            return false;
-        }
-
-        if (BinaryPrimitives.ReadUInt32LittleEndian(data[96..]) != Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, data[..96]))
-        {
-            error = "The context table fails its CRC-32C.";
-            return false;
-        }
-
-        ushort version = BinaryPrimitives.ReadUInt16LittleEndian(data[4..]);
-        if (version != FormatVersion)
-        {
-            error = $"The context table has unknown format version {version}.";
-            return false;
-        }
-
-        if (data[6] > 1 || data[24] > 3 || data[25] > 3 || data[7] > 1)
-        {
-            error = "The context table holds an out-of-range area, state or flag.";
-            return false;
-        }
-
-        table = new ContextTable
-        {
-            Current = (ContextArea)data[6],
-            AlternateBoot = data[7] == 1,
-            Generation = BinaryPrimitives.ReadUInt64LittleEndian(data[8..]),
-            Sequence = BinaryPrimitives.ReadUInt64LittleEndian(data[16..]),
-            State0 = (ContextState)data[24],
-            State1 = (ContextState)data[25],
-            BootRetries = BinaryPrimitives.ReadUInt16LittleEndian(data[26..]),
-            Label0 = ReadLabel(data.Slice(32, MaxLabelBytes)),
-            Label1 = ReadLabel(data.Slice(64, MaxLabelBytes)),
-        };
-        error = null;
-        return true;
-    }
+        => ContextTableCodec.TryDecode(data, out table, out error);
 
     /// <summary>A one-line description for logs.</summary>
     /// <returns>The description.</returns>
     public override string ToString()
         => $"gen {Generation} seq {Sequence}: current {Current} ({CurrentState} '{LabelOf(Current)}'), alternate {Alternate} ({AlternateState} '{LabelOf(Alternate)}'), boot-alternate {AlternateBoot} retries {BootRetries}";
-
-    private static string ReadLabel(ReadOnlySpan<byte> field)
-    {
-        int end = field.IndexOf((byte)0);
-        return Encoding.UTF8.GetString(end < 0 ? field : field[..end]);
-    }
 }

@@ -1,6 +1,5 @@
-using System.Buffers.Binary;
-using System.IO.Hashing;
 using System.Text;
+using Flash.Ffs.Format;
 using Flash.Svm.Sgc;
 
 namespace Flash.Svm.Management.Upgrades;
@@ -27,6 +26,10 @@ public static class UpgradeStateRecord
     /// <summary>Longest message stored (longer ones are cut).</summary>
     public const int MaxMessage = 256;
 
+    private static readonly long MinUnixMilliseconds = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
+
+    private static readonly long MaxUnixMilliseconds = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
+
     /// <summary>Encodes a status.</summary>
     /// <param name="status">The status.</param>
     /// <returns>The record.</returns>
@@ -36,23 +39,20 @@ public static class UpgradeStateRecord
         var source = Utf8Prefix(status.Source, MaxSource);
         var message = Utf8Prefix(status.Message, MaxMessage);
         var data = new byte[FixedSize + 2 + source.Length + 2 + message.Length + 4];
-        var s = data.AsSpan();
-        BinaryPrimitives.WriteUInt32LittleEndian(s, Magic);
-        BinaryPrimitives.WriteUInt16LittleEndian(s[4..], FormatVersion);
-        s[6] = (byte)status.State;
-        s[7] = (byte)status.Outcome;
-        BinaryPrimitives.WriteUInt64LittleEndian(s[8..], status.Sequence);
-        WriteVersion(s[16..], status.Target);
-        WriteVersion(s[22..], status.Previous);
-        BinaryPrimitives.WriteInt64LittleEndian(s[28..], status.ChangedAt.ToUnixTimeMilliseconds());
-        int o = FixedSize;
-        BinaryPrimitives.WriteUInt16LittleEndian(s[o..], (ushort)source.Length);
-        source.CopyTo(s[(o + 2)..]);
-        o += 2 + source.Length;
-        BinaryPrimitives.WriteUInt16LittleEndian(s[o..], (ushort)message.Length);
-        message.CopyTo(s[(o + 2)..]);
-        o += 2 + message.Length;
-        BinaryPrimitives.WriteUInt32LittleEndian(s[o..], Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, s[..o]));
+        var w = new LittleEndianWriter(data);
+        w.U32(Magic);
+        w.U16(FormatVersion);
+        w.U8((byte)status.State);
+        w.U8((byte)status.Outcome);
+        w.U64(status.Sequence);
+        w.Version(status.Target);
+        w.Version(status.Previous);
+        w.I64(status.ChangedAt.ToUnixTimeMilliseconds());
+        w.U16((ushort)source.Length);
+        w.Bytes(source);
+        w.U16((ushort)message.Length);
+        w.Bytes(message);
+        w.AppendCrc32C();
         return data;
     }
 
@@ -67,58 +67,57 @@ public static class UpgradeStateRecord
             throw new SvmFormatException($"Upgrade state record of {data.Length} bytes is truncated.");
         }
 
-        if (BinaryPrimitives.ReadUInt32LittleEndian(data) != Magic)
+        // Every length is checked against what is left before it is used, so the factory only satisfies the reader.
+        var r = new LittleEndianReader(data, static () => new SvmFormatException("Upgrade state record is truncated."));
+        if (r.U32() != Magic)
         {
             throw new SvmFormatException("Not an upgrade state record (bad magic).");
         }
 
-        int o = FixedSize;
-        int sourceLength = BinaryPrimitives.ReadUInt16LittleEndian(data[o..]);
-        if (sourceLength > MaxSource || o + 2 + sourceLength + 2 + 4 > data.Length)
+        ushort version = r.U16();
+        byte state = r.U8();
+        byte outcome = r.U8();
+        ulong sequence = r.U64();
+        var target = r.Version();
+        var previous = r.Version();
+        long changedAt = r.I64();
+        int sourceLength = r.U16();
+        if (sourceLength > MaxSource || sourceLength + 2 + 4 > r.Remaining)
         {
             throw new SvmFormatException("Upgrade state record: bad source length.");
         }
 
-        int messageAt = o + 2 + sourceLength;
-        int messageLength = BinaryPrimitives.ReadUInt16LittleEndian(data[messageAt..]);
-        int end = messageAt + 2 + messageLength;
-        if (messageLength > MaxMessage || end + 4 != data.Length)
+        var source = r.Bytes(sourceLength);
+        int messageLength = r.U16();
+        if (messageLength > MaxMessage || messageLength + 4 != r.Remaining)
         {
             throw new SvmFormatException("Upgrade state record: bad message length.");
         }
 
-        if (Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, data[..end]) != BinaryPrimitives.ReadUInt32LittleEndian(data[end..]))
+        var message = r.Bytes(messageLength);
+        if (Crc32C.Compute(r.Consumed) != r.U32())
         {
             throw new SvmFormatException("Upgrade state record: CRC mismatch.");
         }
 
-        ushort version = BinaryPrimitives.ReadUInt16LittleEndian(data[4..]);
         if (version != FormatVersion)
         {
             throw new SvmFormatException($"Upgrade state record format version {version} is not supported.");
         }
 
-        var state = (UpgradeState)data[6];
-        var outcome = (UpgradeOutcome)data[7];
-        if (!Enum.IsDefined(state) || !Enum.IsDefined(outcome))
+        if (!Enum.IsDefined((UpgradeState)state) || !Enum.IsDefined((UpgradeOutcome)outcome))
         {
-            throw new SvmFormatException($"Upgrade state record: unknown state {data[6]} or outcome {data[7]}.");
+            throw new SvmFormatException($"Upgrade state record: unknown state {state} or outcome {outcome}.");
         }
 
-        return new UpgradeStatus(state, outcome, BinaryPrimitives.ReadUInt64LittleEndian(data[8..]), ReadVersion(data[16..]), ReadVersion(data[22..]),
-            DateTimeOffset.FromUnixTimeMilliseconds(BinaryPrimitives.ReadInt64LittleEndian(data[28..])),
-            Encoding.UTF8.GetString(data.Slice(o + 2, sourceLength)), Encoding.UTF8.GetString(data.Slice(messageAt + 2, messageLength)));
-    }
+        if (changedAt < MinUnixMilliseconds || changedAt > MaxUnixMilliseconds)
+        {
+            throw new SvmFormatException($"Upgrade state record: time {changedAt} ms is outside the calendar.");
+        }
 
-    private static void WriteVersion(Span<byte> s, SoftwareVersion v)
-    {
-        BinaryPrimitives.WriteUInt16LittleEndian(s, v.Major);
-        BinaryPrimitives.WriteUInt16LittleEndian(s[2..], v.Minor);
-        BinaryPrimitives.WriteUInt16LittleEndian(s[4..], v.Patch);
+        return new UpgradeStatus((UpgradeState)state, (UpgradeOutcome)outcome, sequence, target, previous,
+            DateTimeOffset.FromUnixTimeMilliseconds(changedAt), Encoding.UTF8.GetString(source), Encoding.UTF8.GetString(message));
     }
-
-    private static SoftwareVersion ReadVersion(ReadOnlySpan<byte> s)
-        => new(BinaryPrimitives.ReadUInt16LittleEndian(s), BinaryPrimitives.ReadUInt16LittleEndian(s[2..]), BinaryPrimitives.ReadUInt16LittleEndian(s[4..]));
 
     /// <summary>UTF-8 of a text, cut at a character boundary to at most <paramref name="max"/> bytes.</summary>
     private static byte[] Utf8Prefix(string text, int max)

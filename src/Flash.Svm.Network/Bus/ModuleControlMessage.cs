@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
-using System.IO.Hashing;
 using System.Text;
+using Flash.Ffs.Format;
 using Flash.Svm.Node;
 using Flash.Svm.Sgc;
 
@@ -38,44 +38,40 @@ public sealed record ModuleControlMessage(ModuleControlKind Kind, uint Sequence,
     /// <returns>The datagram.</returns>
     public byte[] ToBytes()
     {
-        var ms = new MemoryStream();
-        Span<byte> b = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt32LittleEndian(b, Magic);
-        ms.Write(b[..4]);
-        ms.WriteByte(Version);
-        ms.WriteByte((byte)Kind);
-        BinaryPrimitives.WriteUInt32LittleEndian(b, Sequence);
-        ms.Write(b[..4]);
-        var type = Encoding.UTF8.GetBytes(Module.ModuleType);
-        ms.WriteByte(checked((byte)type.Length));
-        ms.Write(type);
-        BinaryPrimitives.WriteInt32LittleEndian(b, Module.Slot);
-        ms.Write(b[..4]);
-        if (Kind == ModuleControlKind.Health)
+        var w = LittleEndianWriter.Growable(64 + ((Components?.Count ?? 0) * 64));
+        try
         {
-            ms.WriteByte((byte)Health);
-        }
-
-        WriteVersion(ms, Release);
-        if (Kind == ModuleControlKind.Init)
-        {
-            var list = Components ?? [];
-            BinaryPrimitives.WriteUInt16LittleEndian(b, checked((ushort)list.Count));
-            ms.Write(b[..2]);
-            foreach (var c in list)
+            w.U32(Magic);
+            w.U8(Version);
+            w.U8((byte)Kind);
+            w.U32(Sequence);
+            w.Length8(Encoding.UTF8.GetBytes(Module.ModuleType));
+            w.I32(Module.Slot);
+            if (Kind == ModuleControlKind.Health)
             {
-                var n = Encoding.ASCII.GetBytes(c.Name);
-                ms.WriteByte(checked((byte)n.Length));
-                ms.Write(n);
-                BinaryPrimitives.WriteInt64LittleEndian(b, c.Size);
-                ms.Write(b);
-                ms.Write(c.Sha256);
+                w.U8((byte)Health);
             }
-        }
 
-        BinaryPrimitives.WriteUInt32LittleEndian(b, Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, ms.GetBuffer().AsSpan(0, (int)ms.Length)));
-        ms.Write(b[..4]);
-        return ms.ToArray();
+            w.Version(Release);
+            if (Kind == ModuleControlKind.Init)
+            {
+                var list = Components ?? [];
+                w.U16(checked((ushort)list.Count));
+                foreach (var c in list)
+                {
+                    w.Length8(Encoding.ASCII.GetBytes(c.Name));
+                    w.I64(c.Size);
+                    w.Bytes(c.Sha256);
+                }
+            }
+
+            w.AppendCrc32C();
+            return w.Written.ToArray();
+        }
+        finally
+        {
+            w.Dispose();
+        }
     }
 
     /// <summary>Parses a datagram.</summary>
@@ -85,67 +81,65 @@ public sealed record ModuleControlMessage(ModuleControlKind Kind, uint Sequence,
     public static bool TryParse(ReadOnlySpan<byte> data, out ModuleControlMessage? message)
     {
         message = null;
-        if (data.Length < 20 || BinaryPrimitives.ReadUInt32LittleEndian(data) != Magic || data[4] != Version
-            || Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, data[..^4]) != BinaryPrimitives.ReadUInt32LittleEndian(data[^4..]))
+        if (data.Length < 20 || Crc32C.Compute(data[..^4]) != BinaryPrimitives.ReadUInt32LittleEndian(data[^4..]))
         {
             return false;
         }
 
+        var r = new LittleEndianReader(data[..^4], static () => new InvalidDataException("Malformed module control message."));
         try
         {
-            var kind = (ModuleControlKind)data[5];
-            uint seq = BinaryPrimitives.ReadUInt32LittleEndian(data[6..]);
-            var r = data[10..^4];
-            string type = Encoding.UTF8.GetString(r.Slice(1, r[0]));
-            r = r[(1 + r[0])..];
-            int slot = BinaryPrimitives.ReadInt32LittleEndian(r);
-            r = r[4..];
-            var module = new ModuleAddress(type, slot);
+            if (r.U32() != Magic || r.U8() != Version)
+            {
+                return false;
+            }
+
+            var kind = (ModuleControlKind)r.U8();
+            uint seq = r.U32();
+            string type = Encoding.UTF8.GetString(r.Length8());
+            var module = new ModuleAddress(type, r.I32());
             switch (kind)
             {
                 case ModuleControlKind.Health:
-                    var health = (ModuleHealth)r[0];
+                    var health = (ModuleHealth)r.U8();
                     if (!Enum.IsDefined(health))
                     {
                         return false;
                     }
 
-                    message = new(kind, seq, module, ReadVersion(r[1..]), health);
-                    return r.Length == 7;
+                    var loaded = r.Version();
+                    if (r.Remaining != 0)
+                    {
+                        return false;
+                    }
+
+                    message = new(kind, seq, module, loaded, health);
+                    return true;
                 case ModuleControlKind.Init:
-                    var release = ReadVersion(r);
-                    int count = BinaryPrimitives.ReadUInt16LittleEndian(r[6..]);
-                    r = r[8..];
+                    var release = r.Version();
+                    int count = r.U16();
                     var list = new List<InitComponent>(count);
                     for (int i = 0; i < count; i++)
                     {
-                        string name = Encoding.ASCII.GetString(r.Slice(1, r[0]));
-                        r = r[(1 + r[0])..];
-                        list.Add(new InitComponent(name, BinaryPrimitives.ReadInt64LittleEndian(r), r.Slice(8, 32).ToArray()));
-                        r = r[40..];
+                        string name = Encoding.ASCII.GetString(r.Length8());
+                        long size = r.I64();
+                        list.Add(new InitComponent(name, size, r.Bytes(32).ToArray()));
+                    }
+
+                    if (r.Remaining != 0)
+                    {
+                        return false;
                     }
 
                     message = new(kind, seq, module, release, Components: list);
-                    return r.IsEmpty;
+                    return true;
                 default:
                     return false;
             }
         }
-        catch (ArgumentOutOfRangeException)
+        catch (InvalidDataException)
         {
             return false;
         }
     }
-
-    private static void WriteVersion(MemoryStream ms, SoftwareVersion v)
-    {
-        Span<byte> b = stackalloc byte[6];
-        BinaryPrimitives.WriteUInt16LittleEndian(b, v.Major);
-        BinaryPrimitives.WriteUInt16LittleEndian(b[2..], v.Minor);
-        BinaryPrimitives.WriteUInt16LittleEndian(b[4..], v.Patch);
-        ms.Write(b);
-    }
-
-    private static SoftwareVersion ReadVersion(ReadOnlySpan<byte> b) =>
-        new(BinaryPrimitives.ReadUInt16LittleEndian(b), BinaryPrimitives.ReadUInt16LittleEndian(b[2..]), BinaryPrimitives.ReadUInt16LittleEndian(b[4..]));
 }

@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
-using System.IO.Hashing;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Text;
+using Flash.Ffs.Format;
 using Flash.Svm.Sgc;
 
 namespace Flash.Svm.Network.Dhcp;
@@ -40,36 +40,40 @@ public static class DhcpLeaseFile
 
     private const uint Magic = 0x534C4446; // "FDLS"
 
+    private static readonly long MinUnixSeconds = DateTimeOffset.MinValue.ToUnixTimeSeconds();
+
+    private static readonly long MaxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
+
     /// <summary>Serialises leases.</summary>
     /// <param name="leases">Leases.</param>
     /// <returns>The file bytes.</returns>
     public static byte[] Encode(IReadOnlyCollection<DhcpLease> leases)
     {
         ArgumentNullException.ThrowIfNull(leases);
-        var ms = new MemoryStream();
-        Span<byte> b = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt32LittleEndian(b, Magic);
-        ms.Write(b[..4]);
-        BinaryPrimitives.WriteUInt16LittleEndian(b, FormatVersion);
-        ms.Write(b[..2]);
-        BinaryPrimitives.WriteUInt16LittleEndian(b, checked((ushort)leases.Count));
-        ms.Write(b[..2]);
-        foreach (var l in leases)
+        var w = LittleEndianWriter.Growable(16 + (leases.Count * 40));
+        try
         {
-            ms.Write(l.Address.GetAddressBytes());
-            ms.WriteByte((byte)l.State);
-            BinaryPrimitives.WriteInt64LittleEndian(b, l.Expires.ToUnixTimeSeconds());
-            ms.Write(b);
-            Short(ms, Encoding.UTF8.GetBytes(l.Module.ModuleType));
-            BinaryPrimitives.WriteInt32LittleEndian(b, l.Module.Slot);
-            ms.Write(b[..4]);
-            Short(ms, l.Mac?.GetAddressBytes() ?? []);
-            Short(ms, l.ClientId is null ? [] : Convert.FromHexString(l.ClientId));
-        }
+            w.U32(Magic);
+            w.U16(FormatVersion);
+            w.U16(checked((ushort)leases.Count));
+            foreach (var l in leases)
+            {
+                w.Bytes(l.Address.GetAddressBytes());
+                w.U8((byte)l.State);
+                w.I64(l.Expires.ToUnixTimeSeconds());
+                w.Length8(Encoding.UTF8.GetBytes(l.Module.ModuleType));
+                w.I32(l.Module.Slot);
+                w.Length8(l.Mac?.GetAddressBytes() ?? []);
+                w.Length8(l.ClientId is null ? [] : Convert.FromHexString(l.ClientId));
+            }
 
-        BinaryPrimitives.WriteUInt32LittleEndian(b, Crc32C(ms.GetBuffer().AsSpan(0, (int)ms.Length)));
-        ms.Write(b[..4]);
-        return ms.ToArray();
+            w.AppendCrc32C();
+            return w.Written.ToArray();
+        }
+        finally
+        {
+            w.Dispose();
+        }
     }
 
     /// <summary>Parses a lease file.</summary>
@@ -78,46 +82,48 @@ public static class DhcpLeaseFile
     /// <exception cref="InvalidDataException">Wrong magic, unknown version, bad CRC or truncated.</exception>
     public static List<DhcpLease> Decode(ReadOnlySpan<byte> data)
     {
-        if (data.Length < 12 || BinaryPrimitives.ReadUInt32LittleEndian(data) != Magic)
+        if (data.Length < 12)
         {
             throw new InvalidDataException("Not a DHCP lease file.");
         }
 
-        if (BinaryPrimitives.ReadUInt16LittleEndian(data[4..]) != FormatVersion)
+        var r = new LittleEndianReader(data[..^4], static () => new InvalidDataException("Lease file truncated."));
+        if (r.U32() != Magic)
         {
-            throw new InvalidDataException($"Lease file version {BinaryPrimitives.ReadUInt16LittleEndian(data[4..])} is not supported.");
+            throw new InvalidDataException("Not a DHCP lease file.");
         }
 
-        if (Crc32C(data[..^4]) != BinaryPrimitives.ReadUInt32LittleEndian(data[^4..]))
+        ushort version = r.U16();
+        if (version != FormatVersion)
+        {
+            throw new InvalidDataException($"Lease file version {version} is not supported.");
+        }
+
+        if (Crc32C.Compute(data[..^4]) != BinaryPrimitives.ReadUInt32LittleEndian(data[^4..]))
         {
             throw new InvalidDataException("Lease file CRC mismatch.");
         }
 
-        int count = BinaryPrimitives.ReadUInt16LittleEndian(data[6..]);
-        var body = data[8..^4];
+        int count = r.U16();
         var list = new List<DhcpLease>(count);
-        try
+        for (int i = 0; i < count; i++)
         {
-            for (int i = 0; i < count; i++)
+            var ip = new IPAddress(r.Bytes(4));
+            var state = (DhcpLeaseState)r.U8();
+            long expires = r.I64();
+            if (!Enum.IsDefined(state) || expires < MinUnixSeconds || expires > MaxUnixSeconds)
             {
-                var ip = new IPAddress(body[..4]);
-                var state = (DhcpLeaseState)body[4];
-                long expires = BinaryPrimitives.ReadInt64LittleEndian(body[5..]);
-                body = body[13..];
-                string type = Encoding.UTF8.GetString(Take(ref body));
-                int slot = BinaryPrimitives.ReadInt32LittleEndian(body);
-                body = body[4..];
-                var mac = Take(ref body);
-                var cid = Take(ref body);
-                list.Add(new DhcpLease(ip, new ModuleAddress(type, slot), state, DateTimeOffset.FromUnixTimeSeconds(expires), mac.IsEmpty ? null : new PhysicalAddress(mac.ToArray()), cid.IsEmpty ? null : Convert.ToHexString(cid)));
+                throw new InvalidDataException($"Lease {i} has an unknown state {(byte)state} or an expiry of {expires} s.");
             }
-        }
-        catch (ArgumentOutOfRangeException)
-        {
-            throw new InvalidDataException("Lease file truncated.");
+
+            string type = Encoding.UTF8.GetString(r.Length8());
+            int slot = r.I32();
+            var mac = r.Length8();
+            var cid = r.Length8();
+            list.Add(new DhcpLease(ip, new ModuleAddress(type, slot), state, DateTimeOffset.FromUnixTimeSeconds(expires), mac.IsEmpty ? null : new PhysicalAddress(mac.ToArray()), cid.IsEmpty ? null : Convert.ToHexString(cid)));
         }
 
-        return body.IsEmpty ? list : throw new InvalidDataException("Lease file has trailing bytes.");
+        return r.Remaining == 0 ? list : throw new InvalidDataException("Lease file has trailing bytes.");
     }
 
     /// <summary>Reads the file at a path; a missing file is an empty table.</summary>
@@ -141,20 +147,4 @@ public static class DhcpLeaseFile
 
         File.Move(tmp, path, overwrite: true);
     }
-
-    private static void Short(MemoryStream ms, byte[] value)
-    {
-        ms.WriteByte(checked((byte)value.Length));
-        ms.Write(value);
-    }
-
-    private static ReadOnlySpan<byte> Take(ref ReadOnlySpan<byte> body)
-    {
-        int n = body[0];
-        var v = body.Slice(1, n);
-        body = body[(1 + n)..];
-        return v;
-    }
-
-    private static uint Crc32C(ReadOnlySpan<byte> data) => Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, data);
 }

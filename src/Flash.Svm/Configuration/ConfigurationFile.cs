@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using System.Text;
+using Flash.Ffs.Format;
 using Flash.Svm.Sgc;
 
 namespace Flash.Svm.Configuration;
@@ -64,19 +66,27 @@ public sealed class ConfigurationFile
     /// <returns>The bytes.</returns>
     public byte[] ToBytes()
     {
-        var w = new BinWriter();
-        w.U32(Magic);
-        w.U16(FormatVersion);
-        w.Str(Name);
-        w.U64(Revision);
-        w.U32((uint)Settings.Count);
-        foreach (var (k, v) in Settings)
+        var w = LittleEndianWriter.Growable(256);
+        try
         {
-            w.Str(k);
-            w.Str(v);
-        }
+            w.U32(Magic);
+            w.U16(FormatVersion);
+            w.Utf8WithLength16(Name);
+            w.U64(Revision);
+            w.U32((uint)Settings.Count);
+            foreach (var (k, v) in Settings)
+            {
+                w.Utf8WithLength16(k);
+                w.Utf8WithLength16(v);
+            }
 
-        return w.ToArrayWithCrc();
+            w.AppendCrc32C();
+            return w.Written.ToArray();
+        }
+        finally
+        {
+            w.Dispose();
+        }
     }
 
     /// <summary>Parses and checks a configuration file.</summary>
@@ -85,19 +95,35 @@ public sealed class ConfigurationFile
     /// <exception cref="SvmFormatException">The file is corrupt.</exception>
     public static ConfigurationFile Parse(ReadOnlySpan<byte> data)
     {
-        var r = new BinReader(Crc.CheckTrailer(data, "Configuration file"));
+        if (data.Length < sizeof(uint))
+        {
+            throw new SvmFormatException("Configuration file is truncated.");
+        }
+
+        var body = data[..^sizeof(uint)];
+        if (Crc32C.Compute(body) != BinaryPrimitives.ReadUInt32LittleEndian(data[^sizeof(uint)..]))
+        {
+            throw new SvmFormatException("Configuration file checksum mismatch.");
+        }
+
+        var r = new LittleEndianReader(body, static () => new SvmFormatException("Configuration file: unexpected end of data or malformed text."));
         if (r.U32() != Magic || r.U16() != FormatVersion)
         {
             throw new SvmFormatException("Not a configuration file of a supported version.");
         }
 
-        string name = r.Str();
+        string name = r.Utf8WithLength16();
+        if (!SgcFile.IsValidName(name))
+        {
+            throw new SvmFormatException($"Configuration name '{name}' is not allowed.");
+        }
+
         ulong revision = r.U64();
         uint n = r.U32();
         var d = new Dictionary<string, string>(StringComparer.Ordinal);
         for (int i = 0; i < n; i++)
         {
-            d[r.Str()] = r.Str();
+            d[r.Utf8WithLength16()] = r.Utf8WithLength16();
         }
 
         return new ConfigurationFile(name, revision, d);

@@ -1,5 +1,4 @@
-using System.Buffers.Binary;
-using System.IO.Hashing;
+using Flash.Ffs.Format;
 using Flash.Svm.Sgc;
 
 namespace Flash.Svm.Security;
@@ -25,6 +24,8 @@ public sealed record SecurityState(ulong Floor, bool TrialPending = false, Softw
 
     private const uint Magic = 0x43535653; // "SVSC"
 
+    private const ushort TrialPendingFlag = 1;
+
     /// <summary>No floor and no trial (a volume written before the record existed).</summary>
     public static SecurityState None { get; } = new(0);
 
@@ -32,18 +33,17 @@ public sealed record SecurityState(ulong Floor, bool TrialPending = false, Softw
     /// <returns>The 32 bytes.</returns>
     public byte[] Encode()
     {
-        var b = new byte[EncodedLength];
-        var s = b.AsSpan();
-        BinaryPrimitives.WriteUInt32LittleEndian(s, Magic);
-        BinaryPrimitives.WriteUInt16LittleEndian(s[4..], FormatVersion);
-        BinaryPrimitives.WriteUInt16LittleEndian(s[6..], (ushort)(TrialPending ? 1 : 0));
-        BinaryPrimitives.WriteUInt64LittleEndian(s[8..], Floor);
-        BinaryPrimitives.WriteUInt16LittleEndian(s[16..], TrialRelease.Major);
-        BinaryPrimitives.WriteUInt16LittleEndian(s[18..], TrialRelease.Minor);
-        BinaryPrimitives.WriteUInt16LittleEndian(s[20..], TrialRelease.Patch);
-        BinaryPrimitives.WriteUInt16LittleEndian(s[22..], (ushort)Math.Clamp(AttemptsLeft, 0, ushort.MaxValue));
-        BinaryPrimitives.WriteUInt32LittleEndian(s[28..], Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, s[..28]));
-        return b;
+        var bytes = new byte[EncodedLength];
+        var w = new LittleEndianWriter(bytes);
+        w.U32(Magic);
+        w.U16(FormatVersion);
+        w.U16(TrialPending ? TrialPendingFlag : (ushort)0);
+        w.U64(Floor);
+        w.Version(TrialRelease);
+        w.U16((ushort)Math.Clamp(AttemptsLeft, 0, ushort.MaxValue));
+        w.U32(0); // reserved
+        w.AppendCrc32C();
+        return bytes;
     }
 
     /// <summary>Decodes a record.</summary>
@@ -51,16 +51,24 @@ public sealed record SecurityState(ulong Floor, bool TrialPending = false, Softw
     /// <returns>The record, or null when the bytes are not a valid record of a known version.</returns>
     public static SecurityState? TryDecode(ReadOnlySpan<byte> data)
     {
-        if (data.Length != EncodedLength || BinaryPrimitives.ReadUInt32LittleEndian(data) != Magic
-            || BinaryPrimitives.ReadUInt16LittleEndian(data[4..]) != FormatVersion
-            || BinaryPrimitives.ReadUInt32LittleEndian(data[28..]) != Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, data[..28]))
+        if (data.Length != EncodedLength)
         {
             return null;
         }
 
-        ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(data[6..]);
-        var release = new SoftwareVersion(BinaryPrimitives.ReadUInt16LittleEndian(data[16..]), BinaryPrimitives.ReadUInt16LittleEndian(data[18..]), BinaryPrimitives.ReadUInt16LittleEndian(data[20..]));
-        return new SecurityState(BinaryPrimitives.ReadUInt64LittleEndian(data[8..]), (flags & 1) != 0, release, BinaryPrimitives.ReadUInt16LittleEndian(data[22..]));
+        // The length was checked, so the reader cannot overrun; the factory only satisfies its contract.
+        var r = new LittleEndianReader(data, static () => new SvmFormatException("Security state record is truncated."));
+        if (r.U32() != Magic || r.U16() != FormatVersion)
+        {
+            return null;
+        }
+
+        ushort flags = r.U16();
+        ulong floor = r.U64();
+        var release = r.Version();
+        ushort attempts = r.U16();
+        r.Skip(4); // reserved
+        return Crc32C.Compute(r.Consumed) == r.U32() ? new SecurityState(floor, (flags & TrialPendingFlag) != 0, release, attempts) : null;
     }
 
     /// <inheritdoc />

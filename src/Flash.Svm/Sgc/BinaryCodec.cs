@@ -1,11 +1,13 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.IO.Hashing;
 using System.Text;
 
 namespace Flash.Svm.Sgc;
 
-/// <summary>Little-endian writer used by every SVM on-flash and package format.</summary>
+// What is left here serves only src/Flash.Svm/Packages (being rewritten under issue 21): every other SVM record is on
+// the shared Flash.Ffs.Format codec. Delete this file when the packages move onto it too.
+
+/// <summary>Little-endian writer of the package formats (see the note above).</summary>
 internal sealed class BinWriter
 {
     private readonly System.Buffers.ArrayBufferWriter<byte> _ms = new();
@@ -109,25 +111,8 @@ internal ref struct BinReader
     public SoftwareVersion Version() => new(U16(), U16(), U16());
 }
 
-/// <summary>CRC-32C helpers.</summary>
+/// <summary>CRC-32C for the package codecs (one implementation: <see cref="Flash.Ffs.Format.Crc32C"/>).</summary>
 internal static class Crc
 {
-    public static uint Of(ReadOnlySpan<byte> data) => Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, data);
-
-    /// <summary>Checks the trailing CRC-32C of a record and returns the body.</summary>
-    public static ReadOnlySpan<byte> CheckTrailer(ReadOnlySpan<byte> data, string what)
-    {
-        if (data.Length < 4)
-        {
-            throw new SvmFormatException($"{what} is truncated.");
-        }
-
-        var body = data[..^4];
-        if (BinaryPrimitives.ReadUInt32LittleEndian(data[^4..]) != Of(body))
-        {
-            throw new SvmFormatException($"{what} checksum mismatch.");
-        }
-
-        return body;
-    }
+    public static uint Of(ReadOnlySpan<byte> data) => Flash.Ffs.Format.Crc32C.Compute(data);
 }

@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Flash.Ffs.Format;
 
 namespace Flash.Svm.Sgc;
 
@@ -34,13 +36,13 @@ public sealed record SgcComponent(string Name, SoftwareVersion Version, long Siz
     /// <param name="deviceName">Programmable device name, if any.</param>
     /// <returns>The SGC entry.</returns>
     public static SgcComponent Describe(string name, SoftwareVersion version, ReadOnlySpan<byte> content, ProgrammableDeviceKind kind = ProgrammableDeviceKind.None, string deviceName = "")
-        => new(name, version, content.Length, Crc.Of(content), SHA256.HashData(content), kind, deviceName);
+        => new(name, version, content.Length, Ffs.Format.Crc32C.Compute(content), SHA256.HashData(content), kind, deviceName);
 
     /// <summary>True when <paramref name="content"/> matches size, CRC-32C and SHA-256.</summary>
     /// <param name="content">The component file read back.</param>
     /// <returns>Whether it matches.</returns>
     public bool Matches(ReadOnlySpan<byte> content)
-        => content.Length == Size && Crc.Of(content) == Crc32C && SHA256.HashData(content).AsSpan().SequenceEqual(Sha256);
+        => content.Length == Size && Ffs.Format.Crc32C.Compute(content) == Crc32C && SHA256.HashData(content).AsSpan().SequenceEqual(Sha256);
 
     /// <summary>True when both entries describe the same content and target.</summary>
     /// <param name="other">The other entry.</param>
@@ -193,7 +195,21 @@ public sealed class SgcFile
     /// <returns>The bytes.</returns>
     public byte[] ToBytes()
     {
-        var w = new BinWriter();
+        var w = LittleEndianWriter.Growable(256);
+        try
+        {
+            Write(ref w);
+            w.AppendCrc32C();
+            return w.Written.ToArray();
+        }
+        finally
+        {
+            w.Dispose();
+        }
+    }
+
+    private void Write(ref LittleEndianWriter w)
+    {
         w.U32(Magic);
         w.U16(FormatVersion);
         w.U16(0);
@@ -202,24 +218,22 @@ public sealed class SgcFile
         w.U32((uint)Components.Count);
         foreach (var c in Components)
         {
-            w.Str(c.Name);
+            w.Utf8WithLength16(c.Name);
             w.Version(c.Version);
             w.U64((ulong)c.Size);
             w.U32(c.Crc32C);
             w.Bytes(c.Sha256);
             w.U8((byte)c.DeviceKind);
-            w.Str(c.DeviceName);
+            w.Utf8WithLength16(c.DeviceName);
         }
 
         w.U32((uint)Mappings.Count);
         foreach (var m in Mappings)
         {
-            w.Str(m.ModuleType);
+            w.Utf8WithLength16(m.ModuleType);
             w.U32(unchecked((uint)m.Slot));
-            w.Str(m.Component);
+            w.Utf8WithLength16(m.Component);
         }
-
-        return w.ToArrayWithCrc();
     }
 
     /// <summary>Parses and checks an SGC file.</summary>
@@ -228,8 +242,18 @@ public sealed class SgcFile
     /// <exception cref="SvmFormatException">Bad magic, unknown version, bad checksum or malformed content.</exception>
     public static SgcFile Parse(ReadOnlySpan<byte> data)
     {
-        var body = Crc.CheckTrailer(data, "SGC file");
-        var r = new BinReader(body);
+        if (data.Length < sizeof(uint))
+        {
+            throw new SvmFormatException("SGC file is truncated.");
+        }
+
+        var body = data[..^sizeof(uint)];
+        if (Crc32C.Compute(body) != BinaryPrimitives.ReadUInt32LittleEndian(data[^sizeof(uint)..]))
+        {
+            throw new SvmFormatException("SGC file checksum mismatch.");
+        }
+
+        var r = new LittleEndianReader(body, static () => new SvmFormatException("SGC file: unexpected end of data or malformed text."));
         if (r.U32() != Magic)
         {
             throw new SvmFormatException("Not an SGC file.");
@@ -253,9 +277,14 @@ public sealed class SgcFile
         var components = new List<SgcComponent>((int)count);
         for (int i = 0; i < count; i++)
         {
-            string name = r.Str();
+            string name = r.Utf8WithLength16();
             var v = r.Version();
-            long size = checked((long)r.U64());
+            ulong size = r.U64();
+            if (size > long.MaxValue)
+            {
+                throw new SvmFormatException($"Component '{name}' has a size of {size} bytes.");
+            }
+
             uint crc = r.U32();
             byte[] sha = r.Bytes(32).ToArray();
             var kind = (ProgrammableDeviceKind)r.U8();
@@ -264,7 +293,7 @@ public sealed class SgcFile
                 throw new SvmFormatException($"Unknown device kind {kind}.");
             }
 
-            components.Add(new SgcComponent(name, v, size, crc, sha, kind, r.Str()));
+            components.Add(new SgcComponent(name, v, (long)size, crc, sha, kind, r.Utf8WithLength16()));
         }
 
         uint mcount = r.U32();
@@ -276,7 +305,7 @@ public sealed class SgcFile
         var mappings = new List<SgcMapping>((int)mcount);
         for (int i = 0; i < mcount; i++)
         {
-            mappings.Add(new SgcMapping(r.Str(), unchecked((int)r.U32()), r.Str()));
+            mappings.Add(new SgcMapping(r.Utf8WithLength16(), unchecked((int)r.U32()), r.Utf8WithLength16()));
         }
 
         if (r.Remaining != 0)
