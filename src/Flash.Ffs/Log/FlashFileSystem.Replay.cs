@@ -120,7 +120,17 @@ public sealed partial class FlashFileSystem
 
             if (tag.TxnId == 0)
             {
-                ApplyOrDropChange(ops, tag, damage, dependencies, outcome);
+                if (damage is not null && tag.IsRelocated)
+                {
+                    // A copy that moved data without changing it: the entry keeps the place it had before, which
+                    // reads verify, so nothing later depends on the copy.
+                    outcome.Dropped.Add($"{DescribeDropped(tag)}, a relocated copy that cannot be read (the entry keeps its earlier page)");
+                }
+                else
+                {
+                    ApplyOrDropChange(ops, tag, damage, dependencies, outcome);
+                }
+
                 outcome.Applied++;
             }
             else
