@@ -17,11 +17,11 @@ public sealed partial class FlashFileSystem
     private bool ReplayPageIntact(LoggedPage entry, byte[] buffer)
         => _io.Read(entry.Page, buffer, out var read) == PageReadStatus.Ok && read.Sequence == entry.Tag.Sequence;
 
-    /// <summary>Notes a data page whose payload cannot be verified; its change is dropped (with its transaction).</summary>
+    /// <summary>Notes a page whose payload cannot be verified and whose change is dropped (with its transaction).</summary>
     private void NoteDamagedReplayPage(LoggedPage entry, ReplayOutcome outcome)
     {
-        _log.LogWarning(FfsEvents.RecoveryDropped, "Data page {Page} (sequence {Sequence}, entry {Entry}, transaction {Txn}) is unreadable; its change is dropped",
-            entry.Page, entry.Tag.Sequence, entry.Tag.ObjectId, entry.Tag.TxnId);
+        _log.LogWarning(FfsEvents.RecoveryDropped, "{Kind} page {Page} (sequence {Sequence}, entry {Entry}, transaction {Txn}) is unreadable; its change is dropped",
+            entry.Tag.Kind, entry.Page, entry.Tag.Sequence, entry.Tag.ObjectId, entry.Tag.TxnId);
         outcome.DamagedPages.Add(entry.Page);
     }
 

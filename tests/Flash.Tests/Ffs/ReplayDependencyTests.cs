@@ -233,8 +233,11 @@ public class ReplayDependencyTests
             AssertStillUsable(d, mounted);
         }
     }
-    [Fact]
-    public void A_damaged_relocated_copy_is_dropped_alone()
+    /// <param name="kind">The copy: 1 a data page, 2 a metadata page with a small file's inline data.</param>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void A_damaged_relocated_copy_is_dropped_alone(int kind)
     {
         // Churn a small volume until garbage collection has moved a data page after the last checkpoint.
         var geometry = FfsTestDevice.Small;
@@ -248,7 +251,7 @@ public class ReplayDependencyTests
         {
             // Files that stay, mixed into blocks with files that are rewritten, leave blocks half live.
             string path = round % 3 == 0 && round < 240 ? $"/keep{round}" : $"/f{round % 5}";
-            var data = FfsTestDevice.Pattern(2048 * (1 + (round % 4)), 100 + round);
+            var data = FfsTestDevice.Pattern(round % 6 == 0 ? 150 + round : 2048 * (1 + (round % 4)), 100 + round);
             fs.WriteAllBytes(path, data);
             (history.TryGetValue(path, out var list) ? list : history[path] = []).Add(data);
             image = Save(dev);
@@ -259,7 +262,7 @@ public class ReplayDependencyTests
                 .ToList();
             ulong checkpoint = tags.Where(t => t.Kind == 3).Max(t => t.Seq);
             ulong newest = tags.Max(t => t.Seq);
-            relocated = tags.Where(t => t.Kind == 1 && t.Relocated && t.Txn == 0 && t.Seq > checkpoint && t.Seq < newest)
+            relocated = tags.Where(t => t.Kind == kind && t.Relocated && t.Txn == 0 && t.Seq > checkpoint && t.Seq < newest)
                 .Select(t => t.Page).DefaultIfEmpty(-1).First();
         }
 
