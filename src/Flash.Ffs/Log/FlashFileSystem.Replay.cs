@@ -53,7 +53,6 @@ public sealed partial class FlashFileSystem
     private void Replay(List<LoggedPage> logged, ulong cutoff, IReadOnlySet<uint> distrusted, ReplayOutcome outcome)
     {
         var pending = new Dictionary<uint, List<ReplayOp>>();
-        var damagedTxns = new HashSet<uint>();
         var dependencies = new ReplayDependencies();
         var buffer = new byte[_chunk];
         long done = 0;
@@ -83,11 +82,10 @@ public sealed partial class FlashFileSystem
             if (tag.Kind == PageKind.Data)
             {
                 ops.Add(new ReplayOp(ReplayKind.Data, tag.ObjectId, tag.Chunk, entry.Page));
-                if (!ReplayPageIntact(entry, buffer))
+                if (tag.TxnId == 0 && tag.IsRelocated && !ReplayPageIntact(entry, buffer))
                 {
                     NoteDamagedReplayPage(entry, outcome);
-                    damage = "its data page " + entry.Page.ToString(System.Globalization.CultureInfo.InvariantCulture) + " cannot be read";
-                    damagedTxns.Add(tag.TxnId);
+                    damage = "its data page cannot be read";
                 }
             }
             else
@@ -138,7 +136,7 @@ public sealed partial class FlashFileSystem
                 }
                 else
                 {
-                    ApplyOrDropChange(ops, tag, damage, dependencies, outcome);
+                    ApplyOrDropChange(ops, tag, damage, dependencies, outcome, buffer);
                 }
 
                 outcome.Applied++;
@@ -154,10 +152,8 @@ public sealed partial class FlashFileSystem
                 outcome.Applied++;
                 if (tag.IsCommit)
                 {
-                    ApplyOrDropChange(list, tag,
-                        distrusted.Contains(tag.TxnId) ? "open at the checkpoint with a page that cannot be read"
-                        : damagedTxns.Contains(tag.TxnId) ? "a data page of it cannot be read" : null,
-                        dependencies, outcome);
+                    ApplyOrDropChange(list, tag, distrusted.Contains(tag.TxnId) ? "open at the checkpoint with a page that cannot be read" : null,
+                        dependencies, outcome, buffer);
 
                     pending.Remove(tag.TxnId);
                 }

@@ -290,4 +290,36 @@ public class ReplayDependencyTests
 
         AssertStillUsable(damaged, mounted);
     }
+    [Fact]
+    public void A_damaged_page_of_a_data_only_overwrite_reads_as_corrupt_and_drops_nothing()
+    {
+        // An overwrite that keeps the size commits with its last data page and is applied without reading its
+        // payloads at mount (docs/format.md, "Damage"); the read of the damaged chunk fails instead of other bytes.
+        var (dev, fs) = Fresh();
+        var v1 = FfsTestDevice.Pattern(4 * 2048, 40);
+        var patch = FfsTestDevice.Pattern(2 * 2048, 41);
+        var other = FfsTestDevice.Pattern(3000, 42);
+        fs.WriteAllBytes("/file", v1);
+        fs.Sync();
+        using (var f = fs.Open("/file"))
+        {
+            f.Seek(2048, SeekOrigin.Begin);
+            f.Write(patch);
+        }
+
+        fs.WriteAllBytes("/other", other);
+        var image = Save(dev);
+        dev.Dispose();
+        DamagePayloadOf(image, patch.AsSpan(0, 2048));
+
+        var (d, mounted, _) = MountDamaged(image);
+        using (d)
+        {
+            Assert.Empty(mounted.MountReport.Dropped);
+            Assert.Throws<FlashDataCorruptException>(() => mounted.ReadAllBytes("/file"));
+            Assert.Equal(other, mounted.ReadAllBytes("/other"));
+            Assert.Contains(mounted.Check().Problems, p => p.Kind == FsckProblemKind.CrcMismatch && p.Path == "/file");
+            AssertStillUsable(d, mounted);
+        }
+    }
 }
