@@ -25,7 +25,7 @@ public class PairImageGoldenTests
         try
         {
             ContextStore.Initialize(fs, ContextTable.Initial);
-            fs.WriteAllBytes(DesignationRecord.Path, new DesignationRecord(PairId, own, IdA, 1).Encode());
+            fs.WriteAllBytes(PairMetadataStore.DesignationPath, new DesignationRecord(PairId, own, IdA, 1).Encode());
         }
         finally
         {
@@ -90,6 +90,62 @@ public class PairImageGoldenTests
         PairRig.AssertConverged(pair);
         await pair.InvalidateAsync(pair.Table.Alternate);
         await pair.DisposeAsync();
+
+        Assert.Equal(
+            ("62BCDB7CC188E7D985B34BD00362F89F99750DF689B8321FF30C0175877529E0", "8FC0515CB0779854E3951E7DC3A33754C41F4A5A975AB224CF4102800388D41F"),
+            (Hash(a.Inner), Hash(b.Inner)));
+    }
+
+    [Fact]
+    public void The_synchronous_twins_give_the_same_images()
+    {
+        var (a, b, _) = PairRig.Create();
+        FormatFixed(a, IdA, 0x11111111);
+        FormatFixed(b, IdB, 0x22222222);
+
+        var pair = RedundantPair.Mount(a, b);
+        pair.WriteAlternate([new("components/c.bin", PairRig.Pattern(3000, 1)), new("sgc.map", [1, 2, 3])]);
+        pair.WriteAlternate("components/d.bin", PairRig.Pattern(700, 2));
+        pair.DeleteAlternate("components/d.bin");
+        pair.MarkAlternateComplete("v1");
+        pair.SwitchContexts(trial: true);
+        pair.ConfirmCurrent();
+        pair.WriteCurrentConfiguration([new("config/node.cfg", PairRig.Pattern(200, 3))]);
+        pair.WriteAlternate("components/f.bin", PairRig.Pattern(1500, 6));
+        pair.MarkAlternateComplete("v1b");
+        pair.SetAlternateBoot(2);
+        pair.ConsumeBootRetry();
+        pair.ClearAlternateBoot();
+        pair.ClearAlternate();
+
+        using (var txn = pair.BeginTransaction(new PairTransactionOptions { RestrictPrimaryDuringBackup = true }))
+        {
+            txn.WriteAlternate("components/e.bin", PairRig.Pattern(4100, 4));
+            txn.WriteCurrentConfiguration([new("config/extra.cfg", [9, 8, 7])]);
+            txn.MarkAlternateComplete("v2");
+            txn.CompletePrimary();
+            txn.Complete();
+        }
+
+        // An explicit heal: the first look (at the primary's copy) refuses, the second (the secondary's) accepts.
+        int looks = 0;
+        Assert.True(pair.HealCurrent("config/node.cfg", _ => looks++ > 0));
+        Assert.Equal(PairRig.Pattern(3000, 1), pair.ReadCurrent("components/c.bin"));
+        Assert.Equal(0, pair.Scrub().FilesRepaired);
+        pair.Redesignate();
+
+        // The secondary (now device A) misses a change, then comes back: the next mount resynchronises it.
+        a.Inner.CutPower();
+        pair.WriteAlternate("components/missed.bin", PairRig.Pattern(5000, 5));
+        Assert.True(pair.IsDegraded);
+        a.Inner.PowerUp();
+        pair.Dispose();
+
+        pair = RedundantPair.Mount(a, b);
+        Assert.False(pair.IsDegraded);
+        PairRig.AssertConverged(pair);
+        pair.Invalidate(pair.Table.Alternate);
+        pair.Dispose();
 
         Assert.Equal(
             ("62BCDB7CC188E7D985B34BD00362F89F99750DF689B8321FF30C0175877529E0", "8FC0515CB0779854E3951E7DC3A33754C41F4A5A975AB224CF4102800388D41F"),
