@@ -150,7 +150,7 @@ public sealed class AlternateStagingSink : IDownloadSink
 
         files.Add(new(StatePath, FormatState(_total, newLength, _chunk.Length, Validator)));
         // The sink interface is synchronous; a chunk commit is the one blocking step per ChunkSize bytes.
-        _pair.WriteAlternateAsync(files).GetAwaiter().GetResult();
+        _pair.WriteAlternate(files);
         _durable = newLength;
         _buffered = 0;
     }

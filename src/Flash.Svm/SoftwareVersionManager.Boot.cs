@@ -71,7 +71,7 @@ public sealed partial class SoftwareVersionManager
             RedundantPair? mounted = null;
             try
             {
-                mounted = Run(RedundantPair.MountAsync(Member(plan, 0), Member(plan, 1), PairOptions(new SyncRecorder(synced)), cancellationToken));
+                mounted = RedundantPair.Mount(Member(plan, 0), Member(plan, 1), PairOptions(new SyncRecorder(synced)), cancellationToken);
             }
             catch (IOException ex)
             {
@@ -100,13 +100,13 @@ public sealed partial class SoftwareVersionManager
         var t = pair.Table;
         if (t.AlternateState == ContextState.Writing)
         {
-            Run(pair.InvalidateAsync(t.Alternate, cancellationToken));
+            pair.Invalidate(t.Alternate, cancellationToken);
             Raise(SvmEvents.AlternateInvalidated, LogLevel.Warning, "The alternate context was left half-written; marked invalid");
         }
         else if (t.AlternateState == ContextState.Valid && !AlternateVerifiesSomewhere(pair))
         {
             // Marked complete but good on no device (damaged since, or the predecessor of a rebuilt set): nothing may activate it.
-            Run(pair.InvalidateAsync(t.Alternate, cancellationToken));
+            pair.Invalidate(t.Alternate, cancellationToken);
             Raise(SvmEvents.AlternateInvalidated, LogLevel.Warning, $"The alternate release {t.AlternateRelease()} does not verify on any device; marked invalid");
         }
 
@@ -131,7 +131,7 @@ public sealed partial class SoftwareVersionManager
             TryRepair(pair, s, full: false, report, cancellationToken);
         }
 
-        if (pair.IsDegraded && pair.Members.All(m => !m.IsFailed) && Run(pair.ResynchronizeAsync(cancellationToken)))
+        if (pair.IsDegraded && pair.Members.All(m => !m.IsFailed) && pair.Resynchronize(cancellationToken))
         {
             AddRepaired(report, pair.Secondary, SvmEvents.Resynchronised, "resynchronised");
         }
@@ -174,7 +174,7 @@ public sealed partial class SoftwareVersionManager
 
         if (!ReferenceEquals(chosen, pair.Primary))
         {
-            Run(pair.RedesignateAsync(cancellationToken));
+            pair.Redesignate(cancellationToken);
             report.Redesignated = true;
         }
 
@@ -220,13 +220,13 @@ public sealed partial class SoftwareVersionManager
         var device = member.Device;
         try
         {
-            Run(pair.ReplaceDeviceAsync(device, cancellationToken: cancellationToken));
+            pair.ReplaceDevice(device, cancellationToken: cancellationToken);
         }
         catch (RedundantPairException) when (full)
         {
             FlashFileSystem.Format(device);
             Raise(SvmEvents.DeviceFormatted, LogLevel.Warning, $"{NameOf(device)}: file system unusable; formatted before the repair", device: NameOf(device));
-            Run(pair.ReplaceDeviceAsync(device, cancellationToken: cancellationToken));
+            pair.ReplaceDevice(device, cancellationToken: cancellationToken);
         }
 
         var repaired = pair.Members.First(m => ReferenceEquals(m.Device, device));
@@ -286,7 +286,7 @@ public sealed partial class SoftwareVersionManager
     {
         var pair = Storage;
         var result = ConfigurationSource.Stored;
-        var files = Run(pair.ListCurrentAsync());
+        var files = pair.ListCurrent();
         var names = SvmLayout.ConfigurationNames(files).Union(SvmLayout.BackupNames(files))
             .Union(_options.FactoryDefaults.Keys).Append(ConfigurationFile.NodeName).Distinct().ToList();
         foreach (var name in names)
@@ -299,13 +299,13 @@ public sealed partial class SoftwareVersionManager
             var backup = _options.ConfigurationBackups ? TryRead(SvmLayout.Backup(name)) : null;
             if (Parses(backup))
             {
-                Run(pair.WriteCurrentConfigurationAsync([new(SvmLayout.Configuration(name), backup)]));
+                pair.WriteCurrentConfiguration([new(SvmLayout.Configuration(name), backup)]);
                 Raise(SvmEvents.ConfigurationFromBackup, LogLevel.Warning, $"Configuration {name} was missing or corrupt; restored from its backup");
                 result = result == ConfigurationSource.FactoryDefault ? result : ConfigurationSource.Backup;
             }
             else if (_options.RestoreFactoryDefaults && _options.FactoryDefaults.TryGetValue(name, out var factory))
             {
-                Run(pair.WriteCurrentConfigurationAsync([new(SvmLayout.Configuration(name), factory.ToBytes())]));
+                pair.WriteCurrentConfiguration([new(SvmLayout.Configuration(name), factory.ToBytes())]);
                 Raise(SvmEvents.ConfigurationFactoryDefault, LogLevel.Warning, $"Configuration {name} was missing or corrupt and has no usable backup; restored the factory default");
                 result = ConfigurationSource.FactoryDefault;
             }

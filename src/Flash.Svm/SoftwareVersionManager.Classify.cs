@@ -74,7 +74,7 @@ public sealed partial class SoftwareVersionManager
                 continue;
             }
 
-            Run(pair.ReplaceDeviceAsync(_raw[i], overwriteForeign: true, cancellationToken));
+            pair.ReplaceDevice(_raw[i], overwriteForeign: true, cancellationToken);
             Raise(SvmEvents.DeviceFormatted, LogLevel.Warning, $"{plan.Devices[i].Name}: foreign device adopted (formatted and filled from the primary)", device: plan.Devices[i].Name);
             AddRepaired(report, pair.Members.First(m => ReferenceEquals(m.Device, _raw[i])), SvmEvents.DeviceRepaired, "adopted from another pair and filled from the primary");
         }

@@ -31,7 +31,7 @@ public sealed partial class SoftwareVersionManager
 
         return Resume(report, () =>
         {
-            Run(Storage.WriteCurrentConfigurationAsync(names.Select(n => new KeyValuePair<string, byte[]>(SvmLayout.Configuration(n), _options.FactoryDefaults[n].ToBytes())).ToList(), cancellationToken));
+            Storage.WriteCurrentConfiguration(names.Select(n => new KeyValuePair<string, byte[]>(SvmLayout.Configuration(n), _options.FactoryDefaults[n].ToBytes())).ToList(), cancellationToken);
             foreach (var n in names)
             {
                 Raise(SvmEvents.ConfigurationFactoryDefault, LogLevel.Warning, $"Configuration {n} restored to the factory default, as the operator chose");
@@ -64,7 +64,7 @@ public sealed partial class SoftwareVersionManager
         var remaining = report.ConfigurationUnavailable!.Names.Except(files.Select(f => f.Name), StringComparer.Ordinal).ToList();
         void Store()
         {
-            Run(Storage.WriteCurrentConfigurationAsync(files.Select(f => new KeyValuePair<string, byte[]>(SvmLayout.Configuration(f.Name), f.ToBytes())).ToList(), cancellationToken));
+            Storage.WriteCurrentConfiguration(files.Select(f => new KeyValuePair<string, byte[]>(SvmLayout.Configuration(f.Name), f.ToBytes())).ToList(), cancellationToken);
             foreach (var f in files)
             {
                 Raise(SvmEvents.ConfigurationSupplied, LogLevel.Warning, $"Configuration {f.Name} revision {f.Revision} supplied by the operator");

@@ -19,7 +19,7 @@ public sealed partial class SoftwareVersionManager
         if (_plan?.Preferred is { } keeper && NameOf(pair.Primary) != keeper && !pair.IsDegraded)
         {
             // The device whose configuration verifies becomes primary: its configuration is the one kept.
-            Run(pair.RedesignateAsync(cancellationToken));
+            pair.Redesignate(cancellationToken);
             report.Redesignated = true;
         }
 
@@ -74,7 +74,7 @@ public sealed partial class SoftwareVersionManager
         var t = pair.Table;
         if (t.AlternateState == ContextState.Valid && !Verify(pair.Primary, t.Alternate, checkConfiguration: false).SoftwareOk)
         {
-            Run(pair.InvalidateAsync(t.Alternate, cancellationToken));
+            pair.Invalidate(t.Alternate, cancellationToken);
         }
     }
 
@@ -130,7 +130,7 @@ public sealed partial class SoftwareVersionManager
     {
         try
         {
-            return Run(pair.TryReadAsync(member, area, path));
+            return pair.TryRead(member, area, path);
         }
         catch (IOException)
         {
@@ -144,7 +144,7 @@ public sealed partial class SoftwareVersionManager
         var files = new List<KeyValuePair<string, byte[]>>();
         try
         {
-            foreach (var path in Run(Storage.ListAsync(member, area)).Where(p => p.StartsWith(SvmLayout.ConfigurationPrefix, StringComparison.Ordinal)))
+            foreach (var path in Storage.List(member, area).Where(p => p.StartsWith(SvmLayout.ConfigurationPrefix, StringComparison.Ordinal)))
             {
                 if (TryReadOn(Storage, member, area, path) is { } data)
                 {
@@ -172,8 +172,8 @@ public sealed partial class SoftwareVersionManager
         var files = sgc.Components.Select(c => new KeyValuePair<string, byte[]>(SvmLayout.Component(c.Name), components[c.Name])).ToList();
         files.AddRange(config);
         files.Add(new(SvmLayout.Sgc, sgcBytes));
-        Run(pair.WriteAlternateAsync(files, cancellationToken));
-        Run(pair.MarkAlternateCompleteAsync(sgc.Release.ToString(), cancellationToken));
+        pair.WriteAlternate(files, cancellationToken);
+        pair.MarkAlternateComplete(sgc.Release.ToString(), cancellationToken);
     }
 
     /// <summary>
@@ -184,12 +184,12 @@ public sealed partial class SoftwareVersionManager
     /// </summary>
     private void ActivateCarrying(RedundantPair pair, List<KeyValuePair<string, byte[]>> config, CancellationToken cancellationToken)
     {
-        Run(pair.SwitchContextsAsync(trial: true, cancellationToken));
+        pair.SwitchContexts(trial: true, cancellationToken);
         if (config.Count > 0)
         {
-            Run(pair.WriteCurrentConfigurationAsync(config, cancellationToken));
+            pair.WriteCurrentConfiguration(config, cancellationToken);
         }
 
-        Run(pair.ConfirmCurrentAsync(cancellationToken));
+        pair.ConfirmCurrent(cancellationToken);
     }
 }

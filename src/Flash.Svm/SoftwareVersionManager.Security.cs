@@ -57,7 +57,7 @@ public sealed partial class SoftwareVersionManager
     }
 
     private void WriteSecurity(SecurityState state, CancellationToken cancellationToken = default)
-        => Run(Storage.WriteCurrentConfigurationAsync([new(SvmLayout.SecurityState, state.Encode())], cancellationToken));
+        => Storage.WriteCurrentConfiguration([new(SvmLayout.SecurityState, state.Encode())], cancellationToken);
 
     /// <summary>Refuses a package whose security counter is below the floor (nothing written).</summary>
     private void RequirePackageAtFloor(SoftwarePackage pkg)

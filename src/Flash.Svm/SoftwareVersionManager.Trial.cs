@@ -29,7 +29,7 @@ public sealed partial class SoftwareVersionManager
                 // when the reset came between the switch and the carry).
                 if (!carried)
                 {
-                    Run(pair.WriteCurrentConfigurationAsync(ConfigurationOf(pair.Primary, t.Alternate), cancellationToken));
+                    pair.WriteCurrentConfiguration(ConfigurationOf(pair.Primary, t.Alternate), cancellationToken);
                 }
 
                 trialSgc = resumed;
@@ -44,7 +44,7 @@ public sealed partial class SoftwareVersionManager
 
         if (trialSgc is null && t.AlternateBoot && t.AlternateState != ContextState.Valid)
         {
-            t = Run(pair.ClearAlternateBootAsync(cancellationToken));
+            t = pair.ClearAlternateBoot(cancellationToken);
         }
 
         if (trialSgc is null && t.AlternateBoot)
@@ -85,7 +85,7 @@ public sealed partial class SoftwareVersionManager
         if (t.AlternateState == ContextState.Valid && Verify(pair.Primary, t.Alternate, checkConfiguration: false).SoftwareOk)
         {
             var trialRelease = t.CurrentRelease();
-            t = Run(pair.SwitchContextsAsync(trial: false, cancellationToken));
+            t = pair.SwitchContexts(trial: false, cancellationToken);
             report.Trial = TrialOutcome.RolledBack;
             Raise(SvmEvents.RolledBack, LogLevel.Warning, $"The trial of release {trialRelease} was interrupted before it was committed and has no attempt left; reverted to release {t.CurrentRelease()}, {trialRelease} marked invalid");
             return t;
@@ -96,10 +96,10 @@ public sealed partial class SoftwareVersionManager
         var previous = ConfigurationOf(pair.Primary, t.Alternate).Where(f => f.Key != SvmLayout.SecurityState).ToList();
         if (previous.Count > 0 && previous.All(f => Parses(f.Value)))
         {
-            Run(pair.WriteCurrentConfigurationAsync(previous, cancellationToken));
+            pair.WriteCurrentConfiguration(previous, cancellationToken);
         }
 
-        Run(pair.ConfirmCurrentAsync(cancellationToken));
+        pair.ConfirmCurrent(cancellationToken);
         InvalidateBadAlternate(pair, cancellationToken);
         return pair.Table;
     }
@@ -117,7 +117,7 @@ public sealed partial class SoftwareVersionManager
         if (refusal is not null)
         {
             Raise(v.SoftwareOk ? SvmEvents.RollbackRefused : SvmEvents.ModuleFailed, LogLevel.Warning, $"Trial of release {release} refused: {refusal}");
-            Run(pair.InvalidateAsync(t.Alternate, cancellationToken));
+            pair.Invalidate(t.Alternate, cancellationToken);
             report.Trial = TrialOutcome.RolledBack;
             Raise(SvmEvents.RolledBack, LogLevel.Warning, $"Stayed on release {t.CurrentRelease()}; release {release} marked invalid");
             return (null, 0);
@@ -127,10 +127,10 @@ public sealed partial class SoftwareVersionManager
         // switch makes the release current on Trial and clears the boot flag in one commit per device.
         WriteSecurity(ReadSecurity(t.Current) with { TrialPending = true, TrialRelease = release, AttemptsLeft = attempts }, cancellationToken);
         var carried = ConfigurationOf(pair.Primary, t.Current);
-        Run(pair.SwitchContextsAsync(trial: true, cancellationToken));
+        pair.SwitchContexts(trial: true, cancellationToken);
 
         // The configuration the node runs with now (changed after the upgrade was stored, perhaps) goes with the release.
-        Run(pair.WriteCurrentConfigurationAsync(carried, cancellationToken));
+        pair.WriteCurrentConfiguration(carried, cancellationToken);
         return (v.Sgc, attempts);
     }
 
@@ -167,13 +167,13 @@ public sealed partial class SoftwareVersionManager
         ContextTable t;
         if (ok)
         {
-            t = Run(pair.ConfirmCurrentAsync(cancellationToken));
+            t = pair.ConfirmCurrent(cancellationToken);
             report.Trial = TrialOutcome.Committed;
             Raise(SvmEvents.Committed, LogLevel.Information, $"Trial succeeded: release {t.CurrentRelease()} committed as current; {t.AlternateRelease()} kept as alternate");
         }
         else
         {
-            t = Run(pair.SwitchContextsAsync(trial: false, cancellationToken));
+            t = pair.SwitchContexts(trial: false, cancellationToken);
             report.Trial = TrialOutcome.RolledBack;
             Raise(SvmEvents.RolledBack, LogLevel.Warning, $"Rolled back to release {t.CurrentRelease()}; release {release} marked invalid");
         }

@@ -102,7 +102,7 @@ public sealed partial class SoftwareVersionManager
             // and checked against the SGC digests (StoreVerified). The data comes from the package verified in memory
             // (signature, SHA-256, CRC-32C) or from the current context verified on read.
             var check = new SgcDigestCheck(pkg.Sgc, pkg.SgcBytes);
-            Run(pair.ClearAlternateAsync(cancellationToken));
+            pair.ClearAlternate(cancellationToken);
             RequireRedundancy(pair);
             long total = download.Sum(c => c.Size) + copy.Sum(c => c.Size);
             int n = 0;
@@ -135,9 +135,9 @@ public sealed partial class SoftwareVersionManager
 
             // Configuration (and backups) of the current context, then the SGC file, in one commit per device.
             var rest = new List<KeyValuePair<string, byte[]>>();
-            foreach (var path in Run(pair.ListCurrentAsync(cancellationToken)).Where(p => p.StartsWith(SvmLayout.ConfigurationPrefix, StringComparison.Ordinal)))
+            foreach (var path in pair.ListCurrent(cancellationToken).Where(p => p.StartsWith(SvmLayout.ConfigurationPrefix, StringComparison.Ordinal)))
             {
-                rest.Add(new(path, Run(pair.ReadCurrentAsync(path, cancellationToken))));
+                rest.Add(new(path, pair.ReadCurrent(path, cancellationToken)));
             }
 
             rest.Add(new(SvmLayout.Sgc, pkg.SgcBytes.ToArray()));
@@ -145,7 +145,7 @@ public sealed partial class SoftwareVersionManager
             StoreVerified(pair, rest, check, cancellationToken);
             RequireRedundancy(pair);
             cancellationToken.ThrowIfCancellationRequested();
-            Run(pair.MarkAlternateCompleteAsync(pkg.Release.ToString(), cancellationToken));
+            pair.MarkAlternateComplete(pkg.Release.ToString(), cancellationToken);
             RequireRedundancy(pair);
             Raise(SvmEvents.UpgradeCompleted, LogLevel.Information, $"Release {pkg.Release} is complete and verified in the alternate context of both devices (transaction {pair.Sequence})");
             var changes = Node.ProgrammableImages.Changes(pkg.Sgc, _bus.Modules);
@@ -201,7 +201,7 @@ public sealed partial class SoftwareVersionManager
             var pair = Storage;
             if (pair.Table.AlternateState != ContextState.Invalid)
             {
-                Run(pair.InvalidateAsync(pair.Table.Alternate));
+                pair.Invalidate(pair.Table.Alternate);
             }
         }
         catch (IOException)
@@ -227,7 +227,7 @@ public sealed partial class SoftwareVersionManager
 
         RequireAlternateAtFloor("set the alternate boot flag");
         int n = Math.Clamp(attempts ?? _options.TrialAttempts, 1, ushort.MaxValue);
-        Run(Storage.SetAlternateBootAsync(n));
+        Storage.SetAlternateBoot(n);
         Raise(SvmEvents.BootFlagSet, LogLevel.Information, $"Alternate boot flag set: the next init trial-boots release {t.AlternateRelease()} ({n} attempt(s))");
     }
 
@@ -276,7 +276,7 @@ public sealed partial class SoftwareVersionManager
         }
 
         files.Add(new(SvmLayout.Configuration(configuration.Name), configuration.ToBytes()));
-        Run(Storage.WriteCurrentConfigurationAsync(files));
+        Storage.WriteCurrentConfiguration(files);
         Raise(SvmEvents.ConfigurationChanged, LogLevel.Information, $"Configuration {configuration.Name} changed to revision {configuration.Revision}" + (_options.ConfigurationBackups ? " (previous kept as backup)" : ""));
     }
 }

@@ -6,13 +6,13 @@ namespace Flash.Svm;
 
 public sealed partial class SoftwareVersionManager
 {
-    /// <summary>Stores one file of a new software set into the alternate of both devices (see <see cref="StoreVerifiedAsync"/>).</summary>
+    /// <summary>Stores one file of a new software set into the alternate of both devices (see <see cref="StoreVerifiedCore"/>).</summary>
     private void StoreVerified(RedundantPair pair, string path, ReadOnlyMemory<byte> data, SgcDigestCheck check, CancellationToken cancellationToken)
-        => Run(StoreVerifiedAsync(pair, [new(path, data)], check, cancellationToken));
+        => StoreVerifiedCore(pair, [new(path, data)], check, cancellationToken);
 
-    /// <summary>Stores files of a new software set into the alternate of both devices in one commit per device (see <see cref="StoreVerifiedAsync"/>).</summary>
+    /// <summary>Stores files of a new software set into the alternate of both devices in one commit per device (see <see cref="StoreVerifiedCore"/>).</summary>
     private void StoreVerified(RedundantPair pair, IEnumerable<KeyValuePair<string, byte[]>> files, SgcDigestCheck check, CancellationToken cancellationToken)
-        => Run(StoreVerifiedAsync(pair, files.Select(f => new KeyValuePair<string, ReadOnlyMemory<byte>>(f.Key, f.Value)).ToList(), check, cancellationToken));
+        => StoreVerifiedCore(pair, files.Select(f => new KeyValuePair<string, ReadOnlyMemory<byte>>(f.Key, f.Value)).ToList(), check, cancellationToken);
 
     /// <summary>
     /// One caller-held transaction of the pair: the files are committed on the primary, then the backup reads each of
@@ -21,7 +21,7 @@ public sealed partial class SoftwareVersionManager
     /// that does not verify and cannot be healed on the primary fails the upgrade: the alternate is cleared on the
     /// primary and the secondary, which never received the bad copy, is brought back in step from it.
     /// </summary>
-    private async Task StoreVerifiedAsync(RedundantPair pair, IReadOnlyList<KeyValuePair<string, ReadOnlyMemory<byte>>> files, SgcDigestCheck check, CancellationToken cancellationToken)
+    private void StoreVerifiedCore(RedundantPair pair, IReadOnlyList<KeyValuePair<string, ReadOnlyMemory<byte>>> files, SgcDigestCheck check, CancellationToken cancellationToken)
     {
         var options = new PairTransactionOptions
         {
@@ -29,8 +29,7 @@ public sealed partial class SoftwareVersionManager
             RestrictedReadTimeout = _options.RestrictedReadTimeout,
             BackupCheck = check.Check,
         };
-        var txn = await pair.BeginTransactionAsync(options, cancellationToken).ConfigureAwait(false);
-        await using (txn.ConfigureAwait(false))
+        using (var txn = pair.BeginTransaction(options, cancellationToken))
         {
             foreach (var (path, data) in files)
             {
@@ -39,27 +38,27 @@ public sealed partial class SoftwareVersionManager
 
             try
             {
-                await txn.CompletePrimaryAsync(cancellationToken).ConfigureAwait(false);
+                txn.CompletePrimary(cancellationToken);
             }
             catch (BackupVerificationException ex)
             {
-                await txn.CompleteAsync().ConfigureAwait(false);
+                txn.Complete();
                 Raise(SvmEvents.UpgradeCopyNotVerified, LogLevel.Error,
                     $"{ex.Path} does not verify against the SGC file on the primary {NameOf(pair.Primary)} and could not be healed; it was not copied to {NameOf(pair.Secondary)}",
                     device: NameOf(pair.Primary));
-                await InvalidateUnverifiedAlternateAsync(pair).ConfigureAwait(false);
+                InvalidateUnverifiedAlternate(pair);
                 throw;
             }
         }
     }
 
     /// <summary>After a copy that did not verify: clear the alternate on the primary and bring the secondary (marked for resynchronisation) back in step.</summary>
-    private static async Task InvalidateUnverifiedAlternateAsync(RedundantPair pair)
+    private static void InvalidateUnverifiedAlternate(RedundantPair pair)
     {
         try
         {
-            await pair.ClearAlternateAsync().ConfigureAwait(false);
-            await pair.ResynchronizeAsync().ConfigureAwait(false);
+            pair.ClearAlternate();
+            pair.Resynchronize();
         }
         catch (IOException)
         {

@@ -107,9 +107,9 @@ public sealed partial class SoftwareVersionManager : IDisposable
     private void InstallFresh(SoftwarePackage pkg, List<ConfigurationFile> config)
     {
         ClosePair();
-        Run(RedundantPair.FormatAsync(_raw[0], _raw[1], _options.PairId));
+        RedundantPair.Format(_raw[0], _raw[1], _options.PairId);
         Raise(SvmEvents.DeviceFormatted, LogLevel.Information, "nvs0 and nvs1 formatted as a redundant pair");
-        OpenPair(Run(RedundantPair.MountAsync(_raw[0], _raw[1], PairOptions(null))));
+        OpenPair(RedundantPair.Mount(_raw[0], _raw[1], PairOptions(null)));
 
         // One atomic commit per device: components, configuration and the SGC file of the new software set.
         var files = new List<KeyValuePair<string, byte[]>>();
@@ -126,9 +126,9 @@ public sealed partial class SoftwareVersionManager : IDisposable
         files.Add(new(SvmLayout.SecurityState, new Security.SecurityState(pkg.Sgc.SecurityCounter).Encode()));
         files.Add(new(SvmLayout.Sgc, pkg.SgcBytes.ToArray()));
         var pair = Storage;
-        Run(pair.WriteAlternateAsync(files));
-        Run(pair.MarkAlternateCompleteAsync(pkg.Release.ToString()));
-        Run(pair.SwitchContextsAsync());
+        pair.WriteAlternate(files);
+        pair.MarkAlternateComplete(pkg.Release.ToString());
+        pair.SwitchContexts();
         if (pair.IsDegraded)
         {
             throw new NvsUnavailableException("A storage device failed during the installation.");
@@ -190,7 +190,7 @@ public sealed partial class SoftwareVersionManager : IDisposable
     {
         try
         {
-            return Run(Storage.ReadCurrentAsync(path));
+            return Storage.ReadCurrent(path);
         }
         catch (FlashPathNotFoundException)
         {
@@ -227,7 +227,7 @@ public sealed partial class SoftwareVersionManager : IDisposable
     {
         ArgumentNullException.ThrowIfNull(member);
         var pair = Storage;
-        return Init.AreaChecker.Check(p => OnMember(() => Run(pair.TryReadAsync(member, area, p))), () => OnMember(() => Run(pair.ListAsync(member, area))), checkConfiguration);
+        return Init.AreaChecker.Check(p => OnMember(() => pair.TryRead(member, area, p)), () => OnMember(() => pair.List(member, area)), checkConfiguration);
     }
 
     /// <summary>A device whose file system faulted (it died) reads as an I/O error, so verification reports it bad.</summary>

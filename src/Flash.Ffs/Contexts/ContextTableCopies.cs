@@ -98,4 +98,32 @@ internal static class ContextTableCopies
         Stage(txn, table);
         txn.Commit();
     }
+
+    /// <summary>The copy that does not hold <paramref name="table"/>: the previous generation, kept as the fallback.</summary>
+    /// <param name="table">The newest table of the device.</param>
+    /// <returns>Its absolute path.</returns>
+    internal static string OlderCopyPath(ContextTable table) => PathFor(table.Generation + 1);
+
+    /// <summary>
+    /// Stages, in <paramref name="txn"/> on <paramref name="fs"/>, both table copies as another device holds them: the
+    /// newest <paramref name="table"/> and the older copy's bytes, or the older copy's removal when that device has none
+    /// (the redundant pair's resynchronisation copies the tables verbatim through this, never naming their paths).
+    /// </summary>
+    /// <param name="txn">The target's transaction that also carries the rest of the final resync commit.</param>
+    /// <param name="fs">The target's file system.</param>
+    /// <param name="table">The source's newest table.</param>
+    /// <param name="olderCopy">The source's older copy as stored, or null when it has none readable.</param>
+    internal static void Stage(FlashTransaction txn, FlashFileSystem fs, ContextTable table, byte[]? olderCopy)
+    {
+        string older = OlderCopyPath(table);
+        Stage(txn, table);
+        if (olderCopy is not null)
+        {
+            txn.WriteAllBytes(older, olderCopy);
+        }
+        else if (fs.Exists(older))
+        {
+            txn.Delete(older);
+        }
+    }
 }

@@ -12,8 +12,10 @@ namespace Flash.Ffs.Mirror;
 /// </summary>
 /// <remarks>Operations are staged in memory until <see cref="CompletePrimaryAsync"/>, like a <see cref="FlashTransaction"/>:
 /// nothing reaches either device before it, so a power cut before it leaves both devices unchanged. Each operation is
-/// validated when it is staged; bad input throws and leaves the transaction as it was. Not thread-safe: one caller drives it.</remarks>
-public sealed class PairTransaction : IAsyncDisposable
+/// validated when it is staged; bad input throws and leaves the transaction as it was. Not thread-safe: one caller drives it.
+/// Only <see cref="CompletePrimaryAsync"/> can wait (for the reads a restricting backup drains); the other members that
+/// return a task hold the pair's gate already and complete synchronously, like their twins without <c>Async</c>.</remarks>
+public sealed class PairTransaction : IAsyncDisposable, IDisposable
 {
     private readonly RedundantPair _pair;
     private readonly List<ContextOperation> _ops = [];
@@ -76,13 +78,21 @@ public sealed class PairTransaction : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the existence check on the primary.</param>
     /// <returns>A task that completes when the deletion is staged.</returns>
     /// <exception cref="FlashPathNotFoundException">The file does not exist (as staged); nothing was staged.</exception>
-    public async Task DeleteAlternateAsync(string path, CancellationToken cancellationToken = default)
+    public Task DeleteAlternateAsync(string path, CancellationToken cancellationToken = default)
+        => CompletedTask.Of(() => DeleteAlternate(path, cancellationToken));
+
+    /// <summary>Stages the deletion of a file of the alternate context.</summary>
+    /// <param name="path">Path relative to the area.</param>
+    /// <param name="cancellationToken">Cancels before the existence check on the primary.</param>
+    /// <exception cref="FlashPathNotFoundException">The file does not exist (as staged); nothing was staged.</exception>
+    public void DeleteAlternate(string path, CancellationToken cancellationToken = default)
     {
         RequireOpen("stage a delete");
         var op = new ContextOperation(ContextOperationKind.Delete, Table.Alternate, Path: path);
         _ = ContextStore.Preview(Table, op);
         string abs = ContextStore.Absolute(op.Area, path);
-        bool exists = _staged.TryGetValue(abs, out var f) ? f.Data is not null : await _pair.ExistsOnPrimaryAsync(abs, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        bool exists = _staged.TryGetValue(abs, out var f) ? f.Data is not null : _pair.ExistsOnPrimary(abs);
         if (!exists)
         {
             throw new FlashPathNotFoundException(abs);
@@ -100,13 +110,26 @@ public sealed class PairTransaction : IAsyncDisposable
     public Task<byte[]> ReadAsync(ContextArea area, string path, CancellationToken cancellationToken = default)
     {
         RequireOpen("read");
+        return CompletedTask.Of(() => Read(area, path, cancellationToken));
+    }
+
+    /// <summary>Reads a file as the transaction sees it: its own staged writes first, otherwise the primary's committed content.</summary>
+    /// <param name="area">The area.</param>
+    /// <param name="path">Path relative to the area.</param>
+    /// <param name="cancellationToken">Cancels before the device is read.</param>
+    /// <returns>The content.</returns>
+    /// <exception cref="FlashPathNotFoundException">No such file (or the transaction deleted it).</exception>
+    public byte[] Read(ContextArea area, string path, CancellationToken cancellationToken = default)
+    {
+        RequireOpen("read");
         string abs = ContextStore.Absolute(area, path);
         if (_staged.TryGetValue(abs, out var f))
         {
-            return f.Data is null ? Task.FromException<byte[]>(new FlashPathNotFoundException(abs)) : Task.FromResult(f.Data.ToArray());
+            return f.Data is null ? throw new FlashPathNotFoundException(abs) : f.Data.ToArray();
         }
 
-        return _pair.ReadOnPrimaryAsync(abs, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        return _pair.ReadOnPrimary(abs);
     }
 
     /// <summary>Reads a file of the alternate context as the transaction sees it.</summary>
@@ -114,6 +137,12 @@ public sealed class PairTransaction : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the wait for the device.</param>
     /// <returns>The content.</returns>
     public Task<byte[]> ReadAlternateAsync(string path, CancellationToken cancellationToken = default) => ReadAsync(Table.Alternate, path, cancellationToken);
+
+    /// <summary>Reads a file of the alternate context as the transaction sees it.</summary>
+    /// <param name="path">Path relative to the area.</param>
+    /// <param name="cancellationToken">Cancels before the device is read.</param>
+    /// <returns>The content.</returns>
+    public byte[] ReadAlternate(string path, CancellationToken cancellationToken = default) => Read(Table.Alternate, path, cancellationToken);
 
     /// <summary>
     /// Commits the staged operations and the new table on the primary in one atomic commit with sequence <see cref="Id"/>
@@ -128,28 +157,57 @@ public sealed class PairTransaction : IAsyncDisposable
     /// <exception cref="BackupVerificationException">A file did not verify on the primary and could not be healed; the primary part is committed, the secondary is marked for resynchronisation.</exception>
     public Task<ContextTable> CompletePrimaryAsync(CancellationToken cancellationToken = default) => _pair.CompletePrimaryAsync(this, cancellationToken);
 
+    /// <summary>The synchronous twin of <see cref="CompletePrimaryAsync"/> (it blocks while a restricting backup waits for admitted reads).</summary>
+    /// <param name="cancellationToken">Cancels before the primary commit; after it the backup always runs (see <see cref="MirrorTransactionCanceledException"/>).</param>
+    /// <returns>The primary's new context table.</returns>
+    /// <exception cref="PairTransactionStateException">The transaction is not open.</exception>
+    /// <exception cref="BackupVerificationException">A file did not verify on the primary and could not be healed; the primary part is committed, the secondary is marked for resynchronisation.</exception>
+    public ContextTable CompletePrimary(CancellationToken cancellationToken = default) => _pair.CompletePrimary(this, cancellationToken);
+
     /// <summary>Ends a transaction whose primary part committed: the completion command; the pair's gates are released.</summary>
     /// <returns>A task that completes when the gates are released.</returns>
     /// <exception cref="PairTransactionStateException">The primary part has not committed (abort instead).</exception>
-    public Task CompleteAsync() => _pair.CompleteAsync(this);
+    public Task CompleteAsync() => CompletedTask.Of(Complete);
+
+    /// <summary>Ends a transaction whose primary part committed: the completion command; the pair's gates are released.</summary>
+    /// <exception cref="PairTransactionStateException">The primary part has not committed (abort instead).</exception>
+    public void Complete() => _pair.Complete(this);
 
     /// <summary>Abandons an open transaction: nothing was written to either device; the gates are released. Does nothing when already aborted.</summary>
     /// <returns>A task that completes when the gates are released.</returns>
     /// <exception cref="PairTransactionStateException">The primary part already committed (complete it instead).</exception>
-    public Task AbortAsync() => _pair.AbortAsync(this);
+    public Task AbortAsync() => CompletedTask.Of(Abort);
+
+    /// <summary>Abandons an open transaction: nothing was written to either device; the gates are released. Does nothing when already aborted.</summary>
+    /// <exception cref="PairTransactionStateException">The primary part already committed (complete it instead).</exception>
+    public void Abort() => _pair.Abort(this);
 
     /// <summary>Aborts an open transaction, completes one whose primary part committed; does nothing otherwise.</summary>
     /// <returns>A task that completes when the gates are released.</returns>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
+    {
+        try
+        {
+            Dispose();
+            return ValueTask.CompletedTask;
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException(ex);
+        }
+    }
+
+    /// <summary>Aborts an open transaction, completes one whose primary part committed; does nothing otherwise.</summary>
+    public void Dispose()
     {
         switch (State)
         {
             case PairTransactionState.Open:
-                await AbortAsync().ConfigureAwait(false);
+                Abort();
                 break;
             case PairTransactionState.PrimaryCommitted:
             case PairTransactionState.BackupFailed:
-                await CompleteAsync().ConfigureAwait(false);
+                Complete();
                 break;
             default:
                 break;

@@ -1,7 +1,7 @@
 namespace Flash.Ffs.Mirror;
 
 /// <summary>
-/// The door readers of the primary pass while a backup copy restricts it (claim 37). Closed, it makes readers wait
+/// The door readers of the primary pass while a backup copy restricts it (claim 37); part of <see cref="PairGates"/>. Closed, it makes readers wait
 /// with a bound and fail with <see cref="PrimaryRestrictedException"/>; open, passing costs nothing (no allocation).
 /// </summary>
 internal sealed class PrimaryRestriction
@@ -66,6 +66,30 @@ internal sealed class PrimaryRestriction
         }
 
         return WaitAsync(wait, bound, id, cancellationToken);
+    }
+
+    /// <summary>The synchronous twin of <see cref="PassAsync"/>.</summary>
+    public void Pass(CancellationToken cancellationToken)
+    {
+        Task wait;
+        TimeSpan bound;
+        ulong id;
+        lock (_lock)
+        {
+            if (_closed is null)
+            {
+                return;
+            }
+
+            wait = _closed.Task;
+            bound = _bound;
+            id = _transactionId;
+        }
+
+        if (!wait.Wait(bound, cancellationToken))
+        {
+            throw new PrimaryRestrictedException(id, bound);
+        }
     }
 
     private static async Task WaitAsync(Task wait, TimeSpan bound, ulong id, CancellationToken cancellationToken)

@@ -11,70 +11,91 @@ namespace Flash.Ffs.Mirror;
 /// designation is stored on both devices and can be changed (<see cref="RedesignateAsync"/>).
 /// </summary>
 /// <remarks>
-/// <para>Access coordination: the two devices are never accessed at the same time. Three semaphores admit work:
-/// the read gate admits reads of the current context, the alternate gate admits access to the alternate context
-/// (writes, reads, table changes; held across both phases of a mirrored transaction) and the context gate lets only
-/// one context (one device) be accessed at a time. Reads of the current context interleave with the backup phase of a
-/// transaction, while further alternate access waits. Waits are FIFO-ish and honour a <see cref="CancellationToken"/>.</para>
+/// <para>A thin coordinator: it admits work through the pair's gates (<c>PairGates</c>: read slots, the alternate gate,
+/// the restriction of claim 37, the device lock) and hands it to the part that does it (the mirror protocol, caller-held
+/// transactions, self-heal, resync, mount and failover). See docs/architecture.md, "The redundant pair".</para>
+/// <para>Access coordination: the two devices are never accessed at the same time. Reads of the current context
+/// interleave with the backup phase of a transaction, while further alternate access waits. Waits are FIFO-ish and
+/// honour a <see cref="CancellationToken"/>.</para>
+/// <para>Sync and async: the work is synchronous device access. Every method that waits at a gate comes as a real
+/// asynchronous method (it awaits the gate, then runs the work) and its synchronous twin of the same name without
+/// <c>Async</c> (it blocks at the gate); both run the same core.</para>
 /// <para>Every change is committed on each device together with its sequence number (the transaction id) in one
 /// atomic file-system transaction, so at mount the device that is behind is found and brought up to date.</para>
 /// </remarks>
 public sealed partial class RedundantPair : IAsyncDisposable, IDisposable
 {
-    private const string SyncMarker = "/system/sync";
-
-    private readonly SemaphoreSlim _readGate;
-    private readonly SemaphoreSlim _alternateGate = new(1, 1);
-    private readonly SemaphoreSlim _contextGate = new(1, 1);
-    private readonly RedundantPairOptions _options;
-    private readonly ILogger _log;
-    private readonly PairMember[] _members;
-    private PairMember _primary;
-    private Guid _pairId;
-    private ulong _designationGeneration;
+    private readonly PairGates _gates;
+    private readonly PairEvents _events;
+    private readonly PairFailover _failover;
+    private readonly MirrorProtocol _protocol;
+    private readonly MirrorTransactions _transactions;
+    private readonly PairHealer _healer;
+    private readonly PairResync _resync;
+    private readonly PairMount _mount;
     private bool _disposed;
 
     private RedundantPair(PairMember a, PairMember b, RedundantPairOptions options)
     {
-        _options = options;
-        _log = options.Logger ?? (ILogger?)options.LoggerFactory?.CreateLogger<RedundantPair>() ?? NullLogger.Instance;
-        _readGate = new SemaphoreSlim(Math.Max(1, options.MaxConcurrentReads));
-        _members = [a, b];
-        _primary = a;
+        var log = options.Logger ?? (ILogger?)options.LoggerFactory?.CreateLogger<RedundantPair>() ?? NullLogger.Instance;
+        _gates = new PairGates(options.MaxConcurrentReads, log);
+        _events = new PairEvents(this, log);
+        _failover = new PairFailover(a, b, _gates, _events);
+        _protocol = new MirrorProtocol(_failover, _gates, _events);
+        _transactions = new MirrorTransactions(_protocol, _failover, _gates, _events);
+        _healer = new PairHealer(_failover, _gates, _events);
+        _resync = new PairResync(_failover, _gates, _events, options);
+        _mount = new PairMount(_failover, _gates, _events, _resync, options);
     }
 
     /// <summary>A step of a mirrored transaction: started, completed on the primary, backed up on the secondary, completed or failed.</summary>
-    public event EventHandler<MirrorTransactionEventArgs>? TransactionChanged;
+    public event EventHandler<MirrorTransactionEventArgs>? TransactionChanged
+    {
+        add => _events.TransactionChanged += value;
+        remove => _events.TransactionChanged -= value;
+    }
 
     /// <summary>A device failed (the pair is degraded) or a device rejoined (redundancy restored).</summary>
-    public event EventHandler<PairHealthEventArgs>? HealthChanged;
+    public event EventHandler<PairHealthEventArgs>? HealthChanged
+    {
+        add => _events.HealthChanged += value;
+        remove => _events.HealthChanged -= value;
+    }
 
     /// <summary>A file was repaired on one device from the other.</summary>
-    public event EventHandler<SelfHealEventArgs>? SelfHealed;
+    public event EventHandler<SelfHealEventArgs>? SelfHealed
+    {
+        add => _events.SelfHealed += value;
+        remove => _events.SelfHealed -= value;
+    }
 
     /// <summary>The primary/secondary designation changed.</summary>
-    public event EventHandler<PairDesignationEventArgs>? Redesignated;
+    public event EventHandler<PairDesignationEventArgs>? Redesignated
+    {
+        add => _events.Redesignated += value;
+        remove => _events.Redesignated -= value;
+    }
 
     /// <summary>The pair id written at format.</summary>
-    public Guid PairId => _pairId;
+    public Guid PairId => _failover.PairId;
 
     /// <summary>The generation of the designation record in effect.</summary>
-    public ulong DesignationGeneration => _designationGeneration;
+    public ulong DesignationGeneration => _failover.Generation;
 
     /// <summary>The primary device.</summary>
-    public PairMember Primary => _primary;
+    public PairMember Primary => _failover.Primary;
 
     /// <summary>The secondary device.</summary>
-    public PairMember Secondary => Other(_primary);
+    public PairMember Secondary => _failover.Other(_failover.Primary);
 
     /// <summary>Both devices, in the order they were given to <see cref="MountAsync"/>.</summary>
-    public IReadOnlyList<PairMember> Members => _members;
+    public IReadOnlyList<PairMember> Members => _failover.Members;
 
     /// <summary>Whether the pair runs on one device only.</summary>
-    public bool IsDegraded => !_members[0].Usable || !_members[1].Usable || _members[0].Dirty || _members[1].Dirty;
+    public bool IsDegraded => _failover.IsDegraded;
 
     /// <summary>The context table of the primary.</summary>
-    public ContextTable Table => Active().Store!.Table;
+    public ContextTable Table => _failover.Active().Store!.Table;
 
     /// <summary>The sequence number (last transaction id) committed on the primary.</summary>
     public ulong Sequence => Table.Sequence;
@@ -86,32 +107,27 @@ public sealed partial class RedundantPair : IAsyncDisposable, IDisposable
     /// <param name="cancellationToken">Cancels before anything is written.</param>
     /// <returns>The pair id.</returns>
     /// <exception cref="DeviceGeometryMismatchException">The geometries differ.</exception>
-    public static Task<Guid> FormatAsync(IFlashDevice primary, IFlashDevice secondary, Guid? pairId = null, CancellationToken cancellationToken = default)
+    public static Guid Format(IFlashDevice primary, IFlashDevice secondary, Guid? pairId = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(primary);
         ArgumentNullException.ThrowIfNull(secondary);
         CheckGeometry(primary, secondary);
         cancellationToken.ThrowIfCancellationRequested();
-        var id = pairId ?? Guid.NewGuid();
-        var primaryId = Guid.NewGuid();
-        var secondaryId = Guid.NewGuid();
-        foreach (var (device, own) in (ReadOnlySpan<(IFlashDevice, Guid)>)[(primary, primaryId), (secondary, secondaryId)])
-        {
-            FlashFileSystem.Format(device);
-            var fs = FlashFileSystem.Mount(device);
-            try
-            {
-                ContextStore.Initialize(fs, ContextTable.Initial);
-                fs.WriteAllBytes(DesignationRecord.Path, new DesignationRecord(id, own, primaryId, 1).Encode());
-            }
-            finally
-            {
-                fs.Unmount();
-            }
-        }
-
-        return Task.FromResult(id);
+        return PairMount.Format(primary, secondary, pairId);
     }
+
+    /// <summary>
+    /// <see cref="Format"/> for callers that compose tasks. Formatting waits at no gate, so the work runs on the
+    /// caller's thread and the returned task is already complete (its failure, if any, is in the task).
+    /// </summary>
+    /// <param name="primary">The device to be primary.</param>
+    /// <param name="secondary">The device to be secondary.</param>
+    /// <param name="pairId">The pair id; a random one when null.</param>
+    /// <param name="cancellationToken">Cancels before anything is written.</param>
+    /// <returns>The pair id.</returns>
+    /// <exception cref="DeviceGeometryMismatchException">The geometries differ.</exception>
+    public static Task<Guid> FormatAsync(IFlashDevice primary, IFlashDevice secondary, Guid? pairId = null, CancellationToken cancellationToken = default)
+        => CompletedTask.Of(() => Format(primary, secondary, pairId, cancellationToken));
 
     /// <summary>
     /// Mounts a pair and reconciles it: the designation with the highest generation wins; a device that is behind
@@ -128,7 +144,7 @@ public sealed partial class RedundantPair : IAsyncDisposable, IDisposable
     /// <exception cref="PairNotFormattedException">Neither device carries a pair.</exception>
     /// <exception cref="PairUnavailableException">Neither device can be used.</exception>
     /// <exception cref="ContextTableCorruptException">No device has a valid context table.</exception>
-    public static async Task<RedundantPair> MountAsync(IFlashDevice deviceA, IFlashDevice deviceB, RedundantPairOptions? options = null, CancellationToken cancellationToken = default)
+    public static RedundantPair Mount(IFlashDevice deviceA, IFlashDevice deviceB, RedundantPairOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(deviceA);
         ArgumentNullException.ThrowIfNull(deviceB);
@@ -142,16 +158,33 @@ public sealed partial class RedundantPair : IAsyncDisposable, IDisposable
         FfsMetrics.TrackPair(pair);
         try
         {
-            await pair.ReconcileAsync(cancellationToken).ConfigureAwait(false);
+            pair._mount.Reconcile(cancellationToken);
         }
         catch
         {
-            pair.CloseAll();
+            pair.Close();
             throw;
         }
 
         return pair;
     }
+
+    /// <summary>
+    /// <see cref="Mount"/> for callers that compose tasks. Mounting waits at no gate (nobody else holds the new pair),
+    /// so the work runs on the caller's thread and the returned task is already complete (its failure, if any, is in the task).
+    /// </summary>
+    /// <param name="deviceA">One device.</param>
+    /// <param name="deviceB">The other device.</param>
+    /// <param name="options">Logging, progress and limits.</param>
+    /// <param name="cancellationToken">Cancels the reconciliation between files (an interrupted copy is redone at the next mount).</param>
+    /// <returns>The mounted pair.</returns>
+    /// <exception cref="DeviceGeometryMismatchException">The geometries differ.</exception>
+    /// <exception cref="PairMismatchException">The devices belong to different pairs.</exception>
+    /// <exception cref="PairNotFormattedException">Neither device carries a pair.</exception>
+    /// <exception cref="PairUnavailableException">Neither device can be used.</exception>
+    /// <exception cref="ContextTableCorruptException">No device has a valid context table.</exception>
+    public static Task<RedundantPair> MountAsync(IFlashDevice deviceA, IFlashDevice deviceB, RedundantPairOptions? options = null, CancellationToken cancellationToken = default)
+        => CompletedTask.Of(() => Mount(deviceA, deviceB, options, cancellationToken));
 
     /// <summary>Unmounts both devices (writing their checkpoints) after the running operations finished.</summary>
     /// <returns>A task that completes when both are unmounted.</returns>
@@ -162,23 +195,37 @@ public sealed partial class RedundantPair : IAsyncDisposable, IDisposable
             return;
         }
 
-        await _alternateGate.WaitAsync().ConfigureAwait(false);
-        await _contextGate.WaitAsync().ConfigureAwait(false);
+        await _gates.EnterAlternateAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
-            CloseAll();
+            Close();
         }
         finally
         {
-            _contextGate.Release();
-            _alternateGate.Release();
+            _gates.ExitAlternate();
         }
     }
 
-    /// <summary>Unmounts both devices.</summary>
-    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+    /// <summary>Unmounts both devices (writing their checkpoints) after the running operations finished.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
 
-    private static void CheckGeometry(IFlashDevice a, IFlashDevice b)
+        _gates.EnterAlternate(CancellationToken.None);
+        try
+        {
+            Close();
+        }
+        finally
+        {
+            _gates.ExitAlternate();
+        }
+    }
+
+    internal static void CheckGeometry(IFlashDevice a, IFlashDevice b)
     {
         if (a.Geometry != b.Geometry)
         {
@@ -186,129 +233,12 @@ public sealed partial class RedundantPair : IAsyncDisposable, IDisposable
         }
     }
 
-    private void CloseAll()
+    private void Close()
     {
         _disposed = true;
-        foreach (var m in _members)
+        using (_gates.Device())
         {
-            CloseStore(m);
-        }
-    }
-
-    private static void CloseStore(PairMember m)
-    {
-        var store = m.Store;
-        m.Store = null;
-        if (store is null)
-        {
-            return;
-        }
-
-        try
-        {
-            store.Unmount();
-        }
-        catch (Exception ex) when (ex is FlashException or FlashFileSystemException or ObjectDisposedException)
-        {
-            // A failed device cannot write its checkpoint; the next mount replays its log.
-        }
-    }
-
-    private PairMember Other(PairMember m) => ReferenceEquals(m, _members[0]) ? _members[1] : _members[0];
-
-    /// <summary>The device that serves the pair: the primary, or after a primary failure the survivor (which is then designated primary).</summary>
-    private PairMember Active()
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_primary.Usable && !_primary.Dirty)
-        {
-            return _primary;
-        }
-
-        throw new PairUnavailableException("No device of the pair is in service.");
-    }
-
-    private PairMember? Backup()
-    {
-        var s = Other(_primary);
-        return s.Usable && !s.Dirty ? s : null;
-    }
-
-    private static bool IsDeviceFailure(Exception ex)
-        => ex is FlashException or FlashUnmountedException or FileSystemCorruptException or ObjectDisposedException;
-
-    /// <summary>Takes a device out of service; when it was primary the survivor is designated primary (recorded on the survivor). Caller holds the context gate or runs alone.</summary>
-    private void Fail(PairMember m, Exception ex)
-    {
-        if (m.IsFailed)
-        {
-            return;
-        }
-
-        m.IsFailed = true;
-        m.FailureReason = ex.Message;
-        _log.LogError(MirrorEvents.DeviceFailed, ex, "Device {DeviceId} ({Role}) failed; pair degraded", m.DeviceId, m.Role);
-        var survivor = Other(m);
-        if (ReferenceEquals(m, _primary) && survivor.Usable && !survivor.Dirty)
-        {
-            SetPrimary(survivor, _designationGeneration + 1);
-            try
-            {
-                WriteDesignation(survivor);
-            }
-            catch (Exception wex) when (IsDeviceFailure(wex))
-            {
-                survivor.IsFailed = true;
-                survivor.FailureReason = wex.Message;
-                _log.LogError(MirrorEvents.DeviceFailed, wex, "Device {DeviceId} failed too; pair unavailable", survivor.DeviceId);
-            }
-        }
-
-        HealthChanged?.Invoke(this, new PairHealthEventArgs(m.DeviceId, true, ex.Message));
-    }
-
-    private void SetPrimary(PairMember primary, ulong generation)
-    {
-        bool changed = !ReferenceEquals(primary, _primary) || generation != _designationGeneration;
-        _primary = primary;
-        primary.Role = PairRole.Primary;
-        Other(primary).Role = PairRole.Secondary;
-        _designationGeneration = generation;
-        if (changed)
-        {
-            _log.LogInformation(MirrorEvents.Redesignated, "Device {DeviceId} is primary (designation generation {Generation})", primary.DeviceId, generation);
-            Redesignated?.Invoke(this, new PairDesignationEventArgs(primary.DeviceId, generation));
-        }
-    }
-
-    private void WriteDesignation(PairMember m)
-        => m.Store!.FileSystem.WriteAllBytes(DesignationRecord.Path, new DesignationRecord(_pairId, m.DeviceId, _primary.DeviceId, _designationGeneration).Encode());
-
-    private void RaiseTransaction(ulong id, string op, MirrorTransactionPhase phase, Exception? ex = null)
-    {
-        if (phase == MirrorTransactionPhase.Failed)
-        {
-            _log.LogWarning(MirrorEvents.TransactionFailed, ex, "Transaction {TransactionId} {Operation} failed", id, op);
-        }
-        else
-        {
-            _log.LogDebug(MirrorEvents.Transaction, "Transaction {TransactionId} {Operation}: {Phase}", id, op, phase);
-        }
-
-        TransactionChanged?.Invoke(this, new MirrorTransactionEventArgs(id, op, phase, ex));
-    }
-
-    /// <summary>Runs one device access under the context gate (the two devices are never accessed at once).</summary>
-    private async Task<T> OnDeviceAsync<T>(Func<T> access, CancellationToken cancellationToken)
-    {
-        await _contextGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return access();
-        }
-        finally
-        {
-            _contextGate.Release();
+            _failover.CloseAll();
         }
     }
 }

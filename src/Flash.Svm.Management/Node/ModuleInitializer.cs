@@ -49,7 +49,7 @@ public static class ModuleInitializer
         public ReadOnlyMemory<byte> RequestComponent(string name)
         {
             var entry = components.FirstOrDefault(c => c.Name == name) ?? throw new KeyNotFoundException($"Component {name} is not mapped to this module.");
-            var data = svm.Storage.ReadCurrentAsync(SvmLayout.Component(name)).GetAwaiter().GetResult();
+            var data = svm.Storage.ReadCurrent(SvmLayout.Component(name));
             return entry.Matches(data) ? data : throw new SvmFormatException($"Component {name} does not match its SGC entry.");
         }
     }

@@ -131,7 +131,7 @@ public sealed class UpgradeStateMachine : IDisposable
             }
 
             var pair = _svm.Storage;
-            pair.InvalidateAsync(pair.Table.Alternate).GetAwaiter().GetResult();
+            pair.Invalidate(pair.Table.Alternate);
             Store(_status with { State = UpgradeState.Idle, Outcome = UpgradeOutcome.Cancelled, Message = "validated release discarded" });
         }
     }

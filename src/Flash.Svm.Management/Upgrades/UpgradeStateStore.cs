@@ -31,7 +31,7 @@ public sealed class NvsUpgradeStateStore(SoftwareVersionManager svm) : IUpgradeS
         byte[] data;
         try
         {
-            data = svm.Storage.ReadCurrentAsync(Path).GetAwaiter().GetResult();
+            data = svm.Storage.ReadCurrent(Path);
         }
         catch (Flash.Ffs.FlashPathNotFoundException)
         {
@@ -45,7 +45,7 @@ public sealed class NvsUpgradeStateStore(SoftwareVersionManager svm) : IUpgradeS
     public void Write(UpgradeStatus status)
     {
         var record = UpgradeStateRecord.Encode(status);
-        svm.Storage.WriteCurrentConfigurationAsync([new(Path, record)]).GetAwaiter().GetResult();
+        svm.Storage.WriteCurrentConfiguration([new(Path, record)]);
     }
 }
 

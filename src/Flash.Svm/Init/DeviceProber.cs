@@ -49,7 +49,7 @@ internal static class DeviceProber
                 }
             }
 
-            var record = Read(DesignationRecord.Path) is { } r ? DesignationRecord.TryDecode(r) : null;
+            var record = Read(PairMetadataStore.DesignationPath) is { } r ? DesignationRecord.TryDecode(r) : null;
             if (record is null)
             {
                 return fault is null ? DeviceFacts.Blank(name, geometry) : DeviceFacts.Dead(name, geometry, fault);
