@@ -113,7 +113,7 @@ internal static class ContextTableCopies
     /// <param name="fs">The target's file system.</param>
     /// <param name="table">The source's newest table.</param>
     /// <param name="olderCopy">The source's older copy as stored, or null when it has none readable.</param>
-    internal static void Stage(FlashTransaction txn, FlashFileSystem fs, ContextTable table, byte[]? olderCopy)
+    internal static void StageAsOnSource(FlashTransaction txn, FlashFileSystem fs, ContextTable table, byte[]? olderCopy)
     {
         string older = OlderCopyPath(table);
         Stage(txn, table);

@@ -73,7 +73,7 @@ public static class PairMetadataStore
     internal static void FinishResync(FlashFileSystem fs, ContextTable table, byte[]? olderCopy)
     {
         using var txn = fs.BeginTransaction();
-        ContextTableCopies.Stage(txn, fs, table, olderCopy);
+        ContextTableCopies.StageAsOnSource(txn, fs, table, olderCopy);
         txn.Delete(ResyncMarkPath);
         txn.Commit();
     }
