@@ -94,12 +94,4 @@ public sealed partial class SoftwareVersionManager
                 $"Delta package {header.Sgc.Release} lacks {string.Join(", ", missing)}, which the current context does not hold unchanged (a full upgrade or a whole package is needed).");
         }
     }
-
-    /// <summary>Whether the alternate holds the software set completely and verified on one device.</summary>
-    private bool AlternateVerifiesOn(Flash.Ffs.Mirror.PairMember member, ContextArea alternate, out string? error)
-    {
-        var v = Verify(member, alternate, checkConfiguration: false);
-        error = v.SoftwareError;
-        return v.SoftwareOk;
-    }
 }

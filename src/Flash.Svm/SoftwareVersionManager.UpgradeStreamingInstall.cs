@@ -194,7 +194,7 @@ public sealed partial class SoftwareVersionManager
 
         /// <summary>
         /// The package is signed and every streamed component verified: re-checks the signed release, copies the
-        /// unchanged components from the current context, writes configuration and SGC file, verifies the alternate on
+        /// unchanged components from the current context, writes configuration and SGC file, checks the set is whole on
         /// both devices, then removes the install records and marks the alternate complete in one commit per device.
         /// </summary>
         public UpgradeResult Finish(ActivationMode activation)
@@ -225,12 +225,16 @@ public sealed partial class SoftwareVersionManager
             seal.Add(new(SvmLayout.Sgc, header.SgcBytes));
             _cancellationToken.ThrowIfCancellationRequested();
             Commit(seal);
+            // Every component was checked as it arrived (or, copied, as it was read) and the secondary's copy was read
+            // back from the primary and checked against the SGC digests when it was stored; what is left to prove is
+            // that the stored set is whole on both devices (a resumed install stored part of it in an earlier run).
             var alternate = pair.Table.Alternate;
             foreach (var member in new[] { pair.Primary, pair.Secondary })
             {
-                if (!_svm.AlternateVerifiesOn(member, alternate, out var error))
+                var stored = Run(pair.ListAsync(member, alternate, _cancellationToken)).ToHashSet(StringComparer.Ordinal);
+                if (sgc.Components.FirstOrDefault(c => !stored.Contains(SvmLayout.Component(c.Name))) is { } missing)
                 {
-                    throw new PackageRejectedException(PackageRejectReason.ChecksumMismatch, $"The stored release {sgc.Release} does not verify on {_svm.NameOf(member)}: {error}");
+                    throw new PackageRejectedException(PackageRejectReason.Inconsistent, $"Component {missing.Name} of release {sgc.Release} is not stored on {_svm.NameOf(member)}.");
                 }
             }
 
