@@ -15,7 +15,7 @@ namespace Flash.Benchmarks.Workloads;
 
 /// <summary>
 /// <c>stream-upgrade [--quick] [--mib N] [--component-kib N]</c> (issue 21): the SVM's upgrade command streams a signed
-/// package (default 256 MiB of 1 MiB components; 16 MiB with <c>--quick</c>) over HTTP on loopback from an in-process
+/// package (default 256 MiB of 256 KiB components; 16 MiB with <c>--quick</c>) over HTTP on loopback from an in-process
 /// <see cref="HttpListener"/> through <see cref="NetworkSoftwareSource"/> into the alternate context of a redundant
 /// pair of 512 MiB NAND simulators: verified as it arrives, each component committed with the install record, the
 /// secondary's copy read back from the primary and checked (claim 36). Reports each device's simulated time against
@@ -32,7 +32,7 @@ internal static class StreamingUpgradeBenchmark
     {
         bool quick = args.Contains("--quick");
         long payload = Option(args, "--mib", quick ? 16 : 256) << 20;
-        int component = (int)Option(args, "--component-kib", 1024) * 1024;
+        int component = (int)Option(args, "--component-kib", 256) * 1024;
         var geometry = new FlashGeometry(2048, 64, 64, payload <= 64L << 20 ? 512 : 4096);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var keyId = TrustedSigningKey.DefaultKeyId(key.ExportSubjectPublicKeyInfo());

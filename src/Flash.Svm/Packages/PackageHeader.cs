@@ -96,7 +96,7 @@ internal sealed class PackageHeader
             throw new PackageRejectedException(PackageRejectReason.BadFormat, "Unsupported package format version.");
         }
 
-        if ((flags & ~SoftwarePackage.DeltaFlag) != 0 || (format == SoftwarePackage.FormatVersion && flags != 0))
+        if ((flags & ~SoftwarePackage.DeltaFlag) != 0)
         {
             throw new PackageRejectedException(PackageRejectReason.BadFormat, $"Unknown package flags 0x{flags:X4}.");
         }
