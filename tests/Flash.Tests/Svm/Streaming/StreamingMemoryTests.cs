@@ -11,8 +11,9 @@ namespace Flash.Tests.Svm.Streaming;
 /// <summary>
 /// The streaming install holds no more than one component (plus header and trailer) whatever the package size: the
 /// managed heap that stays live between the install's steps grows by far less than the package, which is many times
-/// larger than the 1 MiB budget.
+/// larger than the 1 MiB budget. The heap is measured process-wide, so the class runs alone (no other test allocating).
 /// </summary>
+[Collection(nameof(StreamingMemoryTests))]
 public class StreamingMemoryTests(ITestOutputHelper output)
 {
     private static readonly FlashGeometry Large = new(2048, 64, 64, 512);
@@ -72,3 +73,9 @@ public class StreamingMemoryTests(ITestOutputHelper output)
         }
     }
 }
+
+/// <summary>Runs <see cref="StreamingMemoryTests"/> after the parallel tests, alone.</summary>
+[CollectionDefinition(nameof(StreamingMemoryTests), DisableParallelization = true)]
+#pragma warning disable CA1515 // xunit collection definitions must be public.
+public sealed class StreamingMemoryCollection;
+#pragma warning restore CA1515
