@@ -32,6 +32,9 @@ public static class Program
           transfer [--quick]
               256 MiB (8 MiB with --quick) over HTTP on loopback into the alternate context of a redundant pair:
               simulated time / raw program time per device (target 1.1), host memory peak above idle (target 16 MiB).
+          stream-upgrade [--quick] [--mib N] [--component-kib N]
+              The SVM upgrade command streaming a 256 MiB package (16 MiB with --quick) over HTTP on loopback:
+              simulated time / raw program time per device, host memory peak above idle (target 16 MiB).
           compare A.json B.json [--threshold PCT]
               Prints both runs side by side with B/A ratios; changes under PCT % (default 2) count as unchanged.
           anything else
@@ -64,6 +67,11 @@ public static class Program
             if (args.Length > 0 && args[0] == "boot-storm")
             {
                 return BootStormBenchmark.Run(args[1..]);
+            }
+
+            if (args.Length > 0 && args[0] == "stream-upgrade")
+            {
+                return StreamingUpgradeBenchmark.Run(args[1..]);
             }
 
             if (args.Length > 0 && args[0] == "transfer")

@@ -206,8 +206,9 @@ public sealed partial class FtpPackageDownloader(TransferOptions? options = null
                 sink.Append(buffer.AsSpan(0, read));
             }
         }
-        catch (Exception e) when (e is IOException or SocketException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (e is not TransferException && (e is IOException or SocketException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested)))
         {
+            // A TransferException here comes from the sink (it refused the bytes): not a broken connection.
             LogInterrupted(url, sink.Length, total);
             throw new TransferInterruptedException($"{url}: the data connection broke after {sink.Length} of {total} bytes.", e);
         }

@@ -27,6 +27,11 @@ public sealed partial class SoftwareVersionManager
     public UpgradeResult Upgrade(UpgradeCommand command, IProgress<UpgradeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(command);
+        if (_options.Sources.FirstOrDefault(s => s.Kind == command.Transfer.Source) is IStreamingSoftwareSource streaming)
+        {
+            return UpgradeStreaming(command, streaming, progress, cancellationToken);
+        }
+
         var pkg = OpenPackage(Fetch(command.Transfer, cancellationToken));
         return Upgrade(pkg, command.Mode, command.Activation, progress, cancellationToken);
     }
@@ -73,23 +78,7 @@ public sealed partial class SoftwareVersionManager
             throw new SvmException("A partial upgrade needs a valid SGC file in the current context.");
         }
 
-        var modules = _bus.Modules.Select(m => m.Address).ToList();
-        IReadOnlyList<SgcComponent> download;
-        IReadOnlyList<SgcComponent> copy;
-        IReadOnlyList<ModuleAddress> affected;
-        if (mode == UpgradeMode.Partial)
-        {
-            var diff = pkg.Sgc.CompareWith(currentSgc!, modules);
-            download = diff.Changed;
-            copy = diff.Unchanged;
-            affected = diff.AffectedModules;
-        }
-        else
-        {
-            download = pkg.Sgc.Components;
-            copy = [];
-            affected = modules;
-        }
+        var (download, copy, affected) = PlanUpgrade(pkg.Sgc, currentSgc, mode);
 
         RequireDeltaCovered(pkg, download);
         Raise(SvmEvents.UpgradeStarted, LogLevel.Information,
@@ -147,28 +136,7 @@ public sealed partial class SoftwareVersionManager
             cancellationToken.ThrowIfCancellationRequested();
             pair.MarkAlternateComplete(pkg.Release.ToString(), cancellationToken);
             RequireRedundancy(pair);
-            Raise(SvmEvents.UpgradeCompleted, LogLevel.Information, $"Release {pkg.Release} is complete and verified in the alternate context of both devices (transaction {pair.Sequence})");
-            var changes = Node.ProgrammableImages.Changes(pkg.Sgc, _bus.Modules);
-            foreach (var ch in changes)
-            {
-                Raise(SvmEvents.ProgrammableDeviceChange, LogLevel.Warning,
-                    $"AUTONOMOUS MESSAGE: module {ch.Module} {ch.Kind} {ch.Device} will be reprogrammed with {ch.Component}; service on the module is affected",
-                    ch.Module, ch.Device);
-            }
-
-            switch (activation)
-            {
-                case ActivationMode.TrialBoot:
-                    SetAlternateBootFlag();
-                    break;
-                case ActivationMode.Exchange:
-                    ExchangeContexts();
-                    break;
-                default:
-                    break;
-            }
-
-            return new UpgradeResult(pkg.Release, mode, download.Select(c => c.Name).ToList(), copy.Select(c => c.Name).ToList(), affected, changes, written);
+            return CompleteUpgrade(pkg.Sgc, mode, activation, download, copy, affected, written);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
         {
@@ -181,6 +149,47 @@ public sealed partial class SoftwareVersionManager
 
             throw new UpgradeFailedException($"Upgrade to {pkg.Release} failed: {ex.Message}", ex);
         }
+    }
+
+    /// <summary>Which components an upgrade stores from the package, which it copies from the current context, and which modules it affects.</summary>
+    private (IReadOnlyList<SgcComponent> Download, IReadOnlyList<SgcComponent> Copy, IReadOnlyList<ModuleAddress> Affected) PlanUpgrade(SgcFile sgc, SgcFile? currentSgc, UpgradeMode mode)
+    {
+        var modules = _bus.Modules.Select(m => m.Address).ToList();
+        if (mode == UpgradeMode.Partial)
+        {
+            var diff = sgc.CompareWith(currentSgc!, modules);
+            return (diff.Changed, diff.Unchanged, diff.AffectedModules);
+        }
+
+        return (sgc.Components, [], modules);
+    }
+
+    /// <summary>The alternate is complete on both devices: announce it, warn about programmable devices, activate as the command says.</summary>
+    private UpgradeResult CompleteUpgrade(SgcFile sgc, UpgradeMode mode, ActivationMode activation, IReadOnlyList<SgcComponent> download, IReadOnlyList<SgcComponent> copy, IReadOnlyList<ModuleAddress> affected, long written)
+    {
+        var pair = Storage;
+        Raise(SvmEvents.UpgradeCompleted, LogLevel.Information, $"Release {sgc.Release} is complete and verified in the alternate context of both devices (transaction {pair.Sequence})");
+        var changes = Node.ProgrammableImages.Changes(sgc, _bus.Modules);
+        foreach (var ch in changes)
+        {
+            Raise(SvmEvents.ProgrammableDeviceChange, LogLevel.Warning,
+                $"AUTONOMOUS MESSAGE: module {ch.Module} {ch.Kind} {ch.Device} will be reprogrammed with {ch.Component}; service on the module is affected",
+                ch.Module, ch.Device);
+        }
+
+        switch (activation)
+        {
+            case ActivationMode.TrialBoot:
+                SetAlternateBootFlag();
+                break;
+            case ActivationMode.Exchange:
+                ExchangeContexts();
+                break;
+            default:
+                break;
+        }
+
+        return new UpgradeResult(sgc.Release, mode, download.Select(c => c.Name).ToList(), copy.Select(c => c.Name).ToList(), affected, changes, written);
     }
 
     /// <summary>A new version must be stored on both devices: a device that went out of service fails the upgrade.</summary>

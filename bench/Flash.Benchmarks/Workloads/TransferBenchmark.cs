@@ -126,7 +126,7 @@ internal static class TransferBenchmark
     }
 
     /// <summary>Bytes the simulator holds for written blocks (a block is copied on its first program).</summary>
-    private static long FlashBytes(FlashSimulator device)
+    internal static long FlashBytes(FlashSimulator device)
     {
         var g = device.Geometry;
         long blocks = 0;
@@ -141,7 +141,7 @@ internal static class TransferBenchmark
         return blocks * g.PagesPerBlock * (g.PageSize + g.SpareSize);
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();

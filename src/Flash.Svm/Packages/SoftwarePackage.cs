@@ -308,6 +308,30 @@ public sealed partial class SoftwarePackage
         return new SoftwarePackage(sgc, sgcBytes, entries, isDelta);
     }
 
+    /// <summary>Whether a format-1 signature verifies over a SHA-256 hash computed as the package streamed.</summary>
+    internal static bool HashSignedByTrustedKey(ReadOnlySpan<byte> sha256, ReadOnlySpan<byte> signature, IReadOnlyList<byte[]> keys)
+    {
+        foreach (var key in keys)
+        {
+            using var ecdsa = ECDsa.Create();
+            try
+            {
+                ecdsa.ImportSubjectPublicKeyInfo(key, out _);
+            }
+            catch (CryptographicException)
+            {
+                continue;
+            }
+
+            if (ecdsa.KeySize == 256 && ecdsa.VerifyHash(sha256, signature, DSASignatureFormat.IeeeP1363FixedFieldConcatenation))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static bool SignedByTrustedKey(ReadOnlySpan<byte> signed, ReadOnlySpan<byte> signature, IReadOnlyList<byte[]> keys)
     {
         foreach (var key in keys)

@@ -1,0 +1,81 @@
+#pragma warning disable xUnit1051 // SVM calls are synchronous; test cancellation is not needed.
+using Flash.Drivers;
+using Flash.Drivers.Simulation;
+using Flash.Svm;
+using Flash.Svm.Packages;
+using Flash.Svm.Sgc;
+using static Flash.Tests.Svm.Streaming.StreamingReleases;
+
+namespace Flash.Tests.Svm.Streaming;
+
+/// <summary>
+/// The streaming install holds no more than one component (plus header and trailer) whatever the package size: the
+/// managed heap that stays live between the install's steps grows by far less than the package, which is many times
+/// larger than the 1 MiB budget. The heap is measured process-wide, so the class runs alone (no other test allocating).
+/// </summary>
+[Collection(nameof(StreamingMemoryTests))]
+public class StreamingMemoryTests(ITestOutputHelper output)
+{
+    private static readonly FlashGeometry Large = new(2048, 64, 64, 512);
+
+    private static byte[] Big(int components, int size)
+    {
+        var comps = Enumerable.Range(0, components)
+            .Select(i => new PackageComponent($"part{i:D3}.bin", new SoftwareVersion(2, 0, 0), SvmNode.Content($"part{i:D3}.bin", 2, size)))
+            .ToList();
+        var maps = comps.Select(c => new SgcMapping("traffic", SgcMapping.AnySlot, c.Name)).ToList();
+        return SoftwarePackage.BuildEnveloped(new SoftwareVersion(2, 0, 0), comps, maps, SvmNode.Key, KeyId(SvmNode.Key));
+    }
+
+    [Fact]
+    public void A_package_far_over_one_MiB_streams_in_bounded_memory()
+    {
+        const int components = 64;
+        const int size = 256 * 1024;
+        var package = Big(components, size);
+        var source = new StreamingTestSource { ChunkSize = 64 * 1024 };
+        source.Add("big.pkg", package);
+        var dev0 = FlashSimulator.Create(new FlashSimulatorOptions { Geometry = Large, Seed = 1 });
+        var dev1 = FlashSimulator.Create(new FlashSimulatorOptions { Geometry = Large, Seed = 2 });
+        using var node = new SvmNode(o => With(o, source), dev0, dev1);
+        node.InstallAndBoot();
+
+        var baseline = GC.GetTotalMemory(forceFullCollection: true);
+        var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        var peak = new LivePeak();
+        var result = node.Svm.Upgrade(Command("big.pkg"), peak);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+
+        Assert.Equal(new SoftwareVersion(2, 0, 0), result.Release);
+        Assert.Equal(components, peak.Samples);
+        var growth = peak.Max - baseline;
+        output.WriteLine($"package {package.Length} bytes; live heap growth between steps {growth} bytes; allocated on the command thread {allocated} bytes");
+        Assert.True(growth < 2L << 20, $"the live heap grew by {growth} bytes while a {package.Length}-byte package streamed");
+        SvmNode.AssertStorageSane(node.Svm);
+    }
+
+    /// <summary>Samples the live managed heap (after a full collection) each time a component was stored.</summary>
+    private sealed class LivePeak : IProgress<UpgradeProgress>
+    {
+        public long Max { get; private set; }
+
+        public int Samples { get; private set; }
+
+        public void Report(UpgradeProgress value)
+        {
+            if (value.Phase != "store-primary")
+            {
+                return;
+            }
+
+            Samples++;
+            Max = Math.Max(Max, GC.GetTotalMemory(forceFullCollection: true));
+        }
+    }
+}
+
+/// <summary>Runs <see cref="StreamingMemoryTests"/> after the parallel tests, alone.</summary>
+[CollectionDefinition(nameof(StreamingMemoryTests), DisableParallelization = true)]
+#pragma warning disable CA1515 // xunit collection definitions must be public.
+public sealed class StreamingMemoryCollection;
+#pragma warning restore CA1515
