@@ -334,7 +334,7 @@ public sealed partial class SoftwareVersionManager
                 _svm.Raise(SvmEvents.UpgradeCopyNotVerified, LogLevel.Error,
                     $"{ex.Path} does not verify against the SGC file on the primary {_svm.NameOf(pair.Primary)} and could not be healed; it was not copied to {_svm.NameOf(pair.Secondary)}",
                     device: _svm.NameOf(pair.Primary));
-                await InvalidateUnverifiedAlternateAsync(pair).ConfigureAwait(false);
+                InvalidateUnverifiedAlternate(pair);
                 throw;
             }
         }
