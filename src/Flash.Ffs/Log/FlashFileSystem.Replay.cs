@@ -47,11 +47,14 @@ public sealed partial class FlashFileSystem
     /// Applies <paramref name="logged"/> (sorted by sequence) up to <paramref name="cutoff"/>: a change whose commit
     /// page has a sequence at or above it is dropped, and so is every transaction in <paramref name="distrusted"/>
     /// (open at the checkpoint with a page that could not be read). A metadata page that cannot be read moves the
-    /// cutoff down to itself.
+    /// cutoff down to itself. A data page that cannot be read drops its change (its whole transaction), and later
+    /// changes that depend on a dropped one are dropped too (<see cref="ReplayDependencies"/>).
     /// </summary>
     private void Replay(List<LoggedPage> logged, ulong cutoff, IReadOnlySet<uint> distrusted, ReplayOutcome outcome)
     {
         var pending = new Dictionary<uint, List<ReplayOp>>();
+        var damagedTxns = new HashSet<uint>();
+        var dependencies = new ReplayDependencies();
         var buffer = new byte[_chunk];
         long done = 0;
         foreach (var entry in logged)
@@ -76,9 +79,16 @@ public sealed partial class FlashFileSystem
             }
 
             var ops = new List<ReplayOp>(1);
+            string? damage = null;
             if (tag.Kind == PageKind.Data)
             {
                 ops.Add(new ReplayOp(ReplayKind.Data, tag.ObjectId, tag.Chunk, entry.Page));
+                if (!ReplayPageIntact(entry, buffer))
+                {
+                    NoteDamagedReplayPage(entry, outcome);
+                    damage = "its data page " + entry.Page.ToString(System.Globalization.CultureInfo.InvariantCulture) + " cannot be read";
+                    damagedTxns.Add(tag.TxnId);
+                }
             }
             else
             {
@@ -110,11 +120,7 @@ public sealed partial class FlashFileSystem
 
             if (tag.TxnId == 0)
             {
-                foreach (var op in ops)
-                {
-                    ApplyReplayed(op, tag.Sequence);
-                }
-
+                ApplyOrDropChange(ops, tag, damage, dependencies, outcome);
                 outcome.Applied++;
             }
             else
@@ -128,17 +134,10 @@ public sealed partial class FlashFileSystem
                 outcome.Applied++;
                 if (tag.IsCommit)
                 {
-                    if (distrusted.Contains(tag.TxnId))
-                    {
-                        outcome.Dropped.Add(DescribeDropped(tag) + ", open at the checkpoint with a page that cannot be read");
-                    }
-                    else
-                    {
-                        foreach (var op in list)
-                        {
-                            ApplyReplayed(op, tag.Sequence);
-                        }
-                    }
+                    ApplyOrDropChange(list, tag,
+                        distrusted.Contains(tag.TxnId) ? "open at the checkpoint with a page that cannot be read"
+                        : damagedTxns.Contains(tag.TxnId) ? "a data page of it cannot be read" : null,
+                        dependencies, outcome);
 
                     pending.Remove(tag.TxnId);
                 }
