@@ -103,7 +103,7 @@ public sealed partial class FlashFileSystem
         // new checkpoint nothing needs them.
         foreach (int b in oldBlocks)
         {
-            _blocks.State[b] = BlockState.Free;
+            _blocks.State.Apply(b, BlockTransition.Release);
             _blocks.Erased[b] = false;
         }
 
@@ -134,13 +134,13 @@ public sealed partial class FlashFileSystem
                 // The old checkpoint is still current: put its blocks back, retire the failed one, try again.
                 foreach (int b in oldBlocks)
                 {
-                    _blocks.State[b] = BlockState.Checkpoint;
+                    _blocks.State.Apply(b, BlockTransition.AssignCheckpoint);
                 }
 
                 int failed = page / _ppb;
                 foreach (int t in targets.Where(t => t != failed))
                 {
-                    _blocks.State[t] = BlockState.Free;
+                    _blocks.State.Apply(t, BlockTransition.Release);
                 }
 
                 MarkBadNow(failed);
@@ -247,7 +247,7 @@ public sealed partial class FlashFileSystem
             {
                 foreach (int t in targets)
                 {
-                    _blocks.State[t] = BlockState.Free;
+                    _blocks.State.Apply(t, BlockTransition.Release);
                 }
 
                 _checkpointNext = previousNext;
@@ -259,7 +259,7 @@ public sealed partial class FlashFileSystem
                 continue;
             }
 
-            _blocks.State[b] = BlockState.Checkpoint;
+            _blocks.State.Apply(b, BlockTransition.AssignCheckpoint);
             _blocks.Erased[b] = false;
             _blocks.ClearBlock(b);
             targets.Add(b);
@@ -425,7 +425,7 @@ public sealed partial class FlashFileSystem
                 throw new FileSystemCorruptException($"Block {b} has an unknown state {state} in the checkpoint.");
             }
 
-            _blocks.State[b] = (BlockState)state;
+            _blocks.State.Restore(b, (BlockState)state);
             _blocks.Erased[b] = r.U8() == 1;
             _blocks.EraseCount[b] = r.U32();
             _blocks.FirstSequence[b] = r.U64();
@@ -603,7 +603,7 @@ public sealed partial class FlashFileSystem
                     throw new FlashFileSystemException($"Anchor block {_anchorBlocks[other]} failed to erase; the volume needs reformatting onto good anchor blocks.");
                 }
 
-                _blocks.State[_anchorBlocks[other]] = BlockState.Anchor;
+                _blocks.State.Apply(_anchorBlocks[other], BlockTransition.AssignAnchor);
                 _blocks.Erased[_anchorBlocks[other]] = false;
                 _anchorCurrent = other;
                 _anchorWritePointer = 0;

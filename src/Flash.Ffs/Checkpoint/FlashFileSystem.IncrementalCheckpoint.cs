@@ -278,7 +278,7 @@ public sealed partial class FlashFileSystem
         {
             if (_blocks.State[b] == BlockState.Checkpoint)
             {
-                _blocks.State[b] = BlockState.Free;
+                _blocks.State.Apply(b, BlockTransition.Release);
                 _blocks.Erased[b] = false;
             }
         }
@@ -319,7 +319,7 @@ public sealed partial class FlashFileSystem
             {
                 // Its pages took sequence numbers after the current checkpoint: recovery must still find them (a
                 // missing number stops its replay), so the block is erased only once the next checkpoint covers it.
-                _blocks.State[t] = BlockState.Full;
+                _blocks.State.Apply(t, BlockTransition.AbandonCheckpoint);
                 _blocks.Erased[t] = false;
                 _blocks.LastSequence[t] = _seq;
             }
