@@ -1,6 +1,5 @@
 using Flash.Ffs.Format;
 using System.Text;
-using Flash.Ffs.Checkpoint;
 using Flash.Ffs.Index;
 using Flash.Ffs.Log;
 using Flash.Ffs.Wear;
@@ -21,9 +20,7 @@ public sealed partial class FlashFileSystem
 
     /// <summary>The oldest format version this library mounts.</summary>
     private const ushort OldestFormatVersion = 1;
-    private const int AnchorFixedSize = 96;
     private const int AnchorSearchBlocks = 16;
-    private static ReadOnlySpan<byte> AnchorMagic => "FLASHFS\0"u8;
 
     private readonly int[] _anchorBlocks = [-1, -1];
     private int _anchorCurrent;
@@ -63,7 +60,7 @@ public sealed partial class FlashFileSystem
     /// The largest checkpoint, in pages: the anchor page lists the blocks it fills (a checkpoint's pages run from the
     /// start of each block in order), 4 bytes a block.
     /// </summary>
-    private int MaxCheckpointPages => (_chunk - AnchorFixedSize) / 4 * _ppb;
+    private int MaxCheckpointPages => (_chunk - AnchorRecord.FixedSize) / 4 * _ppb;
 
     /// <summary>
     /// Writes a checkpoint of the committed state. With handles holding uncommitted writes it describes their files
@@ -108,73 +105,80 @@ public sealed partial class FlashFileSystem
         }
 
         ulong checkpointSeq = _seq;
-        using var body = new ByteWriter(size);
-        SerializeCheckpoint(body, checkpointSeq, forUnmount, views);
-        if (body.Length != size)
+        var body = LittleEndianWriter.Growable(size);
+        try
         {
-            throw new InvalidOperationException($"Checkpoint size mismatch: computed {size}, serialised {body.Length}.");
-        }
-
-        _lastCheckpointSize = size;
-
-        var written = new List<int>(pages);
-        var payload = body.Written;
-        for (int i = 0; i < pages; i++)
-        {
-            int page = (targets[i / _ppb] * _ppb) + (i % _ppb);
-            int start = i * _chunk;
-            var slice = payload.Slice(start, Math.Min(_chunk, payload.Length - start));
-            var tag = new PageTag { Kind = PageKind.Checkpoint, ObjectId = VolumeId, Chunk = (uint)i, Sequence = ++_seq };
-            try
+            SerializeCheckpoint(ref body, checkpointSeq, forUnmount, views);
+            if (body.Position != size)
             {
-                _io.Program(page, slice, tag);
+                throw new InvalidOperationException($"Checkpoint size mismatch: computed {size}, serialised {body.Position}.");
             }
-            catch (Drivers.ProgramFailedException)
+
+            _lastCheckpointSize = size;
+
+            var written = new List<int>(pages);
+            var payload = body.Written;
+            for (int i = 0; i < pages; i++)
             {
-                // The old checkpoint is still current: put its blocks back, retire the failed one, try again.
-                foreach (int b in oldBlocks)
+                int page = (targets[i / _ppb] * _ppb) + (i % _ppb);
+                int start = i * _chunk;
+                var slice = payload.Slice(start, Math.Min(_chunk, payload.Length - start));
+                var tag = new PageTag { Kind = PageKind.Checkpoint, ObjectId = VolumeId, Chunk = (uint)i, Sequence = ++_seq };
+                try
                 {
-                    _blocks.State.Apply(b, BlockTransition.AssignCheckpoint);
+                    _io.Program(page, slice, tag);
+                }
+                catch (Drivers.ProgramFailedException)
+                {
+                    // The old checkpoint is still current: put its blocks back, retire the failed one, try again.
+                    foreach (int b in oldBlocks)
+                    {
+                        _blocks.State.Apply(b, BlockTransition.AssignCheckpoint);
+                    }
+
+                    int failed = page / _ppb;
+                    foreach (int t in targets.Where(t => t != failed))
+                    {
+                        _blocks.State.Apply(t, BlockTransition.Release);
+                    }
+
+                    MarkBadNow(failed);
+                    _checkpointNext = previousNext;
+                    return false;
                 }
 
-                int failed = page / _ppb;
-                foreach (int t in targets.Where(t => t != failed))
-                {
-                    _blocks.State.Apply(t, BlockTransition.Release);
-                }
-
-                MarkBadNow(failed);
-                _checkpointNext = previousNext;
-                return false;
+                written.Add(page);
             }
 
-            written.Add(page);
-        }
-
-        foreach (int t in targets)
-        {
-            _blocks.LastSequence[t] = _seq;
-        }
-
-        WriteAnchor(checkpointSeq, written, payload.Length, Crc32C.Compute(payload));
-
-        // Committed. Retiring blocks were recorded as bad; now mark them so on the chip too.
-        for (int b = 0; b < _blocks.Count; b++)
-        {
-            if (_blocks.State[b] == BlockState.Retiring)
+            foreach (int t in targets)
             {
-                MarkBadNow(b);
+                _blocks.LastSequence[t] = _seq;
             }
-        }
 
-        _checkpointPages = written;
-        _checkpointSeq = checkpointSeq;
-        ReleaseHeldBlocks(checkpointSeq);
-        _blocksSinceCheckpoint = 0;
-        _checkpointsWritten++;
-        FfsMetrics.CheckpointWritten(this);
-        _log.LogDebug(FfsEvents.Checkpoint, "Checkpoint at sequence {Sequence}: {Pages} page(s), {Entries} entries; next blocks hot {Hot}, cold {Cold}, checkpoint {Next}", checkpointSeq, pages, _nodes.Count, _hot.ReservedNext, _cold.ReservedNext, _checkpointNext);
-        return true;
+            WriteAnchor(checkpointSeq, written, payload.Length, Crc32C.Compute(payload));
+
+            // Committed. Retiring blocks were recorded as bad; now mark them so on the chip too.
+            for (int b = 0; b < _blocks.Count; b++)
+            {
+                if (_blocks.State[b] == BlockState.Retiring)
+                {
+                    MarkBadNow(b);
+                }
+            }
+
+            _checkpointPages = written;
+            _checkpointSeq = checkpointSeq;
+            ReleaseHeldBlocks(checkpointSeq);
+            _blocksSinceCheckpoint = 0;
+            _checkpointsWritten++;
+            FfsMetrics.CheckpointWritten(this);
+            _log.LogDebug(FfsEvents.Checkpoint, "Checkpoint at sequence {Sequence}: {Pages} page(s), {Entries} entries; next blocks hot {Hot}, cold {Cold}, checkpoint {Next}", checkpointSeq, pages, _nodes.Count, _hot.ReservedNext, _cold.ReservedNext, _checkpointNext);
+            return true;
+        }
+        finally
+        {
+            body.Dispose();
+        }
     }
 
     /// <summary>
@@ -300,14 +304,14 @@ public sealed partial class FlashFileSystem
         return best;
     }
 
-    private void SerializeCheckpoint(ByteWriter w, ulong checkpointSeq, bool clean, Dictionary<uint, Node?> views, int[]? recordFree = null)
+    private void SerializeCheckpoint(ref LittleEndianWriter w, ulong checkpointSeq, bool clean, Dictionary<uint, Node?> views, int[]? recordFree = null)
     {
-        SerializeHead(w, checkpointSeq, clean, recordFree ?? [], views.Count(v => v.Value is null));
+        SerializeHead(ref w, checkpointSeq, clean, recordFree ?? [], views.Count(v => v.Value is null));
         foreach (var n in _nodes.Values)
         {
             if (TryEntryFor(n, views, out var entry))
             {
-                SerializeNode(w, entry!);
+                SerializeNode(ref w, entry!);
             }
         }
     }
@@ -317,7 +321,7 @@ public sealed partial class FlashFileSystem
     /// as free (to erase) although RAM still holds them: the previous checkpoint's blocks while an incremental one is
     /// being written. <paramref name="leftOut"/> entries (files created by handles not yet flushed) are not counted.
     /// </summary>
-    private void SerializeHead(ByteWriter w, ulong checkpointSeq, bool clean, int[] recordFree, int leftOut)
+    private void SerializeHead(ref LittleEndianWriter w, ulong checkpointSeq, bool clean, int[] recordFree, int leftOut)
     {
         w.U32(CheckpointMagic);
         w.U16(FormatVersion);
@@ -346,11 +350,11 @@ public sealed partial class FlashFileSystem
             w.U64(_blocks.FirstSequence[b]);
         }
 
-        SerializeOpenTxns(w);
+        SerializeOpenTxns(ref w);
     }
 
     /// <summary>One entry of the checkpoint (see docs/format.md, "Checkpoint").</summary>
-    private static void SerializeNode(ByteWriter w, Node n)
+    private static void SerializeNode(ref LittleEndianWriter w, Node n)
     {
         var name = n.NameUtf8;
         w.U32(n.Id);
@@ -386,7 +390,7 @@ public sealed partial class FlashFileSystem
     /// <summary>Reads a checkpoint body into the (empty) in-RAM state. Returns whether it was written at a clean unmount.</summary>
     private bool DeserializeCheckpoint(ReadOnlySpan<byte> data)
     {
-        var r = new ByteReader(data);
+        var r = new LittleEndianReader(data, static () => new FileSystemCorruptException("The checkpoint ends before its declared content."));
         ushort version = 0;
         if (r.U32() != CheckpointMagic || (version = r.U16()) is < OldestFormatVersion or > FormatVersion)
         {
@@ -559,25 +563,7 @@ public sealed partial class FlashFileSystem
     private void WriteAnchor(ulong checkpointSeq, List<int> pages, int checkpointLength, uint checkpointCrc)
     {
         int blocks = (pages.Count + _ppb - 1) / _ppb;
-        var buffer = new byte[AnchorFixedSize + (blocks * 4)];
-        var w = buffer.AsSpan();
-        AnchorMagic.CopyTo(w);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(w[8..], FormatVersion);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(w[10..], PageTag.Size);
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[12..], _g.PageSize);
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[16..], _g.SpareSize);
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[20..], _g.PagesPerBlock);
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[24..], _g.BlockCount);
-        w[28] = (byte)_g.Kind;
-        w[29] = _io.TagInSpare ? (byte)1 : (byte)0;
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(w[32..], VolumeId);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(w[36..], checkpointSeq);
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[44..], checkpointLength);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(w[48..], checkpointCrc);
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[52..], pages.Count);
-        Encoding.UTF8.GetBytes(Label, w.Slice(56, 32));
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[88..], _anchorBlocks[0]);
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[92..], _anchorBlocks[1]);
+        var list = new int[blocks];
         for (int i = 0; i < pages.Count; i++)
         {
             if (pages[i] != ((pages[i - (i % _ppb)] / _ppb) * _ppb) + (i % _ppb))
@@ -587,9 +573,32 @@ public sealed partial class FlashFileSystem
 
             if (i % _ppb == 0)
             {
-                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[(AnchorFixedSize + (i / _ppb * 4))..], pages[i] / _ppb);
+                list[i / _ppb] = pages[i] / _ppb;
             }
         }
+
+        var anchor = new AnchorRecord
+        {
+            Version = FormatVersion,
+            TagSize = PageTag.Size,
+            PageSize = _g.PageSize,
+            SpareSize = _g.SpareSize,
+            PagesPerBlock = _g.PagesPerBlock,
+            BlockCount = _g.BlockCount,
+            Kind = (byte)_g.Kind,
+            TagInSpare = _io.TagInSpare,
+            VolumeId = VolumeId,
+            CheckpointSequence = checkpointSeq,
+            CheckpointLength = checkpointLength,
+            CheckpointCrc = checkpointCrc,
+            CheckpointPageCount = pages.Count,
+            Label = Label,
+            AnchorBlock0 = _anchorBlocks[0],
+            AnchorBlock1 = _anchorBlocks[1],
+            List = list,
+        };
+        var buffer = new byte[anchor.EncodedSize];
+        anchor.Encode(buffer);
 
         for (int attempt = 0; attempt < 4; attempt++)
         {

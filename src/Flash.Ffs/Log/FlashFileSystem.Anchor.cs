@@ -1,5 +1,4 @@
-using System.Buffers.Binary;
-using System.Text;
+using Flash.Ffs.Format;
 using Flash.Ffs.Log;
 using Flash.Ffs.Wear;
 
@@ -49,12 +48,12 @@ public sealed partial class FlashFileSystem
                 continue;
             }
 
-            if (NewestAnchorIn(b, buffer) is not { } newest || newest.Payload.Length < AnchorFixedSize)
+            if (NewestAnchorIn(b, buffer) is not { } newest || newest.Payload.Length < AnchorRecord.FixedSize)
             {
                 break;
             }
 
-            var (block0, block1) = AnchorBlocksNamedIn(newest.Payload);
+            var (block0, block1) = AnchorRecord.AnchorBlocksNamedIn(newest.Payload);
             int other = block0 == b ? block1 : block1 == b ? block0 : -1;
             if (other < 0 || other >= _blocks.Count)
             {
@@ -71,10 +70,6 @@ public sealed partial class FlashFileSystem
 
         return SearchAnchorBlocks(buffer, search);
     }
-
-    /// <summary>The two anchor blocks an anchor page names (offsets 88 and 92, docs/format.md).</summary>
-    private static (int Block0, int Block1) AnchorBlocksNamedIn(ReadOnlySpan<byte> anchor)
-        => (BinaryPrimitives.ReadInt32LittleEndian(anchor[88..]), BinaryPrimitives.ReadInt32LittleEndian(anchor[92..]));
 
     /// <summary>Whether block <paramref name="b"/> is good and its first page is an intact anchor page (and its sequence).</summary>
     private bool StartsWithAnchor(int b, out ulong sequence)
@@ -146,35 +141,20 @@ public sealed partial class FlashFileSystem
 
     private void ParseAnchor(ReadOnlySpan<byte> a, out List<int> pages, out int length, out uint crc)
     {
-        if (a.Length < AnchorFixedSize || !a[..8].SequenceEqual(AnchorMagic))
+        var anchor = AnchorRecord.Decode(a, OldestFormatVersion, FormatVersion, PageTag.Size);
+        if (anchor.PageSize != _g.PageSize || anchor.SpareSize != _g.SpareSize || anchor.PagesPerBlock != _g.PagesPerBlock || anchor.BlockCount != _g.BlockCount || anchor.Kind != (byte)_g.Kind)
         {
-            throw new FileSystemCorruptException("The anchor page has a wrong magic number.");
+            throw new GeometryMismatchException($"The volume was formatted for {anchor.PageSize}+{anchor.SpareSize} B pages, {anchor.PagesPerBlock} pages a block, {anchor.BlockCount} blocks; the device is {_g}.");
         }
 
-        ushort version = BinaryPrimitives.ReadUInt16LittleEndian(a[8..]);
-        if (version is < OldestFormatVersion or > FormatVersion || BinaryPrimitives.ReadUInt16LittleEndian(a[10..]) != PageTag.Size)
-        {
-            throw new FileSystemCorruptException($"The volume has format version {version}; this library reads versions {OldestFormatVersion} to {FormatVersion}.");
-        }
-
-        int pageSize = BinaryPrimitives.ReadInt32LittleEndian(a[12..]);
-        int spare = BinaryPrimitives.ReadInt32LittleEndian(a[16..]);
-        int ppb = BinaryPrimitives.ReadInt32LittleEndian(a[20..]);
-        int blocks = BinaryPrimitives.ReadInt32LittleEndian(a[24..]);
-        if (pageSize != _g.PageSize || spare != _g.SpareSize || ppb != _g.PagesPerBlock || blocks != _g.BlockCount || a[28] != (byte)_g.Kind)
-        {
-            throw new GeometryMismatchException($"The volume was formatted for {pageSize}+{spare} B pages, {ppb} pages a block, {blocks} blocks; the device is {_g}.");
-        }
-
-        VolumeId = BinaryPrimitives.ReadUInt32LittleEndian(a[32..]);
-        length = BinaryPrimitives.ReadInt32LittleEndian(a[44..]);
-        crc = BinaryPrimitives.ReadUInt32LittleEndian(a[48..]);
-        int count = BinaryPrimitives.ReadInt32LittleEndian(a[52..]);
-        Label = Encoding.UTF8.GetString(a.Slice(56, 32)).TrimEnd('\0');
-        (_anchorBlocks[0], _anchorBlocks[1]) = AnchorBlocksNamedIn(a);
+        VolumeId = anchor.VolumeId;
+        length = anchor.CheckpointLength;
+        crc = anchor.CheckpointCrc;
+        int count = anchor.CheckpointPageCount;
+        Label = anchor.Label;
+        (_anchorBlocks[0], _anchorBlocks[1]) = (anchor.AnchorBlock0, anchor.AnchorBlock1);
         // Version 1 listed every page of the checkpoint; version 2 lists the blocks it fills, from their first page.
-        int listed = version == 1 ? count : (int)Math.Min(int.MaxValue, ((long)count + _ppb - 1) / _ppb);
-        if (count <= 0 || (long)a.Length < AnchorFixedSize + (listed * 4L) || length <= 0 || length > (long)count * _chunk
+        if (count <= 0 || anchor.List is not { } list || length <= 0 || length > (long)count * _chunk
             || _anchorBlocks.Any(b => b < 0 || b >= _g.BlockCount) || _anchorBlocks[0] == _anchorBlocks[1])
         {
             throw new FileSystemCorruptException("The anchor page describes an impossible checkpoint or anchor layout.");
@@ -183,13 +163,13 @@ public sealed partial class FlashFileSystem
         pages = new List<int>(count);
         for (int i = 0; i < count; i++)
         {
-            if (version == 1)
+            if (anchor.Version == 1)
             {
-                pages.Add(CheckedPage(BinaryPrimitives.ReadInt32LittleEndian(a[(AnchorFixedSize + (i * 4))..])));
+                pages.Add(CheckedPage(list[i]));
                 continue;
             }
 
-            int block = BinaryPrimitives.ReadInt32LittleEndian(a[(AnchorFixedSize + (i / _ppb * 4))..]);
+            int block = list[i / _ppb];
             if (block < 0 || block >= _g.BlockCount)
             {
                 throw new FileSystemCorruptException($"The anchor page names block {block}, which does not exist.");

@@ -1,4 +1,5 @@
 using Flash.Drivers;
+using Flash.Ffs.Format;
 using Flash.Ffs.Log;
 using Flash.Ffs.Wear;
 using Microsoft.Extensions.Logging;
