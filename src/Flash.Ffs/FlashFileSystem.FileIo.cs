@@ -30,9 +30,8 @@ public sealed partial class FlashFileSystem
         {
             ReadData(node, offset, dest, path);
         }
-        catch (Drivers.FlashException ex)
+        catch (Exception ex) when (FaultIfNeeded(ex))
         {
-            _faultReason = ex.Message;
             throw;
         }
     }
@@ -123,9 +122,8 @@ public sealed partial class FlashFileSystem
 
             CountUserBytes(source.Length);
         }
-        catch (Drivers.FlashException ex)
+        catch (Exception ex) when (FaultIfNeeded(ex))
         {
-            _faultReason = ex.Message;
             throw;
         }
     }
@@ -277,9 +275,8 @@ public sealed partial class FlashFileSystem
             node.Size = length;
             file.NeedsInode = true;
         }
-        catch (Drivers.FlashException ex)
+        catch (Exception ex) when (FaultIfNeeded(ex))
         {
-            _faultReason = ex.Message;
             throw;
         }
     }
@@ -322,9 +319,8 @@ public sealed partial class FlashFileSystem
                 CommitMeta(txn);
             }
         }
-        catch (Drivers.FlashException ex)
+        catch (Exception ex) when (FaultIfNeeded(ex))
         {
-            _faultReason = ex.Message;
             throw;
         }
 

@@ -53,7 +53,7 @@ public sealed partial class FlashFileSystem
                 CommitMeta(txn);
                 AfterCommit();
             }
-            catch (Exception) when (FaultOnFailure(txn))
+            catch (Exception ex) when (FaultOnFailure(txn, ex))
             {
                 throw;
             }
@@ -75,27 +75,6 @@ public sealed partial class FlashFileSystem
             ReadDataLocked(node, 0, data, path);
             return data;
         }
-    }
-
-    /// <summary>Asynchronously replaces a file's content (see <see cref="WriteAllBytes"/>).</summary>
-    /// <param name="path">Absolute path.</param>
-    /// <param name="data">The new content.</param>
-    /// <param name="cancellationToken">Cancels before the change starts; a started change completes.</param>
-    /// <returns>A task that completes when the content is durable.</returns>
-    public Task WriteAllBytesAsync(string path, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        return Task.Run(() => WriteAllBytes(path, data.Span), cancellationToken);
-    }
-
-    /// <summary>Asynchronously reads a whole file (see <see cref="ReadAllBytes"/>).</summary>
-    /// <param name="path">Absolute path.</param>
-    /// <param name="cancellationToken">Cancels before the read starts.</param>
-    /// <returns>The content.</returns>
-    public Task<byte[]> ReadAllBytesAsync(string path, CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        return Task.Run(() => ReadAllBytes(path), cancellationToken);
     }
 
     /// <summary>Whether a file or directory exists at the path.</summary>
@@ -244,7 +223,7 @@ public sealed partial class FlashFileSystem
                 CommitMeta(txn);
                 AfterCommit();
             }
-            catch (Exception) when (FaultOnFailure(txn))
+            catch (Exception ex) when (FaultOnFailure(txn, ex))
             {
                 throw;
             }
@@ -255,19 +234,19 @@ public sealed partial class FlashFileSystem
     /// A change that failed validation wrote nothing: drop its transaction. One that failed after writing leaves RAM
     /// ahead of flash, so the volume faults and must be mounted again (replay then drops the uncommitted records).
     /// </summary>
-    private bool FaultOnFailure(PendingTxn txn)
+    private bool FaultOnFailure(PendingTxn txn, Exception failure)
     {
-        if (txn.Released.Count == 0 && _metaUsed == 0 && !_txnWroteSomething)
+        bool started = txn.Released.Count != 0 || _metaUsed != 0 || _txnWroteSomething;
+        _txnWroteSomething = false;
+        if (ApplyFaultPolicy(failure, started))
         {
-            AbandonEmpty(txn);
+            _openTxns.Remove(txn.Id);
         }
         else
         {
-            _faultReason ??= "a change failed after it had started writing";
-            _openTxns.Remove(txn.Id);
+            AbandonEmpty(txn);
         }
 
-        _txnWroteSomething = false;
         return false;
     }
 

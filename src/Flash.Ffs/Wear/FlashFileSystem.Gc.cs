@@ -158,6 +158,18 @@ public sealed partial class FlashFileSystem
     /// </summary>
     private void EnsureSpace(int pages)
     {
+        try
+        {
+            EnsureSpaceCore(pages);
+        }
+        catch (Exception ex) when (FaultIfNeeded(ex))
+        {
+            throw;
+        }
+    }
+
+    private void EnsureSpaceCore(int pages)
+    {
         if (LivePages() + pages > UsableCapacityPages())
         {
             throw new FlashNoSpaceException($"No space: {pages} page(s) needed, {Math.Max(0, UsableCapacityPages() - LivePages())} free.");
