@@ -254,21 +254,24 @@ public sealed partial class FlashFileSystem
     {
         int victim = PickWearLevelingVictim();
         var (max, mean) = EraseCounts();
-        if (victim < 0 || max - _blocks.EraseCount[victim] <= (uint)_options.WearLevelingThreshold)
+        if (victim < 0)
         {
             return false;
         }
 
-        int next = PickFreeBlock(mostWorn: false);
-        return next < 0 || _blocks.EraseCount[next] + 1.0 > mean;
+        // The next free block is looked up only when the gap already calls for a move (it walks the table).
+        int next = max - _blocks.EraseCount[victim] > (uint)_options.WearLevelingThreshold ? PickFreeBlock(mostWorn: false) : -1;
+        return VictimPolicy.WearLevelingDue(max, mean, _blocks.EraseCount[victim], _options.WearLevelingThreshold, next < 0 ? null : _blocks.EraseCount[next]);
     }
 
     /// <summary>
     /// A block garbage collection may move: full, covered by the last checkpoint, holding no page an open transaction
     /// superseded, and not held for a checkpoint that lists an open transaction's pages in it.
     /// </summary>
-    private bool Movable(int b)
-        => _blocks.State[b] == BlockState.Full && _blocks.LastSequence[b] <= _checkpointSeq && _blocks.Pinned[b] == 0 && _blocks.Held[b] == 0;
+    private bool Movable(int b) => BlockView.Movable(b);
+
+    /// <summary>The block table as garbage collection and wear levelling see it (read only).</summary>
+    private BlockTableView BlockView => new(_blocks, _ppb, _checkpointSeq);
 
     /// <summary>
     /// Moves up to <paramref name="maxPages"/> live pages out of the current victim block, choosing a new victim when
@@ -374,27 +377,7 @@ public sealed partial class FlashFileSystem
             }
         }
 
-        // Cost-benefit (Rosenblum/Ousterhout): free space gained times age, over the cost of copying the live part.
-        int best = -1;
-        double bestScore = 0;
-        for (int b = 0; b < _blocks.Count; b++)
-        {
-            if (!Movable(b) || _blocks.Valid[b] >= _ppb)
-            {
-                continue;
-            }
-
-            int valid = _blocks.Valid[b];
-            double score = greedyOnly
-                ? _ppb - valid
-                : (double)(_ppb - valid) * (1 + _seq - _blocks.LastSequence[b]) / (_ppb + valid);
-            if (score > bestScore)
-            {
-                bestScore = score;
-                best = b;
-            }
-        }
-
+        int best = VictimPolicy.CollectionVictim(BlockView, _seq, greedyOnly);
         _victim = best;
         _victimForWear = false;
         return best >= 0;
@@ -407,36 +390,7 @@ public sealed partial class FlashFileSystem
     /// older than an eighth of the device's pages' worth of writes is treated as cold; when there is none, any
     /// movable block is a candidate. Returns -1 when no block is movable.
     /// </summary>
-    private int PickWearLevelingVictim()
-    {
-        ulong window = (ulong)_blocks.Count * (ulong)_ppb / 8;
-        ulong coldBefore = _seq > window ? _seq - window : 0;
-        int cold = -1, any = -1;
-        for (int b = 0; b < _blocks.Count; b++)
-        {
-            if (!Movable(b))
-            {
-                continue;
-            }
-
-            if (any < 0 || Less(b, any))
-            {
-                any = b;
-            }
-
-            if (_blocks.LastSequence[b] <= coldBefore && (cold < 0 || Less(b, cold)))
-            {
-                cold = b;
-            }
-        }
-
-        return cold >= 0 ? cold : any;
-
-        // Least worn first; among equals, the one that has rested longest.
-        bool Less(int a, int b)
-            => _blocks.EraseCount[a] < _blocks.EraseCount[b]
-               || (_blocks.EraseCount[a] == _blocks.EraseCount[b] && _blocks.LastSequence[a] < _blocks.LastSequence[b]);
-    }
+    private int PickWearLevelingVictim() => VictimPolicy.WearLevelingVictim(BlockView, _seq);
 
     /// <summary>
     /// Copies one live page to the cold head and points its owner at the copy. Copies are flagged relocated: at replay
