@@ -233,4 +233,93 @@ public class ReplayDependencyTests
             AssertStillUsable(d, mounted);
         }
     }
+    /// <param name="kind">The copy: 1 a data page, 2 a metadata page with a small file's inline data.</param>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void A_damaged_relocated_copy_is_dropped_alone(int kind)
+    {
+        // Churn a small volume until garbage collection has moved a data page after the last checkpoint.
+        var geometry = FfsTestDevice.Small;
+        int raw = geometry.PageSize + geometry.SpareSize;
+        var dev = FfsTestDevice.Create(geometry, seed: 11);
+        var fs = FfsTestDevice.FormatAndMount(dev, new FlashFileSystemOptions { CheckpointIntervalBlocks = 40 });
+        var history = new Dictionary<string, List<byte[]>>();
+        byte[] image = [];
+        int relocated = -1;
+        for (int round = 0; round < 600 && relocated < 0; round++)
+        {
+            // Files that stay, mixed into blocks with files that are rewritten, leave blocks half live.
+            string path = round % 3 == 0 && round < 240 ? $"/keep{round}" : $"/f{round % 5}";
+            var data = FfsTestDevice.Pattern(round % 6 == 0 ? 150 + round : 2048 * (1 + (round % 4)), 100 + round);
+            fs.WriteAllBytes(path, data);
+            (history.TryGetValue(path, out var list) ? list : history[path] = []).Add(data);
+            image = Save(dev);
+            var tags = Enumerable.Range(0, geometry.PageCount)
+                .Select(p => (Page: p, Tag: image.AsSpan((p * raw) + geometry.PageSize + geometry.SpareFreeOffset, 32).ToArray()))
+                .Where(t => t.Tag[0] == 0xF1)
+                .Select(t => (t.Page, Kind: t.Tag[1] & 0x0F, Relocated: (t.Tag[1] & 0x20) != 0, Seq: BitConverter.ToUInt64(t.Tag, 4), Txn: BitConverter.ToUInt32(t.Tag, 20)))
+                .ToList();
+            ulong checkpoint = tags.Where(t => t.Kind == 3).Max(t => t.Seq);
+            ulong newest = tags.Max(t => t.Seq);
+            relocated = tags.Where(t => t.Kind == kind && t.Relocated && t.Txn == 0 && t.Seq > checkpoint && t.Seq < newest)
+                .Select(t => t.Page).DefaultIfEmpty(-1).First();
+        }
+
+        Assert.True(relocated >= 0, "garbage collection moved a page after the last checkpoint");
+        dev.Dispose();
+        image[(relocated * raw) + 100] ^= 0x01;
+        using var damaged = FlashSimulator.LoadImage(new MemoryStream(image), new FlashSimulatorOptions { Geometry = geometry });
+        var mounted = FlashFileSystem.Mount(damaged);
+        var report = mounted.MountReport;
+        Assert.Contains(relocated, report.DamagedPages);
+        var dropped = Assert.Single(report.Dropped);
+        Assert.Contains("relocated copy", dropped);
+        foreach (var (path, versions) in history)
+        {
+            try
+            {
+                var read = mounted.ReadAllBytes(path);
+                Assert.Equal(versions[^1], read);
+            }
+            catch (FlashDataCorruptException)
+            {
+                // The earlier page of the moved chunk was reclaimed: a corruption error, never other bytes.
+            }
+        }
+
+        AssertStillUsable(damaged, mounted);
+    }
+    [Fact]
+    public void A_damaged_page_of_a_data_only_overwrite_reads_as_corrupt_and_drops_nothing()
+    {
+        // An overwrite that keeps the size commits with its last data page and is applied without reading its
+        // payloads at mount (docs/format.md, "Damage"); the read of the damaged chunk fails instead of other bytes.
+        var (dev, fs) = Fresh();
+        var v1 = FfsTestDevice.Pattern(4 * 2048, 40);
+        var patch = FfsTestDevice.Pattern(2 * 2048, 41);
+        var other = FfsTestDevice.Pattern(3000, 42);
+        fs.WriteAllBytes("/file", v1);
+        fs.Sync();
+        using (var f = fs.Open("/file"))
+        {
+            f.Seek(2048, SeekOrigin.Begin);
+            f.Write(patch);
+        }
+
+        fs.WriteAllBytes("/other", other);
+        var image = Save(dev);
+        dev.Dispose();
+        DamagePayloadOf(image, patch.AsSpan(0, 2048));
+
+        var (d, mounted, _) = MountDamaged(image);
+        using (d)
+        {
+            Assert.Empty(mounted.MountReport.Dropped);
+            Assert.Throws<FlashDataCorruptException>(() => mounted.ReadAllBytes("/file"));
+            Assert.Equal(other, mounted.ReadAllBytes("/other"));
+            Assert.Contains(mounted.Check().Problems, p => p.Kind == FsckProblemKind.CrcMismatch && p.Path == "/file");
+            AssertStillUsable(d, mounted);
+        }
+    }
 }
