@@ -1,6 +1,7 @@
 using Flash.Ffs.Format;
 using Flash.Ffs.Log;
 using Flash.Ffs.Wear;
+using Microsoft.Extensions.Logging;
 
 namespace Flash.Ffs;
 
@@ -177,5 +178,92 @@ public sealed partial class FlashFileSystem
 
             pages.Add((block * _ppb) + (i % _ppb));
         }
+    }
+
+    /// <summary>Appends an anchor page pointing at a checkpoint; switches to the other anchor block when this one is full.</summary>
+    private void WriteAnchor(ulong checkpointSeq, List<int> pages, int checkpointLength, uint checkpointCrc)
+    {
+        int blocks = (pages.Count + _ppb - 1) / _ppb;
+        var list = new int[blocks];
+        for (int i = 0; i < pages.Count; i++)
+        {
+            if (pages[i] != ((pages[i - (i % _ppb)] / _ppb) * _ppb) + (i % _ppb))
+            {
+                throw new InvalidOperationException($"Checkpoint page {i} (page {pages[i]}) is not where its block list puts it.");
+            }
+
+            if (i % _ppb == 0)
+            {
+                list[i / _ppb] = pages[i] / _ppb;
+            }
+        }
+
+        var anchor = new AnchorRecord
+        {
+            Version = FormatVersion,
+            TagSize = PageTag.Size,
+            PageSize = _g.PageSize,
+            SpareSize = _g.SpareSize,
+            PagesPerBlock = _g.PagesPerBlock,
+            BlockCount = _g.BlockCount,
+            Kind = (byte)_g.Kind,
+            TagInSpare = _io.TagInSpare,
+            VolumeId = VolumeId,
+            CheckpointSequence = checkpointSeq,
+            CheckpointLength = checkpointLength,
+            CheckpointCrc = checkpointCrc,
+            CheckpointPageCount = pages.Count,
+            Label = Label,
+            AnchorBlock0 = _anchorBlocks[0],
+            AnchorBlock1 = _anchorBlocks[1],
+            List = list,
+        };
+        var buffer = new byte[anchor.EncodedSize];
+        anchor.Encode(buffer);
+
+        for (int attempt = 0; attempt < 4; attempt++)
+        {
+            if (_anchorWritePointer >= _ppb)
+            {
+                // Switch blocks: erase the other one and start it. Until its first page is programmed, the last page
+                // of this block stays the newest valid anchor.
+                int other = 1 - _anchorCurrent;
+                if (!EraseBlock(_anchorBlocks[other]))
+                {
+                    throw new FlashFileSystemException($"Anchor block {_anchorBlocks[other]} failed to erase; the volume needs reformatting onto good anchor blocks.");
+                }
+
+                _blocks.State.Apply(_anchorBlocks[other], BlockTransition.AssignAnchor);
+                _blocks.Erased[_anchorBlocks[other]] = false;
+                _anchorCurrent = other;
+                _anchorWritePointer = 0;
+            }
+
+            int page = (_anchorBlocks[_anchorCurrent] * _ppb) + _anchorWritePointer;
+            if (!ReadyToProgram(_anchorBlocks[_anchorCurrent], page, inherited: !_anchorTailChecked))
+            {
+                // Appending past a page that is not erased would hide this anchor from mount's search: switch blocks.
+                _anchorWritePointer = _ppb;
+                continue;
+            }
+
+            _anchorTailChecked = true;
+
+            _anchorWritePointer++;
+            try
+            {
+                // The number is used up only by a page that took it (recovery stops at a missing one).
+                _io.Program(page, buffer, new PageTag { Kind = PageKind.Anchor, ObjectId = VolumeId, Sequence = _seq + 1 });
+                _seq++;
+                return;
+            }
+            catch (Drivers.ProgramFailedException)
+            {
+                _log.LogWarning(FfsEvents.BadBlock, "Anchor page {Page} failed to program; moving on", page);
+                _anchorWritePointer = _ppb;
+            }
+        }
+
+        throw new FlashFileSystemException("Could not write an anchor page.");
     }
 }
