@@ -214,35 +214,58 @@ public sealed class FlashFile : IDisposable
     /// <returns>The stream.</returns>
     public Stream AsStream() => new FlashFileStream(this);
 
-    /// <summary>Reads asynchronously (the device is synchronous; the task completes when the data is there).</summary>
+    /// <summary>
+    /// Reads, completing synchronously as <see cref="MemoryStream"/> does: the device is synchronous, so the returned
+    /// task is already complete (faulted with the read's exception, cancelled when the token was).
+    /// </summary>
     /// <param name="destination">Where the bytes go.</param>
     /// <param name="cancellationToken">Cancels before the read starts.</param>
     /// <returns>Bytes read.</returns>
     public ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        return ValueTask.FromResult(Read(destination.Span));
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<int>(cancellationToken);
+        }
+
+        try
+        {
+            return ValueTask.FromResult(Read(destination.Span));
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException<int>(ex);
+        }
     }
 
-    /// <summary>Writes asynchronously.</summary>
+    /// <summary>Writes, completing synchronously (see <see cref="ReadAsync"/>).</summary>
     /// <param name="source">The bytes.</param>
     /// <param name="cancellationToken">Cancels before the write starts.</param>
-    /// <returns>A task that completes when the bytes are written (not yet durable: flush).</returns>
+    /// <returns>A completed task: the bytes are written (not yet durable: flush).</returns>
     public ValueTask WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        Write(source.Span);
-        return ValueTask.CompletedTask;
-    }
+        => Completed(() => Write(source.Span), cancellationToken);
 
-    /// <summary>Flushes asynchronously.</summary>
+    /// <summary>Flushes, completing synchronously (see <see cref="ReadAsync"/>).</summary>
     /// <param name="cancellationToken">Cancels before the flush starts.</param>
-    /// <returns>A task that completes when the writes are durable.</returns>
-    public ValueTask FlushAsync(CancellationToken cancellationToken = default)
+    /// <returns>A completed task: the writes are durable.</returns>
+    public ValueTask FlushAsync(CancellationToken cancellationToken = default) => Completed(Flush, cancellationToken);
+
+    private static ValueTask Completed(Action action, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        Flush();
-        return ValueTask.CompletedTask;
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        try
+        {
+            action();
+            return ValueTask.CompletedTask;
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException(ex);
+        }
     }
 
     // State the file system's write path works on (under its lock).

@@ -1,3 +1,4 @@
+using Flash.Ffs.Format;
 using Flash.Ffs.Index;
 using Flash.Ffs.Log;
 
@@ -29,9 +30,8 @@ public sealed partial class FlashFileSystem
         {
             ReadData(node, offset, dest, path);
         }
-        catch (Drivers.FlashException ex)
+        catch (Exception ex) when (FaultIfNeeded(ex))
         {
-            _faultReason = ex.Message;
             throw;
         }
     }
@@ -122,9 +122,8 @@ public sealed partial class FlashFileSystem
 
             CountUserBytes(source.Length);
         }
-        catch (Drivers.FlashException ex)
+        catch (Exception ex) when (FaultIfNeeded(ex))
         {
-            _faultReason = ex.Message;
             throw;
         }
     }
@@ -276,9 +275,8 @@ public sealed partial class FlashFileSystem
             node.Size = length;
             file.NeedsInode = true;
         }
-        catch (Drivers.FlashException ex)
+        catch (Exception ex) when (FaultIfNeeded(ex))
         {
-            _faultReason = ex.Message;
             throw;
         }
     }
@@ -321,9 +319,8 @@ public sealed partial class FlashFileSystem
                 CommitMeta(txn);
             }
         }
-        catch (Drivers.FlashException ex)
+        catch (Exception ex) when (FaultIfNeeded(ex))
         {
-            _faultReason = ex.Message;
             throw;
         }
 

@@ -1,3 +1,4 @@
+using Flash.Ffs.Format;
 using Flash.Ffs.Index;
 using Flash.Ffs.Log;
 
@@ -52,7 +53,7 @@ public sealed partial class FlashFileSystem
                 CommitMeta(txn);
                 AfterCommit();
             }
-            catch (Exception) when (FaultOnFailure(txn))
+            catch (Exception ex) when (FaultOnFailure(txn, ex))
             {
                 throw;
             }
@@ -74,27 +75,6 @@ public sealed partial class FlashFileSystem
             ReadDataLocked(node, 0, data, path);
             return data;
         }
-    }
-
-    /// <summary>Asynchronously replaces a file's content (see <see cref="WriteAllBytes"/>).</summary>
-    /// <param name="path">Absolute path.</param>
-    /// <param name="data">The new content.</param>
-    /// <param name="cancellationToken">Cancels before the change starts; a started change completes.</param>
-    /// <returns>A task that completes when the content is durable.</returns>
-    public Task WriteAllBytesAsync(string path, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        return Task.Run(() => WriteAllBytes(path, data.Span), cancellationToken);
-    }
-
-    /// <summary>Asynchronously reads a whole file (see <see cref="ReadAllBytes"/>).</summary>
-    /// <param name="path">Absolute path.</param>
-    /// <param name="cancellationToken">Cancels before the read starts.</param>
-    /// <returns>The content.</returns>
-    public Task<byte[]> ReadAllBytesAsync(string path, CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        return Task.Run(() => ReadAllBytes(path), cancellationToken);
     }
 
     /// <summary>Whether a file or directory exists at the path.</summary>
@@ -243,7 +223,7 @@ public sealed partial class FlashFileSystem
                 CommitMeta(txn);
                 AfterCommit();
             }
-            catch (Exception) when (FaultOnFailure(txn))
+            catch (Exception ex) when (FaultOnFailure(txn, ex))
             {
                 throw;
             }
@@ -254,19 +234,19 @@ public sealed partial class FlashFileSystem
     /// A change that failed validation wrote nothing: drop its transaction. One that failed after writing leaves RAM
     /// ahead of flash, so the volume faults and must be mounted again (replay then drops the uncommitted records).
     /// </summary>
-    private bool FaultOnFailure(PendingTxn txn)
+    private bool FaultOnFailure(PendingTxn txn, Exception failure)
     {
-        if (txn.Released.Count == 0 && _metaUsed == 0 && !_txnWroteSomething)
+        bool started = txn.Released.Count != 0 || _metaUsed != 0 || _txnWroteSomething;
+        _txnWroteSomething = false;
+        if (ApplyFaultPolicy(failure, started))
         {
-            AbandonEmpty(txn);
+            _openTxns.Remove(txn.Id);
         }
         else
         {
-            _faultReason ??= "a change failed after it had started writing";
-            _openTxns.Remove(txn.Id);
+            AbandonEmpty(txn);
         }
 
-        _txnWroteSomething = false;
         return false;
     }
 
@@ -466,115 +446,5 @@ public sealed partial class FlashFileSystem
         }
 
         node.ModificationSequence = _seq + 1;
-    }
-
-    /// <summary>Reads file data at <paramref name="offset"/> into <paramref name="dest"/> (which must not run past the end).</summary>
-    private void ReadData(Node node, long offset, Span<byte> dest, string path)
-    {
-        if (dest.IsEmpty)
-        {
-            return;
-        }
-
-        // A writer's handle may hold bytes not yet on flash (node.Size already counts them): serve those from it, as
-        // that handle's own reads do, instead of reading older bytes (or a shorter inline record) from flash.
-        var writer = PendingWriter(node);
-        if (writer?.Inline is { } pending)
-        {
-            pending.AsSpan((int)offset, dest.Length).CopyTo(dest);
-            return;
-        }
-
-        if (node.IsInline)
-        {
-            ReadInline(node, offset, dest, path);
-            return;
-        }
-
-        while (!dest.IsEmpty)
-        {
-            uint c = (uint)(offset / _chunk);
-            int within = (int)(offset % _chunk);
-            int n = Math.Min(_chunk - within, dest.Length);
-            if (writer is not null && writer.BufferedChunk == c)
-            {
-                writer.ChunkBuffer.AsSpan(within, n).CopyTo(dest);
-            }
-            else
-            {
-                ReadChunk(node, c, within, dest[..n], path);
-            }
-
-            dest = dest[n..];
-            offset += n;
-        }
-    }
-
-    /// <summary>The open writable handle of a file that holds data not yet on flash, if any (the list is short).</summary>
-    private FlashFile? PendingWriter(Node node)
-    {
-        foreach (var h in _handles)
-        {
-            if (h.Node == node && h.CanWrite && (h.Inline is not null || h.BufferedChunk >= 0))
-            {
-                return h;
-            }
-        }
-
-        return null;
-    }
-
-    private void ReadInline(Node node, long offset, Span<byte> dest, string path)
-    {
-        var status = _io.Read(node.InlinePage, _pageBuffer, out var tag);
-        if (status != PageReadStatus.Ok || tag.Kind != PageKind.Meta || node.InlineOffset + node.Size > tag.ByteCount || !_blocks.SequenceFits(node.InlinePage, tag.Sequence)
-            || !MetaRecord.HoldsInline(_pageBuffer.AsSpan(0, tag.ByteCount), node.Id, node.InlineOffset, node.Size))
-        {
-            throw Corrupt(path, node.InlinePage, status == PageReadStatus.Ok ? PageReadStatus.BadTag : status);
-        }
-
-        NoteCorrected(node.InlinePage);
-        _pageBuffer.AsSpan(node.InlineOffset + (int)offset, dest.Length).CopyTo(dest);
-    }
-
-    /// <summary>Reads part of one chunk; unmapped chunks are holes and read as zeros. A whole chunk is read straight into the caller's buffer.</summary>
-    private void ReadChunk(Node node, uint chunk, int within, Span<byte> dest, string path)
-    {
-        int page = node.Chunks?.Get(chunk) ?? -1;
-        if (page < 0)
-        {
-            if (_lostChunks.Contains((node.Id, chunk)))
-            {
-                throw new FlashDataCorruptException(path, -1, $"Chunk {chunk} of '{path}' was lost to an unreadable page.");
-            }
-
-            dest.Clear();
-            return;
-        }
-
-        bool direct = within == 0 && dest.Length == _chunk && _io.TagInSpare;
-        var target = direct ? dest : _pageBuffer.AsSpan();
-        var status = _io.Read(page, target, out var tag);
-        if (status != PageReadStatus.Ok || tag.Kind != PageKind.Data || tag.ObjectId != node.Id || tag.Chunk != chunk || !_blocks.SequenceFits(page, tag.Sequence))
-        {
-            if (direct)
-            {
-                dest.Clear();
-            }
-
-            throw Corrupt(path, page, status == PageReadStatus.Ok ? PageReadStatus.BadTag : status);
-        }
-
-        NoteCorrected(page);
-        if (!direct)
-        {
-            _pageBuffer.AsSpan(within, dest.Length).CopyTo(dest);
-        }
-    }
-
-    private FlashDataCorruptException Corrupt(string path, int page, PageReadStatus status)
-    {
-        _log.LogCorrupt(path, page, status);
-        return new FlashDataCorruptException(path, page, $"'{path}': page {page} cannot be read back correctly ({status}).");
     }
 }

@@ -45,7 +45,7 @@ public sealed partial class FlashFileSystem
                 CommitMeta(txn);
                 AfterCommit();
             }
-            catch (Exception) when (FaultOnFailure(txn))
+            catch (Exception ex) when (FaultOnFailure(txn, ex))
             {
                 throw;
             }

@@ -339,20 +339,15 @@ public sealed partial class FlashFileSystem : IDisposable
         }
     }
 
-    /// <summary>
-    /// Runs a change; a device failure that leaves RAM and flash out of step (power loss, an unexpected I/O error)
-    /// faults the volume so nothing more is written until it is mounted again and recovered from flash.
-    /// </summary>
+    /// <summary>Runs work that may write (sync, maintenance, fsck) under the fault policy (<see cref="FaultPolicy"/>).</summary>
     private void Guarded(Action action)
     {
         try
         {
             action();
         }
-        catch (FlashException ex)
+        catch (Exception ex) when (FaultIfNeeded(ex))
         {
-            _faultReason = ex.Message;
-            _log.LogError(FfsEvents.Faulted, ex, "Device failure; volume faulted until remounted");
             throw;
         }
     }
@@ -363,12 +358,34 @@ public sealed partial class FlashFileSystem : IDisposable
         {
             return action();
         }
-        catch (FlashException ex)
+        catch (Exception ex) when (FaultIfNeeded(ex))
         {
-            _faultReason = ex.Message;
-            _log.LogError(FfsEvents.Faulted, ex, "Device failure; volume faulted until remounted");
             throw;
         }
+    }
+
+    /// <summary>Exception filter: applies the fault policy to a failure leaving an operation, and lets it propagate.</summary>
+    private bool FaultIfNeeded(Exception failure, bool changeStarted = false)
+    {
+        ApplyFaultPolicy(failure, changeStarted);
+        return false;
+    }
+
+    /// <summary>Faults the volume when <see cref="FaultPolicy"/> says so (the first reason is kept); returns whether it is faulted.</summary>
+    private bool ApplyFaultPolicy(Exception failure, bool changeStarted)
+    {
+        if (FaultPolicy.FaultReason(failure, changeStarted) is not { } reason)
+        {
+            return false;
+        }
+
+        if (_faultReason is null)
+        {
+            _faultReason = reason;
+            _log.LogError(FfsEvents.Faulted, failure, "Volume faulted until remounted: {Reason}", reason);
+        }
+
+        return true;
     }
 
     private void Progress(string phase, long done, long total) => _options.Progress?.Invoke(new FlashProgress(phase, done, total));

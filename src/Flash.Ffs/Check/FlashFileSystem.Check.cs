@@ -1,3 +1,4 @@
+using Flash.Ffs.Format;
 using Flash.Ffs.Index;
 using Flash.Ffs.Log;
 using Flash.Ffs.Wear;
@@ -16,20 +17,18 @@ public sealed partial class FlashFileSystem
     /// the lost range as corrupt), bookkeeping is rebuilt, and the result is checkpointed.
     /// </param>
     /// <returns>Every problem found.</returns>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0027:API with optional parameter(s) should have the most parameters amongst its public overloads", Justification = "The other overload takes an options object, not more parameters; Check() and Check(repair) stay as shipped.")]
     public FsckReport Check(bool repair = false) => CheckLocked(repair, CancellationToken.None);
 
-    /// <summary>Asynchronously checks the volume (see <see cref="Check"/>), on a thread-pool thread.</summary>
-    /// <param name="repair">Repair what can be repaired (see <see cref="Check"/>).</param>
-    /// <param name="cancellationToken">
-    /// Stops the check at its next progress point (every 256 pages verified) with
-    /// <see cref="OperationCanceledException"/>. A check only reads, so that is always safe; a repairing check honours
-    /// it only until its first repair (repairs, once begun, are finished and checkpointed).
-    /// </param>
+    /// <summary>Checks the volume (see <see cref="Check(bool)"/>) with the options given, such as a cancellation token.</summary>
+    /// <param name="options">Whether to repair, and what stops the check.</param>
     /// <returns>Every problem found.</returns>
-    public Task<FsckReport> CheckAsync(bool repair = false, CancellationToken cancellationToken = default)
+    /// <remarks>The file system is synchronous (device I/O is): there is no asynchronous check; run this on a thread of your choosing.</remarks>
+    public FsckReport Check(FsckOptions options)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        return Task.Run(() => CheckLocked(repair, cancellationToken), cancellationToken);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Cancellation.ThrowIfCancellationRequested();
+        return CheckLocked(options.Repair, options.Cancellation);
     }
 
     private FsckReport CheckLocked(bool repair, CancellationToken cancellationToken)

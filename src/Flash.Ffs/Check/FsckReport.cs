@@ -1,6 +1,6 @@
 namespace Flash.Ffs;
 
-/// <summary>The kinds of problem <see cref="FlashFileSystem.Check"/> reports.</summary>
+/// <summary>The kinds of problem <see cref="FlashFileSystem.Check(bool)"/> reports.</summary>
 public enum FsckProblemKind
 {
     /// <summary>A page's ECC could not correct it.</summary>
@@ -34,7 +34,7 @@ public enum FsckProblemKind
     DroppedChanges,
 }
 
-/// <summary>One problem found by <see cref="FlashFileSystem.Check"/>.</summary>
+/// <summary>One problem found by <see cref="FlashFileSystem.Check(bool)"/>.</summary>
 /// <param name="Kind">What kind of problem.</param>
 /// <param name="Path">The entry concerned, when known.</param>
 /// <param name="Page">The page concerned, or -1.</param>

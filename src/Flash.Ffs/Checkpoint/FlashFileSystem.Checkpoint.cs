@@ -1,6 +1,4 @@
 using Flash.Ffs.Format;
-using System.Text;
-using Flash.Ffs.Checkpoint;
 using Flash.Ffs.Index;
 using Flash.Ffs.Log;
 using Flash.Ffs.Wear;
@@ -21,9 +19,7 @@ public sealed partial class FlashFileSystem
 
     /// <summary>The oldest format version this library mounts.</summary>
     private const ushort OldestFormatVersion = 1;
-    private const int AnchorFixedSize = 96;
     private const int AnchorSearchBlocks = 16;
-    private static ReadOnlySpan<byte> AnchorMagic => "FLASHFS\0"u8;
 
     private readonly int[] _anchorBlocks = [-1, -1];
     private int _anchorCurrent;
@@ -63,7 +59,7 @@ public sealed partial class FlashFileSystem
     /// The largest checkpoint, in pages: the anchor page lists the blocks it fills (a checkpoint's pages run from the
     /// start of each block in order), 4 bytes a block.
     /// </summary>
-    private int MaxCheckpointPages => (_chunk - AnchorFixedSize) / 4 * _ppb;
+    private int MaxCheckpointPages => (_chunk - AnchorRecord.FixedSize) / 4 * _ppb;
 
     /// <summary>
     /// Writes a checkpoint of the committed state. With handles holding uncommitted writes it describes their files
@@ -103,78 +99,85 @@ public sealed partial class FlashFileSystem
         // new checkpoint nothing needs them.
         foreach (int b in oldBlocks)
         {
-            _blocks.State[b] = BlockState.Free;
+            _blocks.State.Apply(b, BlockTransition.Release);
             _blocks.Erased[b] = false;
         }
 
         ulong checkpointSeq = _seq;
-        using var body = new ByteWriter(size);
-        SerializeCheckpoint(body, checkpointSeq, forUnmount, views);
-        if (body.Length != size)
+        var body = LittleEndianWriter.Growable(size);
+        try
         {
-            throw new InvalidOperationException($"Checkpoint size mismatch: computed {size}, serialised {body.Length}.");
-        }
-
-        _lastCheckpointSize = size;
-
-        var written = new List<int>(pages);
-        var payload = body.Written;
-        for (int i = 0; i < pages; i++)
-        {
-            int page = (targets[i / _ppb] * _ppb) + (i % _ppb);
-            int start = i * _chunk;
-            var slice = payload.Slice(start, Math.Min(_chunk, payload.Length - start));
-            var tag = new PageTag { Kind = PageKind.Checkpoint, ObjectId = VolumeId, Chunk = (uint)i, Sequence = ++_seq };
-            try
+            SerializeCheckpoint(ref body, checkpointSeq, forUnmount, views);
+            if (body.Position != size)
             {
-                _io.Program(page, slice, tag);
+                throw new InvalidOperationException($"Checkpoint size mismatch: computed {size}, serialised {body.Position}.");
             }
-            catch (Drivers.ProgramFailedException)
+
+            _lastCheckpointSize = size;
+
+            var written = new List<int>(pages);
+            var payload = body.Written;
+            for (int i = 0; i < pages; i++)
             {
-                // The old checkpoint is still current: put its blocks back, retire the failed one, try again.
-                foreach (int b in oldBlocks)
+                int page = (targets[i / _ppb] * _ppb) + (i % _ppb);
+                int start = i * _chunk;
+                var slice = payload.Slice(start, Math.Min(_chunk, payload.Length - start));
+                var tag = new PageTag { Kind = PageKind.Checkpoint, ObjectId = VolumeId, Chunk = (uint)i, Sequence = ++_seq };
+                try
                 {
-                    _blocks.State[b] = BlockState.Checkpoint;
+                    _io.Program(page, slice, tag);
+                }
+                catch (Drivers.ProgramFailedException)
+                {
+                    // The old checkpoint is still current: put its blocks back, retire the failed one, try again.
+                    foreach (int b in oldBlocks)
+                    {
+                        _blocks.State.Apply(b, BlockTransition.AssignCheckpoint);
+                    }
+
+                    int failed = page / _ppb;
+                    foreach (int t in targets.Where(t => t != failed))
+                    {
+                        _blocks.State.Apply(t, BlockTransition.Release);
+                    }
+
+                    MarkBadNow(failed);
+                    _checkpointNext = previousNext;
+                    return false;
                 }
 
-                int failed = page / _ppb;
-                foreach (int t in targets.Where(t => t != failed))
-                {
-                    _blocks.State[t] = BlockState.Free;
-                }
-
-                MarkBadNow(failed);
-                _checkpointNext = previousNext;
-                return false;
+                written.Add(page);
             }
 
-            written.Add(page);
-        }
-
-        foreach (int t in targets)
-        {
-            _blocks.LastSequence[t] = _seq;
-        }
-
-        WriteAnchor(checkpointSeq, written, payload.Length, Crc32C.Compute(payload));
-
-        // Committed. Retiring blocks were recorded as bad; now mark them so on the chip too.
-        for (int b = 0; b < _blocks.Count; b++)
-        {
-            if (_blocks.State[b] == BlockState.Retiring)
+            foreach (int t in targets)
             {
-                MarkBadNow(b);
+                _blocks.LastSequence[t] = _seq;
             }
-        }
 
-        _checkpointPages = written;
-        _checkpointSeq = checkpointSeq;
-        ReleaseHeldBlocks(checkpointSeq);
-        _blocksSinceCheckpoint = 0;
-        _checkpointsWritten++;
-        FfsMetrics.CheckpointWritten(this);
-        _log.LogDebug(FfsEvents.Checkpoint, "Checkpoint at sequence {Sequence}: {Pages} page(s), {Entries} entries; next blocks hot {Hot}, cold {Cold}, checkpoint {Next}", checkpointSeq, pages, _nodes.Count, _hot.ReservedNext, _cold.ReservedNext, _checkpointNext);
-        return true;
+            WriteAnchor(checkpointSeq, written, payload.Length, Crc32C.Compute(payload));
+
+            // Committed. Retiring blocks were recorded as bad; now mark them so on the chip too.
+            for (int b = 0; b < _blocks.Count; b++)
+            {
+                if (_blocks.State[b] == BlockState.Retiring)
+                {
+                    MarkBadNow(b);
+                }
+            }
+
+            _checkpointPages = written;
+            _checkpointSeq = checkpointSeq;
+            ReleaseHeldBlocks(checkpointSeq);
+            _blocksSinceCheckpoint = 0;
+            _checkpointsWritten++;
+            FfsMetrics.CheckpointWritten(this);
+            _log.LogDebug(FfsEvents.Checkpoint, "Checkpoint at sequence {Sequence}: {Pages} page(s), {Entries} entries; next blocks hot {Hot}, cold {Cold}, checkpoint {Next}", checkpointSeq, pages, _nodes.Count, _hot.ReservedNext, _cold.ReservedNext, _checkpointNext);
+            return true;
+        }
+        finally
+        {
+            body.Dispose();
+        }
     }
 
     /// <summary>
@@ -247,7 +250,7 @@ public sealed partial class FlashFileSystem
             {
                 foreach (int t in targets)
                 {
-                    _blocks.State[t] = BlockState.Free;
+                    _blocks.State.Apply(t, BlockTransition.Release);
                 }
 
                 _checkpointNext = previousNext;
@@ -259,7 +262,7 @@ public sealed partial class FlashFileSystem
                 continue;
             }
 
-            _blocks.State[b] = BlockState.Checkpoint;
+            _blocks.State.Apply(b, BlockTransition.AssignCheckpoint);
             _blocks.Erased[b] = false;
             _blocks.ClearBlock(b);
             targets.Add(b);
@@ -298,342 +301,5 @@ public sealed partial class FlashFileSystem
         }
 
         return best;
-    }
-
-    private void SerializeCheckpoint(ByteWriter w, ulong checkpointSeq, bool clean, Dictionary<uint, Node?> views, int[]? recordFree = null)
-    {
-        SerializeHead(w, checkpointSeq, clean, recordFree ?? [], views.Count(v => v.Value is null));
-        foreach (var n in _nodes.Values)
-        {
-            if (TryEntryFor(n, views, out var entry))
-            {
-                SerializeNode(w, entry!);
-            }
-        }
-    }
-
-    /// <summary>
-    /// The checkpoint's fixed part: header, heads and block table. <paramref name="recordFree"/> lists blocks recorded
-    /// as free (to erase) although RAM still holds them: the previous checkpoint's blocks while an incremental one is
-    /// being written. <paramref name="leftOut"/> entries (files created by handles not yet flushed) are not counted.
-    /// </summary>
-    private void SerializeHead(ByteWriter w, ulong checkpointSeq, bool clean, int[] recordFree, int leftOut)
-    {
-        w.U32(CheckpointMagic);
-        w.U16(FormatVersion);
-        w.U16(clean ? (ushort)1 : (ushort)0);
-        w.U64(checkpointSeq);
-        w.U32(_nextId);
-        w.U32(_nextTxn);
-        w.U32((uint)_blocks.Count);
-        w.U32((uint)(_nodes.Count - leftOut));
-        foreach (var h in new[] { _hot, _cold })
-        {
-            w.I32(h.Block);
-            w.I32(h.WritePointer);
-            w.I32(h.ReservedNext);
-        }
-
-        w.I32(_checkpointNext);
-        w.U32(0);
-        for (int b = 0; b < _blocks.Count; b++)
-        {
-            bool free = Array.IndexOf(recordFree, b) >= 0;
-            var state = free ? BlockState.Free : _blocks.State[b] == BlockState.Retiring ? BlockState.Bad : _blocks.State[b];
-            w.U8((byte)state);
-            w.U8(_blocks.Erased[b] && !free ? (byte)1 : (byte)0);
-            w.U32(_blocks.EraseCount[b]);
-            w.U64(_blocks.FirstSequence[b]);
-        }
-
-        SerializeOpenTxns(w);
-    }
-
-    /// <summary>One entry of the checkpoint (see docs/format.md, "Checkpoint").</summary>
-    private static void SerializeNode(ByteWriter w, Node n)
-    {
-        var name = n.NameUtf8;
-        w.U32(n.Id);
-        w.U32(n.ParentId);
-        w.U8(n.IsDirectory ? (byte)2 : (byte)1);
-        w.U8((byte)name.Length);
-        w.Bytes(name);
-        w.I64(n.Size);
-        w.U64(n.ModificationSequence);
-        if (n.IsInline)
-        {
-            w.U8(1);
-            w.I32(n.InlinePage);
-            w.U16((ushort)n.InlineOffset);
-        }
-        else if (n.Chunks is { } map)
-        {
-            w.U8(2);
-            w.U32((uint)map.ExtentCount);
-            foreach (var e in map.Extents)
-            {
-                w.U32(e.Logical);
-                w.I32(e.Page);
-                w.I32(e.Count);
-            }
-        }
-        else
-        {
-            w.U8(0);
-        }
-    }
-
-    /// <summary>Reads a checkpoint body into the (empty) in-RAM state. Returns whether it was written at a clean unmount.</summary>
-    private bool DeserializeCheckpoint(ReadOnlySpan<byte> data)
-    {
-        var r = new ByteReader(data);
-        ushort version = 0;
-        if (r.U32() != CheckpointMagic || (version = r.U16()) is < OldestFormatVersion or > FormatVersion)
-        {
-            throw new FileSystemCorruptException("The checkpoint has a wrong magic number or version.");
-        }
-
-        bool clean = r.U16() == 1;
-        _checkpointSeq = r.U64();
-        _seq = _checkpointSeq;
-        _nextId = r.U32();
-        _nextTxn = r.U32();
-        if (r.U32() != (uint)_blocks.Count)
-        {
-            throw new FileSystemCorruptException("The checkpoint's block count does not match the device.");
-        }
-
-        uint nodeCount = r.U32();
-        foreach (var h in new[] { _hot, _cold })
-        {
-            h.Block = CheckedBlock(r.I32(), allowNone: true);
-            h.WritePointer = r.I32();
-            h.ReservedNext = CheckedBlock(r.I32(), allowNone: true);
-            if (h.WritePointer < 0 || h.WritePointer > _ppb)
-            {
-                throw new FileSystemCorruptException("A log head in the checkpoint points outside its block.");
-            }
-        }
-
-        _checkpointNext = CheckedBlock(r.I32(), allowNone: true);
-        r.U32();
-        for (int b = 0; b < _blocks.Count; b++)
-        {
-            byte state = r.U8();
-            if (state > (byte)BlockState.Retiring)
-            {
-                throw new FileSystemCorruptException($"Block {b} has an unknown state {state} in the checkpoint.");
-            }
-
-            _blocks.State[b] = (BlockState)state;
-            _blocks.Erased[b] = r.U8() == 1;
-            _blocks.EraseCount[b] = r.U32();
-            _blocks.FirstSequence[b] = r.U64();
-            _blocks.LastSequence[b] = Math.Min(_blocks.FirstSequence[b], _checkpointSeq);
-        }
-
-        if (version >= 2)
-        {
-            DeserializeOpenTxns(ref r);
-        }
-
-        for (uint i = 0; i < nodeCount; i++)
-        {
-            uint id = r.U32();
-            uint parent = r.U32();
-            byte kind = r.U8();
-            int nameLength = r.U8();
-            var name = Node.NormalizeName(r.Bytes(nameLength));
-            if (kind is not (1 or 2) || id == 0)
-            {
-                throw new FileSystemCorruptException($"Entry {id} in the checkpoint is malformed or duplicated.");
-            }
-
-            var node = new Node(id, parent, name, kind == 2) { Size = r.I64(), ModificationSequence = r.U64() };
-            if (node.Size < 0)
-            {
-                throw new FileSystemCorruptException($"Entry {id} has a negative size.");
-            }
-
-            switch (r.U8())
-            {
-                case 0:
-                    break;
-                case 1:
-                    node.InlinePage = CheckedPage(r.I32());
-                    node.InlineOffset = r.U16();
-                    break;
-                case 2:
-                    uint extents = r.U32();
-                    if (extents > (uint)_g.PageCount)
-                    {
-                        throw new FileSystemCorruptException($"Entry {id} claims {extents} extents.");
-                    }
-
-                    node.Chunks = new ChunkMap();
-                    for (uint k = 0; k < extents; k++)
-                    {
-                        uint logical = r.U32();
-                        int page = CheckedPage(r.I32());
-                        int count = r.I32();
-                        if (count <= 0 || (long)page + count > _g.PageCount)
-                        {
-                            throw new FileSystemCorruptException($"Entry {id} has an extent outside the device.");
-                        }
-
-                        node.Chunks.Add(new Extent(logical, page, count));
-                    }
-
-                    break;
-                default:
-                    throw new FileSystemCorruptException($"Entry {id} has an unknown data kind.");
-            }
-
-            _nodes.AppendUnordered(node);
-        }
-
-        if (r.Remaining != 0)
-        {
-            throw new FileSystemCorruptException("The checkpoint has trailing bytes.");
-        }
-
-        // Checkpoints list entries by id, so this is a check; older ones (hash-table order) are sorted once here.
-        if (_nodes.Seal() is { } duplicate)
-        {
-            throw new FileSystemCorruptException($"Entry {duplicate.Id} in the checkpoint is malformed or duplicated.");
-        }
-
-        if (!_nodes.TryGetValue(RootId, out var root) || !root.IsDirectory)
-        {
-            throw new FileSystemCorruptException("The checkpoint has no root directory.");
-        }
-
-        _root = root;
-        foreach (var n in _nodes.Values)
-        {
-            if (n.Id == RootId)
-            {
-                continue;
-            }
-
-            if (!_nodes.TryGetValue(n.ParentId, out var parent) || !parent.IsDirectory)
-            {
-                throw new FileSystemCorruptException($"Entry {n.Id} ('{n.Name}') has no valid parent directory.");
-            }
-
-            parent.Children!.AppendUnordered(n);
-        }
-
-        foreach (var n in _nodes.Values)
-        {
-            if (n.Children?.Seal() is { } clash)
-            {
-                throw new FileSystemCorruptException($"Entry {clash.Id} ('{clash.Name}') has no valid parent directory.");
-            }
-        }
-
-        return clean;
-    }
-
-    private int CheckedBlock(int block, bool allowNone)
-    {
-        if ((allowNone && block == -1) || (block >= 0 && block < _g.BlockCount))
-        {
-            return block;
-        }
-
-        throw new FileSystemCorruptException($"The checkpoint names block {block}, which does not exist.");
-    }
-
-    private int CheckedPage(int page)
-    {
-        if (page >= 0 && page < _g.PageCount)
-        {
-            return page;
-        }
-
-        throw new FileSystemCorruptException($"The checkpoint names page {page}, which does not exist.");
-    }
-
-    /// <summary>Appends an anchor page pointing at a checkpoint; switches to the other anchor block when this one is full.</summary>
-    private void WriteAnchor(ulong checkpointSeq, List<int> pages, int checkpointLength, uint checkpointCrc)
-    {
-        int blocks = (pages.Count + _ppb - 1) / _ppb;
-        var buffer = new byte[AnchorFixedSize + (blocks * 4)];
-        var w = buffer.AsSpan();
-        AnchorMagic.CopyTo(w);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(w[8..], FormatVersion);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(w[10..], PageTag.Size);
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[12..], _g.PageSize);
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[16..], _g.SpareSize);
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[20..], _g.PagesPerBlock);
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[24..], _g.BlockCount);
-        w[28] = (byte)_g.Kind;
-        w[29] = _io.TagInSpare ? (byte)1 : (byte)0;
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(w[32..], VolumeId);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(w[36..], checkpointSeq);
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[44..], checkpointLength);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(w[48..], checkpointCrc);
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[52..], pages.Count);
-        Encoding.UTF8.GetBytes(Label, w.Slice(56, 32));
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[88..], _anchorBlocks[0]);
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[92..], _anchorBlocks[1]);
-        for (int i = 0; i < pages.Count; i++)
-        {
-            if (pages[i] != ((pages[i - (i % _ppb)] / _ppb) * _ppb) + (i % _ppb))
-            {
-                throw new InvalidOperationException($"Checkpoint page {i} (page {pages[i]}) is not where its block list puts it.");
-            }
-
-            if (i % _ppb == 0)
-            {
-                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(w[(AnchorFixedSize + (i / _ppb * 4))..], pages[i] / _ppb);
-            }
-        }
-
-        for (int attempt = 0; attempt < 4; attempt++)
-        {
-            if (_anchorWritePointer >= _ppb)
-            {
-                // Switch blocks: erase the other one and start it. Until its first page is programmed, the last page
-                // of this block stays the newest valid anchor.
-                int other = 1 - _anchorCurrent;
-                if (!EraseBlock(_anchorBlocks[other]))
-                {
-                    throw new FlashFileSystemException($"Anchor block {_anchorBlocks[other]} failed to erase; the volume needs reformatting onto good anchor blocks.");
-                }
-
-                _blocks.State[_anchorBlocks[other]] = BlockState.Anchor;
-                _blocks.Erased[_anchorBlocks[other]] = false;
-                _anchorCurrent = other;
-                _anchorWritePointer = 0;
-            }
-
-            int page = (_anchorBlocks[_anchorCurrent] * _ppb) + _anchorWritePointer;
-            if (!ReadyToProgram(_anchorBlocks[_anchorCurrent], page, inherited: !_anchorTailChecked))
-            {
-                // Appending past a page that is not erased would hide this anchor from mount's search: switch blocks.
-                _anchorWritePointer = _ppb;
-                continue;
-            }
-
-            _anchorTailChecked = true;
-
-            _anchorWritePointer++;
-            try
-            {
-                // The number is used up only by a page that took it (recovery stops at a missing one).
-                _io.Program(page, buffer, new PageTag { Kind = PageKind.Anchor, ObjectId = VolumeId, Sequence = _seq + 1 });
-                _seq++;
-                return;
-            }
-            catch (Drivers.ProgramFailedException)
-            {
-                _log.LogWarning(FfsEvents.BadBlock, "Anchor page {Page} failed to program; moving on", page);
-                _anchorWritePointer = _ppb;
-            }
-        }
-
-        throw new FlashFileSystemException("Could not write an anchor page.");
     }
 }

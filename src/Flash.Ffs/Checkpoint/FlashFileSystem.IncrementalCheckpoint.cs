@@ -1,5 +1,5 @@
 using System.IO.Hashing;
-using Flash.Ffs.Checkpoint;
+using Flash.Ffs.Format;
 using Flash.Ffs.Index;
 using Flash.Ffs.Log;
 using Flash.Ffs.Wear;
@@ -118,16 +118,30 @@ public sealed partial class FlashFileSystem
         };
         if (VerifyIncrementalCheckpoints)
         {
-            using var full = new ByteWriter(size);
-            SerializeCheckpoint(full, p.Sequence, clean: false, views, oldBlocks);
-            p.Reference = full.Written.ToArray();
+            var full = LittleEndianWriter.Growable(size);
+            try
+            {
+                SerializeCheckpoint(ref full, p.Sequence, clean: false, views, oldBlocks);
+                p.Reference = full.Written.ToArray();
+            }
+            finally
+            {
+                full.Dispose();
+            }
         }
 
         _pending = p;
         HoldOpenTxnBlocks();
-        p.Scratch.Reset();
-        SerializeHead(p.Scratch, p.Sequence, clean: false, oldBlocks, leftOut);
-        Emit(p, p.Scratch.Written);
+        var head = LittleEndianWriter.Growable(p.HeadSize);
+        try
+        {
+            SerializeHead(ref head, p.Sequence, clean: false, oldBlocks, leftOut);
+            Emit(p, head.Written);
+        }
+        finally
+        {
+            head.Dispose();
+        }
         foreach (var (id, view) in views)
         {
             p.Early.Add(id);
@@ -189,10 +203,17 @@ public sealed partial class FlashFileSystem
 
     private void EmitNode(PendingCheckpoint p, Node node)
     {
-        p.Scratch.Reset();
-        SerializeNode(p.Scratch, node);
-        p.NodesWritten++;
-        Emit(p, p.Scratch.Written);
+        var entry = LittleEndianWriter.Growable(256);
+        try
+        {
+            SerializeNode(ref entry, node);
+            p.NodesWritten++;
+            Emit(p, entry.Written);
+        }
+        finally
+        {
+            entry.Dispose();
+        }
     }
 
     /// <summary>Appends bytes to the checkpoint body, programming each page as it fills.</summary>
@@ -272,13 +293,12 @@ public sealed partial class FlashFileSystem
 
         WriteAnchor(p.Sequence, p.Written, p.Length, p.Crc.GetCurrentHashAsUInt32());
         _pending = null;
-        p.Scratch.Dispose();
 
         foreach (int b in p.OldBlocks)
         {
             if (_blocks.State[b] == BlockState.Checkpoint)
             {
-                _blocks.State[b] = BlockState.Free;
+                _blocks.State.Apply(b, BlockTransition.Release);
                 _blocks.Erased[b] = false;
             }
         }
@@ -308,7 +328,6 @@ public sealed partial class FlashFileSystem
     private void AbandonCheckpoint(PendingCheckpoint p)
     {
         _pending = null;
-        p.Scratch.Dispose();
         foreach (int t in p.Targets)
         {
             if (t == p.FailedBlock)
@@ -319,7 +338,7 @@ public sealed partial class FlashFileSystem
             {
                 // Its pages took sequence numbers after the current checkpoint: recovery must still find them (a
                 // missing number stops its replay), so the block is erased only once the next checkpoint covers it.
-                _blocks.State[t] = BlockState.Full;
+                _blocks.State.Apply(t, BlockTransition.AbandonCheckpoint);
                 _blocks.Erased[t] = false;
                 _blocks.LastSequence[t] = _seq;
             }
@@ -419,8 +438,6 @@ public sealed partial class FlashFileSystem
         public HashSet<uint> Early { get; } = [];
 
         public uint NodesWritten { get; set; }
-
-        public ByteWriter Scratch { get; } = new(256);
 
         public bool Failed { get; set; }
 

@@ -1,5 +1,5 @@
 using Flash.Drivers;
-using Flash.Ffs.Checkpoint;
+using Flash.Ffs.Format;
 using Flash.Ffs.Index;
 using Flash.Ffs.Log;
 
@@ -163,7 +163,7 @@ public sealed partial class FlashFileSystem
     }
 
     /// <summary>Writes the open-transaction list: count, then per transaction its id, block count and blocks.</summary>
-    private void SerializeOpenTxns(ByteWriter w)
+    private void SerializeOpenTxns(ref LittleEndianWriter w)
     {
         w.U32((uint)_openTxns.Count);
         foreach (var t in _openTxns.Values)
@@ -178,7 +178,7 @@ public sealed partial class FlashFileSystem
     }
 
     /// <summary>Reads the open-transaction list of a checkpoint (format version 2 and later).</summary>
-    private void DeserializeOpenTxns(ref ByteReader r)
+    private void DeserializeOpenTxns(ref LittleEndianReader r)
     {
         uint count = r.U32();
         if (count > (uint)_g.PageCount)

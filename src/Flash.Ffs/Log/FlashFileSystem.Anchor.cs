@@ -1,7 +1,7 @@
-using System.Buffers.Binary;
-using System.Text;
+using Flash.Ffs.Format;
 using Flash.Ffs.Log;
 using Flash.Ffs.Wear;
+using Microsoft.Extensions.Logging;
 
 namespace Flash.Ffs;
 
@@ -49,12 +49,12 @@ public sealed partial class FlashFileSystem
                 continue;
             }
 
-            if (NewestAnchorIn(b, buffer) is not { } newest || newest.Payload.Length < AnchorFixedSize)
+            if (NewestAnchorIn(b, buffer) is not { } newest || newest.Payload.Length < AnchorRecord.FixedSize)
             {
                 break;
             }
 
-            var (block0, block1) = AnchorBlocksNamedIn(newest.Payload);
+            var (block0, block1) = AnchorRecord.AnchorBlocksNamedIn(newest.Payload);
             int other = block0 == b ? block1 : block1 == b ? block0 : -1;
             if (other < 0 || other >= _blocks.Count)
             {
@@ -71,10 +71,6 @@ public sealed partial class FlashFileSystem
 
         return SearchAnchorBlocks(buffer, search);
     }
-
-    /// <summary>The two anchor blocks an anchor page names (offsets 88 and 92, docs/format.md).</summary>
-    private static (int Block0, int Block1) AnchorBlocksNamedIn(ReadOnlySpan<byte> anchor)
-        => (BinaryPrimitives.ReadInt32LittleEndian(anchor[88..]), BinaryPrimitives.ReadInt32LittleEndian(anchor[92..]));
 
     /// <summary>Whether block <paramref name="b"/> is good and its first page is an intact anchor page (and its sequence).</summary>
     private bool StartsWithAnchor(int b, out ulong sequence)
@@ -146,35 +142,20 @@ public sealed partial class FlashFileSystem
 
     private void ParseAnchor(ReadOnlySpan<byte> a, out List<int> pages, out int length, out uint crc)
     {
-        if (a.Length < AnchorFixedSize || !a[..8].SequenceEqual(AnchorMagic))
+        var anchor = AnchorRecord.Decode(a, OldestFormatVersion, FormatVersion, PageTag.Size);
+        if (anchor.PageSize != _g.PageSize || anchor.SpareSize != _g.SpareSize || anchor.PagesPerBlock != _g.PagesPerBlock || anchor.BlockCount != _g.BlockCount || anchor.Kind != (byte)_g.Kind)
         {
-            throw new FileSystemCorruptException("The anchor page has a wrong magic number.");
+            throw new GeometryMismatchException($"The volume was formatted for {anchor.PageSize}+{anchor.SpareSize} B pages, {anchor.PagesPerBlock} pages a block, {anchor.BlockCount} blocks; the device is {_g}.");
         }
 
-        ushort version = BinaryPrimitives.ReadUInt16LittleEndian(a[8..]);
-        if (version is < OldestFormatVersion or > FormatVersion || BinaryPrimitives.ReadUInt16LittleEndian(a[10..]) != PageTag.Size)
-        {
-            throw new FileSystemCorruptException($"The volume has format version {version}; this library reads versions {OldestFormatVersion} to {FormatVersion}.");
-        }
-
-        int pageSize = BinaryPrimitives.ReadInt32LittleEndian(a[12..]);
-        int spare = BinaryPrimitives.ReadInt32LittleEndian(a[16..]);
-        int ppb = BinaryPrimitives.ReadInt32LittleEndian(a[20..]);
-        int blocks = BinaryPrimitives.ReadInt32LittleEndian(a[24..]);
-        if (pageSize != _g.PageSize || spare != _g.SpareSize || ppb != _g.PagesPerBlock || blocks != _g.BlockCount || a[28] != (byte)_g.Kind)
-        {
-            throw new GeometryMismatchException($"The volume was formatted for {pageSize}+{spare} B pages, {ppb} pages a block, {blocks} blocks; the device is {_g}.");
-        }
-
-        VolumeId = BinaryPrimitives.ReadUInt32LittleEndian(a[32..]);
-        length = BinaryPrimitives.ReadInt32LittleEndian(a[44..]);
-        crc = BinaryPrimitives.ReadUInt32LittleEndian(a[48..]);
-        int count = BinaryPrimitives.ReadInt32LittleEndian(a[52..]);
-        Label = Encoding.UTF8.GetString(a.Slice(56, 32)).TrimEnd('\0');
-        (_anchorBlocks[0], _anchorBlocks[1]) = AnchorBlocksNamedIn(a);
+        VolumeId = anchor.VolumeId;
+        length = anchor.CheckpointLength;
+        crc = anchor.CheckpointCrc;
+        int count = anchor.CheckpointPageCount;
+        Label = anchor.Label;
+        (_anchorBlocks[0], _anchorBlocks[1]) = (anchor.AnchorBlock0, anchor.AnchorBlock1);
         // Version 1 listed every page of the checkpoint; version 2 lists the blocks it fills, from their first page.
-        int listed = version == 1 ? count : (int)Math.Min(int.MaxValue, ((long)count + _ppb - 1) / _ppb);
-        if (count <= 0 || (long)a.Length < AnchorFixedSize + (listed * 4L) || length <= 0 || length > (long)count * _chunk
+        if (count <= 0 || anchor.List is not { } list || length <= 0 || length > (long)count * _chunk
             || _anchorBlocks.Any(b => b < 0 || b >= _g.BlockCount) || _anchorBlocks[0] == _anchorBlocks[1])
         {
             throw new FileSystemCorruptException("The anchor page describes an impossible checkpoint or anchor layout.");
@@ -183,13 +164,13 @@ public sealed partial class FlashFileSystem
         pages = new List<int>(count);
         for (int i = 0; i < count; i++)
         {
-            if (version == 1)
+            if (anchor.Version == 1)
             {
-                pages.Add(CheckedPage(BinaryPrimitives.ReadInt32LittleEndian(a[(AnchorFixedSize + (i * 4))..])));
+                pages.Add(CheckedPage(list[i]));
                 continue;
             }
 
-            int block = BinaryPrimitives.ReadInt32LittleEndian(a[(AnchorFixedSize + (i / _ppb * 4))..]);
+            int block = list[i / _ppb];
             if (block < 0 || block >= _g.BlockCount)
             {
                 throw new FileSystemCorruptException($"The anchor page names block {block}, which does not exist.");
@@ -197,5 +178,92 @@ public sealed partial class FlashFileSystem
 
             pages.Add((block * _ppb) + (i % _ppb));
         }
+    }
+
+    /// <summary>Appends an anchor page pointing at a checkpoint; switches to the other anchor block when this one is full.</summary>
+    private void WriteAnchor(ulong checkpointSeq, List<int> pages, int checkpointLength, uint checkpointCrc)
+    {
+        int blocks = (pages.Count + _ppb - 1) / _ppb;
+        var list = new int[blocks];
+        for (int i = 0; i < pages.Count; i++)
+        {
+            if (pages[i] != ((pages[i - (i % _ppb)] / _ppb) * _ppb) + (i % _ppb))
+            {
+                throw new InvalidOperationException($"Checkpoint page {i} (page {pages[i]}) is not where its block list puts it.");
+            }
+
+            if (i % _ppb == 0)
+            {
+                list[i / _ppb] = pages[i] / _ppb;
+            }
+        }
+
+        var anchor = new AnchorRecord
+        {
+            Version = FormatVersion,
+            TagSize = PageTag.Size,
+            PageSize = _g.PageSize,
+            SpareSize = _g.SpareSize,
+            PagesPerBlock = _g.PagesPerBlock,
+            BlockCount = _g.BlockCount,
+            Kind = (byte)_g.Kind,
+            TagInSpare = _io.TagInSpare,
+            VolumeId = VolumeId,
+            CheckpointSequence = checkpointSeq,
+            CheckpointLength = checkpointLength,
+            CheckpointCrc = checkpointCrc,
+            CheckpointPageCount = pages.Count,
+            Label = Label,
+            AnchorBlock0 = _anchorBlocks[0],
+            AnchorBlock1 = _anchorBlocks[1],
+            List = list,
+        };
+        var buffer = new byte[anchor.EncodedSize];
+        anchor.Encode(buffer);
+
+        for (int attempt = 0; attempt < 4; attempt++)
+        {
+            if (_anchorWritePointer >= _ppb)
+            {
+                // Switch blocks: erase the other one and start it. Until its first page is programmed, the last page
+                // of this block stays the newest valid anchor.
+                int other = 1 - _anchorCurrent;
+                if (!EraseBlock(_anchorBlocks[other]))
+                {
+                    throw new FlashFileSystemException($"Anchor block {_anchorBlocks[other]} failed to erase; the volume needs reformatting onto good anchor blocks.");
+                }
+
+                _blocks.State.Apply(_anchorBlocks[other], BlockTransition.AssignAnchor);
+                _blocks.Erased[_anchorBlocks[other]] = false;
+                _anchorCurrent = other;
+                _anchorWritePointer = 0;
+            }
+
+            int page = (_anchorBlocks[_anchorCurrent] * _ppb) + _anchorWritePointer;
+            if (!ReadyToProgram(_anchorBlocks[_anchorCurrent], page, inherited: !_anchorTailChecked))
+            {
+                // Appending past a page that is not erased would hide this anchor from mount's search: switch blocks.
+                _anchorWritePointer = _ppb;
+                continue;
+            }
+
+            _anchorTailChecked = true;
+
+            _anchorWritePointer++;
+            try
+            {
+                // The number is used up only by a page that took it (recovery stops at a missing one).
+                _io.Program(page, buffer, new PageTag { Kind = PageKind.Anchor, ObjectId = VolumeId, Sequence = _seq + 1 });
+                _seq++;
+                return;
+            }
+            catch (Drivers.ProgramFailedException)
+            {
+                _log.LogWarning(FfsEvents.BadBlock, "Anchor page {Page} failed to program; moving on", page);
+                _anchorWritePointer = _ppb;
+            }
+        }
+
+        throw new FlashFileSystemException("Could not write an anchor page.");
     }
 }

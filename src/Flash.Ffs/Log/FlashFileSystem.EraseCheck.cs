@@ -42,7 +42,7 @@ public sealed partial class FlashFileSystem
         if (_device.IsBad(block))
         {
             _log.LogWarning(FfsEvents.BadBlock, "Block {Block} is marked bad on the device; it is no longer used", block);
-            _blocks.State[block] = BlockState.Bad;
+            _blocks.State.Apply(block, BlockTransition.MarkBad);
             _goodBlocksCache = -1;
             return false;
         }

@@ -1,4 +1,5 @@
 using Flash.Drivers;
+using Flash.Ffs.Format;
 using Flash.Ffs.Log;
 using Flash.Ffs.Wear;
 using Microsoft.Extensions.Logging;
@@ -77,7 +78,7 @@ public sealed partial class FlashFileSystem
 
         if (_blocks.State[head.Block] == BlockState.Open)
         {
-            _blocks.State[head.Block] = BlockState.Full;
+            _blocks.State.Apply(head.Block, BlockTransition.Close);
         }
 
         _blocksSinceCheckpoint++;
@@ -110,7 +111,7 @@ public sealed partial class FlashFileSystem
                 continue;
             }
 
-            _blocks.State[b] = BlockState.Open;
+            _blocks.State.Apply(b, BlockTransition.Open);
             _blocks.Erased[b] = false;
             _blocks.ClearBlock(b);
             _blocks.FirstSequence[b] = _seq + 1;
@@ -147,7 +148,7 @@ public sealed partial class FlashFileSystem
     private void ReturnToPool(int block)
     {
         _scrubQueue.Remove(block);
-        _blocks.State[block] = BlockState.Free;
+        _blocks.State.Apply(block, BlockTransition.Release);
         _blocks.Erased[block] = false;
         _blocks.ClearBlock(block);
         _gcBlocks++;
@@ -282,7 +283,7 @@ public sealed partial class FlashFileSystem
         }
         catch (BadBlockException)
         {
-            _blocks.State[block] = BlockState.Bad;
+            _blocks.State.Apply(block, BlockTransition.MarkBad);
             _goodBlocksCache = -1;
             return false;
         }
@@ -292,7 +293,7 @@ public sealed partial class FlashFileSystem
     {
         _log.LogWarning(FfsEvents.BadBlock, "Block {Block} retired as bad", block);
         FfsMetrics.BadBlockRetired(this);
-        _blocks.State[block] = BlockState.Bad;
+        _blocks.State.Apply(block, BlockTransition.MarkBad);
         _blocks.ClearBlock(block);
         _goodBlocksCache = -1;
         try
@@ -317,7 +318,7 @@ public sealed partial class FlashFileSystem
             head.WritePointer = 0;
         }
 
-        _blocks.State[block] = BlockState.Retiring;
+        _blocks.State.Apply(block, BlockTransition.Retire);
         _goodBlocksCache = -1;
         FfsMetrics.BadBlockRetired(this);
         foreach (int page in _blocks.ValidPages(block).ToArray())

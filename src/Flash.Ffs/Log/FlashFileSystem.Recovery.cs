@@ -32,11 +32,11 @@ public sealed partial class FlashFileSystem
         {
             if (_device.IsBad(b))
             {
-                _blocks.State[b] = BlockState.Bad;
+                _blocks.State.Apply(b, BlockTransition.MarkBad);
             }
             else
             {
-                _blocks.State[b] = BlockState.Free;
+                _blocks.State.Restore(b, BlockState.Free);
                 EraseBlock(b);
             }
 
@@ -51,7 +51,7 @@ public sealed partial class FlashFileSystem
         {
             if (_blocks.State[b] == BlockState.Free)
             {
-                _blocks.State[b] = BlockState.Anchor;
+                _blocks.State.Apply(b, BlockTransition.AssignAnchor);
                 _anchorBlocks[anchors++] = b;
             }
         }
@@ -81,7 +81,7 @@ public sealed partial class FlashFileSystem
         RefuseWritesToMovedAnchors(anchor.Block);
         foreach (int b in _anchorBlocks)
         {
-            _blocks.State[b] = BlockState.Anchor;
+            _blocks.State.Apply(b, BlockTransition.AssignAnchor);
         }
 
         bool clean = NothingWrittenSinceCheckpoint();
@@ -285,7 +285,7 @@ public sealed partial class FlashFileSystem
                 _blocks.FirstSequence[block] = first;
             }
 
-            _blocks.State[block] = BlockState.Full;
+            _blocks.State.Apply(block, BlockTransition.WrittenSinceCheckpoint);
             _blocks.LastSequence[block] = last;
             maxSeq = Math.Max(maxSeq, last);
         }
@@ -294,7 +294,7 @@ public sealed partial class FlashFileSystem
         {
             if (h.Block >= 0 && _blocks.State[h.Block] == BlockState.Open)
             {
-                _blocks.State[h.Block] = BlockState.Full;
+                _blocks.State.Apply(h.Block, BlockTransition.Close);
                 _blocks.LastSequence[h.Block] = Math.Max(_blocks.LastSequence[h.Block], _checkpointSeq);
             }
 

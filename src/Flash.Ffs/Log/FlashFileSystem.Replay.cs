@@ -1,3 +1,4 @@
+using Flash.Ffs.Format;
 using Flash.Ffs.Index;
 using Flash.Ffs.Log;
 using Microsoft.Extensions.Logging;

@@ -1,4 +1,5 @@
 using Flash.Drivers;
+using Flash.Ffs.Format;
 
 namespace Flash.Ffs.Log;
 

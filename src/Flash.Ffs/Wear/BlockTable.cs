@@ -210,14 +210,42 @@ internal sealed class BlockStates
     /// <summary>RAM held: this object and its array.</summary>
     public long RamBytes => RamSize.Object(RamSize.Reference + 4) + RamSize.Array(1, _states.Length);
 
-    public BlockState this[int block]
+    /// <summary>The state of a block.</summary>
+    public BlockState this[int block] => _states[block];
+
+    /// <summary>
+    /// Applies a named transition; the only way a block's state changes once the table is loaded.
+    /// </summary>
+    /// <exception cref="IllegalBlockTransitionException">The transition is not legal from the block's state; nothing changed.</exception>
+    public void Apply(int block, BlockTransition transition)
     {
-        get => _states[block];
-        set
+        var from = _states[block];
+        if (!BlockTransitions.Allows(transition, from))
         {
-            var old = _states[block];
-            FreeCount += (value == BlockState.Free ? 1 : 0) - (old == BlockState.Free ? 1 : 0);
-            _states[block] = value;
+            throw new IllegalBlockTransitionException(block, from, transition);
         }
+
+        Set(block, BlockTransitions.Target(transition));
+    }
+
+    /// <summary>
+    /// Sets a block's state as a checkpoint image recorded it, while the table is loaded at mount (no transition: the
+    /// image, checked by its CRC and decoder, is the truth).
+    /// </summary>
+    public void Restore(int block, BlockState state)
+    {
+        if (state > BlockState.Retiring)
+        {
+            throw new ArgumentOutOfRangeException(nameof(state), state, "Unknown block state.");
+        }
+
+        Set(block, state);
+    }
+
+    private void Set(int block, BlockState value)
+    {
+        var old = _states[block];
+        FreeCount += (value == BlockState.Free ? 1 : 0) - (old == BlockState.Free ? 1 : 0);
+        _states[block] = value;
     }
 }

@@ -200,8 +200,8 @@ public class FfsEnduranceTests
         using var dev = FfsTestDevice.Create();
         var fs = FfsTestDevice.FormatAndMount(dev);
         var data = FfsTestDevice.Pattern(30_000, 4);
-        await fs.WriteAllBytesAsync("/a", data, Ct);
-        Assert.Equal(data, await fs.ReadAllBytesAsync("/a", Ct));
+        fs.WriteAllBytes("/a", data);
+        Assert.Equal(data, fs.ReadAllBytes("/a"));
         using (var f = fs.Open("/b", FlashFileMode.Create))
         {
             await f.WriteAsync(data.AsMemory(0, 10_000), Ct);

@@ -1,7 +1,4 @@
-using Flash.Ffs.Format;
-using System.Buffers.Binary;
-
-namespace Flash.Ffs.Log;
+namespace Flash.Ffs.Format;
 
 /// <summary>What a page holds.</summary>
 internal enum PageKind : byte
@@ -55,42 +52,49 @@ internal struct PageTag
 
     public readonly bool IsRelocated => (Flags & PageFlags.Relocated) != 0;
 
+    /// <summary>Encodes the tag into the first <see cref="Size"/> bytes of <paramref name="destination"/>.</summary>
     public readonly void Write(Span<byte> destination)
     {
-        destination[0] = Magic;
-        destination[1] = (byte)((byte)Kind | (byte)Flags);
-        BinaryPrimitives.WriteUInt16LittleEndian(destination[2..], ByteCount);
-        BinaryPrimitives.WriteUInt64LittleEndian(destination[4..], Sequence);
-        BinaryPrimitives.WriteUInt32LittleEndian(destination[12..], ObjectId);
-        BinaryPrimitives.WriteUInt32LittleEndian(destination[16..], Chunk);
-        BinaryPrimitives.WriteUInt32LittleEndian(destination[20..], TxnId);
-        BinaryPrimitives.WriteUInt32LittleEndian(destination[24..], PayloadCrc);
-        BinaryPrimitives.WriteUInt32LittleEndian(destination[28..], Crc32C.Compute(destination[..28]));
+        var w = new LittleEndianWriter(destination[..Size]);
+        w.U8(Magic);
+        w.U8((byte)((byte)Kind | (byte)Flags));
+        w.U16(ByteCount);
+        w.U64(Sequence);
+        w.U32(ObjectId);
+        w.U32(Chunk);
+        w.U32(TxnId);
+        w.U32(PayloadCrc);
+        w.AppendCrc32C();
     }
 
     /// <summary>Decodes a tag; false when the bytes are erased, torn or not a tag of this format version.</summary>
     public static bool TryRead(ReadOnlySpan<byte> source, out PageTag tag)
     {
         tag = default;
-        if (source[0] != Magic || BinaryPrimitives.ReadUInt32LittleEndian(source[28..]) != Crc32C.Compute(source[..28]))
+        var r = new LittleEndianReader(source[..Size], static () => new FileSystemCorruptException("A page tag is shorter than 32 bytes."));
+        if (r.U8() != Magic)
         {
             return false;
         }
 
-        byte kindByte = source[1];
-        tag.Kind = (PageKind)(kindByte & 0x0F);
-        tag.Flags = (PageFlags)(kindByte & 0xF0);
-        if (tag.Kind is < PageKind.Data or > PageKind.Anchor)
+        byte kindByte = r.U8();
+        var candidate = new PageTag
+        {
+            Kind = (PageKind)(kindByte & 0x0F),
+            Flags = (PageFlags)(kindByte & 0xF0),
+            ByteCount = r.U16(),
+            Sequence = r.U64(),
+            ObjectId = r.U32(),
+            Chunk = r.U32(),
+            TxnId = r.U32(),
+            PayloadCrc = r.U32(),
+        };
+        if (r.U32() != Crc32C.Compute(source[..(Size - 4)]) || candidate.Kind is < PageKind.Data or > PageKind.Anchor)
         {
             return false;
         }
 
-        tag.ByteCount = BinaryPrimitives.ReadUInt16LittleEndian(source[2..]);
-        tag.Sequence = BinaryPrimitives.ReadUInt64LittleEndian(source[4..]);
-        tag.ObjectId = BinaryPrimitives.ReadUInt32LittleEndian(source[12..]);
-        tag.Chunk = BinaryPrimitives.ReadUInt32LittleEndian(source[16..]);
-        tag.TxnId = BinaryPrimitives.ReadUInt32LittleEndian(source[20..]);
-        tag.PayloadCrc = BinaryPrimitives.ReadUInt32LittleEndian(source[24..]);
+        tag = candidate;
         return true;
     }
 

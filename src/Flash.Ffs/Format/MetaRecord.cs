@@ -1,7 +1,6 @@
-using System.Buffers.Binary;
 using System.Text;
 
-namespace Flash.Ffs.Log;
+namespace Flash.Ffs.Format;
 
 /// <summary>Types of metadata record inside a <see cref="PageKind.Meta"/> page.</summary>
 internal enum MetaRecordType : byte
@@ -79,38 +78,37 @@ internal readonly ref struct MetaRecord
     public static int WriteInode(Span<byte> dest, uint id, uint parent, bool isDirectory, long size, ReadOnlySpan<byte> name, ReadOnlySpan<byte> inline, bool hasInline, bool chunked)
     {
         int length = InodeSize(name.Length, inline.Length);
-        dest[0] = (byte)MetaRecordType.Inode;
-        dest[1] = chunked ? FlagChunked : (byte)0;
-        BinaryPrimitives.WriteUInt16LittleEndian(dest[2..], (ushort)length);
-        BinaryPrimitives.WriteUInt32LittleEndian(dest[4..], id);
-        BinaryPrimitives.WriteUInt32LittleEndian(dest[8..], parent);
-        dest[12] = isDirectory ? (byte)2 : (byte)1;
-        dest[13] = (byte)name.Length;
-        BinaryPrimitives.WriteUInt16LittleEndian(dest[14..], hasInline ? (ushort)inline.Length : NotInline);
-        BinaryPrimitives.WriteInt64LittleEndian(dest[16..], size);
-        name.CopyTo(dest[InodeFixedSize..]);
-        inline.CopyTo(dest[(InodeFixedSize + name.Length)..]);
+        var w = new LittleEndianWriter(dest[..length]);
+        w.U8((byte)MetaRecordType.Inode);
+        w.U8(chunked ? FlagChunked : (byte)0);
+        w.U16((ushort)length);
+        w.U32(id);
+        w.U32(parent);
+        w.U8(isDirectory ? (byte)2 : (byte)1);
+        w.U8((byte)name.Length);
+        w.U16(hasInline ? (ushort)inline.Length : NotInline);
+        w.I64(size);
+        w.Bytes(name);
+        w.Bytes(inline);
         return length;
     }
 
     public static int WriteDelete(Span<byte> dest, uint id)
     {
-        dest[0] = (byte)MetaRecordType.Delete;
-        dest[1] = 0;
-        BinaryPrimitives.WriteUInt16LittleEndian(dest[2..], DeleteSize);
-        BinaryPrimitives.WriteUInt32LittleEndian(dest[4..], id);
+        var w = new LittleEndianWriter(dest[..DeleteSize]);
+        WriteHeader(ref w, MetaRecordType.Delete, DeleteSize);
+        w.U32(id);
         return DeleteSize;
     }
 
     public static int WriteInlineMove(Span<byte> dest, uint id, ReadOnlySpan<byte> inline)
     {
         int length = InlineMoveFixedSize + inline.Length;
-        dest[0] = (byte)MetaRecordType.InlineMove;
-        dest[1] = 0;
-        BinaryPrimitives.WriteUInt16LittleEndian(dest[2..], (ushort)length);
-        BinaryPrimitives.WriteUInt32LittleEndian(dest[4..], id);
-        BinaryPrimitives.WriteUInt16LittleEndian(dest[8..], (ushort)inline.Length);
-        inline.CopyTo(dest[InlineMoveFixedSize..]);
+        var w = new LittleEndianWriter(dest[..length]);
+        WriteHeader(ref w, MetaRecordType.InlineMove, length);
+        w.U32(id);
+        w.U16((ushort)inline.Length);
+        w.Bytes(inline);
         return length;
     }
 
@@ -121,17 +119,24 @@ internal readonly ref struct MetaRecord
         length = 0;
         if (offset + HeaderSize > payload.Length)
         {
+            length = 0;
             return false;
         }
 
-        var r = payload[offset..];
-        length = BinaryPrimitives.ReadUInt16LittleEndian(r[2..]);
-        if (length < HeaderSize || length > r.Length)
+        var rest = payload[offset..];
+        var header = new LittleEndianReader(rest[..HeaderSize], s_overrun);
+        var type = (MetaRecordType)header.U8();
+        byte flags = header.U8();
+        length = header.U16();
+        if (length < HeaderSize || length > rest.Length)
         {
             return false;
         }
 
-        switch ((MetaRecordType)r[0])
+        var body = rest[..length];
+        var r = new LittleEndianReader(body, s_overrun);
+        r.Skip(HeaderSize);
+        switch (type)
         {
             case MetaRecordType.Inode:
             {
@@ -140,12 +145,15 @@ internal readonly ref struct MetaRecord
                     return false;
                 }
 
-                int nameLength = r[13];
-                ushort inlineLength = BinaryPrimitives.ReadUInt16LittleEndian(r[14..]);
+                uint id = r.U32();
+                uint parent = r.U32();
+                byte kind = r.U8();
+                int nameLength = r.U8();
+                ushort inlineLength = r.U16();
+                long size = r.I64();
                 bool hasInline = inlineLength != NotInline;
                 int inlineBytes = hasInline ? inlineLength : 0;
-                long size = BinaryPrimitives.ReadInt64LittleEndian(r[16..]);
-                if (length != InodeFixedSize + nameLength + inlineBytes || size < 0 || (hasInline && size != inlineBytes) || r[12] is not (1 or 2))
+                if (length != InodeFixedSize + nameLength + inlineBytes || size < 0 || (hasInline && size != inlineBytes) || kind is not (1 or 2))
                 {
                     return false;
                 }
@@ -153,14 +161,14 @@ internal readonly ref struct MetaRecord
                 record = new MetaRecord
                 {
                     Type = MetaRecordType.Inode,
-                    Id = BinaryPrimitives.ReadUInt32LittleEndian(r[4..]),
-                    ParentId = BinaryPrimitives.ReadUInt32LittleEndian(r[8..]),
-                    IsDirectory = r[12] == 2,
+                    Id = id,
+                    ParentId = parent,
+                    IsDirectory = kind == 2,
                     Size = size,
-                    NameUtf8 = r.Slice(InodeFixedSize, nameLength),
+                    NameUtf8 = r.Bytes(nameLength),
                     HasInline = hasInline,
-                    IsChunked = (r[1] & FlagChunked) != 0,
-                    Inline = r.Slice(InodeFixedSize + nameLength, inlineBytes),
+                    IsChunked = (flags & FlagChunked) != 0,
+                    Inline = r.Bytes(inlineBytes),
                     InlineOffset = offset + InodeFixedSize + nameLength,
                 };
                 return true;
@@ -172,7 +180,7 @@ internal readonly ref struct MetaRecord
                     return false;
                 }
 
-                record = new MetaRecord { Type = MetaRecordType.Delete, Id = BinaryPrimitives.ReadUInt32LittleEndian(r[4..]) };
+                record = new MetaRecord { Type = MetaRecordType.Delete, Id = r.U32() };
                 return true;
 
             case MetaRecordType.InlineMove:
@@ -182,7 +190,8 @@ internal readonly ref struct MetaRecord
                     return false;
                 }
 
-                int inlineLength = BinaryPrimitives.ReadUInt16LittleEndian(r[8..]);
+                uint id = r.U32();
+                int inlineLength = r.U16();
                 if (length != InlineMoveFixedSize + inlineLength)
                 {
                     return false;
@@ -191,10 +200,10 @@ internal readonly ref struct MetaRecord
                 record = new MetaRecord
                 {
                     Type = MetaRecordType.InlineMove,
-                    Id = BinaryPrimitives.ReadUInt32LittleEndian(r[4..]),
+                    Id = id,
                     HasInline = true,
                     Size = inlineLength,
-                    Inline = r.Slice(InlineMoveFixedSize, inlineLength),
+                    Inline = r.Bytes(inlineLength),
                     InlineOffset = offset + InlineMoveFixedSize,
                 };
                 return true;
@@ -204,6 +213,16 @@ internal readonly ref struct MetaRecord
                 return false;
         }
     }
+
+    private static void WriteHeader(ref LittleEndianWriter w, MetaRecordType type, int length)
+    {
+        w.U8((byte)type);
+        w.U8(0);
+        w.U16((ushort)length);
+    }
+
+    // Lengths are checked before the fields are read, so an overrun here would be a bug in this decoder.
+    private static readonly Func<Exception> s_overrun = static () => new FileSystemCorruptException("A metadata record ends before its fields.");
 
     public string Name => Encoding.UTF8.GetString(NameUtf8);
 }

@@ -1,0 +1,145 @@
+namespace Flash.Ffs.Wear;
+
+/// <summary>What garbage collection and wear levelling may know about the blocks: read only.</summary>
+internal interface IBlockView
+{
+    /// <summary>Blocks of the volume.</summary>
+    int Count { get; }
+
+    /// <summary>Pages a block.</summary>
+    int PagesPerBlock { get; }
+
+    /// <summary>Whether the block may be moved now (full, covered by the last checkpoint, nothing pins or holds it).</summary>
+    bool Movable(int block);
+
+    /// <summary>Live pages in the block.</summary>
+    int Valid(int block);
+
+    /// <summary>The block's erase count.</summary>
+    uint EraseCount(int block);
+
+    /// <summary>Sequence number of the block's last written page (its age).</summary>
+    ulong LastSequence(int block);
+}
+
+/// <summary>
+/// The block table as <see cref="IBlockView"/>, with movability decided against the last checkpoint's sequence number.
+/// A struct over the live table: building one costs nothing, and the policy functions are generic over it (no boxing).
+/// </summary>
+internal readonly struct BlockTableView(BlockTable blocks, int pagesPerBlock, ulong checkpointSequence) : IBlockView
+{
+    public int Count => blocks.Count;
+
+    public int PagesPerBlock => pagesPerBlock;
+
+    public bool Movable(int block)
+        => blocks.State[block] == BlockState.Full && blocks.LastSequence[block] <= checkpointSequence && blocks.Pinned[block] == 0 && blocks.Held[block] == 0;
+
+    public int Valid(int block) => blocks.Valid[block];
+
+    public uint EraseCount(int block) => blocks.EraseCount[block];
+
+    public ulong LastSequence(int block) => blocks.LastSequence[block];
+}
+
+/// <summary>
+/// Victim choice and the wear rule as pure functions of a read-only block view (docs/wear.md has the rules and the
+/// measurements behind them). The file system applies their answers; nothing here changes state.
+/// </summary>
+internal static class VictimPolicy
+{
+    /// <summary>
+    /// The garbage-collection victim: the movable, not entirely live block with the best cost-benefit score
+    /// (Rosenblum/Ousterhout: free space gained times age, over the cost of copying the live part), or with
+    /// <paramref name="greedyOnly"/> simply the one with the most dead pages. -1 when no block qualifies.
+    /// </summary>
+    /// <param name="view">The blocks.</param>
+    /// <param name="sequence">The current sequence number (ages are measured against it).</param>
+    /// <param name="greedyOnly">Score by dead pages only (when space is urgent).</param>
+    public static int CollectionVictim<TView>(in TView view, ulong sequence, bool greedyOnly)
+        where TView : IBlockView
+    {
+        int ppb = view.PagesPerBlock;
+        int best = -1;
+        double bestScore = 0;
+        for (int b = 0; b < view.Count; b++)
+        {
+            if (!view.Movable(b) || view.Valid(b) >= ppb)
+            {
+                continue;
+            }
+
+            int valid = view.Valid(b);
+            double score = greedyOnly
+                ? ppb - valid
+                : (double)(ppb - valid) * (1 + sequence - view.LastSequence(b)) / (ppb + valid);
+            if (score > bestScore)
+            {
+                bestScore = score;
+                best = b;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>
+    /// The block static wear levelling should move: the least-worn movable block whose data has rested for a while
+    /// (last written more than an eighth of the device's pages' worth of writes ago); when there is none, the
+    /// least-worn movable block. Ties: the one that has rested longest. -1 when no block is movable.
+    /// </summary>
+    /// <remarks>
+    /// Picking by erase count alone would often pick freshly written hot data (new writes go to the least-worn free
+    /// blocks), copy it into the most-worn block and erase that block again as soon as the data is overwritten.
+    /// </remarks>
+    public static int WearLevelingVictim<TView>(in TView view, ulong sequence)
+        where TView : IBlockView
+    {
+        ulong window = (ulong)view.Count * (ulong)view.PagesPerBlock / 8;
+        ulong coldBefore = sequence > window ? sequence - window : 0;
+        int cold = -1, any = -1;
+        for (int b = 0; b < view.Count; b++)
+        {
+            if (!view.Movable(b))
+            {
+                continue;
+            }
+
+            if (any < 0 || LessWorn(view, b, any))
+            {
+                any = b;
+            }
+
+            if (view.LastSequence(b) <= coldBefore && (cold < 0 || LessWorn(view, b, cold)))
+            {
+                cold = b;
+            }
+        }
+
+        return cold >= 0 ? cold : any;
+    }
+
+    /// <summary>
+    /// The wear rule: static wear levelling is due when the gap between the most-worn block and the victim passes
+    /// <paramref name="threshold"/> and the free pool has run out of blocks below the mean erase count (the block new
+    /// writes open next would, once erased, be above the mean; or there is no free block).
+    /// </summary>
+    /// <param name="maxEraseCount">The highest erase count of a usable block.</param>
+    /// <param name="meanEraseCount">The mean erase count of the usable blocks.</param>
+    /// <param name="victimEraseCount">The erase count of <see cref="WearLevelingVictim"/>'s block; null when there is none.</param>
+    /// <param name="threshold"><see cref="FlashFileSystemOptions.WearLevelingThreshold"/>.</param>
+    /// <param name="nextFreeEraseCount">The erase count of the block new writes open next; null when the pool is empty.</param>
+    public static bool WearLevelingDue(uint maxEraseCount, double meanEraseCount, uint? victimEraseCount, int threshold, uint? nextFreeEraseCount)
+    {
+        if (victimEraseCount is not { } victim || maxEraseCount - victim <= (uint)threshold)
+        {
+            return false;
+        }
+
+        return nextFreeEraseCount is not { } next || next + 1.0 > meanEraseCount;
+    }
+
+    private static bool LessWorn<TView>(in TView view, int a, int b)
+        where TView : IBlockView
+        => view.EraseCount(a) < view.EraseCount(b) || (view.EraseCount(a) == view.EraseCount(b) && view.LastSequence(a) < view.LastSequence(b));
+}
