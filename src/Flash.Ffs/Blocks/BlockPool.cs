@@ -185,7 +185,7 @@ internal sealed class BlockPool
     }
 
     /// <summary>
-    /// Returns closed blocks that hold no live data any more to the free pool without erasing them yet (the erase
+    /// Returns full blocks that hold no live data any more to the free pool without erasing them yet (the erase
     /// happens when the block is opened), where <see cref="IReclaimPolicy"/> allows it. Keeping every such block in the
     /// pool lets the hot head really take the least-worn and the cold head the most-worn block.
     /// </summary>
@@ -193,7 +193,7 @@ internal sealed class BlockPool
     {
         for (int b = 0; b < Table.Count; b++)
         {
-            if (Table.Valid[b] == 0 && _reclaim.MayReclaim(b))
+            if (Table.State[b] == BlockState.Full && Table.Valid[b] == 0 && _reclaim.MayReclaim(b))
             {
                 ReturnToPool(b);
                 _reclaim.Reclaimed(b);
