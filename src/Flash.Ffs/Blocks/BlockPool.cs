@@ -12,28 +12,31 @@ namespace Flash.Ffs.Blocks;
 /// checkpoint decoder loading the table at mount (<see cref="BlockStates.Restore"/>). It chooses free blocks
 /// (<see cref="FreeBlockChoice"/>), erases them before use, keeps the checkpoint's reservations, and takes failing
 /// blocks out of service. It calls only the device; what the layers above must do about a block leaving service goes
-/// through <see cref="IBlockRetirementSink"/>, and which empty blocks may be reclaimed through <see cref="IReclaimPolicy"/>.
+/// through <see cref="IBlockRetirementSink"/>; which empty blocks may be reclaimed, garbage collection decides
+/// (<see cref="IReclaimPolicy"/>, passed in).
 /// </summary>
 internal sealed class BlockPool
 {
     private readonly IFlashDevice _device;
     private readonly ILogger _log;
     private readonly IBlockRetirementSink _retirement;
-    private readonly IReclaimPolicy _reclaim;
     private readonly EraseCheck _check;
 
     /// <summary>Good blocks outside the anchors; -1 when a block went bad and they must be counted again.</summary>
     private int _goodBlocks = -1;
 
-    public BlockPool(IFlashDevice device, ILogger log, IBlockRetirementSink retirement, IReclaimPolicy reclaim)
+    public BlockPool(IFlashDevice device, ILogger log, IBlockRetirementSink retirement)
     {
         _device = device;
         _log = log;
         _retirement = retirement;
-        _reclaim = reclaim;
         _check = new EraseCheck(device, log);
-        Table = new BlockTable(device.Geometry.BlockCount, device.Geometry.PagesPerBlock);
+        PagesPerBlock = device.Geometry.PagesPerBlock;
+        Table = new BlockTable(device.Geometry.BlockCount, PagesPerBlock);
     }
+
+    /// <summary>Pages a block.</summary>
+    public int PagesPerBlock { get; }
 
     /// <summary>The per-block bookkeeping (read it freely; change states only through this pool).</summary>
     public BlockTable Table { get; }
@@ -62,7 +65,7 @@ internal sealed class BlockPool
     public long NotErasedFound => _check.NotErasedFound;
 
     /// <summary>RAM held: this object, the table, the reservations and the erase check's buffers.</summary>
-    public long RamBytes => RamSize.Object((7 * RamSize.Reference) + 4) + Table.RamBytes + BlockReservations.RamBytes + _check.RamBytes;
+    public long RamBytes => RamSize.Object((6 * RamSize.Reference) + 4 + 4) + Table.RamBytes + BlockReservations.RamBytes + _check.RamBytes;
 
     /// <summary>The free block to open next (<see cref="FreeBlockChoice.PickFree"/>); -1 when none is left.</summary>
     public int PickFree(bool mostWorn, bool ignoreReservations = false) => FreeBlockChoice.PickFree(Table, Reservations, mostWorn, ignoreReservations);
@@ -186,17 +189,17 @@ internal sealed class BlockPool
 
     /// <summary>
     /// Returns full blocks that hold no live data any more to the free pool without erasing them yet (the erase
-    /// happens when the block is opened), where <see cref="IReclaimPolicy"/> allows it. Keeping every such block in the
-    /// pool lets the hot head really take the least-worn and the cold head the most-worn block.
+    /// happens when the block is opened), where <paramref name="policy"/> (garbage collection) allows it. Keeping
+    /// every such block in the pool lets the hot head really take the least-worn and the cold head the most-worn block.
     /// </summary>
-    public void ReclaimEmptyBlocks()
+    public void ReclaimEmptyBlocks(IReclaimPolicy policy)
     {
         for (int b = 0; b < Table.Count; b++)
         {
-            if (Table.State[b] == BlockState.Full && Table.Valid[b] == 0 && _reclaim.MayReclaim(b))
+            if (Table.State[b] == BlockState.Full && Table.Valid[b] == 0 && policy.MayReclaim(b))
             {
                 ReturnToPool(b);
-                _reclaim.Reclaimed(b);
+                policy.Reclaimed(b);
             }
         }
     }

@@ -20,7 +20,7 @@ public sealed class BlockPoolTests
         var options = new FlashSimulatorOptions { Geometry = new FlashGeometry(2048, 64, PagesPerBlock, Blocks), Seed = 7, FactoryBadBlocks = factoryBad ?? [] };
         var device = FlashSimulator.Create(options);
         var calls = new Callbacks();
-        var pool = new BlockPool(device, NullLogger.Instance, calls, calls);
+        var pool = new BlockPool(device, NullLogger.Instance, calls);
         for (int b = 0; b < Blocks; b++)
         {
             pool.Format(b);
@@ -166,7 +166,7 @@ public sealed class BlockPoolTests
         pool.Table.SetValid(1 * PagesPerBlock);
         calls.Refused.Add(2);
 
-        pool.ReclaimEmptyBlocks();
+        pool.ReclaimEmptyBlocks(calls);
 
         Assert.Equal([0, 3], calls.Reclaimed);
         Assert.Equal(BlockState.Full, pool.Table.State[1]);
@@ -282,7 +282,7 @@ public sealed class BlockPoolTests
 
         // A pool that erased nothing itself, as after a mount: block 2 holds data, block 3 is erased.
         var calls = new Callbacks();
-        var pool = new BlockPool(device, NullLogger.Instance, calls, calls);
+        var pool = new BlockPool(device, NullLogger.Instance, calls);
         long reads = device.Statistics.PageReads;
         Assert.False(pool.ReadyToProgram(2, 2 * PagesPerBlock, inherited: false));
         Assert.Equal(1, pool.NotErasedFound);
