@@ -33,8 +33,8 @@ internal static class TransferBenchmark
 
         using var d0 = FlashSimulator.Create(new FlashSimulatorOptions { Geometry = geometry, Seed = 1 });
         using var d1 = FlashSimulator.Create(new FlashSimulatorOptions { Geometry = geometry, Seed = 2 });
-        RedundantPair.FormatAsync(d0, d1).GetAwaiter().GetResult();
-        using var pair = RedundantPair.MountAsync(d0, d1).GetAwaiter().GetResult();
+        RedundantPair.Format(d0, d1);
+        using var pair = RedundantPair.Mount(d0, d1);
         var port = FreePort();
         using var listener = new HttpListener();
         listener.Prefixes.Add($"http://127.0.0.1:{port}/");

@@ -9,33 +9,33 @@ namespace Flash.Tests.Mirror;
 /// <summary>Caller-held transactions of the pair (claims 57–59), the verified backup copy (claim 36) and the restricted primary (claim 37).</summary>
 public class PairTransactionTests
 {
-    private static async Task<RedundantPair> NewPairAsync(RailDevice a, RailDevice b, RedundantPairOptions? options = null)
+    private static RedundantPair NewPair(RailDevice a, RailDevice b, RedundantPairOptions? options = null)
     {
-        await RedundantPair.FormatAsync(a, b);
-        return await RedundantPair.MountAsync(a, b, options);
+        RedundantPair.Format(a, b);
+        return RedundantPair.Mount(a, b, options);
     }
 
     [Fact]
     public async Task Several_operations_carry_one_id_and_commit_on_both_devices_at_the_primary_completion()
     {
         var (a, b, rail) = PairRig.Create();
-        var pair = await NewPairAsync(a, b);
+        var pair = NewPair(a, b);
         await pair.WriteAlternateAsync("components/old.bin", PairRig.Pattern(900, 1));
         var phases = new List<(ulong, MirrorTransactionPhase)>();
         pair.TransactionChanged += (_, e) => phases.Add((e.TransactionId, e.Phase));
 
-        await using var txn = await pair.BeginTransactionAsync();
+        using var txn = await pair.BeginTransactionAsync();
         Assert.Equal(2UL, txn.Id);
         txn.WriteAlternate("components/cpu.bin", PairRig.Pattern(5000, 2));
         txn.WriteAlternate("components/io.bin", PairRig.Pattern(1200, 3));
-        await txn.DeleteAlternateAsync("components/old.bin");
+        txn.DeleteAlternate("components/old.bin");
         txn.WriteCurrentConfiguration([new("config/node.cfg", PairRig.Pattern(100, 4))]);
         txn.MarkAlternateComplete("v2");
         Assert.Equal(5, txn.OperationCount);
 
         // The transaction sees its own writes; nobody else does, on either device, before the primary part commits.
-        Assert.Equal(PairRig.Pattern(5000, 2), await txn.ReadAlternateAsync("components/cpu.bin"));
-        await Assert.ThrowsAsync<FlashPathNotFoundException>(() => txn.ReadAlternateAsync("components/old.bin"));
+        Assert.Equal(PairRig.Pattern(5000, 2), txn.ReadAlternate("components/cpu.bin"));
+        Assert.Throws<FlashPathNotFoundException>(() => txn.ReadAlternate("components/old.bin"));
         foreach (var m in pair.Members)
         {
             Assert.Null(await pair.TryReadAsync(m, ContextArea.Area1, "components/cpu.bin"));
@@ -48,9 +48,9 @@ public class PairTransactionTests
         Assert.Equal(2UL, table.Sequence);
         Assert.Equal(ContextState.Valid, table.AlternateState);
         Assert.Equal("v2", table.LabelOf(table.Alternate));
-        await Assert.ThrowsAsync<PairTransactionStateException>(() => txn.AbortAsync());
+        Assert.Throws<PairTransactionStateException>(() => txn.Abort());
         Assert.Throws<PairTransactionStateException>(() => txn.WriteAlternate("x.bin", [1]));
-        await txn.CompleteAsync();
+        txn.Complete();
         Assert.Equal(PairTransactionState.Completed, txn.State);
         Assert.Equal(
             [MirrorTransactionPhase.Started, MirrorTransactionPhase.PrimaryCompleted, MirrorTransactionPhase.BackupCompleted, MirrorTransactionPhase.Completed],
@@ -77,7 +77,7 @@ public class PairTransactionTests
     public async Task Abort_leaves_both_devices_as_they_were_and_ids_stay_monotonic_across_restarts()
     {
         var (a, b, _) = PairRig.Create();
-        var pair = await NewPairAsync(a, b);
+        var pair = NewPair(a, b);
         await pair.WriteAlternateAsync("components/c.bin", PairRig.Pattern(700, 1));
         var before = (PairRig.Tree(pair.Primary.Store!.FileSystem), PairRig.Tree(pair.Secondary.Store!.FileSystem));
         long programs = a.Statistics.Capture().PagePrograms + b.Statistics.Capture().PagePrograms;
@@ -85,9 +85,9 @@ public class PairTransactionTests
         var txn = await pair.BeginTransactionAsync();
         txn.WriteAlternate("components/c.bin", PairRig.Pattern(800, 2));
         txn.MarkAlternateComplete("never");
-        await txn.AbortAsync();
+        txn.Abort();
         Assert.Equal(PairTransactionState.Aborted, txn.State);
-        await txn.AbortAsync(); // idempotent
+        txn.Abort(); // idempotent
         await Assert.ThrowsAsync<PairTransactionStateException>(() => txn.CompletePrimaryAsync());
         Assert.Equal(programs, a.Statistics.Capture().PagePrograms + b.Statistics.Capture().PagePrograms);
         Assert.Equal(before.Item1, PairRig.Tree(pair.Primary.Store!.FileSystem));
@@ -95,7 +95,7 @@ public class PairTransactionTests
         Assert.Equal(1UL, pair.Sequence);
 
         // An aborted id is not issued again while mounted; committed ids are stored and survive a restart.
-        await using (var next = await pair.BeginTransactionAsync())
+        using (var next = await pair.BeginTransactionAsync())
         {
             Assert.Equal(3UL, next.Id);
             next.WriteAlternate("components/d.bin", [1, 2, 3]);
@@ -106,8 +106,8 @@ public class PairTransactionTests
         PairRig.AssertConverged(pair);
         await pair.DisposeAsync();
 
-        pair = await RedundantPair.MountAsync(b, a);
-        await using (var after = await pair.BeginTransactionAsync())
+        pair = RedundantPair.Mount(b, a);
+        using (var after = await pair.BeginTransactionAsync())
         {
             Assert.Equal(4UL, after.Id);
         }
@@ -122,23 +122,23 @@ public class PairTransactionTests
     public async Task Bad_staging_and_foreign_handles_are_refused_without_changes()
     {
         var (a, b, _) = PairRig.Create();
-        var pair = await NewPairAsync(a, b);
+        var pair = NewPair(a, b);
         var txn = await pair.BeginTransactionAsync();
         Assert.Throws<FlashInvalidPathException>(() => txn.WriteAlternate("../x", [1]));
         Assert.Throws<CurrentContextWriteException>(() => txn.WriteCurrentConfiguration([new("components/x.bin", [1])]));
         Assert.Throws<ContextStateException>(() => txn.MarkAlternateComplete("v"));
-        await Assert.ThrowsAsync<FlashPathNotFoundException>(() => txn.DeleteAlternateAsync("missing.bin"));
+        Assert.Throws<FlashPathNotFoundException>(() => txn.DeleteAlternate("missing.bin"));
         Assert.Equal(0, txn.OperationCount);
-        await Assert.ThrowsAsync<PairTransactionStateException>(() => txn.CompleteAsync());
+        Assert.Throws<PairTransactionStateException>(() => txn.Complete());
 
         // While it is open, other changes wait for the gate.
         var write = pair.WriteAlternateAsync("components/later.bin", new byte[] { 7 });
         await Task.Delay(50);
         Assert.False(write.IsCompleted);
-        await txn.DisposeAsync();
+        txn.Dispose();
         await write;
         Assert.Equal(PairTransactionState.Aborted, txn.State);
-        await Assert.ThrowsAsync<PairTransactionStateException>(() => txn.CompleteAsync());
+        Assert.Throws<PairTransactionStateException>(() => txn.Complete());
         Assert.Equal(2UL, pair.Sequence);
         PairRig.AssertConverged(pair);
         await pair.DisposeAsync();
@@ -148,7 +148,7 @@ public class PairTransactionTests
     public async Task Backup_is_read_back_from_the_primary_and_a_wrong_copy_is_healed_there()
     {
         var (a, b, _) = PairRig.Create();
-        var pair = await NewPairAsync(a, b);
+        var pair = NewPair(a, b);
         var healed = new List<SelfHealEventArgs>();
         pair.SelfHealed += (_, e) => healed.Add(e);
         var checks = new List<string>();
@@ -164,7 +164,7 @@ public class PairTransactionTests
                 return ok;
             },
         };
-        await using (var txn = await pair.BeginTransactionAsync(options))
+        using (var txn = await pair.BeginTransactionAsync(options))
         {
             txn.WriteAlternate("components/cpu.bin", PairRig.Pattern(4000, 5));
             txn.WriteAlternate("sgc.map", PairRig.Pattern(64, 6));
@@ -185,7 +185,7 @@ public class PairTransactionTests
     public async Task A_copy_that_cannot_be_verified_fails_with_a_specific_error_and_leaves_the_secondary_untouched()
     {
         var (a, b, _) = PairRig.Create();
-        var pair = await NewPairAsync(a, b);
+        var pair = NewPair(a, b);
         var options = new PairTransactionOptions { BackupCheck = (_, path, _) => path != "components/bad.bin" };
         var txn = await pair.BeginTransactionAsync(options);
         txn.WriteAlternate("components/good.bin", PairRig.Pattern(1000, 7));
@@ -195,7 +195,7 @@ public class PairTransactionTests
         Assert.Equal("/ctx1/components/bad.bin", ex.Path);
         Assert.Equal(pair.Primary.DeviceId, ex.DeviceId);
         Assert.Equal(PairTransactionState.BackupFailed, txn.State);
-        await txn.CompleteAsync();
+        txn.Complete();
 
         // The primary part is committed; the secondary kept the old state and is marked for resynchronisation.
         Assert.True(pair.IsDegraded);
@@ -209,7 +209,7 @@ public class PairTransactionTests
         await pair.DisposeAsync();
 
         // The mark is on flash: a restart before the resync copies from the primary too.
-        pair = await RedundantPair.MountAsync(a, b);
+        pair = RedundantPair.Mount(a, b);
         PairRig.AssertConverged(pair);
         await pair.DisposeAsync();
     }
@@ -218,7 +218,7 @@ public class PairTransactionTests
     public async Task A_restricted_primary_makes_reads_wait_with_a_bound_during_the_backup()
     {
         var (a, b, rail) = PairRig.Create();
-        var pair = await NewPairAsync(a, b);
+        var pair = NewPair(a, b);
         await pair.WriteAlternateAsync("components/c.bin", PairRig.Pattern(500, 1));
         await pair.MarkAlternateCompleteAsync("v1");
         await pair.SwitchContextsAsync();
@@ -256,7 +256,7 @@ public class PairTransactionTests
         Assert.Equal(PairRig.Pattern(500, 1), await waiting);
         Assert.Equal(100, await waitingRange);
         Assert.Equal(PairRig.Pattern(500, 1).AsSpan(100, 100).ToArray(), range);
-        await txn.CompleteAsync();
+        txn.Complete();
         Assert.Equal(PairRig.Pattern(500, 1), await pair.ReadCurrentAsync("components/c.bin"));
         PairRig.AssertConverged(pair);
         Assert.Equal(0, rail.Overlaps);
@@ -267,7 +267,7 @@ public class PairTransactionTests
     public async Task Without_restriction_reads_of_the_current_context_run_during_the_backup()
     {
         var (a, b, _) = PairRig.Create();
-        var pair = await NewPairAsync(a, b);
+        var pair = NewPair(a, b);
         await pair.WriteAlternateAsync("components/c.bin", PairRig.Pattern(500, 1));
         await pair.MarkAlternateCompleteAsync("v1");
         await pair.SwitchContextsAsync();
@@ -288,7 +288,7 @@ public class PairTransactionTests
         Assert.Equal(PairRig.Pattern(500, 1), await pair.ReadCurrentAsync("components/c.bin"));
         release.Set();
         await complete;
-        await txn.CompleteAsync();
+        txn.Complete();
         PairRig.AssertConverged(pair);
         await pair.DisposeAsync();
     }
@@ -297,7 +297,7 @@ public class PairTransactionTests
     public async Task A_primary_lost_after_its_commit_hands_the_transaction_to_the_survivor()
     {
         var (a, b, _) = PairRig.Create();
-        var pair = await NewPairAsync(a, b);
+        var pair = NewPair(a, b);
         pair.TransactionChanged += (_, e) =>
         {
             if (e.Phase == MirrorTransactionPhase.PrimaryCompleted)
@@ -306,7 +306,7 @@ public class PairTransactionTests
             }
         };
         ulong id;
-        await using (var txn = await pair.BeginTransactionAsync(new PairTransactionOptions { BackupCheck = (_, _, c) => c.Length == 2222 }))
+        using (var txn = await pair.BeginTransactionAsync(new PairTransactionOptions { BackupCheck = (_, _, c) => c.Length == 2222 }))
         {
             id = txn.Id;
             txn.WriteAlternate("components/x.bin", PairRig.Pattern(2222, 9));
@@ -321,7 +321,7 @@ public class PairTransactionTests
         Assert.Equal(PairRig.Pattern(2222, 9), await pair.ReadAlternateAsync("components/x.bin"));
         pair.Dispose();
         a.Inner.PowerUp();
-        var again = await RedundantPair.MountAsync(a, b);
+        var again = RedundantPair.Mount(a, b);
         Assert.Equal(id, again.Sequence);
         PairRig.AssertConverged(again);
         await again.DisposeAsync();
@@ -331,7 +331,7 @@ public class PairTransactionTests
     public async Task Mount_finishes_a_transaction_whose_primary_part_committed()
     {
         var (a, b, _) = PairRig.Create();
-        var pair = await NewPairAsync(a, b);
+        var pair = NewPair(a, b);
         pair.TransactionChanged += (_, e) =>
         {
             if (e.Phase == MirrorTransactionPhase.PrimaryCompleted)
@@ -340,7 +340,7 @@ public class PairTransactionTests
             }
         };
         ulong id;
-        await using (var txn = await pair.BeginTransactionAsync())
+        using (var txn = await pair.BeginTransactionAsync())
         {
             id = txn.Id;
             txn.WriteAlternate("components/y.bin", PairRig.Pattern(3333, 10));
@@ -352,7 +352,7 @@ public class PairTransactionTests
         Assert.Equal(id - 1, pair.Secondary.Table!.Sequence);
         pair.Dispose();
         b.Inner.PowerUp();
-        var again = await RedundantPair.MountAsync(b, a);
+        var again = RedundantPair.Mount(b, a);
         Assert.Same(a, again.Primary.Device);
         foreach (var m in again.Members)
         {
