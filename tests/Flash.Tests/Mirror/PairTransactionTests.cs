@@ -15,6 +15,32 @@ public class PairTransactionTests
         return RedundantPair.Mount(a, b, options);
     }
 
+    /// <summary>
+    /// Runs a transaction writing one file (and marking the alternate complete when <paramref name="label"/> is given)
+    /// while <paramref name="lost"/> loses power right after the primary commit, before the backup.
+    /// </summary>
+    /// <returns>The transaction id, which is also the sequence the primary commit returned.</returns>
+    private static async Task<ulong> CommitLosingAsync(RedundantPair pair, RailDevice lost, string path, byte[] data, PairTransactionOptions? options = null, string? label = null)
+    {
+        pair.TransactionChanged += (_, e) =>
+        {
+            if (e.Phase == MirrorTransactionPhase.PrimaryCompleted)
+            {
+                lost.Inner.CutPower();
+            }
+        };
+        using var txn = await pair.BeginTransactionAsync(options);
+        txn.WriteAlternate(path, data);
+        if (label is not null)
+        {
+            txn.MarkAlternateComplete(label);
+        }
+
+        var table = await txn.CompletePrimaryAsync();
+        Assert.Equal(txn.Id, table.Sequence);
+        return txn.Id;
+    }
+
     [Fact]
     public async Task Several_operations_carry_one_id_and_commit_on_both_devices_at_the_primary_completion()
     {
@@ -219,28 +245,10 @@ public class PairTransactionTests
     {
         var (a, b, rail) = PairRig.Create();
         var pair = NewPair(a, b);
-        await pair.WriteAlternateAsync("components/c.bin", PairRig.Pattern(500, 1));
-        await pair.MarkAlternateCompleteAsync("v1");
-        await pair.SwitchContextsAsync();
+        await InstallCurrentAsync(pair);
         Assert.Same(b, pair.Secondary.Device);
-
-        // The secondary's backup commit blocks until released, so the backup phase lasts as long as the test wants.
-        using var inBackup = new ManualResetEventSlim();
-        using var release = new ManualResetEventSlim();
-        var options = new PairTransactionOptions
-        {
-            RestrictPrimaryDuringBackup = true,
-            RestrictedReadTimeout = TimeSpan.FromMilliseconds(200),
-            BackupCheck = (_, _, _) =>
-            {
-                inBackup.Set();
-                return release.Wait(TimeSpan.FromSeconds(20));
-            },
-        };
-        var txn = await pair.BeginTransactionAsync(options);
-        txn.WriteAlternate("components/n.bin", PairRig.Pattern(3000, 2));
-        var complete = Task.Run(() => txn.CompletePrimaryAsync());
-        Assert.True(inBackup.Wait(TimeSpan.FromSeconds(20)));
+        using var held = await HeldBackup.BeginAsync(pair, restrict: true);
+        var txn = held.Transaction;
 
         var ex = await Assert.ThrowsAsync<PrimaryRestrictedException>(() => pair.ReadCurrentAsync("components/c.bin"));
         Assert.Equal(txn.Id, ex.TransactionId);
@@ -251,8 +259,7 @@ public class PairTransactionTests
         var waiting = pair.ReadCurrentAsync("components/c.bin");
         var range = new byte[100];
         var waitingRange = pair.ReadCurrentRangeAsync("components/c.bin", 100, range);
-        release.Set();
-        await complete;
+        await held.ReleaseAsync();
         Assert.Equal(PairRig.Pattern(500, 1), await waiting);
         Assert.Equal(100, await waitingRange);
         Assert.Equal(PairRig.Pattern(500, 1).AsSpan(100, 100).ToArray(), range);
@@ -268,27 +275,11 @@ public class PairTransactionTests
     {
         var (a, b, _) = PairRig.Create();
         var pair = NewPair(a, b);
-        await pair.WriteAlternateAsync("components/c.bin", PairRig.Pattern(500, 1));
-        await pair.MarkAlternateCompleteAsync("v1");
-        await pair.SwitchContextsAsync();
-        using var inBackup = new ManualResetEventSlim();
-        using var release = new ManualResetEventSlim();
-        var options = new PairTransactionOptions
-        {
-            BackupCheck = (_, _, _) =>
-            {
-                inBackup.Set();
-                return release.Wait(TimeSpan.FromSeconds(20));
-            },
-        };
-        var txn = await pair.BeginTransactionAsync(options);
-        txn.WriteAlternate("components/n.bin", PairRig.Pattern(3000, 2));
-        var complete = Task.Run(() => txn.CompletePrimaryAsync());
-        Assert.True(inBackup.Wait(TimeSpan.FromSeconds(20)));
+        await InstallCurrentAsync(pair);
+        using var held = await HeldBackup.BeginAsync(pair, restrict: false);
         Assert.Equal(PairRig.Pattern(500, 1), await pair.ReadCurrentAsync("components/c.bin"));
-        release.Set();
-        await complete;
-        txn.Complete();
+        await held.ReleaseAsync();
+        held.Transaction.Complete();
         PairRig.AssertConverged(pair);
         await pair.DisposeAsync();
     }
@@ -298,21 +289,8 @@ public class PairTransactionTests
     {
         var (a, b, _) = PairRig.Create();
         var pair = NewPair(a, b);
-        pair.TransactionChanged += (_, e) =>
-        {
-            if (e.Phase == MirrorTransactionPhase.PrimaryCompleted)
-            {
-                a.Inner.CutPower(); // before the backup reads it back
-            }
-        };
-        ulong id;
-        using (var txn = await pair.BeginTransactionAsync(new PairTransactionOptions { BackupCheck = (_, _, c) => c.Length == 2222 }))
-        {
-            id = txn.Id;
-            txn.WriteAlternate("components/x.bin", PairRig.Pattern(2222, 9));
-            var table = await txn.CompletePrimaryAsync();
-            Assert.Equal(id, table.Sequence);
-        }
+        // The primary is lost before the backup reads it back.
+        ulong id = await CommitLosingAsync(pair, a, "components/x.bin", PairRig.Pattern(2222, 9), new PairTransactionOptions { BackupCheck = (_, _, c) => c.Length == 2222 });
 
         // The survivor is primary and holds the whole transaction; the old primary held it too.
         Assert.Same(b, pair.Primary.Device);
@@ -332,21 +310,8 @@ public class PairTransactionTests
     {
         var (a, b, _) = PairRig.Create();
         var pair = NewPair(a, b);
-        pair.TransactionChanged += (_, e) =>
-        {
-            if (e.Phase == MirrorTransactionPhase.PrimaryCompleted)
-            {
-                b.Inner.CutPower(); // the secondary never receives the backup
-            }
-        };
-        ulong id;
-        using (var txn = await pair.BeginTransactionAsync())
-        {
-            id = txn.Id;
-            txn.WriteAlternate("components/y.bin", PairRig.Pattern(3333, 10));
-            txn.MarkAlternateComplete("v9");
-            await txn.CompletePrimaryAsync();
-        }
+        // The secondary never receives the backup.
+        ulong id = await CommitLosingAsync(pair, b, "components/y.bin", PairRig.Pattern(3333, 10), label: "v9");
 
         Assert.True(pair.IsDegraded);
         Assert.Equal(id - 1, pair.Secondary.Table!.Sequence);
@@ -363,5 +328,65 @@ public class PairTransactionTests
 
         PairRig.AssertConverged(again);
         await again.DisposeAsync();
+    }
+
+    /// <summary>Puts <c>components/c.bin</c> (500 bytes, pattern 1) into the current context as release v1.</summary>
+    private static async Task InstallCurrentAsync(RedundantPair pair)
+    {
+        await pair.WriteAlternateAsync("components/c.bin", PairRig.Pattern(500, 1));
+        await pair.MarkAlternateCompleteAsync("v1");
+        await pair.SwitchContextsAsync();
+    }
+
+    /// <summary>
+    /// A transaction writing <c>components/n.bin</c> whose backup phase lasts as long as the test wants: the backup
+    /// check blocks until <see cref="ReleaseAsync"/>. <see cref="BeginAsync"/> returns once the backup is under way.
+    /// </summary>
+    private sealed class HeldBackup : IDisposable
+    {
+        private readonly ManualResetEventSlim _inBackup = new();
+        private readonly ManualResetEventSlim _release = new();
+        private Task<ContextTable> _completion = Task.FromResult<ContextTable>(null!);
+
+        public PairTransaction Transaction { get; private set; } = null!;
+
+        public static async Task<HeldBackup> BeginAsync(RedundantPair pair, bool restrict)
+        {
+            var held = new HeldBackup();
+            var options = new PairTransactionOptions
+            {
+                RestrictPrimaryDuringBackup = restrict,
+                RestrictedReadTimeout = restrict ? TimeSpan.FromMilliseconds(200) : new PairTransactionOptions().RestrictedReadTimeout,
+                BackupCheck = (_, _, _) =>
+                {
+                    held._inBackup.Set();
+                    return held._release.Wait(TimeSpan.FromSeconds(20));
+                },
+            };
+
+            held.Transaction = await pair.BeginTransactionAsync(options);
+            held.Transaction.WriteAlternate("components/n.bin", PairRig.Pattern(3000, 2));
+            var txn = held.Transaction;
+            held._completion = Task.Run(() => txn.CompletePrimaryAsync());
+            Assert.True(held._inBackup.Wait(TimeSpan.FromSeconds(20)));
+            return held;
+        }
+
+        public async Task ReleaseAsync()
+        {
+            _release.Set();
+            await _completion;
+        }
+
+        public void Dispose()
+        {
+            // Never leaves a backup blocked; the events stay alive until the completion is over.
+            _release.Set();
+            if (_completion.IsCompleted)
+            {
+                _inBackup.Dispose();
+                _release.Dispose();
+            }
+        }
     }
 }
