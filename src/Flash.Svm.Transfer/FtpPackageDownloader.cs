@@ -19,7 +19,7 @@ namespace Flash.Svm.Transfer;
 /// </summary>
 /// <param name="options">Timeouts and buffer size.</param>
 /// <param name="logger">Logger.</param>
-public sealed partial class FtpPackageDownloader(TransferOptions? options = null, ILogger? logger = null) : IPackageDownloader
+public sealed class FtpPackageDownloader(TransferOptions? options = null, ILogger? logger = null) : IPackageDownloader
 {
     private readonly TransferOptions _options = options ?? new TransferOptions();
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
@@ -32,7 +32,7 @@ public sealed partial class FtpPackageDownloader(TransferOptions? options = null
     {
         ArgumentNullException.ThrowIfNull(url);
         ArgumentNullException.ThrowIfNull(sink);
-        LogAttempt(url, sink.Length);
+        TransferLog.AttemptStarted(_logger, url, sink.Length);
         var login = credentials ?? (url.User is { } user ? new TransferCredentials(user, "") : TransferCredentials.Anonymous);
         var control = await FtpControlChannel.ConnectAsync(url, login, _options.ConnectTimeout, _options.IdleTimeout, cancellationToken).ConfigureAwait(false);
         await using (control.ConfigureAwait(false))
@@ -56,7 +56,7 @@ public sealed partial class FtpPackageDownloader(TransferOptions? options = null
             var resume = validator is not null && validator == sink.Validator && sink.Length > 0 && sink.Length <= total;
             if (!resume && sink.Length > 0)
             {
-                LogRestarted(url, sink.Length);
+                TransferLog.RestartedFromZero(_logger, url, sink.Length);
             }
 
             var offset = resume ? sink.Length : 0;
@@ -67,12 +67,12 @@ public sealed partial class FtpPackageDownloader(TransferOptions? options = null
                 if (rest.Code != 350)
                 {
                     // The server cannot resume: take the file whole.
-                    LogRestarted(url, sink.Length);
+                    TransferLog.RestartedFromZero(_logger, url, sink.Length);
                     offset = 0;
                 }
                 else
                 {
-                    LogResumed(url, offset);
+                    TransferLog.Resumed(_logger, url, offset, "REST");
                 }
             }
 
@@ -126,7 +126,7 @@ public sealed partial class FtpPackageDownloader(TransferOptions? options = null
                 throw new TransferInterruptedException($"{url}: the server did not confirm the transfer ({done.Code}).");
             }
 
-            LogCompleted(url, total);
+            TransferLog.Completed(_logger, url, total);
             await control.CommandAsync("QUIT", null, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -209,7 +209,7 @@ public sealed partial class FtpPackageDownloader(TransferOptions? options = null
         catch (Exception e) when (e is not TransferException && (e is IOException or SocketException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested)))
         {
             // A TransferException here comes from the sink (it refused the bytes): not a broken connection.
-            LogInterrupted(url, sink.Length, total);
+            TransferLog.Interrupted(_logger, url, sink.Length, total);
             throw new TransferInterruptedException($"{url}: the data connection broke after {sink.Length} of {total} bytes.", e);
         }
         finally
@@ -219,7 +219,7 @@ public sealed partial class FtpPackageDownloader(TransferOptions? options = null
 
         if (sink.Length < total)
         {
-            LogInterrupted(url, sink.Length, total);
+            TransferLog.Interrupted(_logger, url, sink.Length, total);
             throw new TransferInterruptedException($"{url}: the data connection closed after {sink.Length} of {total} bytes.");
         }
     }
@@ -231,19 +231,4 @@ public sealed partial class FtpPackageDownloader(TransferOptions? options = null
             throw new TransferProtocolException($"{url}: {what} refused ({reply.Code}).");
         }
     }
-
-    [LoggerMessage(EventId = 3200, EventName = nameof(TransferEvents.AttemptStarted), Level = LogLevel.Information, Message = "Fetching {Url} from offset {Offset}")]
-    private partial void LogAttempt(TransferUrl url, long offset);
-
-    [LoggerMessage(EventId = 3201, EventName = nameof(TransferEvents.Resumed), Level = LogLevel.Information, Message = "{Url} resumed at {Offset} (REST)")]
-    private partial void LogResumed(TransferUrl url, long offset);
-
-    [LoggerMessage(EventId = 3202, EventName = nameof(TransferEvents.RestartedFromZero), Level = LogLevel.Warning, Message = "{Url} changed on the server or cannot resume: {Discarded} held bytes discarded")]
-    private partial void LogRestarted(TransferUrl url, long discarded);
-
-    [LoggerMessage(EventId = 3203, EventName = nameof(TransferEvents.Interrupted), Level = LogLevel.Warning, Message = "{Url} interrupted after {Held} of {Total} bytes")]
-    private partial void LogInterrupted(TransferUrl url, long held, long total);
-
-    [LoggerMessage(EventId = 3204, EventName = nameof(TransferEvents.Completed), Level = LogLevel.Information, Message = "{Url} received: {Total} bytes")]
-    private partial void LogCompleted(TransferUrl url, long total);
 }

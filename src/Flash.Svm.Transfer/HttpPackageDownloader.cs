@@ -16,7 +16,7 @@ namespace Flash.Svm.Transfer;
 /// <c>If-Range</c> set to the validator the held bytes came with, so a file replaced on the server comes back whole
 /// (200) instead of being spliced onto stale bytes (206 only when it is unchanged).
 /// </summary>
-public sealed partial class HttpPackageDownloader : IPackageDownloader, IDisposable
+public sealed class HttpPackageDownloader : IPackageDownloader, IDisposable
 {
     private readonly HttpClient _client;
     private readonly TransferOptions _options;
@@ -57,7 +57,7 @@ public sealed partial class HttpPackageDownloader : IPackageDownloader, IDisposa
         for (var pass = 0; ; pass++)
         {
             using var request = BuildRequest(url, credentials, offset, sink.Validator);
-            LogAttempt(url, offset);
+            TransferLog.AttemptStarted(_logger, url, offset);
             using var response = await SendAsync(request, url, cancellationToken).ConfigureAwait(false);
             if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable && pass == 0)
             {
@@ -81,16 +81,16 @@ public sealed partial class HttpPackageDownloader : IPackageDownloader, IDisposa
             var validator = ValidatorOf(response);
             if (fromZero && sink.Length > 0)
             {
-                LogRestarted(url, sink.Length);
+                TransferLog.RestartedFromZero(_logger, url, sink.Length);
             }
             else if (offset > 0)
             {
-                LogResumed(url, offset);
+                TransferLog.Resumed(_logger, url, offset, "Range");
             }
 
             sink.Begin(total, validator, fromZero);
             await CopyBodyAsync(response, url, total, sink, cancellationToken).ConfigureAwait(false);
-            LogCompleted(url, total);
+            TransferLog.Completed(_logger, url, total);
             return;
         }
     }
@@ -206,7 +206,7 @@ public sealed partial class HttpPackageDownloader : IPackageDownloader, IDisposa
                 throw;
             }
 
-            LogInterrupted(url, sink.Length, total);
+            TransferLog.Interrupted(_logger, url, sink.Length, total);
             throw new TransferInterruptedException($"{url}: the connection broke after {sink.Length} of {total} bytes.", e);
         }
         finally
@@ -216,23 +216,8 @@ public sealed partial class HttpPackageDownloader : IPackageDownloader, IDisposa
 
         if (sink.Length < total)
         {
-            LogInterrupted(url, sink.Length, total);
+            TransferLog.Interrupted(_logger, url, sink.Length, total);
             throw new TransferInterruptedException($"{url}: the server closed after {sink.Length} of {total} bytes.");
         }
     }
-
-    [LoggerMessage(EventId = 3200, EventName = nameof(TransferEvents.AttemptStarted), Level = LogLevel.Information, Message = "Fetching {Url} from offset {Offset}")]
-    private partial void LogAttempt(TransferUrl url, long offset);
-
-    [LoggerMessage(EventId = 3201, EventName = nameof(TransferEvents.Resumed), Level = LogLevel.Information, Message = "{Url} resumed at {Offset}")]
-    private partial void LogResumed(TransferUrl url, long offset);
-
-    [LoggerMessage(EventId = 3202, EventName = nameof(TransferEvents.RestartedFromZero), Level = LogLevel.Warning, Message = "{Url} changed on the server or cannot resume: {Discarded} held bytes discarded")]
-    private partial void LogRestarted(TransferUrl url, long discarded);
-
-    [LoggerMessage(EventId = 3203, EventName = nameof(TransferEvents.Interrupted), Level = LogLevel.Warning, Message = "{Url} interrupted after {Held} of {Total} bytes")]
-    private partial void LogInterrupted(TransferUrl url, long held, long total);
-
-    [LoggerMessage(EventId = 3204, EventName = nameof(TransferEvents.Completed), Level = LogLevel.Information, Message = "{Url} received: {Total} bytes")]
-    private partial void LogCompleted(TransferUrl url, long total);
 }

@@ -6,13 +6,21 @@ namespace Flash.Svm.Transfer;
 /// <summary>
 /// An SVM package source for one URL scheme (<c>http</c>, <c>https</c>, <c>ftp</c>, <c>sftp</c>): <see cref="TransferParameters.Path"/>
 /// is the URL and <see cref="TransferParameters.User"/>/<see cref="TransferParameters.Password"/> the credentials.
-/// The upgrade command streams the package into the SVM's install (<see cref="Stream"/>: verified and stored in the
-/// alternate context as it arrives, resumable after a power cut); <see cref="Fetch"/> still collects it in memory for
-/// the callers that need it whole (recovery at init). Resumes after interruptions happen within each call.
+/// The transfer is asynchronous network I/O end to end (<see cref="ResumingDownload"/> and the clients):
+/// <see cref="StreamAsync"/> and <see cref="FetchAsync"/> are its real path. The upgrade command streams the package
+/// into the SVM's install (verified and stored in the alternate context as it arrives, resumable after a power cut);
+/// recovery at init fetches it whole. Resumes after interruptions happen within each call.
 /// </summary>
+/// <remarks>
+/// The SVM's commands are synchronous (device work on the caller's thread), so it calls <see cref="Stream"/> and
+/// <see cref="Fetch"/>: they wait on the command thread for the asynchronous transfer. That wait is the one bridge
+/// from synchronous to asynchronous code in the node, kept here at the edge where network I/O meets the SVM
+/// (docs/architecture.md, "Sync and async"): the network clients are not written twice, and nothing below this
+/// bridge blocks on a task.
+/// </remarks>
 /// <param name="kind">The scheme this source serves (the <see cref="TransferParameters.Source"/> value).</param>
 /// <param name="download">The resuming downloader.</param>
-public sealed class NetworkSoftwareSource(string kind, ResumingDownload download) : IStreamingSoftwareSource
+public sealed class NetworkSoftwareSource(string kind, ResumingDownload download) : IAsyncStreamingSoftwareSource
 {
     /// <inheritdoc />
     public string Kind => kind;
@@ -29,20 +37,20 @@ public sealed class NetworkSoftwareSource(string kind, ResumingDownload download
     }
 
     /// <inheritdoc />
-    public byte[] Fetch(TransferParameters parameters, long maxBytes, CancellationToken cancellationToken)
+    public async Task<byte[]> FetchAsync(TransferParameters parameters, long maxBytes, CancellationToken cancellationToken)
     {
         var sink = new MemoryDownloadSink();
-        Run(parameters, maxBytes, sink, cancellationToken);
+        await RunAsync(parameters, maxBytes, sink, cancellationToken).ConfigureAwait(false);
         return sink.ToArray();
     }
 
     /// <inheritdoc />
-    public void Stream(TransferParameters parameters, long maxBytes, IPackageSink sink, CancellationToken cancellationToken)
+    public async Task StreamAsync(TransferParameters parameters, long maxBytes, IPackageSink sink, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sink);
         try
         {
-            Run(parameters, maxBytes, new PackageSinkAdapter(sink), cancellationToken);
+            await RunAsync(parameters, maxBytes, new PackageSinkAdapter(sink), cancellationToken).ConfigureAwait(false);
         }
         catch (TransferException e)
         {
@@ -51,7 +59,25 @@ public sealed class NetworkSoftwareSource(string kind, ResumingDownload download
         }
     }
 
-    private void Run(TransferParameters parameters, long maxBytes, IDownloadSink sink, CancellationToken cancellationToken)
+    /// <inheritdoc />
+    /// <remarks>Waits on the calling (SVM command) thread for <see cref="FetchAsync"/>.</remarks>
+    public byte[] Fetch(TransferParameters parameters, long maxBytes, CancellationToken cancellationToken)
+        => WaitOnCommandThread(FetchAsync(parameters, maxBytes, cancellationToken));
+
+    /// <inheritdoc />
+    /// <remarks>Waits on the calling (SVM command) thread for <see cref="StreamAsync"/>.</remarks>
+    public void Stream(TransferParameters parameters, long maxBytes, IPackageSink sink, CancellationToken cancellationToken)
+        => WaitOnCommandThread(StreamAsync(parameters, maxBytes, sink, cancellationToken));
+
+    /// <summary>
+    /// The bridge from the SVM's synchronous command to the asynchronous transfer. Safe from deadlock because every
+    /// await below it uses <c>ConfigureAwait(false)</c> and the SVM's command threads have no synchronisation context.
+    /// </summary>
+    private static T WaitOnCommandThread<T>(Task<T> transfer) => transfer.GetAwaiter().GetResult();
+
+    private static void WaitOnCommandThread(Task transfer) => transfer.GetAwaiter().GetResult();
+
+    private Task RunAsync(TransferParameters parameters, long maxBytes, IDownloadSink sink, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         var url = TransferUrl.Parse(parameters.Path);
@@ -61,7 +87,6 @@ public sealed class NetworkSoftwareSource(string kind, ResumingDownload download
         }
 
         var credentials = TransferCredentials.From(parameters.User ?? url.User, parameters.Password);
-        // The SVM's sources are synchronous; the SVM calls them from its own command thread.
-        download.RunAsync(url, credentials, maxBytes, sink, cancellationToken).GetAwaiter().GetResult();
+        return download.RunAsync(url, credentials, maxBytes, sink, cancellationToken);
     }
 }

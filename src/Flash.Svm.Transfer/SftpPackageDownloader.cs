@@ -17,7 +17,7 @@ namespace Flash.Svm.Transfer;
 /// </summary>
 /// <param name="options">Pins, client key, timeouts, buffer size.</param>
 /// <param name="logger">Logger.</param>
-public sealed partial class SftpPackageDownloader(TransferOptions? options = null, ILogger? logger = null) : IPackageDownloader
+public sealed class SftpPackageDownloader(TransferOptions? options = null, ILogger? logger = null) : IPackageDownloader
 {
     private readonly TransferOptions _options = options ?? new TransferOptions();
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
@@ -49,7 +49,7 @@ public sealed partial class SftpPackageDownloader(TransferOptions? options = nul
         }
 
         var user = credentials?.User ?? url.User ?? throw new TransferAuthenticationException($"{url}: SFTP needs a user.");
-        LogAttempt(url, sink.Length);
+        TransferLog.AttemptStarted(_logger, url, sink.Length);
         using var client = new SftpClient(Connection(url, user, credentials));
         client.OperationTimeout = _options.IdleTimeout;
         var offered = "";
@@ -80,7 +80,7 @@ public sealed partial class SftpPackageDownloader(TransferOptions? options = nul
             && (e is SshException or SocketException or IOException or ObjectDisposedException
                 || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested)))
         {
-            LogInterrupted(url, sink.Length, -1);
+            TransferLog.Interrupted(_logger, url, sink.Length, -1);
             throw new TransferInterruptedException($"{url}: the SSH session broke after {sink.Length} bytes ({e.GetType().Name}).", e);
         }
     }
@@ -119,11 +119,11 @@ public sealed partial class SftpPackageDownloader(TransferOptions? options = nul
         var resume = validator == sink.Validator && sink.Length > 0 && sink.Length <= total;
         if (!resume && sink.Length > 0)
         {
-            LogRestarted(url, sink.Length);
+            TransferLog.RestartedFromZero(_logger, url, sink.Length);
         }
         else if (resume)
         {
-            LogResumed(url, sink.Length);
+            TransferLog.Resumed(_logger, url, sink.Length, "seek");
         }
 
         var remote = await client.OpenAsync(url.Path, FileMode.Open, FileAccess.Read, cancellationToken).ConfigureAwait(false);
@@ -139,7 +139,7 @@ public sealed partial class SftpPackageDownloader(TransferOptions? options = nul
                     var read = await remote.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, total - sink.Length)), cancellationToken).ConfigureAwait(false);
                     if (read == 0)
                     {
-                        LogInterrupted(url, sink.Length, total);
+                        TransferLog.Interrupted(_logger, url, sink.Length, total);
                         throw new TransferInterruptedException($"{url}: the file ended after {sink.Length} of {total} bytes.");
                     }
 
@@ -152,21 +152,6 @@ public sealed partial class SftpPackageDownloader(TransferOptions? options = nul
             }
         }
 
-        LogCompleted(url, total);
+        TransferLog.Completed(_logger, url, total);
     }
-
-    [LoggerMessage(EventId = 3200, EventName = nameof(TransferEvents.AttemptStarted), Level = LogLevel.Information, Message = "Fetching {Url} from offset {Offset}")]
-    private partial void LogAttempt(TransferUrl url, long offset);
-
-    [LoggerMessage(EventId = 3201, EventName = nameof(TransferEvents.Resumed), Level = LogLevel.Information, Message = "{Url} resumed at {Offset} (seek)")]
-    private partial void LogResumed(TransferUrl url, long offset);
-
-    [LoggerMessage(EventId = 3202, EventName = nameof(TransferEvents.RestartedFromZero), Level = LogLevel.Warning, Message = "{Url} changed on the server: {Discarded} held bytes discarded")]
-    private partial void LogRestarted(TransferUrl url, long discarded);
-
-    [LoggerMessage(EventId = 3203, EventName = nameof(TransferEvents.Interrupted), Level = LogLevel.Warning, Message = "{Url} interrupted after {Held} of {Total} bytes")]
-    private partial void LogInterrupted(TransferUrl url, long held, long total);
-
-    [LoggerMessage(EventId = 3204, EventName = nameof(TransferEvents.Completed), Level = LogLevel.Information, Message = "{Url} received: {Total} bytes")]
-    private partial void LogCompleted(TransferUrl url, long total);
 }

@@ -289,7 +289,7 @@ public sealed partial class SoftwareVersionManager
         private async Task CommitAsync(RedundantPair pair, IReadOnlyList<KeyValuePair<string, byte[]>> files)
         {
             var txn = await pair.BeginTransactionAsync(TransactionOptions(), _cancellationToken).ConfigureAwait(false);
-            await using (txn.ConfigureAwait(false))
+            using (txn)
             {
                 foreach (var (path, data) in files)
                 {
@@ -303,13 +303,13 @@ public sealed partial class SoftwareVersionManager
         private async Task CompleteAsync(RedundantPair pair, string label)
         {
             var txn = await pair.BeginTransactionAsync(TransactionOptions(), _cancellationToken).ConfigureAwait(false);
-            await using (txn.ConfigureAwait(false))
+            using (txn)
             {
                 foreach (var path in new[] { StreamingInstallState.HeaderPath, StreamingInstallState.TrailerPath, StreamingInstallState.Path })
                 {
                     try
                     {
-                        await txn.DeleteAlternateAsync(path, _cancellationToken).ConfigureAwait(false);
+                        txn.DeleteAlternate(path, _cancellationToken);
                     }
                     catch (FlashPathNotFoundException)
                     {
@@ -330,7 +330,7 @@ public sealed partial class SoftwareVersionManager
             }
             catch (BackupVerificationException ex)
             {
-                await txn.CompleteAsync().ConfigureAwait(false);
+                txn.Complete();
                 _svm.Raise(SvmEvents.UpgradeCopyNotVerified, LogLevel.Error,
                     $"{ex.Path} does not verify against the SGC file on the primary {_svm.NameOf(pair.Primary)} and could not be healed; it was not copied to {_svm.NameOf(pair.Secondary)}",
                     device: _svm.NameOf(pair.Primary));

@@ -143,7 +143,7 @@ internal sealed class NetworkNode : IDisposable
             fs.Unmount();
         }
 
-        _pair = RedundantPair.MountAsync(Dev0, Dev1).GetAwaiter().GetResult();
+        _pair = RedundantPair.Mount(Dev0, Dev1);
     }
 
     public void Dispose()

@@ -50,11 +50,11 @@ public sealed class StagingSinkTests(NginxFixture fixture) : IClassFixture<Nginx
         using var client = new HttpPackageDownloader(new TransferOptions { TrustedRoots = [Server.Ca.Root] });
         var a = FlashSimulator.Create(new FlashSimulatorOptions { Geometry = Geometry, Seed = 1 });
         var b = FlashSimulator.Create(new FlashSimulatorOptions { Geometry = Geometry, Seed = 2 });
-        await RedundantPair.FormatAsync(a, b, cancellationToken: Ct);
+        RedundantPair.Format(a, b, cancellationToken: Ct);
 
         // First run: the node loses power (the pair and the sink's unflushed chunk are gone) while the server is
         // still sending; the server is stopped too so the connection breaks at once.
-        var pair = await RedundantPair.MountAsync(a, b, cancellationToken: Ct);
+        var pair = RedundantPair.Mount(a, b, cancellationToken: Ct);
         var first = await AlternateStagingSink.OpenAsync(pair, 64 * 1024, Ct);
         var cut = false;
         var wrapper = new ForwardingSink(first, () =>
@@ -70,7 +70,7 @@ public sealed class StagingSinkTests(NginxFixture fixture) : IClassFixture<Nginx
         await pair.DisposeAsync();
 
         // After power-up: the durable state names whole chunks only, and the download resumes there.
-        pair = await RedundantPair.MountAsync(a, b, cancellationToken: Ct);
+        pair = RedundantPair.Mount(a, b, cancellationToken: Ct);
         var second = await AlternateStagingSink.OpenAsync(pair, 64 * 1024, Ct);
         Assert.InRange(second.Length, 300_000, content.Length - 1);
         Assert.Equal(0, second.Length % (64 * 1024));

@@ -21,7 +21,7 @@ namespace Flash.Benchmarks.Workloads;
 /// secondary's copy read back from the primary and checked (claim 36). Reports each device's simulated time against
 /// the raw program time of the payload (issue target 1.1 ×; the primary also pays the read-back, so the SVM target of
 /// <c>svm-upgrade</c>, 1.15 × program + 1 × read, is shown too) and the host memory peak above the idle node (target
-/// 16 MiB), measured as <see cref="TransferBenchmark"/> does (working set minus the simulated flash written).
+/// 16 MiB), measured by <see cref="HostMemoryPeak"/> as for <c>transfer</c> (working set minus the simulated flash written).
 /// </summary>
 internal static class StreamingUpgradeBenchmark
 {
@@ -36,7 +36,7 @@ internal static class StreamingUpgradeBenchmark
         var geometry = new FlashGeometry(2048, 64, 64, payload <= 64L << 20 ? 512 : 4096);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var keyId = TrustedSigningKey.DefaultKeyId(key.ExportSubjectPublicKeyInfo());
-        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal)
+        var files = new Dictionary<string, ArraySegment<byte>>(StringComparer.Ordinal)
         {
             ["/warm.pkg"] = Package(key, keyId, 2, 1 << 20, 256 * 1024),
             ["/big.pkg"] = Package(key, keyId, 3, payload, component),
@@ -44,11 +44,7 @@ internal static class StreamingUpgradeBenchmark
 
         using var d0 = FlashSimulator.Create(new FlashSimulatorOptions { Geometry = geometry, Seed = 1 });
         using var d1 = FlashSimulator.Create(new FlashSimulatorOptions { Geometry = geometry, Seed = 2 });
-        var port = TransferBenchmark.FreePort();
-        using var listener = new HttpListener();
-        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        listener.Start();
-        var server = Task.Run(() => Serve(listener, files));
+        using var server = new LoopbackPackageServer(files);
         var (sources, owner) = NetworkSoftwareSource.CreateAll();
         using var ownerScope = owner;
         var bus = new InProcessModuleBus();
@@ -67,37 +63,16 @@ internal static class StreamingUpgradeBenchmark
         svm.Initialize();
 
         // Warm-up: a small streamed upgrade (JIT, sockets, HTTP stack), so that the baseline is a node that has run one.
-        svm.Upgrade(Command(port, "warm.pkg"));
-        var flashBefore = TransferBenchmark.FlashBytes(d0) + TransferBenchmark.FlashBytes(d1);
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        using var self = Process.GetCurrentProcess();
-        self.Refresh();
-        long idle = self.WorkingSet64;
-        long peakOver = 0;
-        using var sampling = new CancellationTokenSource();
-        var sampler = Task.Run(async () =>
-        {
-            while (!sampling.IsCancellationRequested)
-            {
-                self.Refresh();
-                var flash = TransferBenchmark.FlashBytes(d0) + TransferBenchmark.FlashBytes(d1) - flashBefore;
-                peakOver = Math.Max(peakOver, self.WorkingSet64 - idle - flash);
-                await Task.Delay(10).ConfigureAwait(false);
-            }
-        });
+        svm.Upgrade(Command(server, "warm.pkg"));
+        using var memory = new HostMemoryPeak(d0, d1);
 
         Console.WriteLine($"stream-upgrade: {payload >> 20} MiB package ({component >> 10} KiB components) over HTTP on loopback, streamed by the SVM into the alternate context of two {geometry} simulators");
         var before0 = d0.Statistics.Capture();
         var before1 = d1.Statistics.Capture();
         var wall = Stopwatch.StartNew();
-        var result = svm.Upgrade(Command(port, "big.pkg"));
+        var result = svm.Upgrade(Command(server, "big.pkg"));
         wall.Stop();
-        sampling.Cancel();
-        sampler.GetAwaiter().GetResult();
-        listener.Stop();
-        _ = server.Exception;
+        memory.Stop();
 
         var timing = d0.Statistics.Timing;
         long pages = payload / geometry.PageSize;
@@ -112,7 +87,7 @@ internal static class StreamingUpgradeBenchmark
                 + $"{counters.SimulatedNanoseconds / target:F3} of the SVM target (1.15 x program + 1 x read); {counters.PagePrograms} programs, {counters.PageReads} reads, {counters.BlockErases} erases");
         }
 
-        var peakMiB = peakOver / (1024.0 * 1024.0);
+        var peakMiB = memory.PeakMiB;
         ok &= peakMiB <= 16;
         var gen0 = Environment.GetEnvironmentVariable("DOTNET_GCgen0size");
         Console.WriteLine($"  host memory peak above idle, simulated flash excluded: {peakMiB:F1} MiB (target 16 MiB; GC gen0 budget {gen0 ?? "runtime default"})");
@@ -120,8 +95,8 @@ internal static class StreamingUpgradeBenchmark
         return ok ? 0 : 1;
     }
 
-    private static UpgradeCommand Command(int port, string name)
-        => new(new TransferParameters("http", $"http://127.0.0.1:{port}/{name}"), UpgradeMode.Full, ActivationMode.None);
+    private static UpgradeCommand Command(LoopbackPackageServer server, string name)
+        => new(new TransferParameters("http", server.Url(name)), UpgradeMode.Full, ActivationMode.None);
 
     private static long Option(string[] args, string name, long fallback)
     {
@@ -143,37 +118,5 @@ internal static class StreamingUpgradeBenchmark
         }
 
         return SoftwarePackage.BuildEnveloped(new SoftwareVersion((ushort)release, 0, 0), list, maps, key, keyId);
-    }
-
-    private static void Serve(HttpListener listener, Dictionary<string, byte[]> files)
-    {
-        try
-        {
-            while (listener.IsListening)
-            {
-                var context = listener.GetContext();
-                if (!files.TryGetValue(context.Request.Url?.AbsolutePath ?? "", out var content))
-                {
-                    context.Response.StatusCode = 404;
-                    context.Response.Close();
-                    continue;
-                }
-
-                context.Response.ContentLength64 = content.Length;
-                context.Response.ContentType = "application/octet-stream";
-                for (int offset = 0; offset < content.Length; offset += 1 << 20)
-                {
-                    context.Response.OutputStream.Write(content, offset, Math.Min(1 << 20, content.Length - offset));
-                }
-
-                context.Response.Close();
-            }
-        }
-        catch (HttpListenerException)
-        {
-        }
-        catch (ObjectDisposedException)
-        {
-        }
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using Flash.Drivers;
 using Flash.Drivers.Simulation;
 using Flash.Ffs.Mirror;
@@ -33,13 +32,13 @@ internal static class TransferBenchmark
 
         using var d0 = FlashSimulator.Create(new FlashSimulatorOptions { Geometry = geometry, Seed = 1 });
         using var d1 = FlashSimulator.Create(new FlashSimulatorOptions { Geometry = geometry, Seed = 2 });
-        RedundantPair.FormatAsync(d0, d1).GetAwaiter().GetResult();
-        using var pair = RedundantPair.MountAsync(d0, d1).GetAwaiter().GetResult();
-        var port = FreePort();
-        using var listener = new HttpListener();
-        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        listener.Start();
-        var server = Task.Run(() => Serve(listener, content));
+        RedundantPair.Format(d0, d1);
+        using var pair = RedundantPair.Mount(d0, d1);
+        using var server = new LoopbackPackageServer(new Dictionary<string, ArraySegment<byte>>(StringComparer.Ordinal)
+        {
+            ["/warmup.pkg"] = new ArraySegment<byte>(content, 0, 1 << 20),
+            ["/package.pkg"] = content,
+        });
 
         var chunkIndex = Array.IndexOf(args, "--chunk-kib");
         var chunk = chunkIndex >= 0 && chunkIndex + 1 < args.Length ? int.Parse(args[chunkIndex + 1], System.Globalization.CultureInfo.InvariantCulture) * 1024 : 1024 * 1024;
@@ -47,37 +46,16 @@ internal static class TransferBenchmark
         using var client = new HttpPackageDownloader();
         // Warm-up (JIT, sockets, HTTP stack) with a small file into memory, so that the baseline is a node that has
         // run a transfer before; the measured one is then the steady-state cost of a download.
-        client.DownloadAsync(TransferUrl.Parse($"http://127.0.0.1:{port}/warmup.pkg"), null, payload, new MemoryDownloadSink(), CancellationToken.None).GetAwaiter().GetResult();
-        var flashBefore = FlashBytes(d0) + FlashBytes(d1);
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        using var self = Process.GetCurrentProcess();
-        self.Refresh();
-        long idle = self.WorkingSet64;
-        long peakOver = 0;
-        using var sampling = new CancellationTokenSource();
-        var sampler = Task.Run(async () =>
-        {
-            while (!sampling.IsCancellationRequested)
-            {
-                self.Refresh();
-                var flash = FlashBytes(d0) + FlashBytes(d1) - flashBefore;
-                peakOver = Math.Max(peakOver, self.WorkingSet64 - idle - flash);
-                await Task.Delay(10).ConfigureAwait(false);
-            }
-        });
+        client.DownloadAsync(TransferUrl.Parse(server.Url("warmup.pkg")), null, payload, new MemoryDownloadSink(), CancellationToken.None).GetAwaiter().GetResult();
+        using var memory = new HostMemoryPeak(d0, d1);
 
         Console.WriteLine($"transfer: {payload >> 20} MiB over HTTP on loopback into the alternate context of two {geometry} simulators");
         var before0 = d0.Statistics.Capture();
         var before1 = d1.Statistics.Capture();
         var wall = Stopwatch.StartNew();
-        client.DownloadAsync(TransferUrl.Parse($"http://127.0.0.1:{port}/package.pkg"), null, payload, sink, CancellationToken.None).GetAwaiter().GetResult();
+        client.DownloadAsync(TransferUrl.Parse(server.Url("package.pkg")), null, payload, sink, CancellationToken.None).GetAwaiter().GetResult();
         wall.Stop();
-        sampling.Cancel();
-        sampler.GetAwaiter().GetResult();
-        listener.Stop();
-        _ = server.Exception;
+        memory.Stop();
 
         var timing = d0.Statistics.Timing;
         double raw = (double)(payload / geometry.PageSize) * timing.ProgramCost(geometry.PageSize);
@@ -90,61 +68,12 @@ internal static class TransferBenchmark
                 + $"{counters.PagePrograms} programs, {counters.PageReads} reads, {counters.BlockErases} erases");
         }
 
-        var peakMiB = peakOver / (1024.0 * 1024.0);
+        var peakMiB = memory.PeakMiB;
         ok &= peakMiB <= 16;
         var gen0 = Environment.GetEnvironmentVariable("DOTNET_GCgen0size");
         Console.WriteLine($"  host memory peak above idle, simulated flash excluded: {peakMiB:F1} MiB (target 16 MiB; GC gen0 budget {(gen0 is null ? "runtime default" : gen0)}"
             + $"{(gen0 is null ? ", set DOTNET_GCgen0size=0x400000 as a node would" : "")}); chunk {chunk >> 10} KiB");
         Console.WriteLine($"  wall clock {wall.ElapsedMilliseconds} ms ({payload / 1048576.0 / wall.Elapsed.TotalSeconds:F1} MiB/s)");
         return ok ? 0 : 1;
-    }
-
-    private static void Serve(HttpListener listener, byte[] content)
-    {
-        try
-        {
-            while (listener.IsListening)
-            {
-                var context = listener.GetContext();
-                var length = context.Request.Url?.AbsolutePath == "/warmup.pkg" ? 1 << 20 : content.Length;
-                context.Response.ContentLength64 = length;
-                context.Response.ContentType = "application/octet-stream";
-                for (int offset = 0; offset < length; offset += 1 << 20)
-                {
-                    context.Response.OutputStream.Write(content, offset, Math.Min(1 << 20, length - offset));
-                }
-
-                context.Response.Close();
-            }
-        }
-        catch (HttpListenerException)
-        {
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-    }
-
-    /// <summary>Bytes the simulator holds for written blocks (a block is copied on its first program).</summary>
-    internal static long FlashBytes(FlashSimulator device)
-    {
-        var g = device.Geometry;
-        long blocks = 0;
-        for (int b = 0; b < g.BlockCount; b++)
-        {
-            if (device.WearOf(b) > 0 || device.ProgramCountOf(b * g.PagesPerBlock) > 0 || device.ProgramCountOf(((b + 1) * g.PagesPerBlock) - 1) > 0)
-            {
-                blocks++;
-            }
-        }
-
-        return blocks * g.PagesPerBlock * (g.PageSize + g.SpareSize);
-    }
-
-    internal static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }

@@ -73,8 +73,8 @@ public ref struct LittleEndianWriter
     public void I64(long value) => BinaryPrimitives.WriteInt64LittleEndian(Take(8), value);
 
     /// <summary>Writes raw bytes.</summary>
-    /// <param name="value">The bytes.</param>
-    public void Bytes(ReadOnlySpan<byte> value) => value.CopyTo(Take(value.Length));
+    /// <param name="value">The bytes (copied, never kept: <c>scoped</c>, so a stack buffer may be passed to a writer over a longer-lived span).</param>
+    public void Bytes(scoped ReadOnlySpan<byte> value) => value.CopyTo(Take(value.Length));
 
     /// <summary>Writes <paramref name="count"/> copies of <paramref name="value"/> (padding, erased filler).</summary>
     /// <param name="value">The byte.</param>

@@ -260,8 +260,8 @@ public sealed partial class FlashFileSystem
         _mountReport = new MountReport(true, outcome.Applied, outcome.DamagedPages, outcome.StoppedAt, outcome.Dropped);
         if (outcome.Dropped.Count > 0 || outcome.DamagedPages.Count > 0)
         {
-            _log.LogWarning(FfsEvents.RecoveryDropped, "Recovery met {Damaged} damaged page(s) and left out {Dropped} committed change(s) (replay stopped at sequence {Cutoff}): {Changes}",
-                outcome.DamagedPages.Count, outcome.Dropped.Count, outcome.StoppedAt, string.Join("; ", outcome.Dropped.Take(8)));
+            _log.LogWarning(FfsEvents.RecoveryDropped, "Recovery met {Damaged} damaged page(s) and left out {Dropped} committed change(s) ({Replay}): {Changes}",
+                outcome.DamagedPages.Count, outcome.Dropped.Count, outcome.StoppedAt is { } stop ? $"replay stopped at sequence {stop}" : "replay ran to the end", string.Join("; ", outcome.Dropped.Take(8)));
         }
 
         // Blocks written after the checkpoint are full now (their tails may be torn), and stay unmovable until the

@@ -7,15 +7,16 @@ namespace Flash.Ffs.Mirror;
 /// <see cref="RedundantPair.BeginTransactionAsync"/>, which takes the pair's alternate gate and assigns the id; any number
 /// of file operations then carry that id (reads of the transaction see its own writes); <see cref="CompletePrimaryAsync"/>
 /// commits them on the primary in one atomic commit and runs the backup, copied from the primary and verified, on the
-/// secondary under the same id; <see cref="CompleteAsync"/> releases the gates. <see cref="AbortAsync"/> before the
+/// secondary under the same id; <see cref="Complete"/> releases the gates. <see cref="Abort"/> before the
 /// primary commit leaves both devices as they were.
 /// </summary>
 /// <remarks>Operations are staged in memory until <see cref="CompletePrimaryAsync"/>, like a <see cref="FlashTransaction"/>:
 /// nothing reaches either device before it, so a power cut before it leaves both devices unchanged. Each operation is
 /// validated when it is staged; bad input throws and leaves the transaction as it was. Not thread-safe: one caller drives it.
-/// Only <see cref="CompletePrimaryAsync"/> can wait (for the reads a restricting backup drains); the other members that
-/// return a task hold the pair's gate already and complete synchronously, like their twins without <c>Async</c>.</remarks>
-public sealed class PairTransaction : IAsyncDisposable, IDisposable
+/// Only <see cref="CompletePrimaryAsync"/> can wait (for the reads a restricting backup drains), so it alone has an
+/// asynchronous twin; every other member holds the pair's gate already and is synchronous only (there is no
+/// <c>ReadAsync</c> or <c>AbortAsync</c> that would merely wrap the same work in a completed task).</remarks>
+public sealed class PairTransaction : IDisposable
 {
     private readonly RedundantPair _pair;
     private readonly List<ContextOperation> _ops = [];
@@ -75,14 +76,6 @@ public sealed class PairTransaction : IAsyncDisposable, IDisposable
 
     /// <summary>Stages the deletion of a file of the alternate context.</summary>
     /// <param name="path">Path relative to the area.</param>
-    /// <param name="cancellationToken">Cancels the existence check on the primary.</param>
-    /// <returns>A task that completes when the deletion is staged.</returns>
-    /// <exception cref="FlashPathNotFoundException">The file does not exist (as staged); nothing was staged.</exception>
-    public Task DeleteAlternateAsync(string path, CancellationToken cancellationToken = default)
-        => CompletedTask.Of(() => DeleteAlternate(path, cancellationToken));
-
-    /// <summary>Stages the deletion of a file of the alternate context.</summary>
-    /// <param name="path">Path relative to the area.</param>
     /// <param name="cancellationToken">Cancels before the existence check on the primary.</param>
     /// <exception cref="FlashPathNotFoundException">The file does not exist (as staged); nothing was staged.</exception>
     public void DeleteAlternate(string path, CancellationToken cancellationToken = default)
@@ -104,18 +97,6 @@ public sealed class PairTransaction : IAsyncDisposable, IDisposable
     /// <summary>Reads a file as the transaction sees it: its own staged writes first, otherwise the primary's committed content.</summary>
     /// <param name="area">The area.</param>
     /// <param name="path">Path relative to the area.</param>
-    /// <param name="cancellationToken">Cancels the wait for the device.</param>
-    /// <returns>The content.</returns>
-    /// <exception cref="FlashPathNotFoundException">No such file (or the transaction deleted it).</exception>
-    public Task<byte[]> ReadAsync(ContextArea area, string path, CancellationToken cancellationToken = default)
-    {
-        RequireOpen("read");
-        return CompletedTask.Of(() => Read(area, path, cancellationToken));
-    }
-
-    /// <summary>Reads a file as the transaction sees it: its own staged writes first, otherwise the primary's committed content.</summary>
-    /// <param name="area">The area.</param>
-    /// <param name="path">Path relative to the area.</param>
     /// <param name="cancellationToken">Cancels before the device is read.</param>
     /// <returns>The content.</returns>
     /// <exception cref="FlashPathNotFoundException">No such file (or the transaction deleted it).</exception>
@@ -131,12 +112,6 @@ public sealed class PairTransaction : IAsyncDisposable, IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         return _pair.ReadOnPrimary(abs);
     }
-
-    /// <summary>Reads a file of the alternate context as the transaction sees it.</summary>
-    /// <param name="path">Path relative to the area.</param>
-    /// <param name="cancellationToken">Cancels the wait for the device.</param>
-    /// <returns>The content.</returns>
-    public Task<byte[]> ReadAlternateAsync(string path, CancellationToken cancellationToken = default) => ReadAsync(Table.Alternate, path, cancellationToken);
 
     /// <summary>Reads a file of the alternate context as the transaction sees it.</summary>
     /// <param name="path">Path relative to the area.</param>
@@ -165,37 +140,12 @@ public sealed class PairTransaction : IAsyncDisposable, IDisposable
     public ContextTable CompletePrimary(CancellationToken cancellationToken = default) => _pair.CompletePrimary(this, cancellationToken);
 
     /// <summary>Ends a transaction whose primary part committed: the completion command; the pair's gates are released.</summary>
-    /// <returns>A task that completes when the gates are released.</returns>
-    /// <exception cref="PairTransactionStateException">The primary part has not committed (abort instead).</exception>
-    public Task CompleteAsync() => CompletedTask.Of(Complete);
-
-    /// <summary>Ends a transaction whose primary part committed: the completion command; the pair's gates are released.</summary>
     /// <exception cref="PairTransactionStateException">The primary part has not committed (abort instead).</exception>
     public void Complete() => _pair.Complete(this);
 
     /// <summary>Abandons an open transaction: nothing was written to either device; the gates are released. Does nothing when already aborted.</summary>
-    /// <returns>A task that completes when the gates are released.</returns>
-    /// <exception cref="PairTransactionStateException">The primary part already committed (complete it instead).</exception>
-    public Task AbortAsync() => CompletedTask.Of(Abort);
-
-    /// <summary>Abandons an open transaction: nothing was written to either device; the gates are released. Does nothing when already aborted.</summary>
     /// <exception cref="PairTransactionStateException">The primary part already committed (complete it instead).</exception>
     public void Abort() => _pair.Abort(this);
-
-    /// <summary>Aborts an open transaction, completes one whose primary part committed; does nothing otherwise.</summary>
-    /// <returns>A task that completes when the gates are released.</returns>
-    public ValueTask DisposeAsync()
-    {
-        try
-        {
-            Dispose();
-            return ValueTask.CompletedTask;
-        }
-        catch (Exception ex)
-        {
-            return ValueTask.FromException(ex);
-        }
-    }
 
     /// <summary>Aborts an open transaction, completes one whose primary part committed; does nothing otherwise.</summary>
     public void Dispose()

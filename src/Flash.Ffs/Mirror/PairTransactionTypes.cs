@@ -8,7 +8,7 @@ public enum PairTransactionState
     /// <summary>Begun: operations are staged; nothing is on either device yet.</summary>
     Open = 0,
 
-    /// <summary>The primary part committed (and the backup ran or was skipped); the transaction is in effect and waits for <see cref="PairTransaction.CompleteAsync"/>.</summary>
+    /// <summary>The primary part committed (and the backup ran or was skipped); the transaction is in effect and waits for <see cref="PairTransaction.Complete"/>.</summary>
     PrimaryCommitted = 1,
 
     /// <summary>Completed: the gates were released.</summary>

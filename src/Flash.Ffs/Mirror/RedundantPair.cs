@@ -19,7 +19,8 @@ namespace Flash.Ffs.Mirror;
 /// honour a <see cref="CancellationToken"/>.</para>
 /// <para>Sync and async: the work is synchronous device access. Every method that waits at a gate comes as a real
 /// asynchronous method (it awaits the gate, then runs the work) and its synchronous twin of the same name without
-/// <c>Async</c> (it blocks at the gate); both run the same core.</para>
+/// <c>Async</c> (it blocks at the gate); both run the same core. Members that wait at no gate (<see cref="Format"/>,
+/// <see cref="Mount"/>, and on <see cref="PairTransaction"/> every step but the primary commit) are synchronous only.</para>
 /// <para>Every change is committed on each device together with its sequence number (the transaction id) in one
 /// atomic file-system transaction, so at mount the device that is behind is found and brought up to date.</para>
 /// </remarks>
@@ -88,7 +89,7 @@ public sealed partial class RedundantPair : IAsyncDisposable, IDisposable
     /// <summary>The secondary device.</summary>
     public PairMember Secondary => _failover.Other(_failover.Primary);
 
-    /// <summary>Both devices, in the order they were given to <see cref="MountAsync"/>.</summary>
+    /// <summary>Both devices, in the order they were given to <see cref="Mount"/>.</summary>
     public IReadOnlyList<PairMember> Members => _failover.Members;
 
     /// <summary>Whether the pair runs on one device only.</summary>
@@ -115,19 +116,6 @@ public sealed partial class RedundantPair : IAsyncDisposable, IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         return PairMount.Format(primary, secondary, pairId);
     }
-
-    /// <summary>
-    /// <see cref="Format"/> for callers that compose tasks. Formatting waits at no gate, so the work runs on the
-    /// caller's thread and the returned task is already complete (its failure, if any, is in the task).
-    /// </summary>
-    /// <param name="primary">The device to be primary.</param>
-    /// <param name="secondary">The device to be secondary.</param>
-    /// <param name="pairId">The pair id; a random one when null.</param>
-    /// <param name="cancellationToken">Cancels before anything is written.</param>
-    /// <returns>The pair id.</returns>
-    /// <exception cref="DeviceGeometryMismatchException">The geometries differ.</exception>
-    public static Task<Guid> FormatAsync(IFlashDevice primary, IFlashDevice secondary, Guid? pairId = null, CancellationToken cancellationToken = default)
-        => CompletedTask.Of(() => Format(primary, secondary, pairId, cancellationToken));
 
     /// <summary>
     /// Mounts a pair and reconciles it: the designation with the highest generation wins; a device that is behind
@@ -168,23 +156,6 @@ public sealed partial class RedundantPair : IAsyncDisposable, IDisposable
 
         return pair;
     }
-
-    /// <summary>
-    /// <see cref="Mount"/> for callers that compose tasks. Mounting waits at no gate (nobody else holds the new pair),
-    /// so the work runs on the caller's thread and the returned task is already complete (its failure, if any, is in the task).
-    /// </summary>
-    /// <param name="deviceA">One device.</param>
-    /// <param name="deviceB">The other device.</param>
-    /// <param name="options">Logging, progress and limits.</param>
-    /// <param name="cancellationToken">Cancels the reconciliation between files (an interrupted copy is redone at the next mount).</param>
-    /// <returns>The mounted pair.</returns>
-    /// <exception cref="DeviceGeometryMismatchException">The geometries differ.</exception>
-    /// <exception cref="PairMismatchException">The devices belong to different pairs.</exception>
-    /// <exception cref="PairNotFormattedException">Neither device carries a pair.</exception>
-    /// <exception cref="PairUnavailableException">Neither device can be used.</exception>
-    /// <exception cref="ContextTableCorruptException">No device has a valid context table.</exception>
-    public static Task<RedundantPair> MountAsync(IFlashDevice deviceA, IFlashDevice deviceB, RedundantPairOptions? options = null, CancellationToken cancellationToken = default)
-        => CompletedTask.Of(() => Mount(deviceA, deviceB, options, cancellationToken));
 
     /// <summary>Unmounts both devices (writing their checkpoints) after the running operations finished.</summary>
     /// <returns>A task that completes when both are unmounted.</returns>

@@ -9,7 +9,7 @@ namespace Flash.Svm.Management.Tl1;
 /// autonomous message ends in <c>\r\n;</c>, an IP acknowledgment in <c>\r\n&lt;</c>). Autonomous messages are kept in
 /// <see cref="Autonomous"/>.
 /// </summary>
-public sealed class Tl1Connection : IAsyncDisposable
+public sealed class Tl1Connection : IDisposable
 {
     private readonly TcpClient _tcp;
     private readonly NetworkStream _stream;
@@ -88,12 +88,8 @@ public sealed class Tl1Connection : IAsyncDisposable
         }
     }
 
-    /// <inheritdoc />
-    public ValueTask DisposeAsync()
-    {
-        _tcp.Dispose();
-        return ValueTask.CompletedTask;
-    }
+    /// <summary>Closes the session (synchronous: closing a socket waits for nothing).</summary>
+    public void Dispose() => _tcp.Dispose();
 
     private async Task<string> NextAsync(CancellationToken ct)
     {

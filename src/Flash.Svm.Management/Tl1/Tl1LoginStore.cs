@@ -30,7 +30,7 @@ public sealed class NvsTl1LoginStore(SoftwareVersionManager svm) : ITl1LoginStor
         byte[] data;
         try
         {
-            data = svm.Storage.ReadCurrentAsync(Path).GetAwaiter().GetResult();
+            data = svm.Storage.ReadCurrent(Path);
         }
         catch (Flash.Ffs.FlashPathNotFoundException)
         {
@@ -44,7 +44,7 @@ public sealed class NvsTl1LoginStore(SoftwareVersionManager svm) : ITl1LoginStor
     public void Write(IReadOnlyCollection<Tl1LoginEntry> entries)
     {
         var record = Tl1LoginRecord.Encode(entries);
-        svm.Storage.WriteCurrentConfigurationAsync([new(Path, record)]).GetAwaiter().GetResult();
+        svm.Storage.WriteCurrentConfiguration([new(Path, record)]);
     }
 }
 

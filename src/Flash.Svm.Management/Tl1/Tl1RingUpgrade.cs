@@ -67,7 +67,7 @@ public sealed class Tl1RingUpgrade(string user, string password, string source)
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(NodeTimeout);
         var ct = cts.Token;
-        await using var c = await Tl1Connection.ConnectAsync(node, ct).ConfigureAwait(false);
+        using var c = await Tl1Connection.ConnectAsync(node, ct).ConfigureAwait(false);
         RingNodeResult Done(RingNodeOutcome o, string detail) => new(node, o, clock.Elapsed, detail);
         var login = await c.CommandAsync($"ACT-USER::{user}:{{0}}::\"{password}\";", ct).ConfigureAwait(false);
         if (!login.Completed)

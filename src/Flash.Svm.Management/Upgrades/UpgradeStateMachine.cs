@@ -112,7 +112,9 @@ public sealed class UpgradeStateMachine : IDisposable
             _download = new CancellationTokenSource();
             Store(new UpgradeStatus(UpgradeState.Downloading, UpgradeOutcome.None, _status.Sequence, SoftwareVersion.Zero, running, Now(), source, ""));
             var token = _download.Token;
-            _running = Task.Run(() => Download(transfer, mode, source, token), CancellationToken.None);
+            // A background job on a thread of its own: the SVM's upgrade command is synchronous (device work, and the
+            // network source waits for its transfer on the command thread), so it must not hold a pool thread for minutes.
+            _running = Task.Factory.StartNew(() => Download(transfer, mode, source, token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             return _running;
         }
     }
@@ -213,6 +215,7 @@ public sealed class UpgradeStateMachine : IDisposable
             running = _running;
         }
 
+        // Joins the download's own thread (cancelled above); not a wait for asynchronous work.
         running.Wait(TimeSpan.FromSeconds(30));
         _download?.Dispose();
     }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.NetworkInformation;
+using System.Net.Sockets;
 using System.Text;
 using Flash.Ffs.Format;
 using Flash.Svm.Sgc;
@@ -47,9 +48,19 @@ public static class DhcpLeaseFile
     /// <summary>Serialises leases.</summary>
     /// <param name="leases">Leases.</param>
     /// <returns>The file bytes.</returns>
+    /// <exception cref="ArgumentException">A lease's address is not IPv4 (the format holds 4 bytes; DHCPv4 leases only); nothing was encoded.</exception>
     public static byte[] Encode(IReadOnlyCollection<DhcpLease> leases)
     {
         ArgumentNullException.ThrowIfNull(leases);
+        foreach (var l in leases)
+        {
+            // Checked before any byte is written, so a refused table never reaches Save's temporary file.
+            if (l.Address.AddressFamily != AddressFamily.InterNetwork)
+            {
+                throw new ArgumentException($"The lease of {l.Module} is for {l.Address}, not an IPv4 address: the lease file holds DHCPv4 leases (4-byte addresses) only.", nameof(leases));
+            }
+        }
+
         var w = LittleEndianWriter.Growable(16 + (leases.Count * 40));
         try
         {
@@ -135,6 +146,7 @@ public static class DhcpLeaseFile
     /// <summary>Writes the file atomically (temporary file, flush to disk, rename).</summary>
     /// <param name="path">Path.</param>
     /// <param name="leases">Leases.</param>
+    /// <exception cref="ArgumentException">A lease's address is not IPv4; the file was not touched.</exception>
     public static void Save(string path, IReadOnlyCollection<DhcpLease> leases)
     {
         var bytes = Encode(leases);

@@ -43,3 +43,30 @@ public interface IStreamingSoftwareSource : ISoftwareSource
     /// <exception cref="IOException">The transfer failed (after any retries the source makes).</exception>
     void Stream(TransferParameters parameters, long maxBytes, IPackageSink sink, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// A streaming source whose transfer is asynchronous I/O (the network sources of Flash.Svm.Transfer): its real path is
+/// <see cref="StreamAsync"/> / <see cref="FetchAsync"/>, for callers that can await. The synchronous members it also
+/// implements serve the SVM's synchronous commands (see docs/architecture.md, "Sync and async").
+/// </summary>
+public interface IAsyncStreamingSoftwareSource : IStreamingSoftwareSource
+{
+    /// <summary>Streams a package into <paramref name="sink"/> without blocking the caller's thread.</summary>
+    /// <param name="parameters">Transfer parameters.</param>
+    /// <param name="maxBytes">Refuse packages larger than this before any byte reaches the sink.</param>
+    /// <param name="sink">Receives the bytes (called on whichever thread the transfer completes on, one call at a time).</param>
+    /// <param name="cancellationToken">Cancels the transfer.</param>
+    /// <returns>A task that completes when the sink holds the whole package.</returns>
+    /// <exception cref="PackageRejectedException">The package is too large, or the sink rejected it.</exception>
+    /// <exception cref="IOException">The transfer failed (after any retries the source makes).</exception>
+    Task StreamAsync(TransferParameters parameters, long maxBytes, IPackageSink sink, CancellationToken cancellationToken);
+
+    /// <summary>Fetches a whole package into memory without blocking the caller's thread.</summary>
+    /// <param name="parameters">Transfer parameters.</param>
+    /// <param name="maxBytes">Refuse packages larger than this.</param>
+    /// <param name="cancellationToken">Cancels the transfer.</param>
+    /// <returns>The package file.</returns>
+    /// <exception cref="PackageRejectedException">The package is larger than <paramref name="maxBytes"/>.</exception>
+    /// <exception cref="IOException">The transfer failed.</exception>
+    Task<byte[]> FetchAsync(TransferParameters parameters, long maxBytes, CancellationToken cancellationToken);
+}

@@ -103,7 +103,7 @@ public sealed class SmpNodeRingTests
             var releases = new List<string>();
             foreach (var e in Endpoints)
             {
-                await using var c = await Tl1Connection.ConnectAsync(e, TestContext.Current.CancellationToken);
+                using var c = await Tl1Connection.ConnectAsync(e, TestContext.Current.CancellationToken);
                 await c.CommandAsync("ACT-USER::ADMIN:{0}::\"flash-admin\";", TestContext.Current.CancellationToken);
                 var sw = await c.CommandAsync("RTRV-SW:::{0};", TestContext.Current.CancellationToken);
                 releases.Add(sw.Response.Split("CURRENT:RELEASE=")[1].Split(',')[0]);

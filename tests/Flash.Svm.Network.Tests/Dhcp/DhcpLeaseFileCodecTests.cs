@@ -32,6 +32,31 @@ public sealed class DhcpLeaseFileCodecTests
         Assert.Equal(Full, DhcpLeaseFile.Decode(full));
     }
 
+    [Theory]
+    [InlineData("fd00::3")]
+    [InlineData("::ffff:10.0.0.3")]
+    public void An_ipv6_lease_is_refused_and_the_stored_file_is_left_as_it_was(string address)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"flash-leases-{Guid.NewGuid():N}");
+        try
+        {
+            DhcpLeaseFile.Save(path, Full);
+            var before = File.ReadAllBytes(path);
+            var v6 = Full[0] with { Address = IPAddress.Parse(address) };
+
+            var e = Assert.Throws<ArgumentException>(() => DhcpLeaseFile.Save(path, [Full[1], v6]));
+            Assert.Contains("not an IPv4 address", e.Message, StringComparison.Ordinal);
+            Assert.Throws<ArgumentException>(() => DhcpLeaseFile.Encode([v6]));
+            Assert.Equal(before, File.ReadAllBytes(path));
+            Assert.False(File.Exists(path + ".tmp"));
+            Assert.Equal(Full, DhcpLeaseFile.Load(path));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public void Every_truncation_flipped_bit_and_malformed_body_is_rejected()
     {

@@ -141,8 +141,8 @@ public sealed class MetricsTests
     {
         using var rec = new Recorder();
         var (a, b, _) = PairRig.Create();
-        await RedundantPair.FormatAsync(a, b, cancellationToken: TestContext.Current.CancellationToken);
-        var pair = await RedundantPair.MountAsync(a, b, cancellationToken: TestContext.Current.CancellationToken);
+        RedundantPair.Format(a, b, cancellationToken: TestContext.Current.CancellationToken);
+        var pair = RedundantPair.Mount(a, b, cancellationToken: TestContext.Current.CancellationToken);
         var tag = ("flash.pair", (object)pair.PairId.ToString("N"));
         await pair.WriteAlternateAsync("components/a.bin", PairRig.Pattern(3000, 1), TestContext.Current.CancellationToken);
         b.Inner.CutPowerAfter(2); // the secondary fails in the middle of the backup write

@@ -60,12 +60,27 @@ public class ReplayDependencyTests
         return found;
     }
 
-    private static (FlashSimulator Dev, FlashFileSystem Fs, RecordingLogger Log) MountDamaged(byte[] image)
+    /// <summary>
+    /// The arrange step every test shares: the volume as a power cut leaves it (saved without unmounting), one payload
+    /// byte of the newest page holding <paramref name="chunk"/> flipped, mounted again with a recording logger.
+    /// </summary>
+    private static Damaged CutDamageAndMount(FlashSimulator dev, ReadOnlySpan<byte> chunk)
     {
-        var dev = FlashSimulator.LoadImage(new MemoryStream(image), new FlashSimulatorOptions { Geometry = s_geometry });
+        var image = Save(dev);
+        dev.Dispose();
+        int page = DamagePayloadOf(image, chunk);
+        var damaged = FlashSimulator.LoadImage(new MemoryStream(image), new FlashSimulatorOptions { Geometry = s_geometry });
         var log = new RecordingLogger();
-        return (dev, FlashFileSystem.Mount(dev, new FlashFileSystemOptions { Logger = log }), log);
+        return new Damaged(damaged, FlashFileSystem.Mount(damaged, new FlashFileSystemOptions { Logger = log }), log, page);
     }
+
+    /// <summary>A volume mounted from a damaged image; disposing it disposes the device.</summary>
+    private sealed record Damaged(FlashSimulator Dev, FlashFileSystem Fs, RecordingLogger Log, int Page) : IDisposable
+    {
+        public void Dispose() => Dev.Dispose();
+    }
+
+    private static void AssertStillUsable(Damaged damaged) => AssertStillUsable(damaged.Dev, damaged.Fs);
 
     private static void AssertStillUsable(FlashSimulator dev, FlashFileSystem fs)
     {
@@ -95,30 +110,26 @@ public class ReplayDependencyTests
 
         fs.CreateDirectory("/dir");
         fs.WriteAllBytes("/dir/small", small);
-        var image = Save(dev);
-        dev.Dispose();
-        int damaged = DamagePayloadOf(image, victim.AsSpan(2048, 2048));
-
-        var (d, mounted, log) = MountDamaged(image);
-        using (d)
+        using var damaged = CutDamageAndMount(dev, victim.AsSpan(2048, 2048));
+        Assert.False(damaged.Fs.Exists("/victim"));
+        Assert.Equal(pad, damaged.Fs.ReadAllBytes("/pad"));
+        for (int i = 0; i < others.Length; i++)
         {
-            Assert.False(mounted.Exists("/victim"));
-            Assert.Equal(pad, mounted.ReadAllBytes("/pad"));
-            for (int i = 0; i < others.Length; i++)
-            {
-                Assert.Equal(others[i], mounted.ReadAllBytes($"/other{i}"));
-            }
-
-            Assert.Equal(small, mounted.ReadAllBytes("/dir/small"));
-            var report = mounted.MountReport;
-            Assert.Contains(damaged, report.DamagedPages);
-            Assert.Null(report.ReplayStoppedAt);
-            var dropped = Assert.Single(report.Dropped);
-            Assert.Contains("cannot be read", dropped);
-            Assert.Contains(log.Entries, e => e.Level == LogLevel.Warning && e.Id == FfsEvents.RecoveryDropped);
-            Assert.Contains(mounted.Check().Problems, p => p.Kind == FsckProblemKind.DroppedChanges);
-            AssertStillUsable(d, mounted);
+            Assert.Equal(others[i], damaged.Fs.ReadAllBytes($"/other{i}"));
         }
+
+        Assert.Equal(small, damaged.Fs.ReadAllBytes("/dir/small"));
+        var report = damaged.Fs.MountReport;
+        Assert.Contains(damaged.Page, report.DamagedPages);
+        Assert.Null(report.ReplayStoppedAt);
+        var dropped = Assert.Single(report.Dropped);
+        Assert.Contains("cannot be read", dropped);
+        var warning = Assert.Single(damaged.Log.Entries, e => e.Id == FfsEvents.RecoveryDropped && e.Message.StartsWith("Recovery met", StringComparison.Ordinal));
+        // Replay did not stop (no sequence gap): the summary says so instead of naming an empty sequence.
+        Assert.Contains("(replay ran to the end)", warning.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("sequence )", warning.Message, StringComparison.Ordinal);
+        Assert.Contains(damaged.Fs.Check().Problems, p => p.Kind == FsckProblemKind.DroppedChanges);
+        AssertStillUsable(damaged);
     }
 
     [Fact]
@@ -143,24 +154,17 @@ public class ReplayDependencyTests
         }
 
         fs.WriteAllBytes("/independent", later);
-        var image = Save(dev);
-        dev.Dispose();
-        DamagePayloadOf(image, v2.AsSpan(2 * 2048, 2048));
-
-        var (d, mounted, _) = MountDamaged(image);
-        using (d)
-        {
-            // Never the damaged v2, never v2 under the new name: the content committed before the damage.
-            Assert.Equal(v1, mounted.ReadAllBytes("/file"));
-            Assert.False(mounted.Exists("/renamed"));
-            Assert.Equal(other, mounted.ReadAllBytes("/other"));
-            Assert.Equal(later, mounted.ReadAllBytes("/independent"));
-            var report = mounted.MountReport;
-            Assert.True(report.Dropped.Count >= 3, string.Join("; ", report.Dropped));
-            Assert.Contains(report.Dropped, x => x.Contains("cannot be read", StringComparison.Ordinal));
-            Assert.Contains(report.Dropped, x => x.Contains("depends on entry", StringComparison.Ordinal));
-            AssertStillUsable(d, mounted);
-        }
+        using var damaged = CutDamageAndMount(dev, v2.AsSpan(2 * 2048, 2048));
+        // Never the damaged v2, never v2 under the new name: the content committed before the damage.
+        Assert.Equal(v1, damaged.Fs.ReadAllBytes("/file"));
+        Assert.False(damaged.Fs.Exists("/renamed"));
+        Assert.Equal(other, damaged.Fs.ReadAllBytes("/other"));
+        Assert.Equal(later, damaged.Fs.ReadAllBytes("/independent"));
+        var report = damaged.Fs.MountReport;
+        Assert.True(report.Dropped.Count >= 3, string.Join("; ", report.Dropped));
+        Assert.Contains(report.Dropped, x => x.Contains("cannot be read", StringComparison.Ordinal));
+        Assert.Contains(report.Dropped, x => x.Contains("depends on entry", StringComparison.Ordinal));
+        AssertStillUsable(damaged);
     }
 
     [Fact]
@@ -180,23 +184,17 @@ public class ReplayDependencyTests
         fs.WriteAllBytes("/made/child", child);
         fs.CreateDirectory("/made/sub");
         fs.WriteAllBytes("/outside", outside);
-        var image = Save(dev);
-        dev.Dispose();
-        DamagePayloadOf(image, inDir.AsSpan(2048, 2048));
-
-        var (d, mounted, _) = MountDamaged(image);
-        using (d)
-        {
-            Assert.False(mounted.Exists("/made"));
-            Assert.Equal(outside, mounted.ReadAllBytes("/outside"));
-            Assert.Equal(outside, mounted.ReadAllBytes("/pad"));
-            var report = mounted.MountReport;
-            Assert.Equal(3, report.Dropped.Count);
-            Assert.Equal(2, report.Dropped.Count(x => x.Contains("depends on entry", StringComparison.Ordinal)));
-            Assert.DoesNotContain(mounted.Check().Problems, p => p.Kind != FsckProblemKind.DroppedChanges);
-            AssertStillUsable(d, mounted);
-        }
+        using var damaged = CutDamageAndMount(dev, inDir.AsSpan(2048, 2048));
+        Assert.False(damaged.Fs.Exists("/made"));
+        Assert.Equal(outside, damaged.Fs.ReadAllBytes("/outside"));
+        Assert.Equal(outside, damaged.Fs.ReadAllBytes("/pad"));
+        var report = damaged.Fs.MountReport;
+        Assert.Equal(3, report.Dropped.Count);
+        Assert.Equal(2, report.Dropped.Count(x => x.Contains("depends on entry", StringComparison.Ordinal)));
+        Assert.DoesNotContain(damaged.Fs.Check().Problems, p => p.Kind != FsckProblemKind.DroppedChanges);
+        AssertStillUsable(damaged);
     }
+
     [Fact]
     public void A_later_change_that_writes_an_entry_whole_does_not_depend_on_a_dropped_change_of_it()
     {
@@ -218,21 +216,15 @@ public class ReplayDependencyTests
         fs.WriteAllBytes("/file", v3);
         fs.WriteAllBytes("/cfg", cfg2);
         fs.Rename("/d", "/e");
-        var image = Save(dev);
-        dev.Dispose();
-        DamagePayloadOf(image, v2.AsSpan(2048, 2048));
-
-        var (d, mounted, _) = MountDamaged(image);
-        using (d)
-        {
-            Assert.Equal(v3, mounted.ReadAllBytes("/file"));
-            Assert.Equal(cfg2, mounted.ReadAllBytes("/cfg"));
-            Assert.True(mounted.GetEntry("/e").IsDirectory);
-            Assert.False(mounted.Exists("/d"));
-            Assert.Single(mounted.MountReport.Dropped);
-            AssertStillUsable(d, mounted);
-        }
+        using var damaged = CutDamageAndMount(dev, v2.AsSpan(2048, 2048));
+        Assert.Equal(v3, damaged.Fs.ReadAllBytes("/file"));
+        Assert.Equal(cfg2, damaged.Fs.ReadAllBytes("/cfg"));
+        Assert.True(damaged.Fs.GetEntry("/e").IsDirectory);
+        Assert.False(damaged.Fs.Exists("/d"));
+        Assert.Single(damaged.Fs.MountReport.Dropped);
+        AssertStillUsable(damaged);
     }
+
     /// <param name="kind">The copy: 1 a data page, 2 a metadata page with a small file's inline data.</param>
     [Theory]
     [InlineData(1)]
@@ -290,6 +282,7 @@ public class ReplayDependencyTests
 
         AssertStillUsable(damaged, mounted);
     }
+
     [Fact]
     public void A_damaged_page_of_a_data_only_overwrite_reads_as_corrupt_and_drops_nothing()
     {
@@ -308,18 +301,11 @@ public class ReplayDependencyTests
         }
 
         fs.WriteAllBytes("/other", other);
-        var image = Save(dev);
-        dev.Dispose();
-        DamagePayloadOf(image, patch.AsSpan(0, 2048));
-
-        var (d, mounted, _) = MountDamaged(image);
-        using (d)
-        {
-            Assert.Empty(mounted.MountReport.Dropped);
-            Assert.Throws<FlashDataCorruptException>(() => mounted.ReadAllBytes("/file"));
-            Assert.Equal(other, mounted.ReadAllBytes("/other"));
-            Assert.Contains(mounted.Check().Problems, p => p.Kind == FsckProblemKind.CrcMismatch && p.Path == "/file");
-            AssertStillUsable(d, mounted);
-        }
+        using var damaged = CutDamageAndMount(dev, patch.AsSpan(0, 2048));
+        Assert.Empty(damaged.Fs.MountReport.Dropped);
+        Assert.Throws<FlashDataCorruptException>(() => damaged.Fs.ReadAllBytes("/file"));
+        Assert.Equal(other, damaged.Fs.ReadAllBytes("/other"));
+        Assert.Contains(damaged.Fs.Check().Problems, p => p.Kind == FsckProblemKind.CrcMismatch && p.Path == "/file");
+        AssertStillUsable(damaged);
     }
 }

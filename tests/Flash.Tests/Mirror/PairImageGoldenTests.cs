@@ -17,7 +17,7 @@ public class PairImageGoldenTests
     private static readonly Guid IdA = new("0b5e7a51-1d2c-4f00-9a6e-00000000000a");
     private static readonly Guid IdB = new("0b5e7a51-1d2c-4f00-9a6e-00000000000b");
 
-    /// <summary>What <see cref="RedundantPair.FormatAsync"/> writes, with fixed ids and volume ids instead of random ones.</summary>
+    /// <summary>What <see cref="RedundantPair.Format"/> writes, with fixed ids and volume ids instead of random ones.</summary>
     private static void FormatFixed(RailDevice device, Guid own, uint volumeId)
     {
         FlashFileSystem.Format(device, new FormatOptions { VolumeId = volumeId });
@@ -47,7 +47,7 @@ public class PairImageGoldenTests
         FormatFixed(a, IdA, 0x11111111);
         FormatFixed(b, IdB, 0x22222222);
 
-        var pair = await RedundantPair.MountAsync(a, b);
+        var pair = RedundantPair.Mount(a, b);
         await pair.WriteAlternateAsync([new("components/c.bin", PairRig.Pattern(3000, 1)), new("sgc.map", [1, 2, 3])]);
         await pair.WriteAlternateAsync("components/d.bin", PairRig.Pattern(700, 2));
         await pair.DeleteAlternateAsync("components/d.bin");
@@ -62,13 +62,13 @@ public class PairImageGoldenTests
         await pair.ClearAlternateBootAsync();
         await pair.ClearAlternateAsync();
 
-        await using (var txn = await pair.BeginTransactionAsync(new PairTransactionOptions { RestrictPrimaryDuringBackup = true }))
+        using (var txn = await pair.BeginTransactionAsync(new PairTransactionOptions { RestrictPrimaryDuringBackup = true }))
         {
             txn.WriteAlternate("components/e.bin", PairRig.Pattern(4100, 4));
             txn.WriteCurrentConfiguration([new("config/extra.cfg", [9, 8, 7])]);
             txn.MarkAlternateComplete("v2");
             await txn.CompletePrimaryAsync();
-            await txn.CompleteAsync();
+            txn.Complete();
         }
 
         // An explicit heal: the first look (at the primary's copy) refuses, the second (the secondary's) accepts.
@@ -85,7 +85,7 @@ public class PairImageGoldenTests
         a.Inner.PowerUp();
         await pair.DisposeAsync();
 
-        pair = await RedundantPair.MountAsync(a, b);
+        pair = RedundantPair.Mount(a, b);
         Assert.False(pair.IsDegraded);
         PairRig.AssertConverged(pair);
         await pair.InvalidateAsync(pair.Table.Alternate);

@@ -23,8 +23,8 @@ public class PairPowerCutTests
     {
         // Prepare a pair with an installed alternate (and, for resync, a secondary that missed a change).
         var (a, b, rail) = PairRig.Create();
-        await RedundantPair.FormatAsync(a, b);
-        var pair = await RedundantPair.MountAsync(a, b);
+        RedundantPair.Format(a, b);
+        var pair = RedundantPair.Mount(a, b);
         await pair.WriteAlternateAsync([new("components/c.bin", PairRig.Pattern(3000, 1)), new("sgc.map", [1, 2, 3])]);
         await pair.MarkAlternateCompleteAsync("v1");
         if (flow == "clearboot")
@@ -57,7 +57,7 @@ public class PairPowerCutTests
         // Dry run: count the flow's mutations (for resync the flow is the mount itself) and learn old and new state.
         var (da, db, drail) = PairRig.Restore(snapA, snapB);
         long start = drail.Mutations;
-        var dp = flow == "resync" ? null : await RedundantPair.MountAsync(da, db);
+        var dp = flow == "resync" ? null : RedundantPair.Mount(da, db);
         (ContextArea, ContextState, ContextState, bool, int, string, string)? before = dp is null ? null : Shape(dp.Table);
         if (dp is not null)
         {
@@ -66,7 +66,7 @@ public class PairPowerCutTests
         }
         else
         {
-            dp = await RedundantPair.MountAsync(da, db);
+            dp = RedundantPair.Mount(da, db);
         }
 
         long count = drail.Mutations - start;
@@ -82,13 +82,13 @@ public class PairPowerCutTests
             {
                 if (flow != "resync")
                 {
-                    p = await RedundantPair.MountAsync(ra, rb);
+                    p = RedundantPair.Mount(ra, rb);
                 }
 
                 r.CutAt = r.Mutations + k;
                 if (p is null)
                 {
-                    p = await RedundantPair.MountAsync(ra, rb);
+                    p = RedundantPair.Mount(ra, rb);
                 }
                 else
                 {
@@ -101,7 +101,7 @@ public class PairPowerCutTests
 
             Assert.True(r.Off, $"cut {k}/{count} did not happen");
             r.PowerUp();
-            var again = await RedundantPair.MountAsync(ra, rb);
+            var again = RedundantPair.Mount(ra, rb);
             var shape = Shape(again.Table);
             Assert.True(shape == after || (before is not null && shape == before.Value), $"{flow} cut {k}/{count}: {again.Table}");
             if (flow == "resync")

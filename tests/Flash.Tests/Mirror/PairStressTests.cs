@@ -13,8 +13,8 @@ public class PairStressTests
     {
         var ct = TestContext.Current.CancellationToken;
         var (a, b, rail) = PairRig.Create();
-        await RedundantPair.FormatAsync(a, b, cancellationToken: ct);
-        var pair = await RedundantPair.MountAsync(a, b, new RedundantPairOptions { MaxConcurrentReads = 3 }, ct);
+        RedundantPair.Format(a, b, cancellationToken: ct);
+        var pair = RedundantPair.Mount(a, b, new RedundantPairOptions { MaxConcurrentReads = 3 }, ct);
         await pair.WriteAlternateAsync([new("components/c0.bin", PairRig.Pattern(2000, 0)), new("sgc.map", [1])], ct);
         await pair.MarkAlternateCompleteAsync("v0", ct);
         await pair.SwitchContextsAsync(cancellationToken: ct);
@@ -108,7 +108,7 @@ public class PairStressTests
         Assert.True(reads > 10 && writes > 10, $"reads {reads} writes {writes}");
         PairRig.AssertConverged(pair);
         await pair.DisposeAsync();
-        var again = await RedundantPair.MountAsync(a, b, cancellationToken: ct);
+        var again = RedundantPair.Mount(a, b, cancellationToken: ct);
         PairRig.AssertConverged(again);
         await again.DisposeAsync();
     }

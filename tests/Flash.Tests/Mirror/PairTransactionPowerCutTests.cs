@@ -15,10 +15,10 @@ public class PairTransactionPowerCutTests
 {
     private static async Task RunAsync(RedundantPair p)
     {
-        await using var txn = await p.BeginTransactionAsync(new PairTransactionOptions { RestrictPrimaryDuringBackup = true });
+        using var txn = await p.BeginTransactionAsync(new PairTransactionOptions { RestrictPrimaryDuringBackup = true });
         txn.WriteAlternate("components/a.bin", PairRig.Pattern(3000, 11));
         txn.WriteAlternate("components/b.bin", PairRig.Pattern(2500, 12));
-        await txn.DeleteAlternateAsync("components/old.bin");
+        txn.DeleteAlternate("components/old.bin");
         txn.WriteCurrentConfiguration([new("config/node.cfg", PairRig.Pattern(200, 13))]);
         txn.MarkAlternateComplete("v2");
         await txn.CompletePrimaryAsync();
@@ -30,8 +30,8 @@ public class PairTransactionPowerCutTests
     public async Task Power_cut_at_every_mutation_leaves_the_whole_transaction_or_none(bool oneDevice)
     {
         var (a, b, _) = PairRig.Create();
-        await RedundantPair.FormatAsync(a, b);
-        var pair = await RedundantPair.MountAsync(a, b);
+        RedundantPair.Format(a, b);
+        var pair = RedundantPair.Mount(a, b);
         await pair.WriteAlternateAsync([new("components/old.bin", PairRig.Pattern(1000, 1)), new("components/a.bin", PairRig.Pattern(900, 2))]);
         await pair.MarkAlternateCompleteAsync("v1");
         await pair.DisposeAsync();
@@ -40,7 +40,7 @@ public class PairTransactionPowerCutTests
 
         // Dry run: the old and the new state, and how many mutations the transaction makes.
         var (da, db, drail) = PairRig.Restore(snapA, snapB);
-        var dp = await RedundantPair.MountAsync(da, db);
+        var dp = RedundantPair.Mount(da, db);
         var oldTree = PairRig.Tree(dp.Primary.Store!.FileSystem);
         var oldTable = dp.Table;
         long start = drail.Mutations;
@@ -55,7 +55,7 @@ public class PairTransactionPowerCutTests
         {
             var (ra, rb, r) = PairRig.Restore(snapA, snapB);
             r.CutOneDevice = oneDevice;
-            var p = await RedundantPair.MountAsync(ra, rb);
+            var p = RedundantPair.Mount(ra, rb);
             r.CutAt = r.Mutations + k;
             try
             {
@@ -76,7 +76,7 @@ public class PairTransactionPowerCutTests
 
             p.Dispose();
             r.PowerUp();
-            var again = await RedundantPair.MountAsync(ra, rb);
+            var again = RedundantPair.Mount(ra, rb);
             var tree = PairRig.Tree(again.Primary.Store!.FileSystem);
             bool isNew = again.Table.Sequence == newTable.Sequence;
             Assert.True(isNew || again.Table.Sequence == oldTable.Sequence, $"cut {k}/{count}: {again.Table}");

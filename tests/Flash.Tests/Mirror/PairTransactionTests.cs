@@ -9,33 +9,59 @@ namespace Flash.Tests.Mirror;
 /// <summary>Caller-held transactions of the pair (claims 57–59), the verified backup copy (claim 36) and the restricted primary (claim 37).</summary>
 public class PairTransactionTests
 {
-    private static async Task<RedundantPair> NewPairAsync(RailDevice a, RailDevice b, RedundantPairOptions? options = null)
+    private static RedundantPair NewPair(RailDevice a, RailDevice b, RedundantPairOptions? options = null)
     {
-        await RedundantPair.FormatAsync(a, b);
-        return await RedundantPair.MountAsync(a, b, options);
+        RedundantPair.Format(a, b);
+        return RedundantPair.Mount(a, b, options);
+    }
+
+    /// <summary>
+    /// Runs a transaction writing one file (and marking the alternate complete when <paramref name="label"/> is given)
+    /// while <paramref name="lost"/> loses power right after the primary commit, before the backup.
+    /// </summary>
+    /// <returns>The transaction id, which is also the sequence the primary commit returned.</returns>
+    private static async Task<ulong> CommitLosingAsync(RedundantPair pair, RailDevice lost, string path, byte[] data, PairTransactionOptions? options = null, string? label = null)
+    {
+        pair.TransactionChanged += (_, e) =>
+        {
+            if (e.Phase == MirrorTransactionPhase.PrimaryCompleted)
+            {
+                lost.Inner.CutPower();
+            }
+        };
+        using var txn = await pair.BeginTransactionAsync(options);
+        txn.WriteAlternate(path, data);
+        if (label is not null)
+        {
+            txn.MarkAlternateComplete(label);
+        }
+
+        var table = await txn.CompletePrimaryAsync();
+        Assert.Equal(txn.Id, table.Sequence);
+        return txn.Id;
     }
 
     [Fact]
     public async Task Several_operations_carry_one_id_and_commit_on_both_devices_at_the_primary_completion()
     {
         var (a, b, rail) = PairRig.Create();
-        var pair = await NewPairAsync(a, b);
+        var pair = NewPair(a, b);
         await pair.WriteAlternateAsync("components/old.bin", PairRig.Pattern(900, 1));
         var phases = new List<(ulong, MirrorTransactionPhase)>();
         pair.TransactionChanged += (_, e) => phases.Add((e.TransactionId, e.Phase));
 
-        await using var txn = await pair.BeginTransactionAsync();
+        using var txn = await pair.BeginTransactionAsync();
         Assert.Equal(2UL, txn.Id);
         txn.WriteAlternate("components/cpu.bin", PairRig.Pattern(5000, 2));
         txn.WriteAlternate("components/io.bin", PairRig.Pattern(1200, 3));
-        await txn.DeleteAlternateAsync("components/old.bin");
+        txn.DeleteAlternate("components/old.bin");
         txn.WriteCurrentConfiguration([new("config/node.cfg", PairRig.Pattern(100, 4))]);
         txn.MarkAlternateComplete("v2");
         Assert.Equal(5, txn.OperationCount);
 
         // The transaction sees its own writes; nobody else does, on either device, before the primary part commits.
-        Assert.Equal(PairRig.Pattern(5000, 2), await txn.ReadAlternateAsync("components/cpu.bin"));
-        await Assert.ThrowsAsync<FlashPathNotFoundException>(() => txn.ReadAlternateAsync("components/old.bin"));
+        Assert.Equal(PairRig.Pattern(5000, 2), txn.ReadAlternate("components/cpu.bin"));
+        Assert.Throws<FlashPathNotFoundException>(() => txn.ReadAlternate("components/old.bin"));
         foreach (var m in pair.Members)
         {
             Assert.Null(await pair.TryReadAsync(m, ContextArea.Area1, "components/cpu.bin"));
@@ -48,9 +74,9 @@ public class PairTransactionTests
         Assert.Equal(2UL, table.Sequence);
         Assert.Equal(ContextState.Valid, table.AlternateState);
         Assert.Equal("v2", table.LabelOf(table.Alternate));
-        await Assert.ThrowsAsync<PairTransactionStateException>(() => txn.AbortAsync());
+        Assert.Throws<PairTransactionStateException>(() => txn.Abort());
         Assert.Throws<PairTransactionStateException>(() => txn.WriteAlternate("x.bin", [1]));
-        await txn.CompleteAsync();
+        txn.Complete();
         Assert.Equal(PairTransactionState.Completed, txn.State);
         Assert.Equal(
             [MirrorTransactionPhase.Started, MirrorTransactionPhase.PrimaryCompleted, MirrorTransactionPhase.BackupCompleted, MirrorTransactionPhase.Completed],
@@ -77,7 +103,7 @@ public class PairTransactionTests
     public async Task Abort_leaves_both_devices_as_they_were_and_ids_stay_monotonic_across_restarts()
     {
         var (a, b, _) = PairRig.Create();
-        var pair = await NewPairAsync(a, b);
+        var pair = NewPair(a, b);
         await pair.WriteAlternateAsync("components/c.bin", PairRig.Pattern(700, 1));
         var before = (PairRig.Tree(pair.Primary.Store!.FileSystem), PairRig.Tree(pair.Secondary.Store!.FileSystem));
         long programs = a.Statistics.Capture().PagePrograms + b.Statistics.Capture().PagePrograms;
@@ -85,9 +111,9 @@ public class PairTransactionTests
         var txn = await pair.BeginTransactionAsync();
         txn.WriteAlternate("components/c.bin", PairRig.Pattern(800, 2));
         txn.MarkAlternateComplete("never");
-        await txn.AbortAsync();
+        txn.Abort();
         Assert.Equal(PairTransactionState.Aborted, txn.State);
-        await txn.AbortAsync(); // idempotent
+        txn.Abort(); // idempotent
         await Assert.ThrowsAsync<PairTransactionStateException>(() => txn.CompletePrimaryAsync());
         Assert.Equal(programs, a.Statistics.Capture().PagePrograms + b.Statistics.Capture().PagePrograms);
         Assert.Equal(before.Item1, PairRig.Tree(pair.Primary.Store!.FileSystem));
@@ -95,7 +121,7 @@ public class PairTransactionTests
         Assert.Equal(1UL, pair.Sequence);
 
         // An aborted id is not issued again while mounted; committed ids are stored and survive a restart.
-        await using (var next = await pair.BeginTransactionAsync())
+        using (var next = await pair.BeginTransactionAsync())
         {
             Assert.Equal(3UL, next.Id);
             next.WriteAlternate("components/d.bin", [1, 2, 3]);
@@ -106,8 +132,8 @@ public class PairTransactionTests
         PairRig.AssertConverged(pair);
         await pair.DisposeAsync();
 
-        pair = await RedundantPair.MountAsync(b, a);
-        await using (var after = await pair.BeginTransactionAsync())
+        pair = RedundantPair.Mount(b, a);
+        using (var after = await pair.BeginTransactionAsync())
         {
             Assert.Equal(4UL, after.Id);
         }
@@ -122,23 +148,23 @@ public class PairTransactionTests
     public async Task Bad_staging_and_foreign_handles_are_refused_without_changes()
     {
         var (a, b, _) = PairRig.Create();
-        var pair = await NewPairAsync(a, b);
+        var pair = NewPair(a, b);
         var txn = await pair.BeginTransactionAsync();
         Assert.Throws<FlashInvalidPathException>(() => txn.WriteAlternate("../x", [1]));
         Assert.Throws<CurrentContextWriteException>(() => txn.WriteCurrentConfiguration([new("components/x.bin", [1])]));
         Assert.Throws<ContextStateException>(() => txn.MarkAlternateComplete("v"));
-        await Assert.ThrowsAsync<FlashPathNotFoundException>(() => txn.DeleteAlternateAsync("missing.bin"));
+        Assert.Throws<FlashPathNotFoundException>(() => txn.DeleteAlternate("missing.bin"));
         Assert.Equal(0, txn.OperationCount);
-        await Assert.ThrowsAsync<PairTransactionStateException>(() => txn.CompleteAsync());
+        Assert.Throws<PairTransactionStateException>(() => txn.Complete());
 
         // While it is open, other changes wait for the gate.
         var write = pair.WriteAlternateAsync("components/later.bin", new byte[] { 7 });
         await Task.Delay(50);
         Assert.False(write.IsCompleted);
-        await txn.DisposeAsync();
+        txn.Dispose();
         await write;
         Assert.Equal(PairTransactionState.Aborted, txn.State);
-        await Assert.ThrowsAsync<PairTransactionStateException>(() => txn.CompleteAsync());
+        Assert.Throws<PairTransactionStateException>(() => txn.Complete());
         Assert.Equal(2UL, pair.Sequence);
         PairRig.AssertConverged(pair);
         await pair.DisposeAsync();
@@ -148,7 +174,7 @@ public class PairTransactionTests
     public async Task Backup_is_read_back_from_the_primary_and_a_wrong_copy_is_healed_there()
     {
         var (a, b, _) = PairRig.Create();
-        var pair = await NewPairAsync(a, b);
+        var pair = NewPair(a, b);
         var healed = new List<SelfHealEventArgs>();
         pair.SelfHealed += (_, e) => healed.Add(e);
         var checks = new List<string>();
@@ -164,7 +190,7 @@ public class PairTransactionTests
                 return ok;
             },
         };
-        await using (var txn = await pair.BeginTransactionAsync(options))
+        using (var txn = await pair.BeginTransactionAsync(options))
         {
             txn.WriteAlternate("components/cpu.bin", PairRig.Pattern(4000, 5));
             txn.WriteAlternate("sgc.map", PairRig.Pattern(64, 6));
@@ -185,7 +211,7 @@ public class PairTransactionTests
     public async Task A_copy_that_cannot_be_verified_fails_with_a_specific_error_and_leaves_the_secondary_untouched()
     {
         var (a, b, _) = PairRig.Create();
-        var pair = await NewPairAsync(a, b);
+        var pair = NewPair(a, b);
         var options = new PairTransactionOptions { BackupCheck = (_, path, _) => path != "components/bad.bin" };
         var txn = await pair.BeginTransactionAsync(options);
         txn.WriteAlternate("components/good.bin", PairRig.Pattern(1000, 7));
@@ -195,7 +221,7 @@ public class PairTransactionTests
         Assert.Equal("/ctx1/components/bad.bin", ex.Path);
         Assert.Equal(pair.Primary.DeviceId, ex.DeviceId);
         Assert.Equal(PairTransactionState.BackupFailed, txn.State);
-        await txn.CompleteAsync();
+        txn.Complete();
 
         // The primary part is committed; the secondary kept the old state and is marked for resynchronisation.
         Assert.True(pair.IsDegraded);
@@ -209,7 +235,7 @@ public class PairTransactionTests
         await pair.DisposeAsync();
 
         // The mark is on flash: a restart before the resync copies from the primary too.
-        pair = await RedundantPair.MountAsync(a, b);
+        pair = RedundantPair.Mount(a, b);
         PairRig.AssertConverged(pair);
         await pair.DisposeAsync();
     }
@@ -218,29 +244,11 @@ public class PairTransactionTests
     public async Task A_restricted_primary_makes_reads_wait_with_a_bound_during_the_backup()
     {
         var (a, b, rail) = PairRig.Create();
-        var pair = await NewPairAsync(a, b);
-        await pair.WriteAlternateAsync("components/c.bin", PairRig.Pattern(500, 1));
-        await pair.MarkAlternateCompleteAsync("v1");
-        await pair.SwitchContextsAsync();
+        var pair = NewPair(a, b);
+        await InstallCurrentAsync(pair);
         Assert.Same(b, pair.Secondary.Device);
-
-        // The secondary's backup commit blocks until released, so the backup phase lasts as long as the test wants.
-        using var inBackup = new ManualResetEventSlim();
-        using var release = new ManualResetEventSlim();
-        var options = new PairTransactionOptions
-        {
-            RestrictPrimaryDuringBackup = true,
-            RestrictedReadTimeout = TimeSpan.FromMilliseconds(200),
-            BackupCheck = (_, _, _) =>
-            {
-                inBackup.Set();
-                return release.Wait(TimeSpan.FromSeconds(20));
-            },
-        };
-        var txn = await pair.BeginTransactionAsync(options);
-        txn.WriteAlternate("components/n.bin", PairRig.Pattern(3000, 2));
-        var complete = Task.Run(() => txn.CompletePrimaryAsync());
-        Assert.True(inBackup.Wait(TimeSpan.FromSeconds(20)));
+        using var held = await HeldBackup.BeginAsync(pair, restrict: true);
+        var txn = held.Transaction;
 
         var ex = await Assert.ThrowsAsync<PrimaryRestrictedException>(() => pair.ReadCurrentAsync("components/c.bin"));
         Assert.Equal(txn.Id, ex.TransactionId);
@@ -251,12 +259,11 @@ public class PairTransactionTests
         var waiting = pair.ReadCurrentAsync("components/c.bin");
         var range = new byte[100];
         var waitingRange = pair.ReadCurrentRangeAsync("components/c.bin", 100, range);
-        release.Set();
-        await complete;
+        await held.ReleaseAsync();
         Assert.Equal(PairRig.Pattern(500, 1), await waiting);
         Assert.Equal(100, await waitingRange);
         Assert.Equal(PairRig.Pattern(500, 1).AsSpan(100, 100).ToArray(), range);
-        await txn.CompleteAsync();
+        txn.Complete();
         Assert.Equal(PairRig.Pattern(500, 1), await pair.ReadCurrentAsync("components/c.bin"));
         PairRig.AssertConverged(pair);
         Assert.Equal(0, rail.Overlaps);
@@ -267,28 +274,12 @@ public class PairTransactionTests
     public async Task Without_restriction_reads_of_the_current_context_run_during_the_backup()
     {
         var (a, b, _) = PairRig.Create();
-        var pair = await NewPairAsync(a, b);
-        await pair.WriteAlternateAsync("components/c.bin", PairRig.Pattern(500, 1));
-        await pair.MarkAlternateCompleteAsync("v1");
-        await pair.SwitchContextsAsync();
-        using var inBackup = new ManualResetEventSlim();
-        using var release = new ManualResetEventSlim();
-        var options = new PairTransactionOptions
-        {
-            BackupCheck = (_, _, _) =>
-            {
-                inBackup.Set();
-                return release.Wait(TimeSpan.FromSeconds(20));
-            },
-        };
-        var txn = await pair.BeginTransactionAsync(options);
-        txn.WriteAlternate("components/n.bin", PairRig.Pattern(3000, 2));
-        var complete = Task.Run(() => txn.CompletePrimaryAsync());
-        Assert.True(inBackup.Wait(TimeSpan.FromSeconds(20)));
+        var pair = NewPair(a, b);
+        await InstallCurrentAsync(pair);
+        using var held = await HeldBackup.BeginAsync(pair, restrict: false);
         Assert.Equal(PairRig.Pattern(500, 1), await pair.ReadCurrentAsync("components/c.bin"));
-        release.Set();
-        await complete;
-        await txn.CompleteAsync();
+        await held.ReleaseAsync();
+        held.Transaction.Complete();
         PairRig.AssertConverged(pair);
         await pair.DisposeAsync();
     }
@@ -297,22 +288,9 @@ public class PairTransactionTests
     public async Task A_primary_lost_after_its_commit_hands_the_transaction_to_the_survivor()
     {
         var (a, b, _) = PairRig.Create();
-        var pair = await NewPairAsync(a, b);
-        pair.TransactionChanged += (_, e) =>
-        {
-            if (e.Phase == MirrorTransactionPhase.PrimaryCompleted)
-            {
-                a.Inner.CutPower(); // before the backup reads it back
-            }
-        };
-        ulong id;
-        await using (var txn = await pair.BeginTransactionAsync(new PairTransactionOptions { BackupCheck = (_, _, c) => c.Length == 2222 }))
-        {
-            id = txn.Id;
-            txn.WriteAlternate("components/x.bin", PairRig.Pattern(2222, 9));
-            var table = await txn.CompletePrimaryAsync();
-            Assert.Equal(id, table.Sequence);
-        }
+        var pair = NewPair(a, b);
+        // The primary is lost before the backup reads it back.
+        ulong id = await CommitLosingAsync(pair, a, "components/x.bin", PairRig.Pattern(2222, 9), new PairTransactionOptions { BackupCheck = (_, _, c) => c.Length == 2222 });
 
         // The survivor is primary and holds the whole transaction; the old primary held it too.
         Assert.Same(b, pair.Primary.Device);
@@ -321,7 +299,7 @@ public class PairTransactionTests
         Assert.Equal(PairRig.Pattern(2222, 9), await pair.ReadAlternateAsync("components/x.bin"));
         pair.Dispose();
         a.Inner.PowerUp();
-        var again = await RedundantPair.MountAsync(a, b);
+        var again = RedundantPair.Mount(a, b);
         Assert.Equal(id, again.Sequence);
         PairRig.AssertConverged(again);
         await again.DisposeAsync();
@@ -331,28 +309,15 @@ public class PairTransactionTests
     public async Task Mount_finishes_a_transaction_whose_primary_part_committed()
     {
         var (a, b, _) = PairRig.Create();
-        var pair = await NewPairAsync(a, b);
-        pair.TransactionChanged += (_, e) =>
-        {
-            if (e.Phase == MirrorTransactionPhase.PrimaryCompleted)
-            {
-                b.Inner.CutPower(); // the secondary never receives the backup
-            }
-        };
-        ulong id;
-        await using (var txn = await pair.BeginTransactionAsync())
-        {
-            id = txn.Id;
-            txn.WriteAlternate("components/y.bin", PairRig.Pattern(3333, 10));
-            txn.MarkAlternateComplete("v9");
-            await txn.CompletePrimaryAsync();
-        }
+        var pair = NewPair(a, b);
+        // The secondary never receives the backup.
+        ulong id = await CommitLosingAsync(pair, b, "components/y.bin", PairRig.Pattern(3333, 10), label: "v9");
 
         Assert.True(pair.IsDegraded);
         Assert.Equal(id - 1, pair.Secondary.Table!.Sequence);
         pair.Dispose();
         b.Inner.PowerUp();
-        var again = await RedundantPair.MountAsync(b, a);
+        var again = RedundantPair.Mount(b, a);
         Assert.Same(a, again.Primary.Device);
         foreach (var m in again.Members)
         {
@@ -363,5 +328,65 @@ public class PairTransactionTests
 
         PairRig.AssertConverged(again);
         await again.DisposeAsync();
+    }
+
+    /// <summary>Puts <c>components/c.bin</c> (500 bytes, pattern 1) into the current context as release v1.</summary>
+    private static async Task InstallCurrentAsync(RedundantPair pair)
+    {
+        await pair.WriteAlternateAsync("components/c.bin", PairRig.Pattern(500, 1));
+        await pair.MarkAlternateCompleteAsync("v1");
+        await pair.SwitchContextsAsync();
+    }
+
+    /// <summary>
+    /// A transaction writing <c>components/n.bin</c> whose backup phase lasts as long as the test wants: the backup
+    /// check blocks until <see cref="ReleaseAsync"/>. <see cref="BeginAsync"/> returns once the backup is under way.
+    /// </summary>
+    private sealed class HeldBackup : IDisposable
+    {
+        private readonly ManualResetEventSlim _inBackup = new();
+        private readonly ManualResetEventSlim _release = new();
+        private Task<ContextTable> _completion = Task.FromResult<ContextTable>(null!);
+
+        public PairTransaction Transaction { get; private set; } = null!;
+
+        public static async Task<HeldBackup> BeginAsync(RedundantPair pair, bool restrict)
+        {
+            var held = new HeldBackup();
+            var options = new PairTransactionOptions
+            {
+                RestrictPrimaryDuringBackup = restrict,
+                RestrictedReadTimeout = restrict ? TimeSpan.FromMilliseconds(200) : new PairTransactionOptions().RestrictedReadTimeout,
+                BackupCheck = (_, _, _) =>
+                {
+                    held._inBackup.Set();
+                    return held._release.Wait(TimeSpan.FromSeconds(20));
+                },
+            };
+
+            held.Transaction = await pair.BeginTransactionAsync(options);
+            held.Transaction.WriteAlternate("components/n.bin", PairRig.Pattern(3000, 2));
+            var txn = held.Transaction;
+            held._completion = Task.Run(() => txn.CompletePrimaryAsync());
+            Assert.True(held._inBackup.Wait(TimeSpan.FromSeconds(20)));
+            return held;
+        }
+
+        public async Task ReleaseAsync()
+        {
+            _release.Set();
+            await _completion;
+        }
+
+        public void Dispose()
+        {
+            // Never leaves a backup blocked; the events stay alive until the completion is over.
+            _release.Set();
+            if (_completion.IsCompleted)
+            {
+                _inBackup.Dispose();
+                _release.Dispose();
+            }
+        }
     }
 }

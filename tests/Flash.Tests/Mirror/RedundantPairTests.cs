@@ -9,10 +9,10 @@ namespace Flash.Tests.Mirror;
 
 public class RedundantPairTests
 {
-    private static async Task<RedundantPair> NewPairAsync(RailDevice a, RailDevice b, RedundantPairOptions? options = null)
+    private static RedundantPair NewPair(RailDevice a, RailDevice b, RedundantPairOptions? options = null)
     {
-        await RedundantPair.FormatAsync(a, b);
-        return await RedundantPair.MountAsync(a, b, options);
+        RedundantPair.Format(a, b);
+        return RedundantPair.Mount(a, b, options);
     }
 
     private static async Task InstallAsync(RedundantPair pair, string label, int seed)
@@ -31,7 +31,7 @@ public class RedundantPairTests
     public async Task Mirrored_flow_reports_transactions_and_converges()
     {
         var (a, b, rail) = PairRig.Create();
-        var pair = await NewPairAsync(a, b);
+        var pair = NewPair(a, b);
         var phases = new List<(ulong, MirrorTransactionPhase)>();
         pair.TransactionChanged += (_, e) => phases.Add((e.TransactionId, e.Phase));
         Assert.Same(a, pair.Primary.Device);
@@ -47,7 +47,7 @@ public class RedundantPairTests
         PairRig.AssertConverged(pair);
         await pair.DisposeAsync();
 
-        pair = await RedundantPair.MountAsync(b, a);
+        pair = RedundantPair.Mount(b, a);
         Assert.Same(a, pair.Primary.Device);
         Assert.Equal("v1", pair.Table.LabelOf(pair.Table.Current));
         PairRig.AssertConverged(pair);
@@ -60,14 +60,14 @@ public class RedundantPairTests
         var (a, b, _) = PairRig.Create();
         var (c, d, _) = PairRig.Create();
         var big = FlashSimulator.Create(new FlashSimulatorOptions { Geometry = PairRig.Small.WithBlockCount(128) });
-        await Assert.ThrowsAsync<DeviceGeometryMismatchException>(() => RedundantPair.FormatAsync(a, big));
-        await Assert.ThrowsAsync<PairNotFormattedException>(() => RedundantPair.MountAsync(a, b));
-        await RedundantPair.FormatAsync(a, b);
-        await RedundantPair.FormatAsync(c, d);
-        await Assert.ThrowsAsync<DeviceGeometryMismatchException>(() => RedundantPair.MountAsync(a, big));
-        await Assert.ThrowsAsync<PairMismatchException>(() => RedundantPair.MountAsync(a, c));
+        Assert.Throws<DeviceGeometryMismatchException>(() => RedundantPair.Format(a, big));
+        Assert.Throws<PairNotFormattedException>(() => RedundantPair.Mount(a, b));
+        RedundantPair.Format(a, b);
+        RedundantPair.Format(c, d);
+        Assert.Throws<DeviceGeometryMismatchException>(() => RedundantPair.Mount(a, big));
+        Assert.Throws<PairMismatchException>(() => RedundantPair.Mount(a, c));
 
-        var pair = await RedundantPair.MountAsync(a, b);
+        var pair = RedundantPair.Mount(a, b);
         await InstallAsync(pair, "v1", 1);
         ulong seq = pair.Sequence;
         await Assert.ThrowsAsync<CurrentContextWriteException>(() => pair.WriteAsync(pair.Table.Current, "x.bin", new byte[10]));
@@ -107,7 +107,7 @@ public class RedundantPairTests
         fs.WriteAllBytes(ContextLayout.TableCopy0, new byte[7]);
         fs.WriteAllBytes(ContextLayout.TableCopy1, new byte[7]);
         fs.Unmount();
-        pair = await RedundantPair.MountAsync(a, b);
+        pair = RedundantPair.Mount(a, b);
         PairRig.AssertConverged(pair);
         await pair.DisposeAsync();
     }
@@ -116,7 +116,7 @@ public class RedundantPairTests
     public async Task Redesignation_survives_remount()
     {
         var (a, b, _) = PairRig.Create();
-        var pair = await NewPairAsync(a, b);
+        var pair = NewPair(a, b);
         PairDesignationEventArgs? seen = null;
         pair.Redesignated += (_, e) => seen = e;
         var p = await pair.RedesignateAsync();
@@ -124,7 +124,7 @@ public class RedundantPairTests
         Assert.Equal(2UL, seen!.Generation);
         await pair.WriteAlternateAsync("a.bin", new byte[100]);
         await pair.DisposeAsync();
-        pair = await RedundantPair.MountAsync(a, b);
+        pair = RedundantPair.Mount(a, b);
         Assert.Same(b, pair.Primary.Device);
         Assert.Equal(PairRole.Secondary, pair.Members[0].Role);
         PairRig.AssertConverged(pair);
@@ -134,7 +134,7 @@ public class RedundantPairTests
     public async Task Secondary_failure_mid_write_degrades_then_rejoins()
     {
         var (a, b, rail) = PairRig.Create();
-        var pair = await NewPairAsync(a, b);
+        var pair = NewPair(a, b);
         var health = new List<PairHealthEventArgs>();
         pair.HealthChanged += (_, e) => health.Add(e);
         await InstallAsync(pair, "v1", 1);
@@ -159,7 +159,7 @@ public class RedundantPairTests
     {
         var (a, b, rail) = PairRig.Create();
         var progress = new List<PairSyncProgress>();
-        var pair = await NewPairAsync(a, b, new RedundantPairOptions { Progress = new SyncProgress(progress) });
+        var pair = NewPair(a, b, new RedundantPairOptions { Progress = new SyncProgress(progress) });
         await InstallAsync(pair, "v1", 1);
         a.Inner.CutPowerAfter(2);
         await pair.WriteAlternateAsync("components/new.bin", PairRig.Pattern(8000, 9));
@@ -180,7 +180,7 @@ public class RedundantPairTests
         // A blank secondary found at mount gets a full copy too.
         var blank = new RailDevice(FlashSimulator.Create(new FlashSimulatorOptions { Geometry = PairRig.Small, Seed = 6 }), rail);
         rail.Sims.Add(blank.Inner);
-        pair = await RedundantPair.MountAsync(b, blank);
+        pair = RedundantPair.Mount(b, blank);
         PairRig.AssertConverged(pair);
         Assert.Equal(0, rail.Overlaps);
     }
@@ -189,18 +189,18 @@ public class RedundantPairTests
     public async Task Older_primary_is_brought_up_to_date_from_the_secondary()
     {
         var (a, b, _) = PairRig.Create();
-        var pair = await NewPairAsync(a, b);
+        var pair = NewPair(a, b);
         await InstallAsync(pair, "v1", 1);
         await pair.DisposeAsync();
         var oldA = a.Inner.Snapshot();
-        pair = await RedundantPair.MountAsync(a, b);
+        pair = RedundantPair.Mount(a, b);
         await pair.SwitchContextsAsync();
         var expected = pair.Table;
         await pair.DisposeAsync();
 
         var (a2, _, rail) = PairRig.Restore(oldA, b.Inner.Snapshot());
         var b2 = new RailDevice(rail.Sims[1], rail);
-        pair = await RedundantPair.MountAsync(a2, b2);
+        pair = RedundantPair.Mount(a2, b2);
         Assert.Same(a2, pair.Primary.Device);
         Assert.Equal(expected.Current, pair.Table.Current);
         Assert.Equal(expected.Sequence, pair.Table.Sequence);
@@ -211,7 +211,7 @@ public class RedundantPairTests
     public async Task Uncorrectable_page_is_healed_from_the_other_device()
     {
         var (a, b, _) = PairRig.Create();
-        var pair = await NewPairAsync(a, b);
+        var pair = NewPair(a, b);
         await InstallAsync(pair, "v1", 20);
         await pair.SwitchContextsAsync();
         var healed = new List<SelfHealEventArgs>();

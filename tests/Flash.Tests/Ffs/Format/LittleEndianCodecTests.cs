@@ -34,6 +34,21 @@ public sealed class LittleEndianCodecTests
     }
 
     [Fact]
+    public void Bytes_takes_a_stack_buffer_into_a_writer_over_a_longer_lived_array()
+    {
+        // Compiles only because Bytes' parameter is scoped: the writer (over a heap array) may outlive the stack span.
+        var record = new byte[6];
+        var w = new LittleEndianWriter(record);
+        Span<byte> scratch = stackalloc byte[4];
+        scratch.Fill(0x5A);
+        w.U16(0x0102);
+        w.Bytes(scratch);
+
+        Assert.Equal(new byte[] { 0x02, 0x01, 0x5A, 0x5A, 0x5A, 0x5A }, record);
+        Assert.Equal(6, w.Position);
+    }
+
+    [Fact]
     public void Overrun_throws_the_codecs_own_exception()
     {
         byte[] data = [1, 2, 3];
