@@ -39,6 +39,9 @@ public sealed partial class FlashFileSystem
                         case FlashTransaction.OpKind.WriteAllBytes:
                             WriteAllBytesCore(txn, op.Path, op.Data);
                             break;
+                        case FlashTransaction.OpKind.WriteAt:
+                            WriteAtCore(txn, op.Path, op.Offset, op.Data!);
+                            break;
                     }
                 }
 
@@ -60,6 +63,7 @@ public sealed partial class FlashFileSystem
     {
         // Path -> true (directory), false (file), null (deleted by the batch).
         var overlay = new Dictionary<string, bool?>(StringComparer.Ordinal);
+        var sizes = new BatchSizes(this);
         long pages = 0;
 
         bool? KindOf(string path)
@@ -161,6 +165,7 @@ public sealed partial class FlashFileSystem
                     }
 
                     overlay[path] = null;
+                    sizes.Forget(path);
                     pages += 1;
                     break;
 
@@ -187,6 +192,7 @@ public sealed partial class FlashFileSystem
 
                     if (dest != path)
                     {
+                        sizes.Move(path, dest);
                         overlay[path] = null;
                         overlay[dest] = false;
                     }
@@ -208,7 +214,31 @@ public sealed partial class FlashFileSystem
                     }
 
                     overlay[path] = false;
+                    sizes.Set(path, op.Data!.Length);
                     pages += PagesForContent(op.Data!.Length) + 1;
+                    break;
+
+                case FlashTransaction.OpKind.WriteAt:
+                    RequireParentDirectory(path);
+                    if (KindOf(path) is true)
+                    {
+                        throw new FlashEntryKindException(op.Path, $"'{op.Path}' is a directory, not a file.");
+                    }
+
+                    if (IsOpen(path))
+                    {
+                        throw new FlashEntryKindException(op.Path, $"'{op.Path}' is open.");
+                    }
+
+                    long size = KindOf(path) is null ? -1 : sizes.Of(path);
+                    if (op.Offset > Math.Max(size, 0))
+                    {
+                        throw new FlashWriteRangeException(op.Path, op.Offset, size);
+                    }
+
+                    overlay[path] = false;
+                    sizes.Set(path, Math.Max(size, op.Offset + op.Data!.Length));
+                    pages += ChunksIn(op.Offset, op.Offset + op.Data.Length) + PagesForContent(_inlineMax + 1) + 1;
                     break;
             }
         }

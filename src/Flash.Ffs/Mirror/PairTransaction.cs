@@ -15,7 +15,7 @@ namespace Flash.Ffs.Mirror;
 /// validated when it is staged; bad input throws and leaves the transaction as it was. Not thread-safe: one caller drives it.
 /// Only <see cref="CompletePrimaryAsync"/> can wait (for the reads a restricting backup drains); the other members that
 /// return a task hold the pair's gate already and complete synchronously, like their twins without <c>Async</c>.</remarks>
-public sealed class PairTransaction : IAsyncDisposable, IDisposable
+public sealed partial class PairTransaction : IAsyncDisposable, IDisposable
 {
     private readonly RedundantPair _pair;
     private readonly List<ContextOperation> _ops = [];
@@ -125,7 +125,7 @@ public sealed class PairTransaction : IAsyncDisposable, IDisposable
         string abs = ContextStore.Absolute(area, path);
         if (_staged.TryGetValue(abs, out var f))
         {
-            return f.Data is null ? throw new FlashPathNotFoundException(abs) : f.Data.ToArray();
+            return f.Data is null ? throw new FlashPathNotFoundException(abs) : f.At is { } at ? WithStagedRange(abs, at, f.Data) : f.Data.ToArray();
         }
 
         cancellationToken.ThrowIfCancellationRequested();
@@ -230,13 +230,14 @@ public sealed class PairTransaction : IAsyncDisposable, IDisposable
     {
         RequireOpen("stage " + op);
         var next = ContextStore.Preview(Table, op);
+        RefuseBesideRange(op);
         if (op.Files is not null)
         {
             foreach (var (path, data) in op.Files)
             {
                 string abs = ContextStore.Absolute(op.Area, path);
                 _staged.Remove(abs);
-                _staged[abs] = new StagedFile(op.Area, path, data);
+                _staged[abs] = new StagedFile(op.Area, path, data, op.At);
             }
         }
         else if (op.Kind == ContextOperationKind.Delete)
@@ -255,4 +256,5 @@ public sealed class PairTransaction : IAsyncDisposable, IDisposable
 /// <param name="Area">Its area.</param>
 /// <param name="Path">Path relative to the area.</param>
 /// <param name="Data">Its content, or null when the transaction deletes it.</param>
-internal sealed record StagedFile(ContextArea Area, string Path, byte[]? Data);
+/// <param name="At">When set, <paramref name="Data"/> is written from this offset on (<see cref="PairTransaction.WriteAlternateAt"/>), not the whole content.</param>
+internal sealed record StagedFile(ContextArea Area, string Path, byte[]? Data, long? At = null);

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Security.Cryptography;
+using Flash.Ffs.Format;
 
 namespace Flash.Svm.Packages;
 
@@ -40,7 +41,7 @@ internal sealed class PackageStreamReader : IDisposable
     private readonly PackageVerificationOptions _options;
     private readonly IPackageStreamTarget _target;
     private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-    private readonly Crc32 _crc = new(Crc32ParameterSet.Crc32C);
+    private readonly Crc32 _crc = Crc32C.CreateIncremental();
     private readonly byte[] _digest = new byte[32];
     private IncrementalHash? _whole;
     private byte[] _headerBuffer = [];
