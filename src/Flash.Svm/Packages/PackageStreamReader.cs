@@ -51,7 +51,8 @@ internal sealed class PackageStreamReader : IDisposable
     private int _trailerHeld;
     private int _entry;
     private long _inEntry;
-    private long _restored;
+    private long _prefixNeeded;
+    private PackageEntry? _resumedEntry;
     private long _total = -1;
 
     /// <summary>Creates a reader at the start of a package.</summary>
@@ -113,7 +114,8 @@ internal sealed class PackageStreamReader : IDisposable
         Position = offset;
         _entry = index;
         _inEntry = offset - at;
-        _restored = 0;
+        _prefixNeeded = _inEntry;
+        _resumedEntry = _inEntry > 0 ? header.Entries[index] : null;
         if (_inEntry == 0)
         {
             SkipEmptyEntries();
@@ -123,10 +125,10 @@ internal sealed class PackageStreamReader : IDisposable
     }
 
     /// <summary>The entry the stream continues in, when it continues inside a body (see <see cref="Resume"/>).</summary>
-    public PackageEntry? ResumedEntry => Header is not null && _inEntry > 0 && _entry < Header.Entries.Count ? Header.Entries[_entry] : null;
+    public PackageEntry? ResumedEntry => _resumedEntry;
 
     /// <summary>Bytes of <see cref="ResumedEntry"/> still to be fed to <see cref="RestorePrefix"/> before the stream continues.</summary>
-    public long PrefixToRestore => _inEntry - _restored;
+    public long PrefixToRestore => _prefixNeeded;
 
     /// <summary>Feeds the next bytes of the resumed body's prefix to its hashes (nothing reaches the target).</summary>
     /// <param name="data">The bytes, in order.</param>
@@ -140,7 +142,7 @@ internal sealed class PackageStreamReader : IDisposable
 
         _sha.AppendData(data);
         _crc.Append(data);
-        _restored += data.Length;
+        _prefixNeeded -= data.Length;
     }
 
     /// <summary>Called when the source says how large the package is.</summary>
@@ -256,7 +258,7 @@ internal sealed class PackageStreamReader : IDisposable
         }
 
         _entry++;
-        (_inEntry, _restored) = (0, 0);
+        (_inEntry, _resumedEntry) = (0, null);
         _target.OnComponentVerified(entry, Position);
     }
 
