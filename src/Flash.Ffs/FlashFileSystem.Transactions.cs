@@ -116,6 +116,21 @@ public sealed partial class FlashFileSystem
             return !overlay.Any(kv => kv.Value is not null && kv.Key.StartsWith(prefix, StringComparison.Ordinal) && !kv.Key[prefix.Length..].Contains('/'));
         }
 
+        // A file a write may replace or change: its parent is a directory, it is not a directory itself, nor open.
+        void RequireWritableFile(string given, string path)
+        {
+            RequireParentDirectory(path);
+            if (KindOf(path) is true)
+            {
+                throw new FlashEntryKindException(given, $"'{given}' is a directory, not a file.");
+            }
+
+            if (IsOpen(path))
+            {
+                throw new FlashEntryKindException(given, $"'{given}' is open.");
+            }
+        }
+
         foreach (var op in batch.Ops)
         {
             SplitPath(op.Path);
@@ -202,16 +217,7 @@ public sealed partial class FlashFileSystem
                 }
 
                 case FlashTransaction.OpKind.WriteAllBytes:
-                    RequireParentDirectory(path);
-                    if (KindOf(path) is true)
-                    {
-                        throw new FlashEntryKindException(op.Path, $"'{op.Path}' is a directory, not a file.");
-                    }
-
-                    if (IsOpen(path))
-                    {
-                        throw new FlashEntryKindException(op.Path, $"'{op.Path}' is open.");
-                    }
+                    RequireWritableFile(op.Path, path);
 
                     overlay[path] = false;
                     sizes.Set(path, op.Data!.Length);
@@ -219,16 +225,7 @@ public sealed partial class FlashFileSystem
                     break;
 
                 case FlashTransaction.OpKind.WriteAt:
-                    RequireParentDirectory(path);
-                    if (KindOf(path) is true)
-                    {
-                        throw new FlashEntryKindException(op.Path, $"'{op.Path}' is a directory, not a file.");
-                    }
-
-                    if (IsOpen(path))
-                    {
-                        throw new FlashEntryKindException(op.Path, $"'{op.Path}' is open.");
-                    }
+                    RequireWritableFile(op.Path, path);
 
                     long size = KindOf(path) is null ? -1 : sizes.Of(path);
                     if (op.Offset > Math.Max(size, 0))

@@ -84,6 +84,7 @@ public sealed partial class SoftwareVersionManager
             }
 
             Plan(header);
+            var inside = _reader.ResumedEntry is { } partial ? $", inside {partial.Name} ({_reader.PrefixToRestore} bytes of it re-read from the primary for its digest)" : "";
             if (!RestorePartialComponent())
             {
                 // The stored part of the component does not fit the record: the install starts over.
@@ -106,7 +107,7 @@ public sealed partial class SoftwareVersionManager
 
             (_state, Validator, Total) = (state, state.Validator, state.Total);
             _svm.Raise(SvmEvents.UpgradeStarted, LogLevel.Information,
-                $"{_mode} upgrade to {header.Sgc.Release} resumes at {state.Durable} of {state.Total} bytes (stored in the alternate context)");
+                $"{_mode} upgrade to {header.Sgc.Release} resumes at {state.Durable} of {state.Total} bytes (stored in the alternate context{inside})");
         }
 
         public void Begin(long totalLength, string? validator, bool fromZero)

@@ -7,15 +7,15 @@ namespace Flash.Svm.Packages;
 
 /// <summary>
 /// The durable progress of a streaming install, <c>install/state</c> in the alternate context (layout: docs/sgc.md
-/// "Install state record"). Written in the same atomic commit (per device) as the header, each stored component and
-/// the verified trailer, so it never claims more than is stored. It names the upgrade command it belongs to (a hash of
+/// "Install state record"). Written in the same atomic commit (per device) as the header, each stored slice of a
+/// component and the verified trailer, so it never claims more than is stored. It names the upgrade command it belongs to (a hash of
 /// the transfer source and path, and the resolved mode): a repeated command continues, another one starts over.
 /// </summary>
 /// <param name="Identity">SHA-256 of the transfer source kind, a zero byte and the path (UTF-8).</param>
 /// <param name="Mode">The resolved upgrade mode (full or partial).</param>
 /// <param name="Format">Package format version.</param>
 /// <param name="Total">Bytes in the whole package file.</param>
-/// <param name="Durable">Bytes of the package whose effect is stored: the header, every component up to here, and at <paramref name="Total"/> the verified trailer.</param>
+/// <param name="Durable">Bytes of the package whose effect is stored: the header, every component and slice of one up to here (it may lie inside a component), and at <paramref name="Total"/> the verified trailer.</param>
 /// <param name="Validator">The server's identity of the file, or null.</param>
 internal sealed record StreamingInstallState(byte[] Identity, UpgradeMode Mode, ushort Format, long Total, long Durable, string? Validator)
 {
