@@ -122,3 +122,28 @@ public sealed class FlashReadOnlyException : FlashFileSystemException
     /// <summary>Creates the exception.</summary>
     public FlashReadOnlyException() : base("The volume is mounted read-only.") { }
 }
+
+/// <summary>A write of part of a file (<see cref="FlashTransaction.WriteAt"/>) starts past the file's end, or the file does not exist and the write does not start at 0. Nothing was written.</summary>
+public sealed class FlashWriteRangeException : FlashFileSystemException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="offset">Where the write was to start.</param>
+    /// <param name="length">The file's length as the batch leaves it before the write, or -1 when it does not exist.</param>
+    public FlashWriteRangeException(string path, long offset, long length)
+        : base(length < 0 ? $"'{path}' does not exist; a write into it must start at 0, not {offset}." : $"A write at {offset} of '{path}' starts past its end ({length} bytes); files have no holes.")
+    {
+        Path = path;
+        Offset = offset;
+        Length = length;
+    }
+
+    /// <summary>The file.</summary>
+    public string Path { get; }
+
+    /// <summary>Where the write was to start.</summary>
+    public long Offset { get; }
+
+    /// <summary>The file's length before the write, or -1 when it did not exist.</summary>
+    public long Length { get; }
+}

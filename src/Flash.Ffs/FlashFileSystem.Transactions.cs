@@ -39,6 +39,9 @@ public sealed partial class FlashFileSystem
                         case FlashTransaction.OpKind.WriteAllBytes:
                             WriteAllBytesCore(txn, op.Path, op.Data);
                             break;
+                        case FlashTransaction.OpKind.WriteAt:
+                            WriteAtCore(txn, op.Path, op.Offset, op.Data!);
+                            break;
                     }
                 }
 
@@ -60,6 +63,7 @@ public sealed partial class FlashFileSystem
     {
         // Path -> true (directory), false (file), null (deleted by the batch).
         var overlay = new Dictionary<string, bool?>(StringComparer.Ordinal);
+        var sizes = new BatchSizes(this);
         long pages = 0;
 
         bool? KindOf(string path)
@@ -112,6 +116,21 @@ public sealed partial class FlashFileSystem
             return !overlay.Any(kv => kv.Value is not null && kv.Key.StartsWith(prefix, StringComparison.Ordinal) && !kv.Key[prefix.Length..].Contains('/'));
         }
 
+        // A file a write may replace or change: its parent is a directory, it is not a directory itself, nor open.
+        void RequireWritableFile(string given, string path)
+        {
+            RequireParentDirectory(path);
+            if (KindOf(path) is true)
+            {
+                throw new FlashEntryKindException(given, $"'{given}' is a directory, not a file.");
+            }
+
+            if (IsOpen(path))
+            {
+                throw new FlashEntryKindException(given, $"'{given}' is open.");
+            }
+        }
+
         foreach (var op in batch.Ops)
         {
             SplitPath(op.Path);
@@ -161,6 +180,7 @@ public sealed partial class FlashFileSystem
                     }
 
                     overlay[path] = null;
+                    sizes.Forget(path);
                     pages += 1;
                     break;
 
@@ -187,6 +207,7 @@ public sealed partial class FlashFileSystem
 
                     if (dest != path)
                     {
+                        sizes.Move(path, dest);
                         overlay[path] = null;
                         overlay[dest] = false;
                     }
@@ -196,19 +217,25 @@ public sealed partial class FlashFileSystem
                 }
 
                 case FlashTransaction.OpKind.WriteAllBytes:
-                    RequireParentDirectory(path);
-                    if (KindOf(path) is true)
-                    {
-                        throw new FlashEntryKindException(op.Path, $"'{op.Path}' is a directory, not a file.");
-                    }
+                    RequireWritableFile(op.Path, path);
 
-                    if (IsOpen(path))
+                    overlay[path] = false;
+                    sizes.Set(path, op.Data!.Length);
+                    pages += PagesForContent(op.Data!.Length) + 1;
+                    break;
+
+                case FlashTransaction.OpKind.WriteAt:
+                    RequireWritableFile(op.Path, path);
+
+                    long size = KindOf(path) is null ? -1 : sizes.Of(path);
+                    if (op.Offset > Math.Max(size, 0))
                     {
-                        throw new FlashEntryKindException(op.Path, $"'{op.Path}' is open.");
+                        throw new FlashWriteRangeException(op.Path, op.Offset, size);
                     }
 
                     overlay[path] = false;
-                    pages += PagesForContent(op.Data!.Length) + 1;
+                    sizes.Set(path, Math.Max(size, op.Offset + op.Data!.Length));
+                    pages += ChunksIn(op.Offset, op.Offset + op.Data.Length) + PagesForContent(_inlineMax + 1) + 1;
                     break;
             }
         }

@@ -19,9 +19,10 @@ public sealed class FlashTransaction : IDisposable
         Delete,
         Rename,
         WriteAllBytes,
+        WriteAt,
     }
 
-    internal sealed record Op(OpKind Kind, string Path, string? Destination = null, byte[]? Data = null, bool Replace = true);
+    internal sealed record Op(OpKind Kind, string Path, string? Destination = null, byte[]? Data = null, bool Replace = true, long Offset = 0);
 
     internal IReadOnlyList<Op> Ops => _ops;
 
@@ -52,6 +53,34 @@ public sealed class FlashTransaction : IDisposable
     /// <param name="data">The new content.</param>
     /// <returns>This transaction.</returns>
     public FlashTransaction WriteAllBytes(string path, ReadOnlySpan<byte> data) => Add(new Op(OpKind.WriteAllBytes, path, Data: data.ToArray()));
+
+    /// <summary>
+    /// Adds a write of part of a file (the data is copied now): <paramref name="data"/> replaces the bytes from
+    /// <paramref name="offset"/> on and the file grows when it passes the end. The file must exist and hold at least
+    /// <paramref name="offset"/> bytes (no holes), or, with <paramref name="offset"/> 0, it is created. Only the chunks
+    /// the range touches are written, so a large file can be built in bounded slices, each committed atomically with
+    /// whatever else the batch holds.
+    /// </summary>
+    /// <param name="path">Absolute path.</param>
+    /// <param name="offset">Where the data goes, at most the file's length.</param>
+    /// <param name="data">The bytes.</param>
+    /// <returns>This transaction.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="offset"/> is negative; nothing was added.</exception>
+    public FlashTransaction WriteAt(string path, long offset, ReadOnlySpan<byte> data)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        return Add(new Op(OpKind.WriteAt, path, Data: data.ToArray(), Offset: offset));
+    }
+
+    /// <summary>As <see cref="WriteAt"/>, taking <paramref name="data"/> without a copy: the caller must not change it until the commit.</summary>
+    internal FlashTransaction WriteAtOwned(string path, long offset, byte[] data)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        return Add(new Op(OpKind.WriteAt, path, Data: data, Offset: offset));
+    }
+
+    /// <summary>As <see cref="WriteAllBytes"/>, taking <paramref name="data"/> without a copy: the caller must not change it until the commit.</summary>
+    internal FlashTransaction WriteAllBytesOwned(string path, byte[] data) => Add(new Op(OpKind.WriteAllBytes, path, Data: data));
 
     /// <summary>Validates the batch against the volume and commits it as one atomic, durable change.</summary>
     /// <exception cref="FlashFileSystemException">An operation is invalid (nothing was written) or the volume is full.</exception>

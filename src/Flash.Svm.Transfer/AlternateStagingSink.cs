@@ -54,18 +54,38 @@ public sealed class AlternateStagingSink : IDownloadSink
     /// <returns>The sink; empty when there is no usable state.</returns>
     public static async Task<AlternateStagingSink> OpenAsync(RedundantPair pair, int chunkSize = 256 * 1024, CancellationToken cancellationToken = default)
     {
+        var sink = Create(pair, chunkSize);
+        var listing = await pair.ListAlternateAsync(cancellationToken).ConfigureAwait(false);
+        sink.Resume(listing.Contains(StatePath) ? await pair.ReadAlternateAsync(StatePath, cancellationToken).ConfigureAwait(false) : null);
+        return sink;
+    }
+
+    /// <summary>Opens the staging area, picking up a download an earlier run left (the synchronous twin of <see cref="OpenAsync"/>).</summary>
+    /// <param name="pair">The mounted pair.</param>
+    /// <param name="chunkSize">Bytes per chunk (64 KiB to 1 MiB); must match the earlier run's to resume.</param>
+    /// <param name="cancellationToken">Cancels.</param>
+    /// <returns>The sink; empty when there is no usable state.</returns>
+    public static AlternateStagingSink Open(RedundantPair pair, int chunkSize = 256 * 1024, CancellationToken cancellationToken = default)
+    {
+        var sink = Create(pair, chunkSize);
+        sink.Resume(pair.ListAlternate(cancellationToken).Contains(StatePath) ? pair.ReadAlternate(StatePath, cancellationToken) : null);
+        return sink;
+    }
+
+    private static AlternateStagingSink Create(RedundantPair pair, int chunkSize)
+    {
         ArgumentNullException.ThrowIfNull(pair);
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 64 * 1024);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(chunkSize, 1 << 20);
-        var sink = new AlternateStagingSink(pair, chunkSize);
-        var listing = await pair.ListAlternateAsync(cancellationToken).ConfigureAwait(false);
-        if (listing.Contains(StatePath) && TryParseState(await pair.ReadAlternateAsync(StatePath, cancellationToken).ConfigureAwait(false), out var state)
-            && state.ChunkSize == chunkSize)
-        {
-            (sink._total, sink._durable, sink.Validator) = (state.Total, state.Length, state.Validator);
-        }
+        return new AlternateStagingSink(pair, chunkSize);
+    }
 
-        return sink;
+    private void Resume(byte[]? stateRecord)
+    {
+        if (stateRecord is not null && TryParseState(stateRecord, out var state) && state.ChunkSize == _chunk.Length)
+        {
+            (_total, _durable, Validator) = (state.Total, state.Length, state.Validator);
+        }
     }
 
     /// <inheritdoc />
@@ -112,25 +132,42 @@ public sealed class AlternateStagingSink : IDownloadSink
     /// <exception cref="InvalidOperationException">The download is not complete.</exception>
     public async Task<byte[]> ReadAllAsync(CancellationToken cancellationToken = default)
     {
-        if (_total < 0 || _durable != _total)
-        {
-            throw new InvalidOperationException($"The download holds {_durable} of {_total} bytes.");
-        }
-
-        var result = new byte[_total];
+        var result = RequireComplete();
         for (long offset = 0, index = 0; offset < _total; offset += _chunk.Length, index++)
         {
-            var chunk = await _pair.ReadAlternateAsync(ChunkPath(index), cancellationToken).ConfigureAwait(false);
-            var expected = (int)Math.Min(_chunk.Length, _total - offset);
-            if (chunk.Length != expected)
-            {
-                throw new IOException($"Staged chunk {index} holds {chunk.Length} bytes, expected {expected}.");
-            }
-
-            chunk.CopyTo(result, offset);
+            Place(result, index, offset, await _pair.ReadAlternateAsync(ChunkPath(index), cancellationToken).ConfigureAwait(false));
         }
 
         return result;
+    }
+
+    /// <summary>Reads the complete download back from the alternate context (the synchronous twin of <see cref="ReadAllAsync"/>).</summary>
+    /// <param name="cancellationToken">Cancels.</param>
+    /// <returns>The file.</returns>
+    /// <exception cref="InvalidOperationException">The download is not complete.</exception>
+    public byte[] ReadAll(CancellationToken cancellationToken = default)
+    {
+        var result = RequireComplete();
+        for (long offset = 0, index = 0; offset < _total; offset += _chunk.Length, index++)
+        {
+            Place(result, index, offset, _pair.ReadAlternate(ChunkPath(index), cancellationToken));
+        }
+
+        return result;
+    }
+
+    private byte[] RequireComplete()
+        => _total < 0 || _durable != _total ? throw new InvalidOperationException($"The download holds {_durable} of {_total} bytes.") : new byte[_total];
+
+    private void Place(byte[] result, long index, long offset, byte[] chunk)
+    {
+        var expected = (int)Math.Min(_chunk.Length, _total - offset);
+        if (chunk.Length != expected)
+        {
+            throw new IOException($"Staged chunk {index} holds {chunk.Length} bytes, expected {expected}.");
+        }
+
+        chunk.CopyTo(result, offset);
     }
 
     private void Flush()

@@ -12,11 +12,11 @@ public sealed partial class SoftwareVersionManager
     /// <summary>
     /// One streaming install into the alternate context: the sink a streaming source fills and the target of the
     /// <see cref="PackageStreamReader"/> that checks the bytes. Every durable step is one mirrored commit per device that
-    /// also writes <c>install/state</c> (<see cref="StreamingInstallState"/>): the header, each component of the
-    /// download set as its last byte verified, the verified trailer. Memory: the reader's header and trailer, and the
-    /// one component being received (the pair stores whole files).
+    /// also writes <c>install/state</c> (<see cref="StreamingInstallState"/>): the header, each slice of a component
+    /// (<see cref="SliceSize"/>; the last one once the component's digest verified), the verified trailer. Memory: the
+    /// reader's header and trailer and one slice buffer, whatever the component size (slices: UpgradeStreamingSlices.cs).
     /// </summary>
-    private sealed class StreamingInstall : IPackageSink, IPackageStreamTarget, IDisposable
+    private sealed partial class StreamingInstall : IPackageSink, IPackageStreamTarget, IDisposable
     {
         private readonly SoftwareVersionManager _svm;
         private readonly byte[] _identity;
@@ -31,8 +31,6 @@ public sealed partial class SoftwareVersionManager
         private IReadOnlyList<SgcComponent> _copy = [];
         private IReadOnlyList<ModuleAddress> _affected = [];
         private SgcDigestCheck? _check;
-        private byte[]? _component;
-        private int _componentHeld;
         private int _stored;
         private bool _wrote;
         private long _written;
@@ -69,9 +67,9 @@ public sealed partial class SoftwareVersionManager
                 return;
             }
 
-            var files = Run(pair.ListAlternateAsync(_cancellationToken));
+            var files = pair.ListAlternate(_cancellationToken);
             if (!files.Contains(StreamingInstallState.Path) || !files.Contains(StreamingInstallState.HeaderPath)
-                || StreamingInstallState.TryDecode(Run(pair.ReadAlternateAsync(StreamingInstallState.Path, _cancellationToken))) is not { } state
+                || StreamingInstallState.TryDecode(pair.ReadAlternate(StreamingInstallState.Path, _cancellationToken)) is not { } state
                 || !state.BelongsTo(_identity, _mode))
             {
                 return;
@@ -79,13 +77,22 @@ public sealed partial class SoftwareVersionManager
 
             // From here a rejection (the trust or the floor changed since) discards the stored part.
             _wrote = true;
-            var header = PackageHeader.TryParse(Run(pair.ReadAlternateAsync(StreamingInstallState.HeaderPath, _cancellationToken)), _svm._options.Packages);
+            var header = PackageHeader.TryParse(pair.ReadAlternate(StreamingInstallState.HeaderPath, _cancellationToken), _svm._options.Packages);
             if (header is null || !_reader.Resume(header, state.Durable, state.Total))
             {
                 return;
             }
 
             Plan(header);
+            var inside = _reader.ResumedEntry is { } partial ? $", inside {partial.Name} ({_reader.PrefixToRestore} bytes of it re-read from the primary for its digest)" : "";
+            if (!RestorePartialComponent())
+            {
+                // The stored part of the component does not fit the record: the install starts over.
+                _reader.Dispose();
+                _reader = new PackageStreamReader(_svm._options.Packages, this);
+                return;
+            }
+
             _reader.Begin(state.Total);
             if (state.Downloaded)
             {
@@ -95,12 +102,12 @@ public sealed partial class SoftwareVersionManager
                 }
 
                 // The trust may have changed since (a key revoked): the stored envelope is verified again.
-                _reader.VerifyTrailer(Run(pair.ReadAlternateAsync(StreamingInstallState.TrailerPath, _cancellationToken)));
+                _reader.VerifyTrailer(pair.ReadAlternate(StreamingInstallState.TrailerPath, _cancellationToken));
             }
 
             (_state, Validator, Total) = (state, state.Validator, state.Total);
             _svm.Raise(SvmEvents.UpgradeStarted, LogLevel.Information,
-                $"{_mode} upgrade to {header.Sgc.Release} resumes at {state.Durable} of {state.Total} bytes (stored in the alternate context)");
+                $"{_mode} upgrade to {header.Sgc.Release} resumes at {state.Durable} of {state.Total} bytes (stored in the alternate context{inside})");
         }
 
         public void Begin(long totalLength, string? validator, bool fromZero)
@@ -111,7 +118,8 @@ public sealed partial class SoftwareVersionManager
                 // The server's file changed (or cannot resume): a different package, which starts over.
                 _reader.Dispose();
                 _reader = new PackageStreamReader(_svm._options.Packages, this);
-                (_state, _component, _componentHeld) = (null, null, 0);
+                _state = null;
+                ResetSlices();
             }
             else if (_state is not null && totalLength != _state.Total)
             {
@@ -145,44 +153,13 @@ public sealed partial class SoftwareVersionManager
         {
             Plan(header);
             var pair = Pair;
-            Run(pair.ClearAlternateAsync(_cancellationToken));
+            pair.ClearAlternate(_cancellationToken);
             _wrote = true;
             RequireRedundancy(pair);
             _state = new StreamingInstallState(_identity, _mode, header.Format, Total, header.Length, Validator);
             Commit([new(StreamingInstallState.HeaderPath, header.Bytes), new(StreamingInstallState.Path, _state.Encode())]);
             _svm.Raise(SvmEvents.UpgradeStarted, LogLevel.Information,
                 $"{_mode} upgrade {pair.Table.CurrentRelease()} -> {header.Sgc.Release} streams {Total} bytes: {_downloadList.Count} component(s) to store as they arrive, {_copy.Count} to copy from the current context");
-        }
-
-        public void OnComponentBytes(PackageEntry entry, ReadOnlySpan<byte> data)
-        {
-            if (!_download.Contains(entry.Name))
-            {
-                return;
-            }
-
-            _component ??= new byte[entry.Length];
-            data.CopyTo(_component.AsSpan(_componentHeld));
-            _componentHeld += data.Length;
-        }
-
-        public void OnComponentVerified(PackageEntry entry, long endOffset)
-        {
-            _cancellationToken.ThrowIfCancellationRequested();
-            if (!_download.Contains(entry.Name))
-            {
-                return;
-            }
-
-            // Stored as pending: the alternate stays Writing (never activatable) until the envelope verified.
-            var content = _component ?? [];
-            _state = _state! with { Durable = endOffset };
-            Commit([new(SvmLayout.Component(entry.Name), content), new(StreamingInstallState.Path, _state.Encode())]);
-            (_component, _componentHeld) = (null, 0);
-            _written += content.Length;
-            _stored++;
-            _progress?.Report(new UpgradeProgress("store-primary", endOffset, Total, _stored, _downloadList.Count));
-            _progress?.Report(new UpgradeProgress("copy-secondary", endOffset, Total, _stored, _downloadList.Count));
         }
 
         public void OnSigned(ReadOnlySpan<byte> trailer)
@@ -217,9 +194,9 @@ public sealed partial class SoftwareVersionManager
             }
 
             var seal = new List<KeyValuePair<string, byte[]>>();
-            foreach (var path in Run(pair.ListCurrentAsync(_cancellationToken)).Where(p => p.StartsWith(SvmLayout.ConfigurationPrefix, StringComparison.Ordinal)))
+            foreach (var path in pair.ListCurrent(_cancellationToken).Where(p => p.StartsWith(SvmLayout.ConfigurationPrefix, StringComparison.Ordinal)))
             {
-                seal.Add(new(path, Run(pair.ReadCurrentAsync(path, _cancellationToken))));
+                seal.Add(new(path, pair.ReadCurrent(path, _cancellationToken)));
             }
 
             seal.Add(new(SvmLayout.Sgc, header.SgcBytes));
@@ -231,7 +208,7 @@ public sealed partial class SoftwareVersionManager
             var alternate = pair.Table.Alternate;
             foreach (var member in new[] { pair.Primary, pair.Secondary })
             {
-                var stored = Run(pair.ListAsync(member, alternate, _cancellationToken)).ToHashSet(StringComparer.Ordinal);
+                var stored = pair.List(member, alternate, _cancellationToken).ToHashSet(StringComparer.Ordinal);
                 if (sgc.Components.FirstOrDefault(c => !stored.Contains(SvmLayout.Component(c.Name))) is { } missing)
                 {
                     throw new PackageRejectedException(PackageRejectReason.Inconsistent, $"Component {missing.Name} of release {sgc.Release} is not stored on {_svm.NameOf(member)}.");
@@ -239,7 +216,7 @@ public sealed partial class SoftwareVersionManager
             }
 
             _cancellationToken.ThrowIfCancellationRequested();
-            Run(CompleteAsync(pair, sgc.Release.ToString()));
+            Complete(sgc.Release.ToString());
             RequireRedundancy(pair);
             return _svm.CompleteUpgrade(sgc, _mode, activation, _downloadList, _copy, _affected, _written);
         }
@@ -254,7 +231,7 @@ public sealed partial class SoftwareVersionManager
 
             try
             {
-                Run(Pair.ClearAlternateAsync());
+                Pair.ClearAlternate();
             }
             catch (IOException)
             {
@@ -279,54 +256,50 @@ public sealed partial class SoftwareVersionManager
         }
 
         /// <summary>One mirrored commit per device of the given files; the secondary's copy is read back from the primary and checked against the SGC digests.</summary>
-        private void Commit(IReadOnlyList<KeyValuePair<string, byte[]>> files)
+        private void Commit(IReadOnlyList<KeyValuePair<string, byte[]>> files) => Commit(txn =>
+        {
+            foreach (var (path, data) in files)
+            {
+                txn.WriteAlternate(path, data);
+            }
+        });
+
+        /// <summary>One mirrored commit per device of what <paramref name="stage"/> stages (primary, then the verified copy on the secondary).</summary>
+        private void Commit(Action<PairTransaction> stage)
         {
             var pair = Pair;
-            Run(CommitAsync(pair, files));
+            using (var txn = pair.BeginTransaction(TransactionOptions(), _cancellationToken))
+            {
+                stage(txn);
+                CompletePrimary(pair, txn);
+            }
+
             RequireRedundancy(pair);
         }
 
-        private async Task CommitAsync(RedundantPair pair, IReadOnlyList<KeyValuePair<string, byte[]>> files)
+        /// <summary>One commit per device that removes the install records and marks the alternate complete.</summary>
+        private void Complete(string label) => Commit(txn =>
         {
-            var txn = await pair.BeginTransactionAsync(TransactionOptions(), _cancellationToken).ConfigureAwait(false);
-            using (txn)
+            foreach (var path in new[] { StreamingInstallState.HeaderPath, StreamingInstallState.TrailerPath, StreamingInstallState.Path })
             {
-                foreach (var (path, data) in files)
+                try
                 {
-                    txn.WriteAlternate(path, data);
+                    txn.DeleteAlternate(path, _cancellationToken);
                 }
-
-                await CompletePrimaryAsync(pair, txn).ConfigureAwait(false);
-            }
-        }
-
-        private async Task CompleteAsync(RedundantPair pair, string label)
-        {
-            var txn = await pair.BeginTransactionAsync(TransactionOptions(), _cancellationToken).ConfigureAwait(false);
-            using (txn)
-            {
-                foreach (var path in new[] { StreamingInstallState.HeaderPath, StreamingInstallState.TrailerPath, StreamingInstallState.Path })
+                catch (FlashPathNotFoundException)
                 {
-                    try
-                    {
-                        txn.DeleteAlternate(path, _cancellationToken);
-                    }
-                    catch (FlashPathNotFoundException)
-                    {
-                        // Not there (a resumed install that never needed it): nothing to remove.
-                    }
+                    // Not there (a resumed install that never needed it): nothing to remove.
                 }
-
-                txn.MarkAlternateComplete(label);
-                await CompletePrimaryAsync(pair, txn).ConfigureAwait(false);
             }
-        }
 
-        private async Task CompletePrimaryAsync(RedundantPair pair, PairTransaction txn)
+            txn.MarkAlternateComplete(label);
+        });
+
+        private void CompletePrimary(RedundantPair pair, PairTransaction txn)
         {
             try
             {
-                await txn.CompletePrimaryAsync(_cancellationToken).ConfigureAwait(false);
+                txn.CompletePrimary(_cancellationToken);
             }
             catch (BackupVerificationException ex)
             {

@@ -182,10 +182,6 @@ public sealed partial class SoftwareVersionManager : IDisposable
         _pair = null;
     }
 
-    private static T Run<T>(Task<T> task) => task.GetAwaiter().GetResult();
-
-    private static void Run(Task task) => task.GetAwaiter().GetResult();
-
     private byte[]? TryReadCurrent(string path)
     {
         try

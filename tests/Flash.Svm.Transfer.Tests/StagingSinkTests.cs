@@ -79,6 +79,11 @@ public sealed class StagingSinkTests(NginxFixture fixture) : IClassFixture<Nginx
         await client.DownloadAsync(url, null, 4 << 20, second, Ct);
 
         Assert.Equal(content, await second.ReadAllAsync(Ct));
+
+        // The synchronous twins see the same complete download.
+        var reopened = AlternateStagingSink.Open(pair, 64 * 1024, Ct);
+        Assert.Equal((content.Length, content.Length), (reopened.DurableLength, reopened.TotalLength));
+        Assert.Equal(content, reopened.ReadAll(Ct));
         Assert.True(SpinWait.SpinUntil(() => Server.AccessLog.Contains("/slow/staged.pkg HTTP/1.1\" 206 ", StringComparison.Ordinal), 5000));
         await pair.DisposeAsync();
     }

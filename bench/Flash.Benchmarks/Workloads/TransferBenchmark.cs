@@ -42,7 +42,7 @@ internal static class TransferBenchmark
 
         var chunkIndex = Array.IndexOf(args, "--chunk-kib");
         var chunk = chunkIndex >= 0 && chunkIndex + 1 < args.Length ? int.Parse(args[chunkIndex + 1], System.Globalization.CultureInfo.InvariantCulture) * 1024 : 1024 * 1024;
-        var sink = AlternateStagingSink.OpenAsync(pair, chunk).GetAwaiter().GetResult();
+        var sink = AlternateStagingSink.Open(pair, chunk);
         using var client = new HttpPackageDownloader();
         // Warm-up (JIT, sockets, HTTP stack) with a small file into memory, so that the baseline is a node that has
         // run a transfer before; the measured one is then the steady-state cost of a download.

@@ -28,7 +28,16 @@ internal static class ContextCommit
                     {
                         string abs = ContextPaths.Absolute(op.Area, path);
                         EnsureParents(fs, txn, abs, created);
-                        txn.WriteAllBytes(abs, data);
+
+                        // The operation owns its bytes and the commit happens before it is dropped: no copy.
+                        if (op.At is { } at)
+                        {
+                            txn.WriteAtOwned(abs, at, data);
+                        }
+                        else
+                        {
+                            txn.WriteAllBytesOwned(abs, data);
+                        }
                     }
 
                     break;

@@ -38,6 +38,8 @@ public enum ContextOperationKind
 }
 
 /// <summary>A change of a context store, replayable on the other device of a redundant pair with the same result.</summary>
+/// <remarks>A <see cref="ContextOperationKind.Write"/> with <see cref="At"/> writes its one file from that offset on
+/// (<see cref="FlashTransaction.WriteAt"/>) instead of replacing it.</remarks>
 internal sealed record ContextOperation(
     ContextOperationKind Kind,
     ContextArea Area = ContextArea.Area0,
@@ -45,10 +47,19 @@ internal sealed record ContextOperation(
     string? Path = null,
     string? Label = null,
     int Retries = 0,
-    bool Trial = false)
+    bool Trial = false,
+    long? At = null)
 {
+    /// <summary>A write of <paramref name="data"/> from <paramref name="offset"/> on of one file in <paramref name="area"/>.</summary>
+    public static ContextOperation WriteRange(ContextArea area, string path, long offset, byte[] data)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        return new(ContextOperationKind.Write, area, [new(path, data)], At: offset);
+    }
+
     public override string ToString() => Kind switch
     {
+        ContextOperationKind.Write when At is { } at => $"Write {Files![0].Value.Length} bytes at {at} of {Area}/{Files[0].Key}",
         ContextOperationKind.Write => $"Write {Files!.Count} file(s) to {Area}",
         ContextOperationKind.WriteConfiguration => $"Write {Files!.Count} configuration file(s) to current {Area}",
         ContextOperationKind.Delete => $"Delete {Area}/{Path}",

@@ -198,7 +198,9 @@ internal sealed class MirrorTransactions(MirrorProtocol protocol, PairFailover f
     /// </summary>
     private byte[]? ReadBack(PairTransaction txn, PairMember p, string abs, StagedFile file)
     {
-        var check = txn.Options.BackupCheck;
+        // A range is checked against the bytes written only: the check sees whole files (the caller checks a file
+        // written in ranges as a whole before it commits the last one).
+        var check = file.At is null ? txn.Options.BackupCheck : null;
         byte[] data = file.Data!;
         bool lost = false;
         byte[]? Read()
@@ -207,7 +209,8 @@ internal sealed class MirrorTransactions(MirrorProtocol protocol, PairFailover f
             {
                 try
                 {
-                    return p.Store!.FileSystem.ReadAllBytes(abs);
+                    var fs = p.Store!.FileSystem;
+                    return file.At is { } at ? FileRanges.Read(fs, abs, at, data.Length) : fs.ReadAllBytes(abs);
                 }
                 catch (FlashDataCorruptException)
                 {
@@ -242,7 +245,7 @@ internal sealed class MirrorTransactions(MirrorProtocol protocol, PairFailover f
         }
 
         events.Log.LogWarning(MirrorEvents.BackupVerification, "Transaction {TransactionId}: {Path} on the primary {DeviceId} is {Problem}; rewriting it", txn.Id, abs, p.DeviceId, problem);
-        failover.Step(p, () => p.Store!.FileSystem.WriteAllBytes(abs, data));
+        failover.Step(p, () => Rewrite(p.Store!.FileSystem, abs, file));
         got = p.IsFailed ? null : Read();
         if (p.IsFailed || lost)
         {
@@ -258,6 +261,21 @@ internal sealed class MirrorTransactions(MirrorProtocol protocol, PairFailover f
         return got;
     }
 
+    /// <summary>Writes the transaction's bytes of a file again on the primary (a whole file, or its range).</summary>
+    private static void Rewrite(FlashFileSystem fs, string abs, StagedFile file)
+    {
+        if (file.At is { } at)
+        {
+            using var txn = fs.BeginTransaction();
+            txn.WriteAtOwned(abs, at, file.Data!);
+            txn.Commit();
+        }
+        else
+        {
+            fs.WriteAllBytes(abs, file.Data);
+        }
+    }
+
     /// <summary>The primary failed after its commit: the survivor, now primary, commits the transaction from its staged bytes.</summary>
     private ContextTable OnSurvivor(PairTransaction txn, PairMember survivor, string name)
     {
@@ -270,7 +288,7 @@ internal sealed class MirrorTransactions(MirrorProtocol protocol, PairFailover f
         var check = txn.Options.BackupCheck;
         foreach (var (abs, file) in txn.Staged)
         {
-            if (file.Data is not null && check is not null && !check(file.Area, file.Path, file.Data))
+            if (file.Data is not null && file.At is null && check is not null && !check(file.Area, file.Path, file.Data))
             {
                 throw new BackupVerificationException(txn.Id, s.DeviceId, abs, "the transaction's own bytes do not verify");
             }

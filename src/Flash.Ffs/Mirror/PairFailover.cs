@@ -216,28 +216,7 @@ internal sealed class PairFailover(PairMember a, PairMember b, PairGates gates, 
     }
 
     private static int ReadRange(ContextStore store, string path, long offset, Span<byte> destination)
-    {
-        using var file = store.FileSystem.OpenRead(ContextStore.Absolute(store.Current, path));
-        if (offset >= file.Length)
-        {
-            return 0;
-        }
-
-        file.Seek(offset, SeekOrigin.Begin);
-        int total = 0;
-        while (total < destination.Length)
-        {
-            int n = file.Read(destination[total..]);
-            if (n == 0)
-            {
-                break;
-            }
-
-            total += n;
-        }
-
-        return total;
-    }
+        => FileRanges.Read(store.FileSystem, ContextStore.Absolute(store.Current, path), offset, destination);
 
     /// <summary>Runs one access on one device under the device lock; a device failure takes it out of service instead of propagating.</summary>
     public void Step(PairMember m, Action access)

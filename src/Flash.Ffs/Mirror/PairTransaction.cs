@@ -16,7 +16,7 @@ namespace Flash.Ffs.Mirror;
 /// Only <see cref="CompletePrimaryAsync"/> can wait (for the reads a restricting backup drains), so it alone has an
 /// asynchronous twin; every other member holds the pair's gate already and is synchronous only (there is no
 /// <c>ReadAsync</c> or <c>AbortAsync</c> that would merely wrap the same work in a completed task).</remarks>
-public sealed class PairTransaction : IDisposable
+public sealed partial class PairTransaction : IDisposable
 {
     private readonly RedundantPair _pair;
     private readonly List<ContextOperation> _ops = [];
@@ -106,7 +106,7 @@ public sealed class PairTransaction : IDisposable
         string abs = ContextStore.Absolute(area, path);
         if (_staged.TryGetValue(abs, out var f))
         {
-            return f.Data is null ? throw new FlashPathNotFoundException(abs) : f.Data.ToArray();
+            return f.Data is null ? throw new FlashPathNotFoundException(abs) : f.At is { } at ? WithStagedRange(abs, at, f.Data) : f.Data.ToArray();
         }
 
         cancellationToken.ThrowIfCancellationRequested();
@@ -180,13 +180,14 @@ public sealed class PairTransaction : IDisposable
     {
         RequireOpen("stage " + op);
         var next = ContextStore.Preview(Table, op);
+        RefuseBesideRange(op);
         if (op.Files is not null)
         {
             foreach (var (path, data) in op.Files)
             {
                 string abs = ContextStore.Absolute(op.Area, path);
                 _staged.Remove(abs);
-                _staged[abs] = new StagedFile(op.Area, path, data);
+                _staged[abs] = new StagedFile(op.Area, path, data, op.At);
             }
         }
         else if (op.Kind == ContextOperationKind.Delete)
@@ -205,4 +206,5 @@ public sealed class PairTransaction : IDisposable
 /// <param name="Area">Its area.</param>
 /// <param name="Path">Path relative to the area.</param>
 /// <param name="Data">Its content, or null when the transaction deletes it.</param>
-internal sealed record StagedFile(ContextArea Area, string Path, byte[]? Data);
+/// <param name="At">When set, <paramref name="Data"/> is written from this offset on (<see cref="PairTransaction.WriteAlternateAt"/>), not the whole content.</param>
+internal sealed record StagedFile(ContextArea Area, string Path, byte[]? Data, long? At = null);

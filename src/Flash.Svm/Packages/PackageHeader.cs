@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using System.IO.Hashing;
+using Flash.Ffs.Format;
 using System.Text;
 using Flash.Svm.Sgc;
 
@@ -128,7 +128,7 @@ internal sealed class PackageHeader
         }
 
         var length = c.Position;
-        if (headerCrc != Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, data[..(length - 4)]))
+        if (headerCrc != Crc32C.Compute(data[..(length - 4)]))
         {
             throw new PackageRejectedException(PackageRejectReason.ChecksumMismatch, "Header checksum mismatch.");
         }

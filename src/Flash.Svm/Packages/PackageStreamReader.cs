@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Security.Cryptography;
+using Flash.Ffs.Format;
 
 namespace Flash.Svm.Packages;
 
@@ -32,15 +33,16 @@ internal interface IPackageStreamTarget
 /// target and compared with the header's SGC file at its last byte, and the trailer is gathered and verified last:
 /// for format 2 the COSE_Sign1 envelope over the SGC file (which must be the header's byte for byte); for format 1 the
 /// raw signature over everything before it (hashed as it streamed). Held: the header, one trailer (up to
-/// <see cref="PackageEnvelope.MaxEnvelopeSize"/>), no body bytes. A format-2 stream can start again at the end of any
-/// verified component (<see cref="Resume"/>); a format-1 stream only from zero (its hash covers every byte).
+/// <see cref="PackageEnvelope.MaxEnvelopeSize"/>), no body bytes. A format-2 stream can start again anywhere after its
+/// header (<see cref="Resume"/>; inside a body once the body's prefix is fed back to the hashes); a format-1 stream only
+/// from zero (its hash covers every byte).
 /// </summary>
 internal sealed class PackageStreamReader : IDisposable
 {
     private readonly PackageVerificationOptions _options;
     private readonly IPackageStreamTarget _target;
     private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-    private readonly Crc32 _crc = new(Crc32ParameterSet.Crc32C);
+    private readonly Crc32 _crc = Crc32C.CreateIncremental();
     private readonly byte[] _digest = new byte[32];
     private IncrementalHash? _whole;
     private byte[] _headerBuffer = [];
@@ -49,6 +51,8 @@ internal sealed class PackageStreamReader : IDisposable
     private int _trailerHeld;
     private int _entry;
     private long _inEntry;
+    private long _prefixNeeded;
+    private PackageEntry? _resumedEntry;
     private long _total = -1;
 
     /// <summary>Creates a reader at the start of a package.</summary>
@@ -69,11 +73,16 @@ internal sealed class PackageStreamReader : IDisposable
     /// <summary>Whether the whole package arrived and verified.</summary>
     public bool IsComplete { get; private set; }
 
-    /// <summary>Continues a format-2 package at the end of its header or of one of its components, or after its last byte.</summary>
+    /// <summary>
+    /// Continues a format-2 package at the end of its header, anywhere in a component body, or after its last byte.
+    /// Inside a body the hashes need the body's bytes before <paramref name="offset"/>: the caller feeds exactly
+    /// <see cref="PrefixToRestore"/> bytes of it to <see cref="RestorePrefix"/> (read back from where it stored them)
+    /// before the stream continues.
+    /// </summary>
     /// <param name="header">The header read earlier.</param>
     /// <param name="offset">Where the stream continues.</param>
     /// <param name="total">Bytes in the whole package.</param>
-    /// <returns>False when the stream cannot continue there (format 1, or not a component boundary).</returns>
+    /// <returns>False when the stream cannot continue there (format 1, or inside the header or the trailer).</returns>
     public bool Resume(PackageHeader header, long offset, long total)
     {
         ArgumentNullException.ThrowIfNull(header);
@@ -91,12 +100,12 @@ internal sealed class PackageStreamReader : IDisposable
 
         var at = (long)header.Length;
         var index = 0;
-        while (at < offset && index < header.Entries.Count)
+        while (index < header.Entries.Count && at < offset && at + header.Entries[index].Length <= offset)
         {
             at += header.Entries[index++].Length;
         }
 
-        if (at != offset)
+        if (offset < header.Length || offset > header.TrailerOffset || (index == header.Entries.Count && at != offset))
         {
             return false;
         }
@@ -104,9 +113,36 @@ internal sealed class PackageStreamReader : IDisposable
         Header = header;
         Position = offset;
         _entry = index;
-        _inEntry = 0;
-        SkipEmptyEntries();
+        _inEntry = offset - at;
+        _prefixNeeded = _inEntry;
+        _resumedEntry = _inEntry > 0 ? header.Entries[index] : null;
+        if (_inEntry == 0)
+        {
+            SkipEmptyEntries();
+        }
+
         return true;
+    }
+
+    /// <summary>The entry the stream continues in, when it continues inside a body (see <see cref="Resume"/>).</summary>
+    public PackageEntry? ResumedEntry => _resumedEntry;
+
+    /// <summary>Bytes of <see cref="ResumedEntry"/> still to be fed to <see cref="RestorePrefix"/> before the stream continues.</summary>
+    public long PrefixToRestore => _prefixNeeded;
+
+    /// <summary>Feeds the next bytes of the resumed body's prefix to its hashes (nothing reaches the target).</summary>
+    /// <param name="data">The bytes, in order.</param>
+    /// <exception cref="InvalidOperationException">More bytes than <see cref="PrefixToRestore"/>.</exception>
+    public void RestorePrefix(ReadOnlySpan<byte> data)
+    {
+        if (data.Length > PrefixToRestore)
+        {
+            throw new InvalidOperationException($"The resumed body needs {PrefixToRestore} more prefix bytes, not {data.Length}.");
+        }
+
+        _sha.AppendData(data);
+        _crc.Append(data);
+        _prefixNeeded -= data.Length;
     }
 
     /// <summary>Called when the source says how large the package is.</summary>
@@ -131,6 +167,11 @@ internal sealed class PackageStreamReader : IDisposable
         if (_total < 0 || Position + data.Length > _total)
         {
             throw new PackageRejectedException(PackageRejectReason.Oversized, $"The source sent more than the {_total} bytes it announced.");
+        }
+
+        if (PrefixToRestore > 0)
+        {
+            throw new InvalidOperationException($"The resumed body still needs {PrefixToRestore} prefix bytes (RestorePrefix) before the stream continues.");
         }
 
         while (!data.IsEmpty)
@@ -217,7 +258,7 @@ internal sealed class PackageStreamReader : IDisposable
         }
 
         _entry++;
-        _inEntry = 0;
+        (_inEntry, _resumedEntry) = (0, null);
         _target.OnComponentVerified(entry, Position);
     }
 

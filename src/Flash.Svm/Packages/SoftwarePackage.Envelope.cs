@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Flash.Ffs.Format;
 using Flash.Svm.Sgc;
 
 namespace Flash.Svm.Packages;
@@ -57,7 +58,7 @@ public sealed partial class SoftwarePackage
         BinaryPrimitives.WriteUInt16LittleEndian(body.AsSpan(4), EnvelopedFormatVersion);
         BinaryPrimitives.WriteUInt16LittleEndian(body.AsSpan(6), omit is { Count: > 0 } ? DeltaFlag : (ushort)0);
         var headerLength = HeaderLength(body);
-        BinaryPrimitives.WriteUInt32LittleEndian(body.AsSpan(headerLength - 4), Crc.Of(body.AsSpan(0, headerLength - 4)));
+        BinaryPrimitives.WriteUInt32LittleEndian(body.AsSpan(headerLength - 4), Crc32C.Compute(body.AsSpan(0, headerLength - 4)));
         var envelope = PackageEnvelope.Sign(sgcBytes, signingKey, keyId);
         var result = new byte[body.Length + envelope.Length + 8];
         body.CopyTo(result, 0);
@@ -88,7 +89,7 @@ public sealed partial class SoftwarePackage
 
     private static int HeaderLength(ReadOnlySpan<byte> package)
     {
-        var r = new BinReader(package);
+        var r = new LittleEndianReader(package, static () => new SvmFormatException("Unexpected end of data or malformed text."));
         r.U32();
         r.U16();
         r.U16();
@@ -97,7 +98,7 @@ public sealed partial class SoftwarePackage
         var sgcLength = r.U32();
         for (var i = 0; i < count; i++)
         {
-            r.Str();
+            r.Utf8WithLength16();
             r.U64();
             r.U64();
             r.U32();

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Flash.Ffs.Format;
 using Flash.Svm.Sgc;
 
 namespace Flash.Svm.Packages;
@@ -86,26 +87,36 @@ public sealed partial class SoftwarePackage
     /// <summary>Builds a package from raw parts (tests use it to craft malformed packages).</summary>
     internal static byte[] BuildRaw(SoftwareVersion release, IReadOnlyList<(string Name, ReadOnlyMemory<byte> Content)> entries, byte[] sgcBytes, ECDsa? signingKey, Func<byte[], byte[]>? tamperBeforeSigning = null)
     {
-        var w = new BinWriter();
-        w.U32(Magic);
-        w.U16(FormatVersion);
-        w.U16(0);
-        w.Version(release);
-        w.U32((uint)entries.Count);
-        w.U32((uint)sgcBytes.Length);
-        long offset = 0;
-        foreach (var (name, content) in entries)
+        byte[] header;
+        var w = LittleEndianWriter.Growable(64 + sgcBytes.Length + (entries.Count * 64));
+        try
         {
-            w.Str(name);
+            w.U32(Magic);
+            w.U16(FormatVersion);
+            w.U16(0);
+            w.Version(release);
+            w.U32((uint)entries.Count);
+            w.U32((uint)sgcBytes.Length);
+            long offset = 0;
+            foreach (var (name, content) in entries)
+            {
+                w.Utf8WithLength16(name);
+                w.U64((ulong)offset);
+                w.U64((ulong)content.Length);
+                w.U32(Crc32C.Compute(content.Span));
+                offset += content.Length;
+            }
+
             w.U64((ulong)offset);
-            w.U64((ulong)content.Length);
-            w.U32(Crc.Of(content.Span));
-            offset += content.Length;
+            w.Bytes(sgcBytes);
+            w.AppendCrc32C();
+            header = w.Written.ToArray();
+        }
+        finally
+        {
+            w.Dispose();
         }
 
-        w.U64((ulong)offset);
-        w.Bytes(sgcBytes);
-        var header = w.ToArrayWithCrc();
         using var ms = new MemoryStream();
         ms.Write(header);
         foreach (var (_, content) in entries)
@@ -182,7 +193,7 @@ public sealed partial class SoftwarePackage
         ushort flags;
         try
         {
-            var r = new BinReader(signed);
+            var r = new LittleEndianReader(signed, static () => new SvmFormatException("Unexpected end of data or malformed text."));
             r.U32();
             if (r.U16() is not (FormatVersion or EnvelopedFormatVersion))
             {
@@ -205,14 +216,14 @@ public sealed partial class SoftwarePackage
 
             for (int i = 0; i < count; i++)
             {
-                table.Add((r.Str(), (long)r.U64(), (long)r.U64(), r.U32()));
+                table.Add((r.Utf8WithLength16(), (long)r.U64(), (long)r.U64(), r.U32()));
             }
 
             dataLength = (long)r.U64();
             sgcBytes = r.Bytes((int)sgcLength).ToArray();
             headerLength = r.Position + 4;
             uint crc = r.U32();
-            if (crc != Crc.Of(signed[..(headerLength - 4)]))
+            if (crc != Crc32C.Compute(signed[..(headerLength - 4)]))
             {
                 throw new PackageRejectedException(PackageRejectReason.ChecksumMismatch, "Header checksum mismatch.");
             }
@@ -277,7 +288,7 @@ public sealed partial class SoftwarePackage
             }
 
             var content = body.Slice((int)offset, (int)length);
-            if (Crc.Of(content.Span) != crc)
+            if (Crc32C.Compute(content.Span) != crc)
             {
                 throw new PackageRejectedException(PackageRejectReason.ChecksumMismatch, $"Entry '{name}' checksum mismatch.");
             }

@@ -1,21 +1,21 @@
 using System.Buffers.Binary;
-using System.IO.Hashing;
 using System.Security.Cryptography;
 using System.Text;
+using Flash.Ffs.Format;
 
 namespace Flash.Svm.Packages;
 
 /// <summary>
 /// The durable progress of a streaming install, <c>install/state</c> in the alternate context (layout: docs/sgc.md
-/// "Install state record"). Written in the same atomic commit (per device) as the header, each stored component and
-/// the verified trailer, so it never claims more than is stored. It names the upgrade command it belongs to (a hash of
+/// "Install state record"). Written in the same atomic commit (per device) as the header, each stored slice of a
+/// component and the verified trailer, so it never claims more than is stored. It names the upgrade command it belongs to (a hash of
 /// the transfer source and path, and the resolved mode): a repeated command continues, another one starts over.
 /// </summary>
 /// <param name="Identity">SHA-256 of the transfer source kind, a zero byte and the path (UTF-8).</param>
 /// <param name="Mode">The resolved upgrade mode (full or partial).</param>
 /// <param name="Format">Package format version.</param>
 /// <param name="Total">Bytes in the whole package file.</param>
-/// <param name="Durable">Bytes of the package whose effect is stored: the header, every component up to here, and at <paramref name="Total"/> the verified trailer.</param>
+/// <param name="Durable">Bytes of the package whose effect is stored: the header, every component and slice of one up to here (it may lie inside a component), and at <paramref name="Total"/> the verified trailer.</param>
 /// <param name="Validator">The server's identity of the file, or null.</param>
 internal sealed record StreamingInstallState(byte[] Identity, UpgradeMode Mode, ushort Format, long Total, long Durable, string? Validator)
 {
@@ -62,20 +62,20 @@ internal sealed record StreamingInstallState(byte[] Identity, UpgradeMode Mode, 
         }
 
         var data = new byte[FixedSize + tag.Length + 4];
-        var s = data.AsSpan();
-        BinaryPrimitives.WriteUInt32LittleEndian(s, Magic);
-        BinaryPrimitives.WriteUInt16LittleEndian(s[4..], Version);
-        BinaryPrimitives.WriteUInt16LittleEndian(s[6..], Validator is null ? (ushort)0 : (ushort)1);
-        Identity.AsSpan(0, 32).CopyTo(s[8..]);
-        s[40] = (byte)Mode;
-        s[41] = 0;
-        BinaryPrimitives.WriteUInt16LittleEndian(s[42..], Format);
-        BinaryPrimitives.WriteInt64LittleEndian(s[44..], Total);
-        BinaryPrimitives.WriteInt64LittleEndian(s[52..], Durable);
-        BinaryPrimitives.WriteUInt16LittleEndian(s[60..], 0);
-        BinaryPrimitives.WriteUInt16LittleEndian(s[62..], (ushort)tag.Length);
-        tag.CopyTo(s[FixedSize..]);
-        BinaryPrimitives.WriteUInt32LittleEndian(s[^4..], Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, s[..^4]));
+        var w = new LittleEndianWriter(data);
+        w.U32(Magic);
+        w.U16(Version);
+        w.U16(Validator is null ? (ushort)0 : (ushort)1);
+        w.Bytes(Identity.AsSpan(0, 32));
+        w.U8((byte)Mode);
+        w.U8(0);
+        w.U16(Format);
+        w.I64(Total);
+        w.I64(Durable);
+        w.U16(0);
+        w.U16((ushort)tag.Length);
+        w.Bytes(tag);
+        w.AppendCrc32C();
         return data;
     }
 
@@ -84,25 +84,34 @@ internal sealed record StreamingInstallState(byte[] Identity, UpgradeMode Mode, 
     /// <returns>The record or null.</returns>
     public static StreamingInstallState? TryDecode(ReadOnlySpan<byte> data)
     {
-        if (data.Length < FixedSize + 4 || BinaryPrimitives.ReadUInt32LittleEndian(data) != Magic || BinaryPrimitives.ReadUInt16LittleEndian(data[4..]) != Version
-            || BinaryPrimitives.ReadUInt32LittleEndian(data[^4..]) != Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, data[..^4]))
+        if (data.Length < FixedSize + 4 || Crc32C.Compute(data[..^4]) != BinaryPrimitives.ReadUInt32LittleEndian(data[^4..]))
         {
             return null;
         }
 
-        var flags = BinaryPrimitives.ReadUInt16LittleEndian(data[6..]);
-        var tagLength = BinaryPrimitives.ReadUInt16LittleEndian(data[62..]);
-        var mode = (UpgradeMode)data[40];
-        var total = BinaryPrimitives.ReadInt64LittleEndian(data[44..]);
-        var durable = BinaryPrimitives.ReadInt64LittleEndian(data[52..]);
+        var r = new LittleEndianReader(data, static () => new SvmFormatException("Install state record: unexpected end of data."));
+        if (r.U32() != Magic || r.U16() != Version)
+        {
+            return null;
+        }
+
+        var flags = r.U16();
+        var identity = r.Bytes(32).ToArray();
+        var mode = (UpgradeMode)r.U8();
+        r.Skip(1);
+        var format = r.U16();
+        var total = r.I64();
+        var durable = r.I64();
+        r.Skip(2);
+        var tagLength = r.U16();
         if (FixedSize + tagLength + 4 != data.Length || (flags & ~1) != 0 || mode is not (UpgradeMode.Full or UpgradeMode.Partial)
             || total < 0 || durable < 0 || durable > total)
         {
             return null;
         }
 
-        var validator = (flags & 1) != 0 ? Encoding.UTF8.GetString(data.Slice(FixedSize, tagLength)) : null;
-        return new StreamingInstallState(data.Slice(8, 32).ToArray(), mode, BinaryPrimitives.ReadUInt16LittleEndian(data[42..]), total, durable, validator);
+        var validator = (flags & 1) != 0 ? Encoding.UTF8.GetString(r.Bytes(tagLength)) : null;
+        return new StreamingInstallState(identity, mode, format, total, durable, validator);
     }
 
     /// <summary>Whether this record belongs to the same command.</summary>

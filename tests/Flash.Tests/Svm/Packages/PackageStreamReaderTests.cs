@@ -81,7 +81,7 @@ public class PackageStreamReaderTests
     }
 
     [Fact]
-    public void Resuming_at_a_component_boundary_continues_and_elsewhere_is_refused()
+    public void Resuming_at_a_component_boundary_continues_and_a_format_1_package_is_refused()
     {
         var package = StreamingReleases.R2;
         var first = Feed(package, 1 << 22);
@@ -90,8 +90,9 @@ public class PackageStreamReaderTests
 
         var target = new Collector();
         using var reader = new PackageStreamReader(Options, target);
-        Assert.False(reader.Resume(header, boundary + 1, package.Length));
+        Assert.False(reader.Resume(header, header.Length - 1, package.Length));
         Assert.True(reader.Resume(header, boundary, package.Length));
+        Assert.Null(reader.ResumedEntry);
         reader.Begin(package.Length);
         reader.Append(package.AsSpan((int)boundary));
 
@@ -100,6 +101,38 @@ public class PackageStreamReaderTests
         using var v1 = new PackageStreamReader(Options, new Collector());
         var h1 = Feed(SvmNode.R1, 1 << 22).Header!;
         Assert.False(v1.Resume(h1, h1.Length, SvmNode.R1.Length));
+    }
+
+    [Fact]
+    public void Resuming_inside_a_body_needs_its_prefix_and_verifies_the_whole_body()
+    {
+        var package = StreamingReleases.R2;
+        var first = Feed(package, 1 << 22);
+        var header = first.Header!;
+        var inside = first.Verified[1].End + 1000;
+
+        var target = new Collector();
+        using var reader = new PackageStreamReader(Options, target);
+        Assert.True(reader.Resume(header, inside, package.Length));
+        var entry = reader.ResumedEntry!;
+        Assert.Equal(header.Entries[2].Name, entry.Name);
+        Assert.Equal(1000, reader.PrefixToRestore);
+        reader.Begin(package.Length);
+        Assert.Throws<InvalidOperationException>(() => reader.Append(package.AsSpan((int)inside, 10)));
+        reader.RestorePrefix(package.AsSpan((int)(inside - 1000), 600));
+        reader.RestorePrefix(package.AsSpan((int)(inside - 400), 400));
+        Assert.Equal(0, reader.PrefixToRestore);
+        reader.Append(package.AsSpan((int)inside));
+        Assert.True(reader.IsComplete);
+        Assert.Equal(first.Verified.Skip(2), target.Verified);
+
+        // A prefix that is not the body's own fails the body's digest at its last byte.
+        using var wrong = new PackageStreamReader(Options, new Collector());
+        Assert.True(wrong.Resume(header, inside, package.Length));
+        wrong.Begin(package.Length);
+        wrong.RestorePrefix(new byte[1000]);
+        var e = Assert.Throws<PackageRejectedException>(() => wrong.Append(package.AsSpan((int)inside)));
+        Assert.Equal(PackageRejectReason.ChecksumMismatch, e.Reason);
     }
 
     [Fact]

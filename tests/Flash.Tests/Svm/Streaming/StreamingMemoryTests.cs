@@ -9,9 +9,9 @@ using static Flash.Tests.Svm.Streaming.StreamingReleases;
 namespace Flash.Tests.Svm.Streaming;
 
 /// <summary>
-/// The streaming install holds no more than one component (plus header and trailer) whatever the package size: the
-/// managed heap that stays live between the install's steps grows by far less than the package, which is many times
-/// larger than the 1 MiB budget. The heap is measured process-wide, so the class runs alone (no other test allocating).
+/// The streaming install holds no more than one slice of a component (plus header and trailer) whatever the package
+/// or component size: the managed heap that stays live between the install's steps grows by far less than the
+/// package, which is many times larger than the 1 MiB budget. The heap is measured process-wide, so the class runs alone (no other test allocating).
 /// </summary>
 [Collection(nameof(StreamingMemoryTests))]
 public class StreamingMemoryTests(ITestOutputHelper output)
@@ -54,21 +54,58 @@ public class StreamingMemoryTests(ITestOutputHelper output)
         SvmNode.AssertStorageSane(node.Svm);
     }
 
-    /// <summary>Samples the live managed heap (after a full collection) each time a component was stored.</summary>
+    [Fact]
+    public void One_component_of_32_MiB_streams_in_slices_in_bounded_memory()
+    {
+        const int size = 32 << 20;
+        var package = Big(1, size);
+        var source = new StreamingTestSource { ChunkSize = 64 * 1024 };
+        source.Add("big.pkg", package);
+        var dev0 = FlashSimulator.Create(new FlashSimulatorOptions { Geometry = Large, Seed = 1 });
+        var dev1 = FlashSimulator.Create(new FlashSimulatorOptions { Geometry = Large, Seed = 2 });
+        using var node = new SvmNode(o => With(o, source, maxPackageSize: 64L << 20), dev0, dev1);
+        node.InstallAndBoot();
+
+        var baseline = GC.GetTotalMemory(forceFullCollection: true);
+        var peak = new LivePeak();
+        var result = node.Svm.Upgrade(Command("big.pkg"), peak);
+
+        Assert.Equal(new SoftwareVersion(2, 0, 0), result.Release);
+        Assert.Equal(1, peak.Samples);
+        Assert.True(peak.SliceSamples >= (size / (256 * 1024)) - 1, $"{peak.SliceSamples} slices stored");
+        var growth = peak.Max - baseline;
+        output.WriteLine($"package {package.Length} bytes, one component; live heap growth between slices {growth} bytes over {peak.SliceSamples} slices");
+        Assert.True(growth < 2L << 20, $"the live heap grew by {growth} bytes while a {size}-byte component streamed");
+        foreach (var dev in node.Svm.Devices)
+        {
+            Assert.True(node.Svm.Verify(dev, dev.Table!.Alternate, checkConfiguration: false).SoftwareOk);
+        }
+    }
+
+    /// <summary>Samples the live managed heap (after a full collection) each time a component or a slice of one was stored.</summary>
     private sealed class LivePeak : IProgress<UpgradeProgress>
     {
         public long Max { get; private set; }
 
         public int Samples { get; private set; }
 
+        public int SliceSamples { get; private set; }
+
         public void Report(UpgradeProgress value)
         {
-            if (value.Phase != "store-primary")
+            if (value.Phase == "store-slice")
+            {
+                SliceSamples++;
+            }
+            else if (value.Phase == "store-primary")
+            {
+                Samples++;
+            }
+            else
             {
                 return;
             }
 
-            Samples++;
             Max = Math.Max(Max, GC.GetTotalMemory(forceFullCollection: true));
         }
     }

@@ -1,0 +1,58 @@
+using Flash.Ffs.Contexts;
+
+namespace Flash.Ffs.Mirror;
+
+/// <summary>
+/// Files of the alternate context in parts: a large file is written in bounded slices by caller-held transactions
+/// (<see cref="PairTransaction.WriteAlternateAt"/>) and read back in slices here, so neither side holds it whole.
+/// </summary>
+public sealed partial class RedundantPair
+{
+    /// <summary>
+    /// Reads bytes of a file of the alternate context from the primary, starting at <paramref name="offset"/>, until
+    /// <paramref name="destination"/> is full or the file ends (waits while a change of the alternate is being
+    /// mirrored). When the primary fails, the survivor serves the read.
+    /// </summary>
+    /// <param name="path">Path relative to the area.</param>
+    /// <param name="offset">Byte offset in the file.</param>
+    /// <param name="destination">Where the bytes go.</param>
+    /// <param name="cancellationToken">Cancels the wait for the alternate gate.</param>
+    /// <returns>Bytes read: less than the destination's length only at the end of the file.</returns>
+    /// <exception cref="FlashPathNotFoundException">The file does not exist.</exception>
+    /// <exception cref="FlashDataCorruptException">The range cannot be read back correctly on the primary (no repair: the alternate is not in service).</exception>
+    public int ReadAlternateRange(string path, long offset, Span<byte> destination, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        _gates.EnterAlternate(cancellationToken);
+        try
+        {
+            while (true)
+            {
+                using (_gates.Device(cancellationToken))
+                {
+                    var p = _failover.Active();
+                    try
+                    {
+                        var store = p.Store!;
+                        return FileRanges.Read(store.FileSystem, ContextStore.Absolute(store.Alternate, path), offset, destination);
+                    }
+                    catch (Exception ex) when (PairFailover.IsDeviceFailure(ex))
+                    {
+                        _failover.Fail(p, ex);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            _gates.ExitAlternate();
+        }
+    }
+
+    /// <summary>The length of a file of the alternate context on the primary.</summary>
+    /// <param name="path">Path relative to the area.</param>
+    /// <param name="cancellationToken">Cancels the wait for the alternate gate.</param>
+    /// <returns>The length in bytes, or -1 when the file does not exist.</returns>
+    public long AlternateLength(string path, CancellationToken cancellationToken = default)
+        => UnderAlternate(() => _failover.Serve(s => s.Exists(s.Alternate, path) ? s.FileSystem.GetEntry(ContextStore.Absolute(s.Alternate, path)).Length : -1), cancellationToken);
+}
