@@ -32,7 +32,8 @@ public sealed partial class FlashFileSystem : IDisposable
     private readonly int _chunk;
     private readonly int _inlineMax;
     private readonly BlockTable _blocks;
-    private readonly NodeTable _nodes = new();
+    private readonly NodeTable _nodes;
+    private readonly IndexMutator _index;
     private readonly Dictionary<int, int> _inlineRefs = [];
     private readonly Dictionary<uint, PendingTxn> _openTxns = [];
     private readonly Head _hot = new(HeadKind.Hot);
@@ -70,6 +71,8 @@ public sealed partial class FlashFileSystem : IDisposable
         _blocks = new BlockTable(_g.BlockCount, _ppb);
         _reserveBlocks = options.ReservedBlocks ?? Math.Max(4, _g.BlockCount / 50);
         _pageBuffer = new byte[_chunk];
+        _index = new IndexMutator(new NodeTable());
+        _nodes = _index.Nodes;
     }
 
     /// <summary>The device's geometry.</summary>

@@ -62,7 +62,7 @@ public sealed partial class FlashFileSystem
         }
 
         _root = new Node(RootId, 0, "", isDirectory: true);
-        _nodes.Add(_root);
+        _index.AddUnlisted(_root);
         _mounted = true;
         WriteCheckpoint(forUnmount: true);
         _mounted = false;
