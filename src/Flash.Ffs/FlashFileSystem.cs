@@ -242,19 +242,15 @@ public sealed partial class FlashFileSystem : IDisposable
     {
         const int Ref = RamSize.Reference;
 
-        // This object (over its partial files: about 26 references, 10 eight-byte and 16 four-byte fields, a few
+        // This object (over its partial files: about 27 references, 10 eight-byte and 16 four-byte fields, a few
         // flags), its lock and label; the device, options and logger belong to the caller.
-        long ram = RamSize.Object((26 * Ref) + (10 * 8) + (16 * 4) + 4) + RamSize.Object(32) + RamSize.String(Label.Length);
+        long ram = RamSize.Object((27 * Ref) + (10 * 8) + (16 * 4) + 4) + RamSize.Object(32) + RamSize.String(Label.Length);
         ram += _io.RamBytes;
         ram += RamSize.Object(16) * 2;                                         // the two log heads
         ram += RamSize.Array(1, _pageBuffer.Length) + (_metaBuffer is null ? 0 : RamSize.Array(1, _metaBuffer.Length));
         ram += RamSize.Array(4, _anchorBlocks.Length) + RamSize.List(4, _checkpointPages.Capacity);
         ram += _blocks.RamBytes;
-        ram += _nodes.RamBytes;
-        foreach (var n in _nodes)
-        {
-            ram += n.RamBytes;
-        }
+        ram += _index.RamBytes;
 
         ram += RamSize.Dictionary(16, _inlineRefs.Capacity);                  // int -> int
         ram += RamSize.Dictionary(24, _openTxns.Capacity);                    // uint -> PendingTxn

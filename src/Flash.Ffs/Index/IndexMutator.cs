@@ -22,8 +22,20 @@ internal sealed class IndexMutator
     /// <summary>Told before each change; null when nobody needs to know (no checkpoint in progress).</summary>
     public IIndexObserver? Observer { get; set; }
 
-    /// <summary>RAM held by the mutator object itself (the table and the entries are counted by their owners).</summary>
-    public static long RamBytes => RamSize.Object(2 * RamSize.Reference);
+    /// <summary>RAM held by the index: this object, the table, and every entry with its name, chunk map or child list.</summary>
+    public long RamBytes
+    {
+        get
+        {
+            long bytes = RamSize.Object(2 * RamSize.Reference) + Nodes.RamBytes;
+            foreach (var n in Nodes)
+            {
+                bytes += n.RamBytes;
+            }
+
+            return bytes;
+        }
+    }
 
     /// <summary>Adds a new entry to the table and lists it in its parent directory.</summary>
     /// <param name="parent">The directory.</param>
