@@ -120,6 +120,18 @@ public sealed partial class FlashFileSystem
         _log.LogInformation(FfsEvents.Mounted, "Mounted volume {VolumeId:X8} ({Entries} entries, {Clean})", VolumeId, _nodes.Count, clean ? "clean" : "recovered");
     }
 
+    /// <summary>Reads and decodes the current checkpoint of a volume without mounting it: writes nothing, keeps nothing (diagnostics and tests).</summary>
+    /// <param name="device">The device holding the volume.</param>
+    /// <returns>The checkpoint the newest anchor names.</returns>
+    /// <exception cref="FileSystemCorruptException">No valid anchor or checkpoint was found.</exception>
+    internal static CheckpointImage ReadCheckpointImage(IFlashDevice device)
+    {
+        var fs = new FlashFileSystem(device, new FlashFileSystemOptions());
+        var anchor = fs.FindNewestAnchor();
+        fs.ParseAnchor(anchor.Payload, out var pages, out int length, out uint crc);
+        return CheckpointCodec.Decode(fs.ReadCheckpoint(pages, length), crc, fs._blocks.Count, fs._ppb);
+    }
+
     /// <summary>Sets the facade's counters and heads and loads the block table and the index from a checkpoint image.</summary>
     private void Restore(CheckpointImage image)
     {
