@@ -39,6 +39,7 @@ public sealed partial class FlashFileSystem
     internal void WriteLocked(FlashFile file, ReadOnlySpan<byte> source)
     {
         var node = file.Node;
+        _index.Announce(node);
         long pos = file.Position;
         long end = pos + source.Length;
         try
@@ -205,6 +206,7 @@ public sealed partial class FlashFileSystem
     internal void SetLengthLocked(FlashFile file, long length)
     {
         var node = file.Node;
+        _index.Announce(node);
         try
         {
             if (file.Inline is { } inline)
@@ -290,6 +292,7 @@ public sealed partial class FlashFileSystem
         }
 
         var node = file.Node;
+        _index.Announce(node);
         try
         {
             if (file.Inline is { } inline)

@@ -393,6 +393,7 @@ public sealed partial class FlashFileSystem
             _index.Create(parent, node);
         }
 
+        _index.Announce(node);
         _txnWroteSomething = true;
 
         // Records this transaction buffered earlier (perhaps about this very file) must precede its data pages in the

@@ -188,6 +188,19 @@ internal sealed class IndexMutator
         node.Chunks!.Clear();
     }
 
+    /// <summary>
+    /// Announces an operation of several steps that will change the entry, before its first step programs anything
+    /// (a handle's write, truncation or flush; a whole-file write): the observer sees the entry now, not after pages
+    /// the operation programs before its first change. Changes nothing.
+    /// </summary>
+    /// <remarks>
+    /// Notifying at the first change instead would be as correct, but the incremental checkpoint would then write
+    /// such an entry after those pages rather than before them, which reorders its body and its page sequences: the
+    /// images would no longer be byte-identical with those of the earlier code.
+    /// </remarks>
+    /// <param name="node">The entry.</param>
+    public void Announce(Node node) => Changing(node);
+
     /// <summary>Takes an entry out of the directory it is listed in (if it is the one listed under its name); it stays in the table.</summary>
     /// <param name="node">The entry.</param>
     public void Detach(Node node)

@@ -35,6 +35,19 @@ public sealed class IndexMutatorTests
     }
 
     [Fact]
+    public void Announcing_notifies_once_and_changes_nothing()
+    {
+        var (index, _, _, file) = Volume();
+        var observer = new RecordingObserver(index);
+        index.Observer = observer;
+        string before = Describe(index, file);
+        index.Announce(file);
+        var seen = Assert.Single(observer.Seen);
+        Assert.Same(file, seen.Node);
+        Assert.Equal(before, Describe(index, file));
+    }
+
+    [Fact]
     public void Without_an_observer_the_changes_still_apply()
     {
         var (index, root, _, file) = Volume();
