@@ -39,7 +39,7 @@ public sealed partial class FlashFileSystem
     internal void WriteLocked(FlashFile file, ReadOnlySpan<byte> source)
     {
         var node = file.Node;
-        BeforeChange(node);
+        _index.Announce(node);
         long pos = file.Position;
         long end = pos + source.Length;
         try
@@ -55,7 +55,7 @@ public sealed partial class FlashFileSystem
                     }
 
                     source.CopyTo(inline.AsSpan((int)pos));
-                    node.Size = Math.Max(node.Size, end);
+                    _index.SetSize(node, Math.Max(node.Size, end));
                     file.InlineDirty = true;
                     file.NeedsInode = true;
                     file.Position = end;
@@ -116,7 +116,7 @@ public sealed partial class FlashFileSystem
             file.Position = end;
             if (end > node.Size)
             {
-                node.Size = end;
+                _index.SetSize(node, end);
                 file.NeedsInode = true;
             }
 
@@ -149,7 +149,7 @@ public sealed partial class FlashFileSystem
         var txn = file.Txn!;
         var content = file.Inline!.AsSpan(0, (int)node.Size);
         SupersedeData(txn, node);
-        node.Chunks = new ChunkMap();
+        _index.StartChunks(node);
         for (uint c = 0; (long)c * _chunk < content.Length; c++)
         {
             LoadChunkBuffer(file, c, skipRead: true);
@@ -168,9 +168,7 @@ public sealed partial class FlashFileSystem
         var node = file.Node;
         var txn = file.Txn!;
         int page = AppendPage(_hot, PageKind.Data, commit ? PageFlags.Commit : PageFlags.None, node.Id, chunk, txn.Id, payload);
-        BeforeChange(node);
-        node.Chunks ??= new ChunkMap();
-        int old = node.Chunks.Set(chunk, page);
+        int old = _index.SetChunk(node, chunk, page);
         _blocks.SetValid(page);
         if (old >= 0)
         {
@@ -208,7 +206,7 @@ public sealed partial class FlashFileSystem
     internal void SetLengthLocked(FlashFile file, long length)
     {
         var node = file.Node;
-        BeforeChange(node);
+        _index.Announce(node);
         try
         {
             if (file.Inline is { } inline)
@@ -221,7 +219,7 @@ public sealed partial class FlashFileSystem
                         inline.AsSpan((int)node.Size, (int)(length - node.Size)).Clear();
                     }
 
-                    node.Size = length;
+                    _index.SetSize(node, length);
                     file.InlineDirty = true;
                     file.NeedsInode = true;
                     return;
@@ -248,8 +246,8 @@ public sealed partial class FlashFileSystem
                 // Commit the unbuffered part first, then log the truncation: replay must drop the cut chunks
                 // before any chunk this session writes later at those offsets.
                 var dropped = new List<(uint Chunk, int Page)>();
-                node.Chunks?.Truncate(keep, dropped);
-                node.Size = length;
+                _index.TruncateChunks(node, keep, dropped);
+                _index.SetSize(node, length);
                 AddInode(txn, node);
                 FlushMeta(txn, commit: false);
                 foreach (var (chunk, page) in dropped)
@@ -272,7 +270,7 @@ public sealed partial class FlashFileSystem
                 }
             }
 
-            node.Size = length;
+            _index.SetSize(node, length);
             file.NeedsInode = true;
         }
         catch (Exception ex) when (FaultIfNeeded(ex))
@@ -294,7 +292,7 @@ public sealed partial class FlashFileSystem
         }
 
         var node = file.Node;
-        BeforeChange(node);
+        _index.Announce(node);
         try
         {
             if (file.Inline is { } inline)
@@ -324,7 +322,7 @@ public sealed partial class FlashFileSystem
             throw;
         }
 
-        node.ModificationSequence = _seq;
+        _index.SetModified(node, _seq);
         file.Txn = null;
         file.NeedsInode = false;
         file.InlineDirty = false;

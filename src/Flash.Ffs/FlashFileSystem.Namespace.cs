@@ -179,8 +179,7 @@ public sealed partial class FlashFileSystem
                 EnsureSpace(MetaPagesFor(512));
                 node = new Node(_nextId++, parent.Id, name, isDirectory: false);
                 txn = BeginFileTxn(node, created: true);
-                _nodes.Add(node);
-                Link(parent, node);
+                _index.Create(parent, node);
             }
             else if (mode == FlashFileMode.Create && node!.Size > 0)
             {
@@ -188,7 +187,7 @@ public sealed partial class FlashFileSystem
                 txn = BeginFileTxn(node, created: false);
                 bool wasChunked = node.Chunks is not null;
                 SupersedeData(txn, node);
-                node.Size = 0;
+                _index.SetSize(node, 0);
                 if (wasChunked)
                 {
                     // Log the truncation now, so replay drops the old chunks before this session's new ones.
@@ -261,11 +260,10 @@ public sealed partial class FlashFileSystem
         }
 
         var node = new Node(_nextId++, parent.Id, name, isDirectory: true);
-        _nodes.Add(node);
-        Link(parent, node);
+        _index.Create(parent, node);
         _txnWroteSomething = true;
         AddInode(txn, node);
-        node.ModificationSequence = _seq + 1;
+        _index.SetModified(node, _seq + 1);
     }
 
     private void DeleteCore(PendingTxn txn, string path, bool directory)
@@ -298,8 +296,7 @@ public sealed partial class FlashFileSystem
     private void RemoveNode(PendingTxn txn, Node node)
     {
         SupersedeData(txn, node);
-        Unlink(node);
-        _nodes.Remove(node.Id);
+        _index.Remove(node);
         AddDelete(txn, node.Id);
     }
 
@@ -358,11 +355,9 @@ public sealed partial class FlashFileSystem
 
         _txnWroteSomething = true;
         TaintOpenTxns(node);
-        Unlink(node);
-        node.Name = name;
-        Link(parent, node);
+        _index.Move(node, parent, name);
         AddInode(txn, node);
-        node.ModificationSequence = _seq + 1;
+        _index.SetModified(node, _seq + 1);
     }
 
     private void ValidateWriteAllBytes(string path, long length)
@@ -395,11 +390,10 @@ public sealed partial class FlashFileSystem
         if (!parent.Children!.TryGetValue(name, out var node))
         {
             node = new Node(_nextId++, parent.Id, name, isDirectory: false);
-            _nodes.Add(node);
-            Link(parent, node);
+            _index.Create(parent, node);
         }
 
-        BeforeChange(node);
+        _index.Announce(node);
         _txnWroteSomething = true;
 
         // Records this transaction buffered earlier (perhaps about this very file) must precede its data pages in the
@@ -410,17 +404,17 @@ public sealed partial class FlashFileSystem
         }
 
         SupersedeData(txn, node);
-        node.Size = data.Length;
+        _index.SetSize(node, data.Length);
         _userBytes += data.Length;
         FfsMetrics.UserBytesWritten(this, data.Length);
         if (data.Length <= _inlineMax)
         {
-            node.Chunks = null;
+            _index.DropChunks(node);
             AddInode(txn, node, data, hasInline: data.Length > 0);
         }
         else
         {
-            node.Chunks = new ChunkMap();
+            _index.StartChunks(node);
             for (uint c = 0; (long)c * _chunk < data.Length; c++)
             {
                 int start = (int)(c * _chunk);
@@ -438,13 +432,13 @@ public sealed partial class FlashFileSystem
                     page = AppendPage(_hot, PageKind.Data, PageFlags.None, node.Id, c, txn.Id, padded);
                 }
 
-                node.Chunks.Set(c, page);
+                _index.SetChunk(node, c, page);
                 _blocks.SetValid(page);
             }
 
             AddInode(txn, node);
         }
 
-        node.ModificationSequence = _seq + 1;
+        _index.SetModified(node, _seq + 1);
     }
 }

@@ -36,7 +36,7 @@ public sealed partial class FlashFileSystem
             return;
         }
 
-        BeforeChange(node);
+        _index.Announce(node);
         _txnWroteSomething = true;
 
         // As for a whole-file write: records this transaction buffered earlier precede its data pages in the log.
@@ -72,7 +72,7 @@ public sealed partial class FlashFileSystem
             }
 
             int page = AppendPage(_hot, PageKind.Data, PageFlags.None, node.Id, c, txn.Id, payload);
-            int old = node.Chunks.Set(c, page);
+            int old = _index.SetChunk(node, c, page);
             _blocks.SetValid(page);
             if (old >= 0)
             {
@@ -82,10 +82,10 @@ public sealed partial class FlashFileSystem
             at += n;
         }
 
-        node.Size = size;
+        _index.SetSize(node, size);
         CountUserBytes(data.Length);
         AddInode(txn, node);
-        node.ModificationSequence = _seq + 1;
+        _index.SetModified(node, _seq + 1);
     }
 
     /// <summary>The sizes files have as a batch's earlier operations leave them, for validating its partial writes.</summary>

@@ -33,7 +33,8 @@ public sealed partial class FlashFileSystem : IDisposable
     private readonly int _chunk;
     private readonly int _inlineMax;
     private readonly BlockTable _blocks;
-    private readonly NodeTable _nodes = new();
+    private readonly NodeTable _nodes;
+    private readonly IndexMutator _index;
     private readonly Dictionary<int, int> _inlineRefs = [];
     private readonly Dictionary<uint, PendingTxn> _openTxns = [];
     private readonly BlockPool _pool;
@@ -74,6 +75,8 @@ public sealed partial class FlashFileSystem : IDisposable
         _hot = new Head(HeadKind.Hot, _pool.Reservations);
         _cold = new Head(HeadKind.Cold, _pool.Reservations);
         _pageBuffer = new byte[_chunk];
+        _index = new IndexMutator(new NodeTable());
+        _nodes = _index.Nodes;
     }
 
     /// <summary>The device's geometry.</summary>
@@ -243,19 +246,15 @@ public sealed partial class FlashFileSystem : IDisposable
     {
         const int Ref = RamSize.Reference;
 
-        // This object (over its partial files: about 24 references, 6 eight-byte and 13 four-byte fields, a few
+        // This object (over its partial files: about 25 references, 6 eight-byte and 13 four-byte fields, a few
         // flags), its lock and label; the device, options and logger belong to the caller.
-        long ram = RamSize.Object((24 * Ref) + (6 * 8) + (13 * 4) + 4) + RamSize.Object(32) + RamSize.String(Label.Length);
+        long ram = RamSize.Object((25 * Ref) + (6 * 8) + (13 * 4) + 4) + RamSize.Object(32) + RamSize.String(Label.Length);
         ram += _io.RamBytes;
         ram += RamSize.Object(Ref + 16) * 2;                                   // the two log heads
         ram += RamSize.Array(1, _pageBuffer.Length) + (_metaBuffer is null ? 0 : RamSize.Array(1, _metaBuffer.Length));
         ram += RamSize.Array(4, _anchorBlocks.Length) + RamSize.List(4, _checkpointPages.Capacity);
         ram += _pool.RamBytes;
-        ram += _nodes.RamBytes;
-        foreach (var n in _nodes)
-        {
-            ram += n.RamBytes;
-        }
+        ram += _index.RamBytes;
 
         ram += RamSize.Dictionary(16, _inlineRefs.Capacity);                  // int -> int
         ram += RamSize.Dictionary(24, _openTxns.Capacity);                    // uint -> PendingTxn

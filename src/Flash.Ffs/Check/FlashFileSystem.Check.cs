@@ -99,7 +99,7 @@ public sealed partial class FlashFileSystem
                     if (repair)
                     {
                         ReleaseInline(node.InlinePage);
-                        node.InlinePage = -1;
+                        _index.ClearInline(node);
                         _lostChunks.Add((node.Id, 0));
                     }
                 }
@@ -132,7 +132,7 @@ public sealed partial class FlashFileSystem
                         problems.Add(new FsckProblem(FsckProblemKind.BadMapping, path, page, $"'{path}': chunk {chunk} is mapped beyond the file's size {node.Size}.", repair));
                         if (repair)
                         {
-                            map.Remove(chunk);
+                            _index.RemoveChunk(node, chunk);
                             _blocks.ClearValid(page);
                         }
 
@@ -161,7 +161,7 @@ public sealed partial class FlashFileSystem
                         problems.Add(new FsckProblem(kind, path, page, $"'{path}': chunk {chunk} at page {page} is bad ({what}).", repair));
                         if (repair)
                         {
-                            map.Remove(chunk);
+                            _index.RemoveChunk(node, chunk);
                             _blocks.ClearValid(page);
                             _lostChunks.Add((node.Id, chunk));
                         }

@@ -14,12 +14,11 @@ namespace Flash.Ffs;
 /// </summary>
 public sealed partial class FlashFileSystem
 {
-    private const uint CheckpointMagic = 0x54504B43; // "CKPT"
     /// <summary>The format version written; 2 added the open-transaction list to the checkpoint.</summary>
-    private const ushort FormatVersion = 2;
+    private const ushort FormatVersion = CheckpointCodec.Version;
 
     /// <summary>The oldest format version this library mounts.</summary>
-    private const ushort OldestFormatVersion = 1;
+    private const ushort OldestFormatVersion = CheckpointCodec.OldestVersion;
     private const int AnchorSearchBlocks = 16;
 
     private readonly int[] _anchorBlocks = [-1, -1];
@@ -46,9 +45,6 @@ public sealed partial class FlashFileSystem
 
         return size;
     }
-
-    /// <summary>Bytes of the fixed part: header, heads, block table and open-transaction list.</summary>
-    private int CheckpointHeadSize() => 64 + (_blocks.Count * 14) + OpenTxnListSize();
 
     /// <summary>The checkpoint size last written, plus slack for growth until the next one (cheap: no walk of the index).</summary>
     private int CheckpointSizeEstimate() => (_lastCheckpointSize * 2) + 4096;

@@ -14,7 +14,7 @@ namespace Flash.Ffs;
 /// The checkpoint describes the volume exactly as it was at its start sequence S0, like a synchronous one. The fixed
 /// part (header, heads, block table: bounded by the geometry) is serialised and programmed at S0. Entries follow in id
 /// order, a slice per operation; an entry that is about to change before its turn is written first, as it was at S0
-/// (copy-on-write: <see cref="BeforeChange"/>), and skipped when its turn comes. Entries created after S0 are not part
+/// (copy-on-write: the checkpoint in progress is the index's <see cref="IIndexObserver"/>), and skipped when its turn comes. Entries created after S0 are not part
 /// of it. The anchor page commits it as of S0; everything written since S0 is in the log, which a mount replays (the
 /// heads recorded at S0 show the writes, so a mount after it recovers instead of trusting it alone).
 /// </para>
@@ -30,12 +30,6 @@ public sealed partial class FlashFileSystem
 
     /// <summary>A transaction committed during the current call; its checkpoint step runs once the call's changes are all in RAM.</summary>
     private bool _checkpointStepDue;
-
-    /// <summary>Test hook: serialise the whole checkpoint at S0 as well, and count differences at the anchor.</summary>
-    internal bool VerifyIncrementalCheckpoints { get; set; }
-
-    /// <summary>Incremental checkpoints whose body differed from a synchronous one taken at the same sequence (a bug).</summary>
-    internal int IncrementalCheckpointMismatches { get; private set; }
 
     /// <summary>Incremental checkpoints committed.</summary>
     internal int IncrementalCheckpointsCommitted { get; private set; }
@@ -112,27 +106,11 @@ public sealed partial class FlashFileSystem
         var (previousNext, size, targets, oldBlocks, views) = plan;
         int leftOut = views.Count(v => v.Value is null);
         var retiring = Enumerable.Range(0, _blocks.Count).Where(b => _blocks.State[b] == BlockState.Retiring).ToArray();
-        var p = new PendingCheckpoint(_seq, _nextId, (uint)(_nodes.Count - leftOut), size, targets, oldBlocks, retiring, previousNext, _blocksSinceCheckpoint, _chunk)
-        {
-            HeadSize = CheckpointHeadSize(),
-        };
-        if (VerifyIncrementalCheckpoints)
-        {
-            var full = LittleEndianWriter.Growable(size);
-            try
-            {
-                SerializeCheckpoint(ref full, p.Sequence, clean: false, views, oldBlocks);
-                p.Reference = full.Written.ToArray();
-            }
-            finally
-            {
-                full.Dispose();
-            }
-        }
-
+        var p = new PendingCheckpoint(this, _seq, _nextId, (uint)(_nodes.Count - leftOut), size, targets, oldBlocks, retiring, previousNext, _blocksSinceCheckpoint, _chunk);
         _pending = p;
+        _index.Observer = p;
         HoldOpenTxnBlocks();
-        var head = LittleEndianWriter.Growable(p.HeadSize);
+        var head = LittleEndianWriter.Growable(CheckpointHeadSize());
         try
         {
             SerializeHead(ref head, p.Sequence, clean: false, oldBlocks, leftOut);
@@ -158,20 +136,6 @@ public sealed partial class FlashFileSystem
         }
 
         return true;
-    }
-
-    /// <summary>
-    /// Copy-on-write for the checkpoint in progress: called before an entry changes (or is deleted), writes it as it
-    /// was at the checkpoint's start if its turn has not come yet.
-    /// </summary>
-    private void BeforeChange(Node node)
-    {
-        if (_pending is not { Failed: false } p || node.Id >= p.EndId || node.Id <= p.Cursor || !p.Early.Add(node.Id))
-        {
-            return;
-        }
-
-        EmitNode(p, node);
     }
 
     /// <summary>Writes entries in id order until <paramref name="maxPages"/> pages were programmed or <paramref name="more"/> says stop; commits at the end.</summary>
@@ -274,16 +238,10 @@ public sealed partial class FlashFileSystem
             if (!p.Failed)
             {
                 _log.LogError(FfsEvents.Checkpoint, "Incremental checkpoint wrote {Length} bytes and {Nodes} entries, expected {Size} and {Count}; abandoned", p.Length, p.NodesWritten, p.Size, p.NodeCount);
-                IncrementalCheckpointMismatches++;
             }
 
             AbandonCheckpoint(p);
             return;
-        }
-
-        if (p.Reference is { } reference)
-        {
-            CompareWithReference(p, reference);
         }
 
         foreach (int t in p.Targets)
@@ -292,7 +250,7 @@ public sealed partial class FlashFileSystem
         }
 
         WriteAnchor(p.Sequence, p.Written, p.Length, p.Crc.GetCurrentHashAsUInt32());
-        _pending = null;
+        EndPending();
 
         foreach (int b in p.OldBlocks)
         {
@@ -326,7 +284,7 @@ public sealed partial class FlashFileSystem
     /// <summary>Drops the checkpoint in progress: its blocks go back to the pool once the next checkpoint commits (a failed one is retired).</summary>
     private void AbandonCheckpoint(PendingCheckpoint p)
     {
-        _pending = null;
+        EndPending();
         foreach (int t in p.Targets)
         {
             if (t == p.FailedBlock)
@@ -345,55 +303,20 @@ public sealed partial class FlashFileSystem
         _log.LogWarning(FfsEvents.Checkpoint, "Incremental checkpoint at sequence {Sequence} abandoned; the previous one stays current", p.Sequence);
     }
 
-    /// <summary>Test hook: the body written must hold exactly the entries a synchronous checkpoint at S0 held.</summary>
-    private void CompareWithReference(PendingCheckpoint p, byte[] reference)
+    /// <summary>No checkpoint in progress any more: the index stops reporting changes.</summary>
+    private void EndPending()
     {
-        var body = new byte[p.Length];
-        int offset = 0;
-        foreach (int page in p.Written)
-        {
-            var buffer = new byte[_chunk];
-            _io.Read(page, buffer, out _);
-            int n = Math.Min(_chunk, p.Length - offset);
-            buffer.AsSpan(0, n).CopyTo(body.AsSpan(offset));
-            offset += n;
-        }
-
-        int head = p.HeadSize;
-        bool same = body.Length == reference.Length
-            && body.AsSpan(0, head).SequenceEqual(reference.AsSpan(0, head))
-            && EntrySet(body, head).SetEquals(EntrySet(reference, head));
-        if (!same)
-        {
-            IncrementalCheckpointMismatches++;
-            _log.LogError(FfsEvents.Checkpoint, "Incremental checkpoint at sequence {Sequence} differs from the volume at that sequence", p.Sequence);
-        }
-
-        static HashSet<string> EntrySet(byte[] data, int offset)
-        {
-            var set = new HashSet<string>();
-            while (offset < data.Length)
-            {
-                int start = offset;
-                int nameLength = data[offset + 9];
-                offset += 10 + nameLength + 16;
-                byte kind = data[offset++];
-                offset += kind switch
-                {
-                    1 => 6,
-                    2 => 4 + (BitConverter.ToInt32(data, offset) * 12),
-                    _ => 0,
-                };
-                set.Add(Convert.ToHexString(data, start, offset - start));
-            }
-
-            return set;
-        }
+        _pending = null;
+        _index.Observer = null;
     }
 
-    /// <summary>An incremental checkpoint being written.</summary>
+    /// <summary>
+    /// An incremental checkpoint being written. While it is, it observes the index: an entry about to change before
+    /// its turn is written first, as it was at S0, and skipped when its turn comes.
+    /// </summary>
     private sealed class PendingCheckpoint(
-        ulong sequence, uint endId, uint nodeCount, int size, List<int> targets, int[] oldBlocks, int[] retiringAtStart, int previousNext, int blocksAtStart, int chunk)
+        FlashFileSystem fs,
+        ulong sequence, uint endId, uint nodeCount, int size, List<int> targets, int[] oldBlocks, int[] retiringAtStart, int previousNext, int blocksAtStart, int chunk) : IIndexObserver
     {
         /// <summary>S0: the sequence the checkpoint describes.</summary>
         public ulong Sequence { get; } = sequence;
@@ -414,9 +337,6 @@ public sealed partial class FlashFileSystem
         public int PreviousNext { get; } = previousNext;
 
         public int BlocksAtStart { get; } = blocksAtStart;
-
-        /// <summary>Bytes of the fixed part (header, heads, block table, open transactions).</summary>
-        public int HeadSize { get; init; }
 
         public List<int> Written { get; } = [];
 
@@ -440,6 +360,16 @@ public sealed partial class FlashFileSystem
 
         public int FailedBlock { get; set; } = -1;
 
-        public byte[]? Reference { get; set; }
+        /// <summary>Copy-on-write: writes an entry whose turn has not come yet before it changes.</summary>
+        /// <param name="node">The entry, as it was at S0 (nothing changed it since, or it was written already).</param>
+        public void Changing(Node node)
+        {
+            if (Failed || node.Id >= EndId || node.Id <= Cursor || !Early.Add(node.Id))
+            {
+                return;
+            }
+
+            fs.EmitNode(this, node);
+        }
     }
 }

@@ -146,66 +146,6 @@ public sealed partial class FlashFileSystem
         return entry is not null;
     }
 
-    /// <summary>Bytes of one checkpoint entry (see docs/format.md, "Checkpoint").</summary>
-    private static int EntrySize(Node n)
-        => 27 + n.NameUtf8.Length + (n.IsInline ? 6 : 0) + (n.Chunks is { } m ? 4 + (m.ExtentCount * 12) : 0);
-
-    /// <summary>Bytes of the open-transaction list in a checkpoint's fixed part.</summary>
-    private int OpenTxnListSize()
-    {
-        int size = 4;
-        foreach (var t in _openTxns.Values)
-        {
-            size += 8 + (4 * t.Blocks.Count);
-        }
-
-        return size;
-    }
-
-    /// <summary>Writes the open-transaction list: count, then per transaction its id, block count and blocks.</summary>
-    private void SerializeOpenTxns(ref LittleEndianWriter w)
-    {
-        w.U32((uint)_openTxns.Count);
-        foreach (var t in _openTxns.Values)
-        {
-            w.U32(t.Id);
-            w.U32((uint)t.Blocks.Count);
-            foreach (int b in t.Blocks)
-            {
-                w.I32(b);
-            }
-        }
-    }
-
-    /// <summary>Reads the open-transaction list of a checkpoint (format version 2 and later).</summary>
-    private void DeserializeOpenTxns(ref LittleEndianReader r)
-    {
-        uint count = r.U32();
-        if (count > (uint)_g.PageCount)
-        {
-            throw new FileSystemCorruptException($"The checkpoint lists {count} open transactions.");
-        }
-
-        _openAtCheckpoint = new List<(uint, int[])>((int)count);
-        for (uint i = 0; i < count; i++)
-        {
-            uint id = r.U32();
-            uint blocks = r.U32();
-            if (id == 0 || id >= _nextTxn || blocks > (uint)_blocks.Count)
-            {
-                throw new FileSystemCorruptException($"The checkpoint lists an impossible open transaction {id} ({blocks} blocks).");
-            }
-
-            var list = new int[blocks];
-            for (int k = 0; k < list.Length; k++)
-            {
-                list[k] = CheckedBlock(r.I32(), allowNone: false);
-            }
-
-            _openAtCheckpoint.Add((id, list));
-        }
-    }
-
     /// <summary>
     /// Keeps every block holding pages of an open transaction where it is (BlockTable.Held): the checkpoint being taken
     /// lists them for recovery. They stay held after the transaction ends, until a checkpoint that no longer lists it

@@ -61,7 +61,6 @@ public sealed partial class FlashFileSystem
     /// <summary>Supersedes every page holding a file's data (its chunks, or its inline record).</summary>
     private void SupersedeData(PendingTxn txn, Node node)
     {
-        BeforeChange(node);
         if (node.Chunks is { } map)
         {
             foreach (var e in map.Extents)
@@ -72,13 +71,13 @@ public sealed partial class FlashFileSystem
                 }
             }
 
-            map.Clear();
+            _index.ClearChunks(node);
         }
 
         if (node.IsInline)
         {
             Supersede(txn, new Superseded(node.InlinePage, true, 0, node.InlineOffset));
-            node.InlinePage = -1;
+            _index.ClearInline(node);
         }
     }
 
@@ -158,9 +157,7 @@ public sealed partial class FlashFileSystem
         int page = AppendPage(_hot, PageKind.Meta, commit ? PageFlags.Commit : PageFlags.None, 0, 0, txn.Id, _metaBuffer.AsSpan(0, _metaUsed));
         foreach (var (node, offset) in _metaInlineTargets)
         {
-            BeforeChange(node);
-            node.InlinePage = page;
-            node.InlineOffset = offset;
+            _index.SetInline(node, page, offset);
             AddInlineRef(page);
         }
 

@@ -122,19 +122,4 @@ public sealed partial class FlashFileSystem
 
     private FlashEntry EntryOf(Node node) => new(node.Name, PathOf(node), node.IsDirectory, node.Size, node.ModificationSequence);
 
-    private void Link(Node parent, Node child)
-    {
-        BeforeChange(child);
-        child.ParentId = parent.Id;
-        parent.Children!.Set(child);
-    }
-
-    private void Unlink(Node child)
-    {
-        BeforeChange(child);
-        if (_nodes.TryGetValue(child.ParentId, out var parent))
-        {
-            parent.Children?.Remove(child);
-        }
-    }
 }

@@ -166,7 +166,12 @@ public sealed partial class FlashFileSystem
         {
             if (anchor.Version == 1)
             {
-                pages.Add(CheckedPage(list[i]));
+                if (list[i] < 0 || list[i] >= _g.PageCount)
+                {
+                    throw new FileSystemCorruptException($"The checkpoint names page {list[i]}, which does not exist.");
+                }
+
+                pages.Add(list[i]);
                 continue;
             }
 

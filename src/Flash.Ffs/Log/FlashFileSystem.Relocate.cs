@@ -53,8 +53,7 @@ public sealed partial class FlashFileSystem
         int copy = AppendPage(_cold, PageKind.Data, PageFlags.Relocated, tag.ObjectId, tag.Chunk, owner?.Id ?? 0, buffer.AsSpan(0, tag.ByteCount));
         if (_nodes.TryGetValue(tag.ObjectId, out var node) && node.Chunks is { } map && map.Get(tag.Chunk) == page)
         {
-            BeforeChange(node);
-            map.Set(tag.Chunk, copy);
+            _index.SetChunk(node, tag.Chunk, copy);
             _blocks.SetValid(copy);
             if (owner is not null && owner.Own.Remove(page))
             {
@@ -90,9 +89,7 @@ public sealed partial class FlashFileSystem
                 int n = MetaRecord.WriteInlineMove(record, rec.Id, rec.Inline);
                 int copy = AppendPage(_cold, PageKind.Meta, PageFlags.Relocated | PageFlags.Commit, 0, 0, 0, record[..n]);
                 ReleaseInline(page);
-                BeforeChange(node);
-                node.InlinePage = copy;
-                node.InlineOffset = MetaRecord.InlineMoveFixedSize;
+                _index.SetInline(node, copy, MetaRecord.InlineMoveFixedSize);
                 AddInlineRef(copy);
             }
         }
@@ -109,8 +106,7 @@ public sealed partial class FlashFileSystem
                     if (page >= e.Page && page < e.Page + e.Count)
                     {
                         uint chunk = e.Logical + (uint)(page - e.Page);
-                        BeforeChange(node);
-                        map.Remove(chunk);
+                        _index.RemoveChunk(node, chunk);
                         _lostChunks.Add((node.Id, chunk));
                         return;
                     }
@@ -120,8 +116,7 @@ public sealed partial class FlashFileSystem
             {
                 _lostChunks.Add((node.Id, 0));
                 ReleaseInline(page);
-                BeforeChange(node);
-                node.InlinePage = -1;
+                _index.ClearInline(node);
                 return;
             }
         }

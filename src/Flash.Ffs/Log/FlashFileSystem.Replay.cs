@@ -175,7 +175,7 @@ public sealed partial class FlashFileSystem
         // Entries created by a committed transaction are linked; placeholders of anything else are dropped.
         foreach (var orphan in _nodes.Values.Where(n => n.Id != RootId && (n.ParentId == 0 || !_nodes.ContainsKey(n.ParentId))).ToArray())
         {
-            RemoveReplayed(orphan);
+            _index.RemoveTree(orphan);
         }
     }
 
@@ -197,9 +197,8 @@ public sealed partial class FlashFileSystem
                     return;
                 }
 
-                node.Chunks ??= new ChunkMap();
-                node.Chunks.Set(op.Chunk, op.Page);
-                node.ModificationSequence = commitSeq;
+                _index.SetChunk(node, op.Chunk, op.Page);
+                _index.SetModified(node, commitSeq);
                 break;
             }
 
@@ -208,40 +207,38 @@ public sealed partial class FlashFileSystem
                 var node = ReplayNode(op.Id, op.IsDirectory);
                 if (node.IsDirectory != op.IsDirectory)
                 {
-                    RemoveReplayed(node);
+                    _index.RemoveTree(node);
                     node = ReplayNode(op.Id, op.IsDirectory);
                 }
 
                 if (_nodes.TryGetValue(op.Parent, out var parent) && parent.IsDirectory)
                 {
-                    if (node.ParentId != 0 && _nodes.TryGetValue(node.ParentId, out var oldParent))
-                    {
-                        oldParent.Children?.Remove(node);
-                    }
-
+                    // Out of its old directory first: the entry it replaces may be that directory.
+                    _index.Detach(node);
                     if (parent.Children!.TryGetValue(op.Name, out var other) && other != node)
                     {
-                        RemoveReplayed(other);
+                        _index.RemoveTree(other);
                     }
 
-                    node.Name = op.Name;
-                    node.ParentId = op.Parent;
-                    parent.Children.Set(node);
+                    _index.Move(node, parent, op.Name);
                 }
 
-                node.Size = op.Size;
-                node.ModificationSequence = commitSeq;
+                _index.SetSize(node, op.Size);
+                _index.SetModified(node, commitSeq);
                 if (op.HasInline)
                 {
-                    node.Chunks = null;
-                    node.InlinePage = op.Page;
-                    node.InlineOffset = op.InlineOffset;
+                    _index.DropChunks(node);
+                    _index.SetInline(node, op.Page, op.InlineOffset);
                 }
                 else if (op.IsChunked)
                 {
-                    node.InlinePage = -1;
-                    node.Chunks ??= new ChunkMap();
-                    node.Chunks.Truncate((uint)((op.Size + _chunk - 1) / _chunk), null);
+                    _index.ClearInline(node);
+                    if (node.Chunks is null)
+                    {
+                        _index.StartChunks(node);
+                    }
+
+                    _index.TruncateChunks(node, (uint)((op.Size + _chunk - 1) / _chunk), null);
                 }
 
                 break;
@@ -250,7 +247,7 @@ public sealed partial class FlashFileSystem
             case ReplayKind.Delete:
                 if (_nodes.TryGetValue(op.Id, out var gone) && gone.Id != RootId)
                 {
-                    RemoveReplayed(gone);
+                    _index.RemoveTree(gone);
                 }
 
                 break;
@@ -258,8 +255,7 @@ public sealed partial class FlashFileSystem
             case ReplayKind.InlineMove:
                 if (_nodes.TryGetValue(op.Id, out var moved) && moved.IsInline)
                 {
-                    moved.InlinePage = op.Page;
-                    moved.InlineOffset = op.InlineOffset;
+                    _index.SetInline(moved, op.Page, op.InlineOffset);
                 }
 
                 break;
@@ -271,27 +267,9 @@ public sealed partial class FlashFileSystem
         if (!_nodes.TryGetValue(id, out var node))
         {
             node = new Node(id, 0, "", isDirectory);
-            _nodes.Add(node);
+            _index.AddUnlisted(node);
         }
 
         return node;
-    }
-
-    private void RemoveReplayed(Node node)
-    {
-        if (node.Children is { } children)
-        {
-            foreach (var child in children.ToArray())
-            {
-                RemoveReplayed(child);
-            }
-        }
-
-        if (_nodes.TryGetValue(node.ParentId, out var parent))
-        {
-            parent.Children?.Remove(node);
-        }
-
-        _nodes.Remove(node.Id);
     }
 }

