@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Flash.Drivers;
+using Flash.Ffs.Blocks;
 using Flash.Ffs.Index;
 using Flash.Ffs.Log;
 using Flash.Ffs.Wear;
@@ -35,8 +36,9 @@ public sealed partial class FlashFileSystem : IDisposable
     private readonly NodeTable _nodes = new();
     private readonly Dictionary<int, int> _inlineRefs = [];
     private readonly Dictionary<uint, PendingTxn> _openTxns = [];
-    private readonly Head _hot = new(HeadKind.Hot);
-    private readonly Head _cold = new(HeadKind.Cold);
+    private readonly BlockPool _pool;
+    private readonly Head _hot;
+    private readonly Head _cold;
     private readonly int _reserveBlocks;
     private readonly byte[] _pageBuffer;
     private Node _root = null!;
@@ -67,7 +69,10 @@ public sealed partial class FlashFileSystem : IDisposable
         _ppb = _g.PagesPerBlock;
         _chunk = _io.PayloadSize;
         _inlineMax = Math.Min(_chunk / 4, 1024);
-        _blocks = new BlockTable(_g.BlockCount, _ppb);
+        _pool = new BlockPool(device, _log, retirement: this, reclaim: this);
+        _blocks = _pool.Table;
+        _hot = new Head(HeadKind.Hot, _pool.Reservations);
+        _cold = new Head(HeadKind.Cold, _pool.Reservations);
         _reserveBlocks = options.ReservedBlocks ?? Math.Max(4, _g.BlockCount / 50);
         _pageBuffer = new byte[_chunk];
     }
@@ -239,14 +244,14 @@ public sealed partial class FlashFileSystem : IDisposable
     {
         const int Ref = RamSize.Reference;
 
-        // This object (over its partial files: about 26 references, 10 eight-byte and 16 four-byte fields, a few
+        // This object (over its partial files: about 24 references, 9 eight-byte and 14 four-byte fields, a few
         // flags), its lock and label; the device, options and logger belong to the caller.
-        long ram = RamSize.Object((26 * Ref) + (10 * 8) + (16 * 4) + 4) + RamSize.Object(32) + RamSize.String(Label.Length);
+        long ram = RamSize.Object((24 * Ref) + (9 * 8) + (14 * 4) + 4) + RamSize.Object(32) + RamSize.String(Label.Length);
         ram += _io.RamBytes;
-        ram += RamSize.Object(16) * 2;                                         // the two log heads
+        ram += RamSize.Object(Ref + 16) * 2;                                   // the two log heads
         ram += RamSize.Array(1, _pageBuffer.Length) + (_metaBuffer is null ? 0 : RamSize.Array(1, _metaBuffer.Length));
         ram += RamSize.Array(4, _anchorBlocks.Length) + RamSize.List(4, _checkpointPages.Capacity);
-        ram += _blocks.RamBytes;
+        ram += _pool.RamBytes;
         ram += _nodes.RamBytes;
         foreach (var n in _nodes)
         {
@@ -271,7 +276,6 @@ public sealed partial class FlashFileSystem : IDisposable
         ram += RamSize.HashSet(12, _scrubQueue.Capacity);                     // int
         ram += RamSize.HashSet(16, _lostChunks.Capacity);                     // (uint, uint)
         ram += RamSize.List(16, _metaInlineTargets.Capacity);                 // (Node, int)
-        ram += RamSize.Array(1, _erasedHere.Length) + RamSize.Array(1, _verifyData.Length) + RamSize.Array(1, _verifySpare.Length); // erase checks
         ram += RamSize.List(8, _checkpointPageSequences.Capacity);
         ram += RamSize.List(Ref, _handles.Capacity);
         foreach (var h in _handles)

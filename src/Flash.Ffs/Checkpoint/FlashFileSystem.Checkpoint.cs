@@ -1,3 +1,4 @@
+using Flash.Ffs.Blocks;
 using Flash.Ffs.Format;
 using Flash.Ffs.Index;
 using Flash.Ffs.Log;
@@ -28,7 +29,6 @@ public sealed partial class FlashFileSystem
     /// <summary>Whether the rest of the anchor block this mount found was checked to be erased.</summary>
     private bool _anchorTailChecked;
     private List<int> _checkpointPages = [];
-    private int _checkpointNext = -1;
 
     /// <summary>Exact size of the serialised checkpoint body, with files that have uncommitted writes as <paramref name="views"/> says.</summary>
     private int CheckpointSize(Dictionary<uint, Node?> views)
@@ -99,8 +99,7 @@ public sealed partial class FlashFileSystem
         // new checkpoint nothing needs them.
         foreach (int b in oldBlocks)
         {
-            _blocks.State.Apply(b, BlockTransition.Release);
-            _blocks.Erased[b] = false;
+            _pool.ReleaseCheckpointBlock(b);
         }
 
         ulong checkpointSeq = _seq;
@@ -132,17 +131,17 @@ public sealed partial class FlashFileSystem
                     // The old checkpoint is still current: put its blocks back, retire the failed one, try again.
                     foreach (int b in oldBlocks)
                     {
-                        _blocks.State.Apply(b, BlockTransition.AssignCheckpoint);
+                        _pool.ReinstateCheckpointBlock(b);
                     }
 
                     int failed = page / _ppb;
                     foreach (int t in targets.Where(t => t != failed))
                     {
-                        _blocks.State.Apply(t, BlockTransition.Release);
+                        _pool.ReleaseCheckpointBlock(t);
                     }
 
-                    MarkBadNow(failed);
-                    _checkpointNext = previousNext;
+                    _pool.MarkBad(failed);
+                    _pool.Reservations.Checkpoint = previousNext;
                     return false;
                 }
 
@@ -161,7 +160,7 @@ public sealed partial class FlashFileSystem
             {
                 if (_blocks.State[b] == BlockState.Retiring)
                 {
-                    MarkBadNow(b);
+                    _pool.MarkBad(b);
                 }
             }
 
@@ -171,7 +170,7 @@ public sealed partial class FlashFileSystem
             _blocksSinceCheckpoint = 0;
             _checkpointsWritten++;
             FfsMetrics.CheckpointWritten(this);
-            _log.LogDebug(FfsEvents.Checkpoint, "Checkpoint at sequence {Sequence}: {Pages} page(s), {Entries} entries; next blocks hot {Hot}, cold {Cold}, checkpoint {Next}", checkpointSeq, pages, _nodes.Count, _hot.ReservedNext, _cold.ReservedNext, _checkpointNext);
+            _log.LogDebug(FfsEvents.Checkpoint, "Checkpoint at sequence {Sequence}: {Pages} page(s), {Entries} entries; next blocks hot {Hot}, cold {Cold}, checkpoint {Next}", checkpointSeq, pages, _nodes.Count, _hot.ReservedNext, _cold.ReservedNext, _pool.Reservations.Checkpoint);
             return true;
         }
         finally
@@ -193,17 +192,17 @@ public sealed partial class FlashFileSystem
     /// </summary>
     private (int PreviousNext, int Size, List<int> Targets, int[] OldBlocks, Dictionary<uint, Node?> Views)? PlanCheckpoint(bool mustWrite)
     {
-        int previousNext = _checkpointNext;
+        int previousNext = _pool.Reservations.Checkpoint;
         ReserveNext(_hot, mostWorn: false);
         ReserveNext(_cold, mostWorn: true);
-        _checkpointNext = PickReservable(mostWorn: false, exclude: previousNext);
+        _pool.Reservations.Checkpoint = _pool.PickReservable(mostWorn: false, exclude: previousNext);
 
         var views = CommittedViews();
         int size = CheckpointSize(views);
         int pages = (size + _chunk - 1) / _chunk;
         if (pages > MaxCheckpointPages)
         {
-            _checkpointNext = previousNext;
+            _pool.Reservations.Checkpoint = previousNext;
             var tooLarge = new FlashNoSpaceException($"The index ({size} bytes) exceeds the largest checkpoint an anchor page can describe ({MaxCheckpointPages} pages).");
             if (mustWrite)
             {
@@ -240,31 +239,29 @@ public sealed partial class FlashFileSystem
     {
         // Blocks that hold nothing live any more are free for the taking (after recovery, before any garbage
         // collection has run, they may be all there is).
-        ReclaimEmptyBlocks();
+        _pool.ReclaimEmptyBlocks();
         var targets = new List<int>(blocksNeeded);
         while (targets.Count < blocksNeeded)
         {
-            int b = targets.Count == 0 && previousNext >= 0 && _blocks.State[previousNext] == BlockState.Free ? previousNext : PickFreeOrReservedBlock(mostWorn: false);
+            int b = targets.Count == 0 && previousNext >= 0 && _blocks.State[previousNext] == BlockState.Free ? previousNext : _pool.PickFreeOrReserved(mostWorn: false);
 
             if (b < 0)
             {
                 foreach (int t in targets)
                 {
-                    _blocks.State.Apply(t, BlockTransition.Release);
+                    _pool.ReleaseCheckpointBlock(t);
                 }
 
-                _checkpointNext = previousNext;
+                _pool.Reservations.Checkpoint = previousNext;
                 throw new FlashNoSpaceException("No free block for a checkpoint.");
             }
 
-            if (!_blocks.Erased[b] && !EraseBlock(b))
+            if (!_pool.EnsureErased(b))
             {
                 continue;
             }
 
-            _blocks.State.Apply(b, BlockTransition.AssignCheckpoint);
-            _blocks.Erased[b] = false;
-            _blocks.ClearBlock(b);
+            _pool.ClaimForCheckpoint(b);
             targets.Add(b);
         }
 
@@ -279,27 +276,6 @@ public sealed partial class FlashFileSystem
         }
 
         head.ReservedNext = -1;
-        head.ReservedNext = PickReservable(mostWorn, exclude: -1);
-    }
-
-    /// <summary>An erased free block not reserved by anyone (so its first page reads erased until someone opens it).</summary>
-    private int PickReservable(bool mostWorn, int exclude)
-    {
-        int best = -1;
-        for (int b = 0; b < _blocks.Count; b++)
-        {
-            if (_blocks.State[b] != BlockState.Free || !_blocks.Erased[b] || b == exclude
-                || b == _hot.ReservedNext || b == _cold.ReservedNext || b == _checkpointNext)
-            {
-                continue;
-            }
-
-            if (best < 0 || (mostWorn ? _blocks.EraseCount[b] > _blocks.EraseCount[best] : _blocks.EraseCount[b] < _blocks.EraseCount[best]))
-            {
-                best = b;
-            }
-        }
-
-        return best;
+        head.ReservedNext = _pool.PickReservable(mostWorn, exclude: -1);
     }
 }

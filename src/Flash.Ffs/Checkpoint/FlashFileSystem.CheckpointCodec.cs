@@ -42,7 +42,7 @@ public sealed partial class FlashFileSystem
             w.I32(h.ReservedNext);
         }
 
-        w.I32(_checkpointNext);
+        w.I32(_pool.Reservations.Checkpoint);
         w.U32(0);
         for (int b = 0; b < _blocks.Count; b++)
         {
@@ -123,7 +123,7 @@ public sealed partial class FlashFileSystem
             }
         }
 
-        _checkpointNext = CheckedBlock(r.I32(), allowNone: true);
+        _pool.Reservations.Checkpoint = CheckedBlock(r.I32(), allowNone: true);
         r.U32();
         for (int b = 0; b < _blocks.Count; b++)
         {

@@ -298,8 +298,7 @@ public sealed partial class FlashFileSystem
         {
             if (_blocks.State[b] == BlockState.Checkpoint)
             {
-                _blocks.State.Apply(b, BlockTransition.Release);
-                _blocks.Erased[b] = false;
+                _pool.ReleaseCheckpointBlock(b);
             }
         }
 
@@ -309,7 +308,7 @@ public sealed partial class FlashFileSystem
         {
             if (_blocks.State[b] == BlockState.Retiring)
             {
-                MarkBadNow(b);
+                _pool.MarkBad(b);
             }
         }
 
@@ -332,19 +331,17 @@ public sealed partial class FlashFileSystem
         {
             if (t == p.FailedBlock)
             {
-                MarkBadNow(t);
+                _pool.MarkBad(t);
             }
             else if (_blocks.State[t] == BlockState.Checkpoint)
             {
                 // Its pages took sequence numbers after the current checkpoint: recovery must still find them (a
                 // missing number stops its replay), so the block is erased only once the next checkpoint covers it.
-                _blocks.State.Apply(t, BlockTransition.AbandonCheckpoint);
-                _blocks.Erased[t] = false;
-                _blocks.LastSequence[t] = _seq;
+                _pool.AbandonCheckpointBlock(t, _seq);
             }
         }
 
-        _checkpointNext = p.PreviousNext;
+        _pool.Reservations.Checkpoint = p.PreviousNext;
         _log.LogWarning(FfsEvents.Checkpoint, "Incremental checkpoint at sequence {Sequence} abandoned; the previous one stays current", p.Sequence);
     }
 

@@ -228,19 +228,18 @@ public sealed partial class FlashFileSystem
                 // Switch blocks: erase the other one and start it. Until its first page is programmed, the last page
                 // of this block stays the newest valid anchor.
                 int other = 1 - _anchorCurrent;
-                if (!EraseBlock(_anchorBlocks[other]))
+                if (!_pool.Erase(_anchorBlocks[other]))
                 {
                     throw new FlashFileSystemException($"Anchor block {_anchorBlocks[other]} failed to erase; the volume needs reformatting onto good anchor blocks.");
                 }
 
-                _blocks.State.Apply(_anchorBlocks[other], BlockTransition.AssignAnchor);
-                _blocks.Erased[_anchorBlocks[other]] = false;
+                _pool.StartAnchor(_anchorBlocks[other]);
                 _anchorCurrent = other;
                 _anchorWritePointer = 0;
             }
 
             int page = (_anchorBlocks[_anchorCurrent] * _ppb) + _anchorWritePointer;
-            if (!ReadyToProgram(_anchorBlocks[_anchorCurrent], page, inherited: !_anchorTailChecked))
+            if (!_pool.ReadyToProgram(_anchorBlocks[_anchorCurrent], page, inherited: !_anchorTailChecked))
             {
                 // Appending past a page that is not erased would hide this anchor from mount's search: switch blocks.
                 _anchorWritePointer = _ppb;

@@ -1,3 +1,4 @@
+using Flash.Ffs.Blocks;
 using Flash.Ffs.Format;
 using System.Text;
 using Flash.Drivers;
@@ -30,15 +31,7 @@ public sealed partial class FlashFileSystem
         Label = options.Label;
         for (int b = 0; b < _blocks.Count; b++)
         {
-            if (_device.IsBad(b))
-            {
-                _blocks.State.Apply(b, BlockTransition.MarkBad);
-            }
-            else
-            {
-                _blocks.State.Restore(b, BlockState.Free);
-                EraseBlock(b);
-            }
+            _pool.Format(b);
 
             if ((b & 63) == 63 || b == _blocks.Count - 1)
             {
@@ -51,7 +44,7 @@ public sealed partial class FlashFileSystem
         {
             if (_blocks.State[b] == BlockState.Free)
             {
-                _blocks.State.Apply(b, BlockTransition.AssignAnchor);
+                _pool.AssignAnchor(b);
                 _anchorBlocks[anchors++] = b;
             }
         }
@@ -81,7 +74,7 @@ public sealed partial class FlashFileSystem
         RefuseWritesToMovedAnchors(anchor.Block);
         foreach (int b in _anchorBlocks)
         {
-            _blocks.State.Apply(b, BlockTransition.AssignAnchor);
+            _pool.AssignAnchor(b);
         }
 
         bool clean = NothingWrittenSinceCheckpoint();
@@ -176,9 +169,10 @@ public sealed partial class FlashFileSystem
             }
         }
 
-        if (_checkpointNext < 0 || _io.ReadTag(_checkpointNext * _ppb, out _) != PageReadStatus.Erased)
+        int checkpointNext = _pool.Reservations.Checkpoint;
+        if (checkpointNext < 0 || _io.ReadTag(checkpointNext * _ppb, out _) != PageReadStatus.Erased)
         {
-            _log.LogInformation(FfsEvents.Recovery, "The next checkpoint block {Block} is missing or was written", _checkpointNext);
+            _log.LogInformation(FfsEvents.Recovery, "The next checkpoint block {Block} is missing or was written", checkpointNext);
             return false;
         }
 
@@ -275,18 +269,7 @@ public sealed partial class FlashFileSystem
         ulong maxSeq = Math.Max(_checkpointSeq, scan.Seen.Count > 0 ? scan.Seen[^1] : 0);
         foreach (var (block, (first, last)) in touched)
         {
-            if ((_blocks.State[block] == BlockState.Free && !_blocks.Erased[block]) || _blocks.State[block] == BlockState.Full)
-            {
-                _blocks.EraseCount[block]++;
-            }
-
-            if (_blocks.State[block] is BlockState.Free or BlockState.Full)
-            {
-                _blocks.FirstSequence[block] = first;
-            }
-
-            _blocks.State.Apply(block, BlockTransition.WrittenSinceCheckpoint);
-            _blocks.LastSequence[block] = last;
+            _pool.WrittenSinceCheckpoint(block, first, last);
             maxSeq = Math.Max(maxSeq, last);
         }
 
@@ -294,23 +277,15 @@ public sealed partial class FlashFileSystem
         {
             if (h.Block >= 0 && _blocks.State[h.Block] == BlockState.Open)
             {
-                _blocks.State.Apply(h.Block, BlockTransition.Close);
+                _pool.CloseIfOpen(h.Block);
                 _blocks.LastSequence[h.Block] = Math.Max(_blocks.LastSequence[h.Block], _checkpointSeq);
             }
 
             h.Reset();
         }
 
-        for (int b = 0; b < _blocks.Count; b++)
-        {
-            if (_blocks.State[b] == BlockState.Free)
-            {
-                // A free block may have been half-erased or half-written after the checkpoint: erase before use.
-                _blocks.Erased[b] = false;
-            }
-        }
-
-        _checkpointNext = -1;
+        _pool.DistrustErasedFreeBlocks();
+        _pool.Reservations.Checkpoint = -1;
         _seq = maxSeq + SequenceGapAfterRecovery;
         _blocksSinceCheckpoint = touched.Count;
         RebuildValidity();

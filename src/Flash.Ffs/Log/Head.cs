@@ -1,3 +1,5 @@
+using Flash.Ffs.Blocks;
+
 namespace Flash.Ffs.Log;
 
 /// <summary>Which stream of the log a head writes.</summary>
@@ -13,7 +15,13 @@ internal enum HeadKind
 /// <summary>A write position in the log: the block being filled, the next page in it, and the block it will open next.</summary>
 internal sealed class Head
 {
-    public Head(HeadKind kind) => Kind = kind;
+    private readonly BlockReservations _reservations;
+
+    public Head(HeadKind kind, BlockReservations reservations)
+    {
+        Kind = kind;
+        _reservations = reservations;
+    }
 
     public HeadKind Kind { get; }
 
@@ -21,8 +29,25 @@ internal sealed class Head
 
     public int WritePointer { get; set; }
 
-    /// <summary>The erased block this head opens next, chosen at the last checkpoint so a mount can tell whether anything was written since.</summary>
-    public int ReservedNext { get; set; } = -1;
+    /// <summary>
+    /// The erased block this head opens next, chosen at the last checkpoint so a mount can tell whether anything was
+    /// written since; kept in the pool's <see cref="BlockReservations"/>, which the allocator consults.
+    /// </summary>
+    public int ReservedNext
+    {
+        get => Kind == HeadKind.Hot ? _reservations.Hot : _reservations.Cold;
+        set
+        {
+            if (Kind == HeadKind.Hot)
+            {
+                _reservations.Hot = value;
+            }
+            else
+            {
+                _reservations.Cold = value;
+            }
+        }
+    }
 
     /// <summary>Whether <see cref="Block"/> was already being written when this mount found it (its pages are checked before each program).</summary>
     public bool Inherited { get; set; }

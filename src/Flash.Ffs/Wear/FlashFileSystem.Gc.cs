@@ -1,3 +1,4 @@
+using Flash.Ffs.Blocks;
 using Flash.Ffs.Format;
 using Flash.Ffs.Log;
 using Flash.Ffs.Wear;
@@ -6,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace Flash.Ffs;
 
 /// <summary>Garbage collection, static wear levelling, scrubbing, space accounting and idle-time maintenance.</summary>
-public sealed partial class FlashFileSystem
+public sealed partial class FlashFileSystem : IReclaimPolicy
 {
     private int _victim = -1;
 
@@ -57,7 +58,7 @@ public sealed partial class FlashFileSystem
         while (TimeLeft() && moved < maxPages && rounds++ < _blocks.Count * 2)
         {
             // Reclaiming space comes first: wear levelling gains none, so it waits while the pool is low.
-            int free = FreeBlockCount();
+            int free = _pool.FreeCount;
             bool wear = free >= _reserveBlocks * 2 && WearLevelingDue();
             bool gcWanted = _victim >= 0 || free < _reserveBlocks * 3 || _scrubQueue.Count > 0 || wear;
             if (!gcWanted)
@@ -89,7 +90,7 @@ public sealed partial class FlashFileSystem
         // Erase free blocks ahead of need, so no erase lands on a later write.
         for (int b = 0; b < _blocks.Count && TimeLeft(); b++)
         {
-            if (_blocks.State[b] == BlockState.Free && !_blocks.Erased[b] && EraseBlock(b))
+            if (_blocks.State[b] == BlockState.Free && !_blocks.Erased[b] && _pool.Erase(b))
             {
                 erased++;
             }
@@ -106,7 +107,7 @@ public sealed partial class FlashFileSystem
     private long RemainingWork()
     {
         long work = 0;
-        bool poolLow = FreeBlockCount() < _reserveBlocks * 3;
+        bool poolLow = _pool.FreeCount < _reserveBlocks * 3;
         for (int b = 0; b < _blocks.Count; b++)
         {
             if (poolLow && _blocks.State[b] == BlockState.Full && _blocks.Valid[b] < _ppb)
@@ -130,26 +131,9 @@ public sealed partial class FlashFileSystem
     /// <summary>Pages users may fill: good blocks less the anchors, the GC reserve, room for a checkpoint and partly filled heads.</summary>
     private long UsableCapacityPages()
     {
-        if (_goodBlocksCache < 0)
-        {
-            int good = 0;
-            for (int b = 0; b < _blocks.Count; b++)
-            {
-                if (_blocks.IsUsable(b) && _blocks.State[b] != BlockState.Anchor)
-                {
-                    good++;
-                }
-            }
-
-            _goodBlocksCache = good;
-        }
-
         int checkpointBlocks = (2 * ((CheckpointSizeEstimate() / _chunk / _ppb) + 1)) + 1;
-        return Math.Max(0, _goodBlocksCache - _reserveBlocks - checkpointBlocks - 2) * (long)_ppb;
+        return Math.Max(0, _pool.GoodBlocks - _reserveBlocks - checkpointBlocks - 2) * (long)_ppb;
     }
-
-    /// <summary>Good blocks outside the anchors; -1 when a block went bad and it must be counted again.</summary>
-    private int _goodBlocksCache = -1;
 
     /// <summary>
     /// Makes sure <paramref name="pages"/> more pages can be written: refuses with <see cref="FlashNoSpaceException"/>
@@ -183,7 +167,7 @@ public sealed partial class FlashFileSystem
             // because the garbage is younger than the last checkpoint, a slice of the checkpoint in progress helps.
             // At the reserve itself this operation opens no block, so it may spend what the per-operation bound
             // allows for the greedy step of an operation that does (docs/latency.md).
-            int free = FreeBlockCount();
+            int free = _pool.FreeCount;
             int slice = _options.MaxForegroundPagesPerOperation * (free <= _reserveBlocks ? 2 : 1);
             if (free <= _reserveBlocks + 1
                 && CollectStep(slice, allowWearLeveling: false, greedyOnly: false) == 0
@@ -200,15 +184,15 @@ public sealed partial class FlashFileSystem
 
         // Incremental: when the pool is getting low, do a bounded slice of collection with every block opened. Wear
         // levelling is not urgent: while firmware calls Maintain between operations, it is left to those calls.
-        bool wearHere = _hotOpensSinceMaintain > 1 && FreeBlockCount() - neededBlocks >= _reserveBlocks * 2 && WearLevelingDue();
-        if (FreeBlockCount() - neededBlocks < _reserveBlocks * 2 || wearHere || _scrubQueue.Count > 0)
+        bool wearHere = _hotOpensSinceMaintain > 1 && _pool.FreeCount - neededBlocks >= _reserveBlocks * 2 && WearLevelingDue();
+        if (_pool.FreeCount - neededBlocks < _reserveBlocks * 2 || wearHere || _scrubQueue.Count > 0)
         {
             CollectStep(budget, allowWearLeveling: wearHere, greedyOnly: false);
         }
 
         // Mandatory: never let user data eat into the reserve that garbage collection needs to make progress.
         bool checkpointed = false;
-        while (FreeBlockCount() - neededBlocks < _reserveBlocks)
+        while (_pool.FreeCount - neededBlocks < _reserveBlocks)
         {
             int moved = CollectStep(_ppb, allowWearLeveling: false, greedyOnly: true);
             if (moved > 0 || _victim >= 0)
@@ -233,7 +217,7 @@ public sealed partial class FlashFileSystem
                 continue;
             }
 
-            if (FreeBlockCount() > neededBlocks + 1)
+            if (_pool.FreeCount > neededBlocks + 1)
             {
                 break;
             }
@@ -253,14 +237,14 @@ public sealed partial class FlashFileSystem
     private bool WearLevelingDue()
     {
         int victim = PickWearLevelingVictim();
-        var (max, mean) = EraseCounts();
+        var (max, mean) = _pool.EraseCounts();
         if (victim < 0)
         {
             return false;
         }
 
         // The next free block is looked up only when the gap already calls for a move (it walks the table).
-        int next = max - _blocks.EraseCount[victim] > (uint)_options.WearLevelingThreshold ? PickFreeBlock(mostWorn: false) : -1;
+        int next = max - _blocks.EraseCount[victim] > (uint)_options.WearLevelingThreshold ? _pool.PickFree(mostWorn: false) : -1;
         return VictimPolicy.WearLevelingDue(max, mean, _blocks.EraseCount[victim], _options.WearLevelingThreshold, next < 0 ? null : _blocks.EraseCount[next]);
     }
 
@@ -295,14 +279,14 @@ public sealed partial class FlashFileSystem
             }
 
             bool coldHeadFull = _cold.Block < 0 || _cold.WritePointer >= _ppb;
-            if (greedyOnly && _victimForWear && FreeBlockCount() <= 1)
+            if (greedyOnly && _victimForWear && _pool.FreeCount <= 1)
             {
                 // Space is short: a wear-levelling move gains no space, so it waits; reclaim garbage first.
                 _victim = -1;
                 continue;
             }
 
-            if (coldHeadFull && FreeBlockCount() == 0 && _blocks.Valid[victim] > 0)
+            if (coldHeadFull && _pool.FreeCount == 0 && _blocks.Valid[victim] > 0)
             {
                 // Nowhere to copy to; moving on would need the block this move is meant to free.
                 return moved;
@@ -326,7 +310,7 @@ public sealed partial class FlashFileSystem
             moved += 8;
             _victim = -1;
             ReturnToPool(victim);
-            if (EraseBlock(victim))
+            if (_pool.Erase(victim))
             {
                 _log.LogDebug(FfsEvents.GarbageCollection, "Reclaimed block {Block} (erase count {EraseCount})", victim, _blocks.EraseCount[victim]);
             }
@@ -391,4 +375,21 @@ public sealed partial class FlashFileSystem
     /// movable block is a candidate. Returns -1 when no block is movable.
     /// </summary>
     private int PickWearLevelingVictim() => VictimPolicy.WearLevelingVictim(BlockView, _seq);
+
+    /// <summary>Puts a reclaimed block (no live page left) back in the free pool, to be erased before it is used.</summary>
+    private void ReturnToPool(int block)
+    {
+        _pool.ReturnToPool(block);
+        ((IReclaimPolicy)this).Reclaimed(block);
+    }
+
+    /// <summary>An empty block may go back to the pool unless it is the victim being emptied or cannot move yet.</summary>
+    bool IReclaimPolicy.MayReclaim(int block) => block != _victim && Movable(block);
+
+    /// <summary>A reclaimed block leaves the scrub queue and counts as reclaimed.</summary>
+    void IReclaimPolicy.Reclaimed(int block)
+    {
+        _scrubQueue.Remove(block);
+        _gcBlocks++;
+    }
 }
