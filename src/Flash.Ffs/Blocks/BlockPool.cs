@@ -10,11 +10,11 @@ namespace Flash.Ffs.Blocks;
 /// goes through one of its members, each a named transition checked by <see cref="BlockTransitions"/> (an illegal one
 /// throws <see cref="IllegalBlockTransitionException"/> before anything changes); the only other writer is the
 /// checkpoint decoder loading the table at mount (<see cref="BlockStates.Restore"/>). It chooses free blocks
-/// (<see cref="FreeBlockChoice"/>), erases them before use, keeps the checkpoint's reservations, and takes failing
+/// (<see cref="FreeBlockIndex"/>, <see cref="EraseCountSummary"/>), erases them before use, keeps the checkpoint's reservations, and takes failing
 /// blocks out of service. It calls only the device; what the layers above must do about a block leaving service goes
 /// through <see cref="IBlockRetirementSink"/>, and which empty blocks may be reclaimed through <see cref="IReclaimPolicy"/>.
 /// </summary>
-internal sealed class BlockPool
+internal sealed class BlockPool : IBlockStateObserver
 {
     private readonly IFlashDevice _device;
     private readonly ILogger _log;
@@ -22,8 +22,14 @@ internal sealed class BlockPool
     private readonly IReclaimPolicy _reclaim;
     private readonly EraseCheck _check;
 
-    /// <summary>Good blocks outside the anchors; -1 when a block went bad and they must be counted again.</summary>
-    private int _goodBlocks = -1;
+    /// <summary>The free blocks by erase count (kept as states, counts and erased flags change).</summary>
+    private readonly FreeBlockIndex _free;
+
+    /// <summary>The erase counts of the good blocks outside the anchors.</summary>
+    private readonly EraseCountSummary _wear = new();
+
+    /// <summary>Whether <see cref="_free"/> and <see cref="_wear"/> follow the table; false after a wholesale load, until the next use rebuilds them.</summary>
+    private bool _indexed;
 
     public BlockPool(IFlashDevice device, ILogger log, IBlockRetirementSink retirement, IReclaimPolicy reclaim)
     {
@@ -33,6 +39,8 @@ internal sealed class BlockPool
         _reclaim = reclaim;
         _check = new EraseCheck(device, log);
         Table = new BlockTable(device.Geometry.BlockCount, device.Geometry.PagesPerBlock);
+        Table.State.Observer = this;
+        _free = new FreeBlockIndex(Table.Count);
     }
 
     /// <summary>The per-block bookkeeping (read it freely; change states only through this pool).</summary>
@@ -44,17 +52,13 @@ internal sealed class BlockPool
     /// <summary>Blocks in the free pool (kept as states change, no walk).</summary>
     public int FreeCount => Table.State.FreeCount;
 
-    /// <summary>Good blocks outside the anchors, counted again only after a block left service.</summary>
+    /// <summary>Good blocks outside the anchors (kept as blocks enter and leave service, no walk).</summary>
     public int GoodBlocks
     {
         get
         {
-            if (_goodBlocks < 0)
-            {
-                _goodBlocks = FreeBlockChoice.GoodBlocks(Table);
-            }
-
-            return _goodBlocks;
+            EnsureIndexed();
+            return _wear.Count;
         }
     }
 
@@ -62,10 +66,24 @@ internal sealed class BlockPool
     public long NotErasedFound => _check.NotErasedFound;
 
     /// <summary>RAM held: this object, the table, the reservations and the erase check's buffers.</summary>
-    public long RamBytes => RamSize.Object((7 * RamSize.Reference) + 4) + Table.RamBytes + BlockReservations.RamBytes + _check.RamBytes;
+    public long RamBytes
+        => RamSize.Object((9 * RamSize.Reference) + 1) + Table.RamBytes + BlockReservations.RamBytes + _check.RamBytes
+            + _free.RamBytes + _wear.RamBytes;
 
-    /// <summary>The free block to open next (<see cref="FreeBlockChoice.PickFree"/>); -1 when none is left.</summary>
-    public int PickFree(bool mostWorn, bool ignoreReservations = false) => FreeBlockChoice.PickFree(Table, Reservations, mostWorn, ignoreReservations);
+    /// <summary>
+    /// The free block a head opens next: the least-worn one for new writes; for the cold head (relocated, resting data)
+    /// the most-worn one whose erase would not set a new device maximum, so that data which will rest a long time lands
+    /// on a worn block without pushing that block further ahead of all others (when every free block is at the
+    /// maximum, the least-worn one). Among equally worn blocks, one already erased, then the one free longest. Reserved
+    /// blocks are skipped unless <paramref name="ignoreReservations"/>. -1 when none is left. Costs a look at the first
+    /// bucket of <see cref="FreeBlockIndex"/>, not a walk over the table.
+    /// </summary>
+    public int PickFree(bool mostWorn, bool ignoreReservations = false)
+    {
+        EnsureIndexed();
+        uint max = _wear.Max;
+        return _free.Pick(mostWorn && max > 0, max - 1, erasedOnly: false, ignoreReservations ? null : Reservations, exclude: -1);
+    }
 
     /// <summary>
     /// <see cref="PickFree"/>, or when only reserved blocks are left, one of those (its reservation dropped). Using one
@@ -84,11 +102,22 @@ internal sealed class BlockPool
         return b;
     }
 
-    /// <summary>An erased, unreserved free block other than <paramref name="exclude"/> (<see cref="FreeBlockChoice.PickReservable"/>).</summary>
-    public int PickReservable(bool mostWorn, int exclude) => FreeBlockChoice.PickReservable(Table, Reservations, mostWorn, exclude);
+    /// <summary>
+    /// An erased free block nobody has reserved and other than <paramref name="exclude"/> (so its first page reads
+    /// erased until someone opens it): the most- or least-worn one, the one free longest of equals. -1 when none.
+    /// </summary>
+    public int PickReservable(bool mostWorn, int exclude)
+    {
+        EnsureIndexed();
+        return _free.Pick(mostWorn, uint.MaxValue, erasedOnly: true, Reservations, exclude);
+    }
 
-    /// <summary>Highest and mean erase count over the good blocks outside the anchors.</summary>
-    public (uint Max, double Mean) EraseCounts() => FreeBlockChoice.EraseCounts(Table);
+    /// <summary>Highest and mean erase count over the good blocks outside the anchors (kept, no walk).</summary>
+    public (uint Max, double Mean) EraseCounts()
+    {
+        EnsureIndexed();
+        return (_wear.Max, _wear.Mean);
+    }
 
     /// <summary>Erases a block; a failed erase takes it out of service. Returns whether it is now erased and usable.</summary>
     public bool Erase(int block)
@@ -96,14 +125,18 @@ internal sealed class BlockPool
         try
         {
             _device.Erase(block);
+            bool indexed = Unindex(block);
             Table.EraseCount[block]++;
             Table.Erased[block] = true;
+            Reindex(block, indexed);
             _check.NoteErased(block);
             return true;
         }
         catch (EraseFailedException)
         {
+            bool indexed = Unindex(block);
             Table.EraseCount[block]++;
+            Reindex(block, indexed);
             MarkBad(block);
             return false;
         }
@@ -140,7 +173,7 @@ internal sealed class BlockPool
     }
 
     /// <summary>Notes that a block's erased state cannot be trusted any more (a page in it was found written).</summary>
-    public void DistrustErased(int block) => Table.Erased[block] = false;
+    public void DistrustErased(int block) => SetErased(block, false);
 
     /// <summary>Format: a block the device reports bad becomes Bad; every other one is erased into the free pool.</summary>
     public void Format(int block)
@@ -148,7 +181,6 @@ internal sealed class BlockPool
         if (_device.IsBad(block))
         {
             Table.State.Apply(block, BlockTransition.MarkBad);
-            _goodBlocks = -1;
         }
         else
         {
@@ -180,7 +212,7 @@ internal sealed class BlockPool
     public void ReturnToPool(int block)
     {
         Table.State.Apply(block, BlockTransition.Release);
-        Table.Erased[block] = false;
+        SetErased(block, false);
         Table.ClearBlock(block);
     }
 
@@ -191,12 +223,42 @@ internal sealed class BlockPool
     /// </summary>
     public void ReclaimEmptyBlocks()
     {
-        for (int b = 0; b < Table.Count; b++)
+        if (Table.EmptiedUnknown)
         {
-            if (Table.Valid[b] == 0 && _reclaim.MayReclaim(b))
+            // Validity was rebuilt wholesale (mount, repair): seed the candidates with one walk.
+            for (int b = 0; b < Table.Count; b++)
             {
-                ReturnToPool(b);
-                _reclaim.Reclaimed(b);
+                if (Table.Valid[b] == 0 && Table.State[b] == BlockState.Full)
+                {
+                    Table.MarkEmptied(b);
+                }
+                else
+                {
+                    Table.UnmarkEmptied(b);
+                }
+            }
+
+            Table.EmptiedUnknown = false;
+        }
+
+        // In block order, as the walk over the whole table went; one bit a block, 64 at a time.
+        var bits = Table.EmptiedBits;
+        for (int w = 0; w < bits.Length; w++)
+        {
+            for (ulong word = bits[w]; word != 0; word &= word - 1)
+            {
+                int b = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(word);
+                if (Table.Valid[b] != 0 || Table.State[b] != BlockState.Full)
+                {
+                    // Live again, or no longer a closed block: it comes back when it empties or closes empty.
+                    Table.UnmarkEmptied(b);
+                }
+                else if (_reclaim.MayReclaim(b))
+                {
+                    ReturnToPool(b);
+                    _reclaim.Reclaimed(b);
+                    Table.UnmarkEmptied(b);
+                }
             }
         }
     }
@@ -216,7 +278,7 @@ internal sealed class BlockPool
     public void ReleaseCheckpointBlock(int block)
     {
         Table.State.Apply(block, BlockTransition.Release);
-        Table.Erased[block] = false;
+        SetErased(block, false);
     }
 
     /// <summary>
@@ -250,7 +312,9 @@ internal sealed class BlockPool
         var state = Table.State[block];
         if ((state == BlockState.Free && !Table.Erased[block]) || state == BlockState.Full)
         {
+            bool indexed = Unindex(block);
             Table.EraseCount[block]++;
+            Reindex(block, indexed);
         }
 
         if (state is BlockState.Free or BlockState.Full)
@@ -272,6 +336,9 @@ internal sealed class BlockPool
                 Table.Erased[b] = false;
             }
         }
+
+        // Once, at recovery: rebuilding is simpler than re-keying every free block.
+        _indexed = false;
     }
 
     /// <summary>
@@ -282,7 +349,6 @@ internal sealed class BlockPool
     public void Retire(int block)
     {
         Table.State.Apply(block, BlockTransition.Retire);
-        _goodBlocks = -1;
         _retirement.BlockRetired(block);
     }
 
@@ -293,7 +359,6 @@ internal sealed class BlockPool
         _retirement.BlockMarkedBad(block);
         Table.State.Apply(block, BlockTransition.MarkBad);
         Table.ClearBlock(block);
-        _goodBlocks = -1;
         try
         {
             _device.MarkBad(block);
@@ -305,9 +370,128 @@ internal sealed class BlockPool
     }
 
     /// <summary>A block the device already reports bad: out of service, nothing written.</summary>
-    private void MarkFoundBad(int block)
+    private void MarkFoundBad(int block) => Table.State.Apply(block, BlockTransition.MarkBad);
+
+    /// <inheritdoc />
+    void IBlockStateObserver.StateChanged(int block, BlockState from, BlockState to)
     {
-        Table.State.Apply(block, BlockTransition.MarkBad);
-        _goodBlocks = -1;
+        if (to == BlockState.Full && Table.Valid[block] == 0)
+        {
+            // Closed (or abandoned) with nothing live: a candidate for the free pool once a checkpoint covers it.
+            Table.MarkEmptied(block);
+        }
+
+        if (!_indexed)
+        {
+            return;
+        }
+
+        uint ec = Table.EraseCount[block];
+        if (from == BlockState.Free)
+        {
+            _free.Remove(block, ec, Table.Erased[block]);
+        }
+
+        if (to == BlockState.Free)
+        {
+            _free.Add(block, ec, Table.Erased[block]);
+        }
+
+        if (Counted(from) != Counted(to))
+        {
+            if (Counted(to))
+            {
+                _wear.Add(ec);
+            }
+            else
+            {
+                _wear.Remove(ec);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    void IBlockStateObserver.Invalidated() => _indexed = false;
+
+    /// <summary>Whether a block in <paramref name="state"/> counts in the erase-count summary: good and not an anchor.</summary>
+    private static bool Counted(BlockState state) => state is not (BlockState.Bad or BlockState.Retiring or BlockState.Anchor);
+
+    /// <summary>Builds the free index and the erase-count summary from the table (after mount loaded it wholesale).</summary>
+    private void EnsureIndexed()
+    {
+        if (_indexed)
+        {
+            return;
+        }
+
+        _free.Clear();
+        _wear.Clear();
+        for (int b = 0; b < Table.Count; b++)
+        {
+            var state = Table.State[b];
+            if (state == BlockState.Free)
+            {
+                _free.Add(b, Table.EraseCount[b], Table.Erased[b]);
+            }
+
+            if (Counted(state))
+            {
+                _wear.Add(Table.EraseCount[b]);
+            }
+        }
+
+        _indexed = true;
+    }
+
+    /// <summary>Takes a block out of the indexes before its erase count or erased flag changes; returns whether they follow the table.</summary>
+    private bool Unindex(int block)
+    {
+        if (!_indexed)
+        {
+            return false;
+        }
+
+        var state = Table.State[block];
+        if (state == BlockState.Free)
+        {
+            _free.Remove(block, Table.EraseCount[block], Table.Erased[block]);
+        }
+
+        if (Counted(state))
+        {
+            _wear.Remove(Table.EraseCount[block]);
+        }
+
+        return true;
+    }
+
+    /// <summary>Puts a block back into the indexes after <see cref="Unindex"/> returned <paramref name="indexed"/>.</summary>
+    private void Reindex(int block, bool indexed)
+    {
+        if (!indexed)
+        {
+            return;
+        }
+
+        var state = Table.State[block];
+        if (state == BlockState.Free)
+        {
+            _free.Add(block, Table.EraseCount[block], Table.Erased[block]);
+        }
+
+        if (Counted(state))
+        {
+            _wear.Add(Table.EraseCount[block]);
+        }
+    }
+
+    private void SetErased(int block, bool erased)
+    {
+        if (Table.Erased[block] != erased)
+        {
+            bool indexed = Unindex(block);
+            Table.Erased[block] = erased;
+            Reindex(block, indexed);
+        }
     }
 }
