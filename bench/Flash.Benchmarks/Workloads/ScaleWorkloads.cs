@@ -107,7 +107,7 @@ internal sealed partial class WorkloadRunner
         fs = MeasureMount(w, device);
         VerifySmallFiles(fs, stored, _s.W7FFilesPerDirectory, problems);
         Intact(w, problems);
-        _results.Notes.Add((w, $"stopped by {stop.GetType().Name}: {stop.Message}; the file being created then {interrupted}; unmount of the full volume: {unmount}"));
+        _results.Notes.Add((w, $"stopped by {stop.GetType().Name}: {stop.Message}; the file being created then {interrupted}; unmount of the full volume: {unmount}; the mount after it: {fs.MountReport}"));
     }
 
     private void W8()

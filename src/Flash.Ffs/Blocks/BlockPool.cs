@@ -112,6 +112,35 @@ internal sealed class BlockPool : IBlockStateObserver
         return _free.Pick(mostWorn, uint.MaxValue, erasedOnly: true, Reservations, exclude);
     }
 
+    /// <summary>
+    /// <see cref="PickReservable"/>, or when no erased block is left, a free one erased now for the purpose (an
+    /// erase, 2 ms on the reference part): a reservation is what lets the next mount see that nothing was written after
+    /// a checkpoint, so a full checkpoint (an unmount's above all) keeps it at that price. -1 when no free block at all
+    /// is left beside the reservations and <paramref name="exclude"/>.
+    /// </summary>
+    public int ReserveErased(bool mostWorn, int exclude)
+    {
+        for (int attempt = 0; attempt < 4; attempt++)
+        {
+            int b = PickReservable(mostWorn, exclude);
+            if (b >= 0)
+            {
+                return b;
+            }
+
+            b = _free.Pick(mostWorn, uint.MaxValue, erasedOnly: false, Reservations, exclude);
+            if (b < 0)
+            {
+                return -1;
+            }
+
+            // A failed erase takes the block out of service; the next attempt picks another.
+            Erase(b);
+        }
+
+        return -1;
+    }
+
     /// <summary>Highest and mean erase count over the good blocks outside the anchors (kept, no walk).</summary>
     public (uint Max, double Mean) EraseCounts()
     {

@@ -226,6 +226,11 @@ public sealed partial class FlashFileSystem
             return null;
         }
 
+        if (mustWrite)
+        {
+            KeepReservations(previousNext);
+        }
+
         var oldBlocks = _checkpointPages.Select(p => p / _ppb).Distinct().Where(b => !targets.Contains(b)).ToArray();
         return (previousNext, size, targets, oldBlocks, views);
     }
@@ -266,6 +271,29 @@ public sealed partial class FlashFileSystem
         }
 
         return targets;
+    }
+
+    /// <summary>
+    /// Fills the reservations no erased block was left for (or that the checkpoint's own blocks took) by erasing free
+    /// blocks for them: without all three the next mount takes even a clean unmount for an unclean one and recovers
+    /// (issue 19: "The next checkpoint block -1 is missing"), so a full checkpoint pays the erases instead.
+    /// </summary>
+    private void KeepReservations(int previousNext)
+    {
+        if (_hot.ReservedNext < 0)
+        {
+            _hot.ReservedNext = _pool.ReserveErased(mostWorn: false, exclude: previousNext);
+        }
+
+        if (_cold.ReservedNext < 0)
+        {
+            _cold.ReservedNext = _pool.ReserveErased(mostWorn: true, exclude: previousNext);
+        }
+
+        if (_pool.Reservations.Checkpoint < 0)
+        {
+            _pool.Reservations.Checkpoint = _pool.ReserveErased(mostWorn: false, exclude: previousNext);
+        }
     }
 
     private void ReserveNext(Head head, bool mostWorn)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Flash.Ffs;
+using Microsoft.Extensions.Logging;
 
 namespace Flash.Tests.Ffs.Blocks;
 
@@ -19,7 +20,9 @@ public sealed class CleanUnmountReserveTests
     public void A_volume_filled_to_no_space_unmounts_clean(int fileBytes, int blocks)
     {
         using var device = FfsTestDevice.Create(Flash.Drivers.FlashGeometry.Nand128MiB.WithBlockCount(blocks));
-        var fs = FfsTestDevice.FormatAndMount(device);
+        var log = new RecordingLogger();
+        var options = new FlashFileSystemOptions { Logger = log };
+        var fs = FfsTestDevice.FormatAndMount(device, options);
         var written = new List<(string Path, byte[] Data)>();
         void Fill()
         {
@@ -41,8 +44,8 @@ public sealed class CleanUnmountReserveTests
 
         Assert.NotEmpty(written);
         fs.Unmount();
-        fs = FlashFileSystem.Mount(device);
-        Assert.False(fs.MountReport.Recovered, fs.MountReport.ToString());
+        fs = FlashFileSystem.Mount(device, options);
+        Assert.False(fs.MountReport.Recovered, string.Join("\n", log.Lines.TakeLast(6)));
         foreach (var (path, data) in written)
         {
             Assert.Equal(data, fs.ReadAllBytes(path));
@@ -53,6 +56,19 @@ public sealed class CleanUnmountReserveTests
         fs = FlashFileSystem.Mount(device);
         Assert.False(fs.MountReport.Recovered, fs.MountReport.ToString());
         fs.Unmount();
+    }
+
+    private sealed class RecordingLogger : ILogger
+    {
+        public List<string> Lines { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Debug;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            => Lines.Add($"{eventId.Id} {formatter(state, exception)}");
     }
 
     private static string Dir(int i) => string.Create(CultureInfo.InvariantCulture, $"/d{i / 100}");
