@@ -28,6 +28,9 @@ internal sealed class BlockPool : IBlockStateObserver
     /// <summary>The erase counts of the good blocks outside the anchors.</summary>
     private readonly EraseCountSummary _wear = new();
 
+    /// <summary>Checkpoint blocks claimed without an erase, erased when the checkpoint reaches them (a few at a time).</summary>
+    private readonly HashSet<int> _checkpointBlocksToErase = [];
+
     /// <summary>Whether <see cref="_free"/> and <see cref="_wear"/> follow the table; false after a wholesale load, until the next use rebuilds them.</summary>
     private bool _indexed;
 
@@ -67,8 +70,8 @@ internal sealed class BlockPool : IBlockStateObserver
 
     /// <summary>RAM held: this object, the table, the reservations and the erase check's buffers.</summary>
     public long RamBytes
-        => RamSize.Object((9 * RamSize.Reference) + 1) + Table.RamBytes + BlockReservations.RamBytes + _check.RamBytes
-            + _free.RamBytes + _wear.RamBytes;
+        => RamSize.Object((10 * RamSize.Reference) + 1) + Table.RamBytes + BlockReservations.RamBytes + _check.RamBytes
+            + _free.RamBytes + _wear.RamBytes + RamSize.HashSet(12, _checkpointBlocksToErase.Count);
 
     /// <summary>
     /// The free block a head opens next: the least-worn one for new writes; for the cold head (relocated, resting data)
@@ -292,12 +295,42 @@ internal sealed class BlockPool : IBlockStateObserver
         }
     }
 
-    /// <summary>Claims an erased free block for checkpoint pages, its bookkeeping cleared.</summary>
+    /// <summary>
+    /// Claims a free block for checkpoint pages, its bookkeeping cleared. One not known erased is erased only when
+    /// the checkpoint reaches it (<see cref="PrepareCheckpointBlock"/>), so that starting a checkpoint does not erase
+    /// all of its blocks in one operation.
+    /// </summary>
     public void ClaimForCheckpoint(int block)
     {
+        bool erased = Table.Erased[block];
         Table.State.Apply(block, BlockTransition.AssignCheckpoint);
         Table.Erased[block] = false;
         Table.ClearBlock(block);
+        if (!erased)
+        {
+            _checkpointBlocksToErase.Add(block);
+        }
+    }
+
+    /// <summary>
+    /// Before the first page of a claimed checkpoint block is programmed: erases it if it was claimed unerased. False
+    /// when that erase failed (the block is out of service: the checkpoint must give up).
+    /// </summary>
+    public bool PrepareCheckpointBlock(int block)
+    {
+        if (!_checkpointBlocksToErase.Remove(block))
+        {
+            return true;
+        }
+
+        if (!Erase(block))
+        {
+            return false;
+        }
+
+        // Its pages are programmed next.
+        Table.Erased[block] = false;
+        return true;
     }
 
     /// <summary>The old checkpoint's block goes back to the pool as checkpoint blocks (a new checkpoint failed before its anchor).</summary>
@@ -307,6 +340,7 @@ internal sealed class BlockPool : IBlockStateObserver
     public void ReleaseCheckpointBlock(int block)
     {
         Table.State.Apply(block, BlockTransition.Release);
+        _checkpointBlocksToErase.Remove(block);
         SetErased(block, false);
     }
 
@@ -317,6 +351,7 @@ internal sealed class BlockPool : IBlockStateObserver
     public void AbandonCheckpointBlock(int block, ulong lastSequence)
     {
         Table.State.Apply(block, BlockTransition.AbandonCheckpoint);
+        _checkpointBlocksToErase.Remove(block);
         Table.Erased[block] = false;
         Table.LastSequence[block] = lastSequence;
     }
@@ -387,6 +422,7 @@ internal sealed class BlockPool : IBlockStateObserver
         _log.LogWarning(FfsEvents.BadBlock, "Block {Block} retired as bad", block);
         _retirement.BlockMarkedBad(block);
         Table.State.Apply(block, BlockTransition.MarkBad);
+        _checkpointBlocksToErase.Remove(block);
         Table.ClearBlock(block);
         try
         {

@@ -114,11 +114,39 @@ public sealed partial class FlashFileSystem
 
             _lastCheckpointSize = size;
 
+            // The old checkpoint is still current: put its blocks back, take the failed one out of service, try again.
+            void GiveUp(int failed, bool markBad)
+            {
+                foreach (int b in oldBlocks)
+                {
+                    _pool.ReinstateCheckpointBlock(b);
+                }
+
+                foreach (int t in targets.Where(t => t != failed))
+                {
+                    _pool.ReleaseCheckpointBlock(t);
+                }
+
+                if (markBad)
+                {
+                    _pool.MarkBad(failed);
+                }
+
+                _pool.Reservations.Checkpoint = previousNext;
+            }
+
             var written = new List<int>(pages);
             var payload = body.Written;
             for (int i = 0; i < pages; i++)
             {
                 int page = (targets[i / _ppb] * _ppb) + (i % _ppb);
+                if (i % _ppb == 0 && !_pool.PrepareCheckpointBlock(targets[i / _ppb]))
+                {
+                    // Its erase failed (it is out of service now): as after a failed program, the old one stays current.
+                    GiveUp(page / _ppb, markBad: false);
+                    return false;
+                }
+
                 int start = i * _chunk;
                 var slice = payload.Slice(start, Math.Min(_chunk, payload.Length - start));
                 var tag = new PageTag { Kind = PageKind.Checkpoint, ObjectId = VolumeId, Chunk = (uint)i, Sequence = ++_seq };
@@ -128,20 +156,7 @@ public sealed partial class FlashFileSystem
                 }
                 catch (Drivers.ProgramFailedException)
                 {
-                    // The old checkpoint is still current: put its blocks back, retire the failed one, try again.
-                    foreach (int b in oldBlocks)
-                    {
-                        _pool.ReinstateCheckpointBlock(b);
-                    }
-
-                    int failed = page / _ppb;
-                    foreach (int t in targets.Where(t => t != failed))
-                    {
-                        _pool.ReleaseCheckpointBlock(t);
-                    }
-
-                    _pool.MarkBad(failed);
-                    _pool.Reservations.Checkpoint = previousNext;
+                    GiveUp(page / _ppb, markBad: true);
                     return false;
                 }
 
@@ -236,7 +251,7 @@ public sealed partial class FlashFileSystem
     }
 
     /// <summary>
-    /// Erases and claims the blocks a checkpoint of <paramref name="blocksNeeded"/> blocks will fill, starting with the
+    /// Claims (erasing lazily: <see cref="BlockPool.PrepareCheckpointBlock"/>) the blocks a checkpoint of <paramref name="blocksNeeded"/> blocks will fill, starting with the
     /// block the previous checkpoint reserved for it. Throws <see cref="FlashNoSpaceException"/> (claiming nothing)
     /// when there are not enough free blocks.
     /// </summary>
@@ -261,11 +276,7 @@ public sealed partial class FlashFileSystem
                 throw new FlashNoSpaceException("No free block for a checkpoint.");
             }
 
-            if (!_pool.EnsureErased(b))
-            {
-                continue;
-            }
-
+            // Erased when the checkpoint reaches it (PrepareCheckpointBlock), not all at once here.
             _pool.ClaimForCheckpoint(b);
             targets.Add(b);
         }
