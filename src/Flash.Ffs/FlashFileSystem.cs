@@ -37,6 +37,7 @@ public sealed partial class FlashFileSystem : IDisposable
     private readonly Dictionary<int, int> _inlineRefs = [];
     private readonly Dictionary<uint, PendingTxn> _openTxns = [];
     private readonly BlockPool _pool;
+    private readonly GarbageCollector _gc;
     private readonly Head _hot;
     private readonly Head _cold;
     private readonly int _reserveBlocks;
@@ -53,10 +54,7 @@ public sealed partial class FlashFileSystem : IDisposable
     // Counters since mount.
     private long _userBytes;
     private long _programmedAtMount;
-    private long _gcBlocks;
     private long _gcPages;
-    private long _wlMoves;
-    private long _scrubbed;
     private long _checkpointsWritten;
 
     private FlashFileSystem(IFlashDevice device, FlashFileSystemOptions options)
@@ -69,11 +67,12 @@ public sealed partial class FlashFileSystem : IDisposable
         _ppb = _g.PagesPerBlock;
         _chunk = _io.PayloadSize;
         _inlineMax = Math.Min(_chunk / 4, 1024);
-        _pool = new BlockPool(device, _log, retirement: this, reclaim: this);
+        _pool = new BlockPool(device, _log, retirement: this);
         _blocks = _pool.Table;
+        _reserveBlocks = options.ReservedBlocks ?? Math.Max(4, _g.BlockCount / 50);
+        _gc = new GarbageCollector(_pool, log: this, checkpoints: this, options, _reserveBlocks, _log);
         _hot = new Head(HeadKind.Hot, _pool.Reservations);
         _cold = new Head(HeadKind.Cold, _pool.Reservations);
-        _reserveBlocks = options.ReservedBlocks ?? Math.Max(4, _g.BlockCount / 50);
         _pageBuffer = new byte[_chunk];
     }
 
@@ -223,10 +222,10 @@ public sealed partial class FlashFileSystem : IDisposable
                 EraseCountMean = good == 0 ? 0 : (double)sum / good,
                 UserBytesWritten = _userBytes,
                 FlashBytesProgrammed = _device.Statistics.DataBytesProgrammed - _programmedAtMount,
-                GcBlocksReclaimed = _gcBlocks,
+                GcBlocksReclaimed = _gc.BlocksReclaimed,
                 GcPagesMoved = _gcPages,
-                WearLevelingMoves = _wlMoves,
-                PagesScrubbed = _scrubbed,
+                WearLevelingMoves = _gc.WearLevelingMoves,
+                PagesScrubbed = _gc.PagesScrubbed,
                 CheckpointsWritten = _checkpointsWritten,
                 Entries = _nodes.Count,
                 RamBytes = ram,
@@ -244,9 +243,9 @@ public sealed partial class FlashFileSystem : IDisposable
     {
         const int Ref = RamSize.Reference;
 
-        // This object (over its partial files: about 24 references, 9 eight-byte and 14 four-byte fields, a few
+        // This object (over its partial files: about 24 references, 6 eight-byte and 13 four-byte fields, a few
         // flags), its lock and label; the device, options and logger belong to the caller.
-        long ram = RamSize.Object((24 * Ref) + (9 * 8) + (14 * 4) + 4) + RamSize.Object(32) + RamSize.String(Label.Length);
+        long ram = RamSize.Object((24 * Ref) + (6 * 8) + (13 * 4) + 4) + RamSize.Object(32) + RamSize.String(Label.Length);
         ram += _io.RamBytes;
         ram += RamSize.Object(Ref + 16) * 2;                                   // the two log heads
         ram += RamSize.Array(1, _pageBuffer.Length) + (_metaBuffer is null ? 0 : RamSize.Array(1, _metaBuffer.Length));
@@ -273,7 +272,7 @@ public sealed partial class FlashFileSystem : IDisposable
             ram += RamSize.List(4, blocks.Capacity);
         }
 
-        ram += RamSize.HashSet(12, _scrubQueue.Capacity);                     // int
+        ram += _gc.RamBytes;
         ram += RamSize.HashSet(16, _lostChunks.Capacity);                     // (uint, uint)
         ram += RamSize.List(16, _metaInlineTargets.Capacity);                 // (Node, int)
         ram += RamSize.List(8, _checkpointPageSequences.Capacity);

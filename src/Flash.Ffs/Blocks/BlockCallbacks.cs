@@ -18,7 +18,7 @@ internal interface IBlockRetirementSink
 }
 
 /// <summary>
-/// Garbage collection's say over empty blocks: <see cref="BlockPool.ReclaimEmptyBlocks"/> returns a block without
+/// Garbage collection's say over empty blocks: <see cref="BlockPool.ReclaimEmptyBlocks"/> returns a full block without
 /// live pages to the free pool only when its owner allows it (the block is movable and not the victim being emptied),
 /// and tells it so that its bookkeeping (scrub queue, reclaimed count) follows.
 /// </summary>

@@ -12,14 +12,14 @@ namespace Flash.Ffs.Blocks;
 /// checkpoint decoder loading the table at mount (<see cref="BlockStates.Restore"/>). It chooses free blocks
 /// (<see cref="FreeBlockIndex"/>, <see cref="EraseCountSummary"/>), erases them before use, keeps the checkpoint's reservations, and takes failing
 /// blocks out of service. It calls only the device; what the layers above must do about a block leaving service goes
-/// through <see cref="IBlockRetirementSink"/>, and which empty blocks may be reclaimed through <see cref="IReclaimPolicy"/>.
+/// through <see cref="IBlockRetirementSink"/>; which empty blocks may be reclaimed, garbage collection decides
+/// (<see cref="IReclaimPolicy"/>, passed in).
 /// </summary>
 internal sealed class BlockPool : IBlockStateObserver
 {
     private readonly IFlashDevice _device;
     private readonly ILogger _log;
     private readonly IBlockRetirementSink _retirement;
-    private readonly IReclaimPolicy _reclaim;
     private readonly EraseCheck _check;
 
     /// <summary>The free blocks by erase count (kept as states, counts and erased flags change).</summary>
@@ -34,17 +34,20 @@ internal sealed class BlockPool : IBlockStateObserver
     /// <summary>Whether <see cref="_free"/> and <see cref="_wear"/> follow the table; false after a wholesale load, until the next use rebuilds them.</summary>
     private bool _indexed;
 
-    public BlockPool(IFlashDevice device, ILogger log, IBlockRetirementSink retirement, IReclaimPolicy reclaim)
+    public BlockPool(IFlashDevice device, ILogger log, IBlockRetirementSink retirement)
     {
         _device = device;
         _log = log;
         _retirement = retirement;
-        _reclaim = reclaim;
         _check = new EraseCheck(device, log);
-        Table = new BlockTable(device.Geometry.BlockCount, device.Geometry.PagesPerBlock);
+        PagesPerBlock = device.Geometry.PagesPerBlock;
+        Table = new BlockTable(device.Geometry.BlockCount, PagesPerBlock);
         Table.State.Observer = this;
         _free = new FreeBlockIndex(Table.Count);
     }
+
+    /// <summary>Pages a block.</summary>
+    public int PagesPerBlock { get; }
 
     /// <summary>The per-block bookkeeping (read it freely; change states only through this pool).</summary>
     public BlockTable Table { get; }
@@ -70,7 +73,7 @@ internal sealed class BlockPool : IBlockStateObserver
 
     /// <summary>RAM held: this object, the table, the reservations and the erase check's buffers.</summary>
     public long RamBytes
-        => RamSize.Object((10 * RamSize.Reference) + 1) + Table.RamBytes + BlockReservations.RamBytes + _check.RamBytes
+        => RamSize.Object((9 * RamSize.Reference) + 4 + 1) + Table.RamBytes + BlockReservations.RamBytes + _check.RamBytes
             + _free.RamBytes + _wear.RamBytes + RamSize.HashSet(12, _checkpointBlocksToErase.Count);
 
     /// <summary>
@@ -249,11 +252,11 @@ internal sealed class BlockPool : IBlockStateObserver
     }
 
     /// <summary>
-    /// Returns closed blocks that hold no live data any more to the free pool without erasing them yet (the erase
-    /// happens when the block is opened), where <see cref="IReclaimPolicy"/> allows it. Keeping every such block in the
-    /// pool lets the hot head really take the least-worn and the cold head the most-worn block.
+    /// Returns full blocks that hold no live data any more to the free pool without erasing them yet (the erase
+    /// happens when the block is opened), where <paramref name="policy"/> (garbage collection) allows it. Keeping
+    /// every such block in the pool lets the hot head really take the least-worn and the cold head the most-worn block.
     /// </summary>
-    public void ReclaimEmptyBlocks()
+    public void ReclaimEmptyBlocks(IReclaimPolicy policy)
     {
         if (Table.EmptiedUnknown)
         {
@@ -285,10 +288,10 @@ internal sealed class BlockPool : IBlockStateObserver
                     // Live again, or no longer a closed block: it comes back when it empties or closes empty.
                     Table.UnmarkEmptied(b);
                 }
-                else if (_reclaim.MayReclaim(b))
+                else if (policy.MayReclaim(b))
                 {
                     ReturnToPool(b);
-                    _reclaim.Reclaimed(b);
+                    policy.Reclaimed(b);
                     Table.UnmarkEmptied(b);
                 }
             }

@@ -259,7 +259,7 @@ public sealed partial class FlashFileSystem
     {
         // Blocks that hold nothing live any more are free for the taking (after recovery, before any garbage
         // collection has run, they may be all there is).
-        _pool.ReclaimEmptyBlocks();
+        _pool.ReclaimEmptyBlocks(_gc);
         var targets = new List<int>(blocksNeeded);
         while (targets.Count < blocksNeeded)
         {

@@ -88,7 +88,7 @@ public sealed partial class FlashFileSystem : IBlockRetirementSink
     private void OpenBlock(Head head)
     {
         CloseHead(head);
-        _pool.ReclaimEmptyBlocks();
+        _pool.ReclaimEmptyBlocks(_gc);
         while (true)
         {
             int b = head.ReservedNext;

@@ -165,7 +165,7 @@ public sealed partial class FlashFileSystem
     {
         if (_io.LastCorrectedBits >= _options.ScrubThresholdBits)
         {
-            _scrubQueue.Add(page / _ppb);
+            _gc.QueueScrub(page / _ppb);
         }
     }
 }
