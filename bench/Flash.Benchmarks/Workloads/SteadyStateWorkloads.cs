@@ -51,15 +51,7 @@ internal sealed partial class WorkloadRunner
         var end = device.Statistics.Capture();
         var d = end - c0;
         long payload = (long)n * Io;
-        _results.Add(w, "ops_per_s_sim", n / (d.SimulatedNanoseconds / 1e9));
-        _results.Add(w, "ops_per_s_wall", n / sw.Elapsed.TotalSeconds);
-        _results.Add(w, "wa", (double)d.DataBytesProgrammed / payload);
-        _results.Add(w, "erases", d.BlockErases);
-        Array.Sort(latency);
-        _results.Add(w, "p50_op_sim_ms", Percentile(latency, 0.50) / 1e6);
-        _results.Add(w, "p99_op_sim_ms", Percentile(latency, 0.99) / 1e6);
-        _results.Add(w, "p999_op_sim_ms", Percentile(latency, 0.999) / 1e6);
-        _results.Add(w, "max_op_sim_ms", latency[^1] / 1e6);
+        AddOverwritePhase(w, d, sw.Elapsed, latency, p999: true);
         if (maintain)
         {
             _results.Add(w, "max_maintain_sim_ms", maxMaintain / 1e6);

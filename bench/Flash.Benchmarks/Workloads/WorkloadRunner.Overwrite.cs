@@ -31,15 +31,7 @@ internal sealed partial class WorkloadRunner
         sw.Stop();
         var d = device.Statistics.Capture() - c0;
         _w4Mutations = (first, device.MutationCount);
-        long payload = (long)n * Io;
-        _results.Add(w, "ops_per_s_sim", n / (d.SimulatedNanoseconds / 1e9));
-        _results.Add(w, "ops_per_s_wall", n / sw.Elapsed.TotalSeconds);
-        _results.Add(w, "wa", (double)d.DataBytesProgrammed / payload);
-        _results.Add(w, "erases", d.BlockErases);
-        Array.Sort(latency);
-        _results.Add(w, "max_op_sim_ms", latency[^1] / 1e6);
-        _results.Add(w, "p50_op_sim_ms", Percentile(latency, 0.50) / 1e6);
-        _results.Add(w, "p99_op_sim_ms", Percentile(latency, 0.99) / 1e6);
+        AddOverwritePhase(w, d, sw.Elapsed, latency, p999: false);
         _results.Add(w, "ram_bytes", fs.GetStatistics().RamBytes);
         _results.Notes.Add((w, string.Create(
             CultureInfo.InvariantCulture,
@@ -211,6 +203,24 @@ internal sealed partial class WorkloadRunner
         _results.Notes.Add((w, string.Create(
             CultureInfo.InvariantCulture,
             $"power cut at program/erase #{cutAt} (overwrite phase: #{first}..#{last}), during overwrite {acknowledged + 1} of {_s.W4Overwrites} ({W4Path(fl.File)} @ {(long)fl.Chunk * Io}); {acknowledged} acknowledged overwrites checked, the interrupted one read back {interrupted}")));
+    }
+
+    /// <summary>The metrics of an overwrite phase (W4, W9, W9M): rates, WA, erases and the latency distribution (sorts <paramref name="latency"/>).</summary>
+    private void AddOverwritePhase(string w, FlashCounters d, TimeSpan wall, long[] latency, bool p999)
+    {
+        int n = latency.Length;
+        _results.Add(w, "ops_per_s_sim", n / (d.SimulatedNanoseconds / 1e9));
+        _results.Add(w, "ops_per_s_wall", n / wall.TotalSeconds);
+        _results.Add(w, "wa", (double)d.DataBytesProgrammed / ((long)n * Io));
+        _results.Add(w, "erases", d.BlockErases);
+        Array.Sort(latency);
+        _results.Add(w, "max_op_sim_ms", latency[^1] / 1e6);
+        _results.Add(w, "p50_op_sim_ms", Percentile(latency, 0.50) / 1e6);
+        _results.Add(w, "p99_op_sim_ms", Percentile(latency, 0.99) / 1e6);
+        if (p999)
+        {
+            _results.Add(w, "p999_op_sim_ms", Percentile(latency, 0.999) / 1e6);
+        }
     }
 
     /// <summary>W4's fill phase: the files, written in 4 KiB calls, each closed.</summary>
