@@ -17,8 +17,9 @@ public static class Program
         Flash.Benchmarks
 
           workloads [--out DIR] [--workload ID[,ID...]] [--page 2048|4096] [--blocks N] [--quick] [--no-warmup]
-              Runs RAW and W1-W6 of WORKLOADS.md (or the ones named) and prints the results table;
-              with --out, also writes DIR/workloads.json and DIR/workloads.md.
+              Runs RAW, W1-W9 and W9M of WORKLOADS.md (or the ones named, e.g. --workload W7,W9) and prints
+              the results table; with --out, also writes DIR/workloads.json and DIR/workloads.md. The scale
+              workloads are long: W7, W7F, W8, W9 and W9M take minutes each.
               --page 4096   4 KiB pages with 128 B spare, 512 blocks (128 MiB)
               --blocks N    another block count (the workload sizes stay those of the 128 MiB device)
               --quick       a 64-block device and scaled-down counts: a smoke run of seconds, not comparable
@@ -165,7 +166,7 @@ public static class Program
         var started = DateTime.UtcNow;
         if (warmUp && !quick)
         {
-            runner.WarmUp();
+            runner.WarmUp(ids);
         }
 
         bool ok = runner.Run(ids);

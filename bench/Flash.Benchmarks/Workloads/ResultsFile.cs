@@ -7,7 +7,7 @@ using Flash.Drivers;
 namespace Flash.Benchmarks.Workloads;
 
 /// <summary>One measured figure: workload id, metric name (WORKLOADS.md spelling) and value.</summary>
-/// <param name="Workload">RAW, W1 … W6.</param>
+/// <param name="Workload">RAW, W1 … W9M.</param>
 /// <param name="Metric">The metric name.</param>
 /// <param name="Value">The value.</param>
 internal readonly record struct MetricValue(string Workload, string Metric, double Value);
@@ -190,7 +190,7 @@ internal sealed class ResultsFile
     public static string Format(string metric, double value)
     {
         var inv = CultureInfo.InvariantCulture;
-        if (metric is "erases" or "erase_min" or "erase_max" or "ram_bytes" or "intact")
+        if (metric is "erases" or "erase_min" or "erase_max" or "ram_bytes" or "intact" or "files" or "checkpoint_bytes")
         {
             return value.ToString("N0", inv);
         }

@@ -50,6 +50,33 @@ internal sealed record WorkloadScale
     /// <summary>W5: rewrites of the hot file.</summary>
     public int W5Rewrites { get; init; }
 
+    /// <summary>W7: the device's block count (512 MiB: four times the reference device).</summary>
+    public int W7Blocks { get; init; }
+
+    /// <summary>W7: directories.</summary>
+    public int W7Directories { get; init; }
+
+    /// <summary>W7: files per directory.</summary>
+    public int W7FilesPerDirectory { get; init; }
+
+    /// <summary>W7 and W7F: bytes per small file.</summary>
+    public int SmallFileBytes { get; init; }
+
+    /// <summary>W7F: files per directory (it fills the runner's device until it reports no space).</summary>
+    public int W7FFilesPerDirectory { get; init; }
+
+    /// <summary>W8: the device's block count (2 GiB: sixteen times the reference device); half of it is filled.</summary>
+    public int W8Blocks { get; init; }
+
+    /// <summary>W8: bytes per file.</summary>
+    public int W8FileBytes { get; init; }
+
+    /// <summary>W9 and W9M: durable overwrites (on W4's files).</summary>
+    public int W9Overwrites { get; init; }
+
+    /// <summary>W9M: the simulated-time budget of each <c>Maintain</c> call between operations.</summary>
+    public TimeSpan W9MaintainBudget { get; init; } = TimeSpan.FromMilliseconds(5);
+
     /// <summary>The reference workloads, exactly as WORKLOADS.md specifies them (for a 128 MiB device).</summary>
     /// <param name="geometry">The device; RAW covers half of it.</param>
     /// <returns>The scale.</returns>
@@ -68,6 +95,14 @@ internal sealed record WorkloadScale
         W5ColdFileBytes = 8 << 20,
         W5HotFileBytes = 1 << 20,
         W5Rewrites = 2000,
+        W7Blocks = geometry.BlockCount * 4,
+        W7Directories = 100,
+        W7FilesPerDirectory = 1000,
+        SmallFileBytes = 256,
+        W7FFilesPerDirectory = 100,
+        W8Blocks = geometry.BlockCount * 16,
+        W8FileBytes = 1 << 20,
+        W9Overwrites = 100_000,
     };
 
     /// <summary>
@@ -97,6 +132,14 @@ internal sealed record WorkloadScale
             W5ColdFileBytes = fileBytes,
             W5HotFileBytes = fileBytes / 4,
             W5Rewrites = 100,
+            W7Blocks = geometry.BlockCount * 4,
+            W7Directories = 10,
+            W7FilesPerDirectory = 100,
+            SmallFileBytes = 256,
+            W7FFilesPerDirectory = 100,
+            W8Blocks = geometry.BlockCount * 16,
+            W8FileBytes = fileBytes,
+            W9Overwrites = 2_000,
         };
     }
 }

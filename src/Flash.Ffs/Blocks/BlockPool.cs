@@ -10,20 +10,29 @@ namespace Flash.Ffs.Blocks;
 /// goes through one of its members, each a named transition checked by <see cref="BlockTransitions"/> (an illegal one
 /// throws <see cref="IllegalBlockTransitionException"/> before anything changes); the only other writer is the
 /// checkpoint decoder loading the table at mount (<see cref="BlockStates.Restore"/>). It chooses free blocks
-/// (<see cref="FreeBlockChoice"/>), erases them before use, keeps the checkpoint's reservations, and takes failing
+/// (<see cref="FreeBlockIndex"/>, <see cref="EraseCountSummary"/>), erases them before use, keeps the checkpoint's reservations, and takes failing
 /// blocks out of service. It calls only the device; what the layers above must do about a block leaving service goes
 /// through <see cref="IBlockRetirementSink"/>; which empty blocks may be reclaimed, garbage collection decides
 /// (<see cref="IReclaimPolicy"/>, passed in).
 /// </summary>
-internal sealed class BlockPool
+internal sealed partial class BlockPool : IBlockStateObserver
 {
     private readonly IFlashDevice _device;
     private readonly ILogger _log;
     private readonly IBlockRetirementSink _retirement;
     private readonly EraseCheck _check;
 
-    /// <summary>Good blocks outside the anchors; -1 when a block went bad and they must be counted again.</summary>
-    private int _goodBlocks = -1;
+    /// <summary>The free blocks by erase count (kept as states, counts and erased flags change).</summary>
+    private readonly FreeBlockIndex _free;
+
+    /// <summary>The erase counts of the good blocks outside the anchors.</summary>
+    private readonly EraseCountSummary _wear = new();
+
+    /// <summary>Checkpoint blocks claimed without an erase, erased when the checkpoint reaches them (a few at a time).</summary>
+    private readonly HashSet<int> _checkpointBlocksToErase = [];
+
+    /// <summary>Whether <see cref="_free"/> and <see cref="_wear"/> follow the table; false after a wholesale load, until the next use rebuilds them.</summary>
+    private bool _indexed;
 
     public BlockPool(IFlashDevice device, ILogger log, IBlockRetirementSink retirement)
     {
@@ -33,6 +42,8 @@ internal sealed class BlockPool
         _check = new EraseCheck(device, log);
         PagesPerBlock = device.Geometry.PagesPerBlock;
         Table = new BlockTable(device.Geometry.BlockCount, PagesPerBlock);
+        Table.State.Observer = this;
+        _free = new FreeBlockIndex(Table.Count);
     }
 
     /// <summary>Pages a block.</summary>
@@ -47,17 +58,13 @@ internal sealed class BlockPool
     /// <summary>Blocks in the free pool (kept as states change, no walk).</summary>
     public int FreeCount => Table.State.FreeCount;
 
-    /// <summary>Good blocks outside the anchors, counted again only after a block left service.</summary>
+    /// <summary>Good blocks outside the anchors (kept as blocks enter and leave service, no walk).</summary>
     public int GoodBlocks
     {
         get
         {
-            if (_goodBlocks < 0)
-            {
-                _goodBlocks = FreeBlockChoice.GoodBlocks(Table);
-            }
-
-            return _goodBlocks;
+            EnsureIndexed();
+            return _wear.Count;
         }
     }
 
@@ -65,10 +72,24 @@ internal sealed class BlockPool
     public long NotErasedFound => _check.NotErasedFound;
 
     /// <summary>RAM held: this object, the table, the reservations and the erase check's buffers.</summary>
-    public long RamBytes => RamSize.Object((6 * RamSize.Reference) + 4 + 4) + Table.RamBytes + BlockReservations.RamBytes + _check.RamBytes;
+    public long RamBytes
+        => RamSize.Object((9 * RamSize.Reference) + 4 + 1) + Table.RamBytes + BlockReservations.RamBytes + _check.RamBytes
+            + _free.RamBytes + _wear.RamBytes + RamSize.HashSet(12, _checkpointBlocksToErase.Count);
 
-    /// <summary>The free block to open next (<see cref="FreeBlockChoice.PickFree"/>); -1 when none is left.</summary>
-    public int PickFree(bool mostWorn, bool ignoreReservations = false) => FreeBlockChoice.PickFree(Table, Reservations, mostWorn, ignoreReservations);
+    /// <summary>
+    /// The free block a head opens next: the least-worn one for new writes; for the cold head (relocated, resting data)
+    /// the most-worn one whose erase would not set a new device maximum, so that data which will rest a long time lands
+    /// on a worn block without pushing that block further ahead of all others (when every free block is at the
+    /// maximum, the least-worn one). Among equally worn blocks, one already erased, then the one free longest. Reserved
+    /// blocks are skipped unless <paramref name="ignoreReservations"/>. -1 when none is left. Costs a look at the first
+    /// bucket of <see cref="FreeBlockIndex"/>, not a walk over the table.
+    /// </summary>
+    public int PickFree(bool mostWorn, bool ignoreReservations = false)
+    {
+        EnsureIndexed();
+        uint max = _wear.Max;
+        return _free.Pick(mostWorn && max > 0, max - 1, erasedOnly: false, ignoreReservations ? null : Reservations, exclude: -1);
+    }
 
     /// <summary>
     /// <see cref="PickFree"/>, or when only reserved blocks are left, one of those (its reservation dropped). Using one
@@ -87,11 +108,51 @@ internal sealed class BlockPool
         return b;
     }
 
-    /// <summary>An erased, unreserved free block other than <paramref name="exclude"/> (<see cref="FreeBlockChoice.PickReservable"/>).</summary>
-    public int PickReservable(bool mostWorn, int exclude) => FreeBlockChoice.PickReservable(Table, Reservations, mostWorn, exclude);
+    /// <summary>
+    /// An erased free block nobody has reserved and other than <paramref name="exclude"/> (so its first page reads
+    /// erased until someone opens it): the most- or least-worn one, the one free longest of equals. -1 when none.
+    /// </summary>
+    public int PickReservable(bool mostWorn, int exclude)
+    {
+        EnsureIndexed();
+        return _free.Pick(mostWorn, uint.MaxValue, erasedOnly: true, Reservations, exclude);
+    }
 
-    /// <summary>Highest and mean erase count over the good blocks outside the anchors.</summary>
-    public (uint Max, double Mean) EraseCounts() => FreeBlockChoice.EraseCounts(Table);
+    /// <summary>
+    /// <see cref="PickReservable"/>, or when no erased block is left, a free one erased now for the purpose (an
+    /// erase, 2 ms on the reference part): a reservation is what lets the next mount see that nothing was written after
+    /// a checkpoint, so a full checkpoint (an unmount's above all) keeps it at that price. -1 when no free block at all
+    /// is left beside the reservations and <paramref name="exclude"/>.
+    /// </summary>
+    public int ReserveErased(bool mostWorn, int exclude)
+    {
+        for (int attempt = 0; attempt < 4; attempt++)
+        {
+            int b = PickReservable(mostWorn, exclude);
+            if (b >= 0)
+            {
+                return b;
+            }
+
+            b = _free.Pick(mostWorn, uint.MaxValue, erasedOnly: false, Reservations, exclude);
+            if (b < 0)
+            {
+                return -1;
+            }
+
+            // A failed erase takes the block out of service; the next attempt picks another.
+            Erase(b);
+        }
+
+        return -1;
+    }
+
+    /// <summary>Highest and mean erase count over the good blocks outside the anchors (kept, no walk).</summary>
+    public (uint Max, double Mean) EraseCounts()
+    {
+        EnsureIndexed();
+        return (_wear.Max, _wear.Mean);
+    }
 
     /// <summary>Erases a block; a failed erase takes it out of service. Returns whether it is now erased and usable.</summary>
     public bool Erase(int block)
@@ -99,14 +160,18 @@ internal sealed class BlockPool
         try
         {
             _device.Erase(block);
+            bool indexed = Unindex(block);
             Table.EraseCount[block]++;
             Table.Erased[block] = true;
+            Reindex(block, indexed);
             _check.NoteErased(block);
             return true;
         }
         catch (EraseFailedException)
         {
+            bool indexed = Unindex(block);
             Table.EraseCount[block]++;
+            Reindex(block, indexed);
             MarkBad(block);
             return false;
         }
@@ -143,7 +208,7 @@ internal sealed class BlockPool
     }
 
     /// <summary>Notes that a block's erased state cannot be trusted any more (a page in it was found written).</summary>
-    public void DistrustErased(int block) => Table.Erased[block] = false;
+    public void DistrustErased(int block) => SetErased(block, false);
 
     /// <summary>Format: a block the device reports bad becomes Bad; every other one is erased into the free pool.</summary>
     public void Format(int block)
@@ -151,7 +216,6 @@ internal sealed class BlockPool
         if (_device.IsBad(block))
         {
             Table.State.Apply(block, BlockTransition.MarkBad);
-            _goodBlocks = -1;
         }
         else
         {
@@ -183,7 +247,7 @@ internal sealed class BlockPool
     public void ReturnToPool(int block)
     {
         Table.State.Apply(block, BlockTransition.Release);
-        Table.Erased[block] = false;
+        SetErased(block, false);
         Table.ClearBlock(block);
     }
 
@@ -194,22 +258,82 @@ internal sealed class BlockPool
     /// </summary>
     public void ReclaimEmptyBlocks(IReclaimPolicy policy)
     {
-        for (int b = 0; b < Table.Count; b++)
+        if (Table.EmptiedUnknown)
         {
-            if (Table.State[b] == BlockState.Full && Table.Valid[b] == 0 && policy.MayReclaim(b))
+            // Validity was rebuilt wholesale (mount, repair): seed the candidates with one walk.
+            for (int b = 0; b < Table.Count; b++)
             {
-                ReturnToPool(b);
-                policy.Reclaimed(b);
+                if (Table.Valid[b] == 0 && Table.State[b] == BlockState.Full)
+                {
+                    Table.MarkEmptied(b);
+                }
+                else
+                {
+                    Table.UnmarkEmptied(b);
+                }
+            }
+
+            Table.EmptiedUnknown = false;
+        }
+
+        // In block order, as the walk over the whole table went; one bit a block, 64 at a time.
+        var bits = Table.EmptiedBits;
+        for (int w = 0; w < bits.Length; w++)
+        {
+            for (ulong word = bits[w]; word != 0; word &= word - 1)
+            {
+                int b = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(word);
+                if (Table.Valid[b] != 0 || Table.State[b] != BlockState.Full)
+                {
+                    // Live again, or no longer a closed block: it comes back when it empties or closes empty.
+                    Table.UnmarkEmptied(b);
+                }
+                else if (policy.MayReclaim(b))
+                {
+                    ReturnToPool(b);
+                    policy.Reclaimed(b);
+                    Table.UnmarkEmptied(b);
+                }
             }
         }
     }
 
-    /// <summary>Claims an erased free block for checkpoint pages, its bookkeeping cleared.</summary>
+    /// <summary>
+    /// Claims a free block for checkpoint pages, its bookkeeping cleared. One not known erased is erased only when
+    /// the checkpoint reaches it (<see cref="PrepareCheckpointBlock"/>), so that starting a checkpoint does not erase
+    /// all of its blocks in one operation.
+    /// </summary>
     public void ClaimForCheckpoint(int block)
     {
+        bool erased = Table.Erased[block];
         Table.State.Apply(block, BlockTransition.AssignCheckpoint);
         Table.Erased[block] = false;
         Table.ClearBlock(block);
+        if (!erased)
+        {
+            _checkpointBlocksToErase.Add(block);
+        }
+    }
+
+    /// <summary>
+    /// Before the first page of a claimed checkpoint block is programmed: erases it if it was claimed unerased. False
+    /// when that erase failed (the block is out of service: the checkpoint must give up).
+    /// </summary>
+    public bool PrepareCheckpointBlock(int block)
+    {
+        if (!_checkpointBlocksToErase.Remove(block))
+        {
+            return true;
+        }
+
+        if (!Erase(block))
+        {
+            return false;
+        }
+
+        // Its pages are programmed next.
+        Table.Erased[block] = false;
+        return true;
     }
 
     /// <summary>The old checkpoint's block goes back to the pool as checkpoint blocks (a new checkpoint failed before its anchor).</summary>
@@ -219,7 +343,8 @@ internal sealed class BlockPool
     public void ReleaseCheckpointBlock(int block)
     {
         Table.State.Apply(block, BlockTransition.Release);
-        Table.Erased[block] = false;
+        _checkpointBlocksToErase.Remove(block);
+        SetErased(block, false);
     }
 
     /// <summary>
@@ -229,6 +354,7 @@ internal sealed class BlockPool
     public void AbandonCheckpointBlock(int block, ulong lastSequence)
     {
         Table.State.Apply(block, BlockTransition.AbandonCheckpoint);
+        _checkpointBlocksToErase.Remove(block);
         Table.Erased[block] = false;
         Table.LastSequence[block] = lastSequence;
     }
@@ -253,7 +379,9 @@ internal sealed class BlockPool
         var state = Table.State[block];
         if ((state == BlockState.Free && !Table.Erased[block]) || state == BlockState.Full)
         {
+            bool indexed = Unindex(block);
             Table.EraseCount[block]++;
+            Reindex(block, indexed);
         }
 
         if (state is BlockState.Free or BlockState.Full)
@@ -275,6 +403,9 @@ internal sealed class BlockPool
                 Table.Erased[b] = false;
             }
         }
+
+        // Once, at recovery: rebuilding is simpler than re-keying every free block.
+        _indexed = false;
     }
 
     /// <summary>
@@ -285,7 +416,6 @@ internal sealed class BlockPool
     public void Retire(int block)
     {
         Table.State.Apply(block, BlockTransition.Retire);
-        _goodBlocks = -1;
         _retirement.BlockRetired(block);
     }
 
@@ -295,8 +425,8 @@ internal sealed class BlockPool
         _log.LogWarning(FfsEvents.BadBlock, "Block {Block} retired as bad", block);
         _retirement.BlockMarkedBad(block);
         Table.State.Apply(block, BlockTransition.MarkBad);
+        _checkpointBlocksToErase.Remove(block);
         Table.ClearBlock(block);
-        _goodBlocks = -1;
         try
         {
             _device.MarkBad(block);
@@ -308,9 +438,5 @@ internal sealed class BlockPool
     }
 
     /// <summary>A block the device already reports bad: out of service, nothing written.</summary>
-    private void MarkFoundBad(int block)
-    {
-        Table.State.Apply(block, BlockTransition.MarkBad);
-        _goodBlocks = -1;
-    }
+    private void MarkFoundBad(int block) => Table.State.Apply(block, BlockTransition.MarkBad);
 }

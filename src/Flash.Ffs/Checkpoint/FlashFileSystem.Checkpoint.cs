@@ -110,11 +110,39 @@ public sealed partial class FlashFileSystem
 
             _lastCheckpointSize = size;
 
+            // The old checkpoint is still current: put its blocks back, take the failed one out of service, try again.
+            void GiveUp(int failed, bool markBad)
+            {
+                foreach (int b in oldBlocks)
+                {
+                    _pool.ReinstateCheckpointBlock(b);
+                }
+
+                foreach (int t in targets.Where(t => t != failed))
+                {
+                    _pool.ReleaseCheckpointBlock(t);
+                }
+
+                if (markBad)
+                {
+                    _pool.MarkBad(failed);
+                }
+
+                _pool.Reservations.Checkpoint = previousNext;
+            }
+
             var written = new List<int>(pages);
             var payload = body.Written;
             for (int i = 0; i < pages; i++)
             {
                 int page = (targets[i / _ppb] * _ppb) + (i % _ppb);
+                if (i % _ppb == 0 && !_pool.PrepareCheckpointBlock(targets[i / _ppb]))
+                {
+                    // Its erase failed (it is out of service now): as after a failed program, the old one stays current.
+                    GiveUp(page / _ppb, markBad: false);
+                    return false;
+                }
+
                 int start = i * _chunk;
                 var slice = payload.Slice(start, Math.Min(_chunk, payload.Length - start));
                 var tag = new PageTag { Kind = PageKind.Checkpoint, ObjectId = VolumeId, Chunk = (uint)i, Sequence = ++_seq };
@@ -124,20 +152,7 @@ public sealed partial class FlashFileSystem
                 }
                 catch (Drivers.ProgramFailedException)
                 {
-                    // The old checkpoint is still current: put its blocks back, retire the failed one, try again.
-                    foreach (int b in oldBlocks)
-                    {
-                        _pool.ReinstateCheckpointBlock(b);
-                    }
-
-                    int failed = page / _ppb;
-                    foreach (int t in targets.Where(t => t != failed))
-                    {
-                        _pool.ReleaseCheckpointBlock(t);
-                    }
-
-                    _pool.MarkBad(failed);
-                    _pool.Reservations.Checkpoint = previousNext;
+                    GiveUp(page / _ppb, markBad: true);
                     return false;
                 }
 
@@ -222,12 +237,17 @@ public sealed partial class FlashFileSystem
             return null;
         }
 
+        if (mustWrite)
+        {
+            KeepReservations(previousNext);
+        }
+
         var oldBlocks = _checkpointPages.Select(p => p / _ppb).Distinct().Where(b => !targets.Contains(b)).ToArray();
         return (previousNext, size, targets, oldBlocks, views);
     }
 
     /// <summary>
-    /// Erases and claims the blocks a checkpoint of <paramref name="blocksNeeded"/> blocks will fill, starting with the
+    /// Claims (erasing lazily: <see cref="BlockPool.PrepareCheckpointBlock"/>) the blocks a checkpoint of <paramref name="blocksNeeded"/> blocks will fill, starting with the
     /// block the previous checkpoint reserved for it. Throws <see cref="FlashNoSpaceException"/> (claiming nothing)
     /// when there are not enough free blocks.
     /// </summary>
@@ -252,16 +272,35 @@ public sealed partial class FlashFileSystem
                 throw new FlashNoSpaceException("No free block for a checkpoint.");
             }
 
-            if (!_pool.EnsureErased(b))
-            {
-                continue;
-            }
-
+            // Erased when the checkpoint reaches it (PrepareCheckpointBlock), not all at once here.
             _pool.ClaimForCheckpoint(b);
             targets.Add(b);
         }
 
         return targets;
+    }
+
+    /// <summary>
+    /// Fills the reservations no erased block was left for (or that the checkpoint's own blocks took) by erasing free
+    /// blocks for them: without all three the next mount takes even a clean unmount for an unclean one and recovers
+    /// (issue 19: "The next checkpoint block -1 is missing"), so a full checkpoint pays the erases instead.
+    /// </summary>
+    private void KeepReservations(int previousNext)
+    {
+        if (_hot.ReservedNext < 0)
+        {
+            _hot.ReservedNext = _pool.ReserveErased(mostWorn: false, exclude: previousNext);
+        }
+
+        if (_cold.ReservedNext < 0)
+        {
+            _cold.ReservedNext = _pool.ReserveErased(mostWorn: true, exclude: previousNext);
+        }
+
+        if (_pool.Reservations.Checkpoint < 0)
+        {
+            _pool.Reservations.Checkpoint = _pool.ReserveErased(mostWorn: false, exclude: previousNext);
+        }
     }
 
     private void ReserveNext(Head head, bool mostWorn)

@@ -210,6 +210,13 @@ public sealed partial class FlashFileSystem
         }
 
         int page = (p.Targets[i / _ppb] * _ppb) + (i % _ppb);
+        if (i % _ppb == 0 && !_pool.PrepareCheckpointBlock(p.Targets[i / _ppb]))
+        {
+            // The block's erase failed and took it out of service (so it is no FailedBlock to mark): give up.
+            p.Failed = true;
+            return;
+        }
+
         var tag = new PageTag { Kind = PageKind.Checkpoint, ObjectId = VolumeId, Chunk = (uint)i, Sequence = _seq + 1 };
         try
         {

@@ -36,6 +36,7 @@ internal sealed class BlockTable
     private readonly int _ppb;
     private readonly int _words;
     private readonly ulong[] _validBits;
+    private readonly ulong[] _emptiedBits;
 
     public BlockTable(int blockCount, int pagesPerBlock)
     {
@@ -52,6 +53,7 @@ internal sealed class BlockTable
         Held = new PageCounts(blockCount);
         Erased = new bool[blockCount];
         _validBits = new ulong[blockCount * _words];
+        _emptiedBits = new ulong[(blockCount + 63) / 64];
     }
 
     public int Count { get; }
@@ -98,9 +100,9 @@ internal sealed class BlockTable
 
     /// <summary>RAM held: this object and its arrays (28 bytes a block plus the validity bitmap).</summary>
     public long RamBytes =>
-        RamSize.Object((10 * RamSize.Reference) + 4 + 4 + 4 + 8)
+        RamSize.Object((11 * RamSize.Reference) + 4 + 4 + 4 + 8 + 1)
         + State.RamBytes + RamSize.Array(4, Count) + (2 * RamSize.Array(8, Count))
-        + Valid.RamBytes + Written.RamBytes + Pinned.RamBytes + Held.RamBytes + RamSize.Array(1, Count) + RamSize.Array(8, _validBits.Length);
+        + Valid.RamBytes + Written.RamBytes + Pinned.RamBytes + Held.RamBytes + RamSize.Array(1, Count) + RamSize.Array(8, _validBits.Length) + RamSize.Array(8, _emptiedBits.Length);
 
     public bool IsValid(int page)
     {
@@ -131,8 +133,27 @@ internal sealed class BlockTable
             word &= ~bit;
             Valid[b]--;
             LivePages--;
+            if (Valid[b] == 0)
+            {
+                MarkEmptied(b);
+            }
         }
     }
+
+    /// <summary>
+    /// Marks a block whose last live page went (or that closed empty): a candidate for going back to the free pool, so
+    /// that finding those needs a walk over one bit a block instead of the whole table.
+    /// </summary>
+    public void MarkEmptied(int block) => _emptiedBits[block >> 6] |= 1UL << (block & 63);
+
+    /// <summary>Drops a block from the candidates (reclaimed, or live again).</summary>
+    public void UnmarkEmptied(int block) => _emptiedBits[block >> 6] &= ~(1UL << (block & 63));
+
+    /// <summary>The candidate bits, 64 blocks a word (block = word index * 64 + bit). Meaningless while <see cref="EmptiedUnknown"/> is set.</summary>
+    public ReadOnlySpan<ulong> EmptiedBits => _emptiedBits;
+
+    /// <summary>Whether validity was rebuilt wholesale since the emptied candidates were last seeded by a full walk.</summary>
+    public bool EmptiedUnknown { get; set; } = true;
 
     public void ClearBlock(int block)
     {
@@ -146,6 +167,7 @@ internal sealed class BlockTable
 
     public void ClearAllValidity()
     {
+        EmptiedUnknown = true;
         Array.Clear(_validBits);
         Valid.Clear();
         LivePages = 0;
@@ -190,6 +212,16 @@ internal sealed class PageCounts
     public void Clear() => Array.Clear(_values);
 }
 
+/// <summary>What follows the block states: told of each change, and when a bulk load makes incremental following impossible.</summary>
+internal interface IBlockStateObserver
+{
+    /// <summary><paramref name="block"/> went from <paramref name="from"/> to <paramref name="to"/>; its other fields are unchanged yet.</summary>
+    void StateChanged(int block, BlockState from, BlockState to);
+
+    /// <summary>States (and the fields beside them) are being loaded wholesale: rebuild before the next use.</summary>
+    void Invalidated();
+}
+
 /// <summary>
 /// The state of every block, with the number of free ones kept as states change: the write path asks for it on every
 /// operation, and counting would walk the whole table each time.
@@ -212,6 +244,9 @@ internal sealed class BlockStates
 
     /// <summary>The state of a block.</summary>
     public BlockState this[int block] => _states[block];
+
+    /// <summary>Told of every state change, so that indexes over the table follow it (the block pool's).</summary>
+    public IBlockStateObserver? Observer { get; set; }
 
     /// <summary>
     /// Applies a named transition; the only way a block's state changes once the table is loaded.
@@ -240,6 +275,9 @@ internal sealed class BlockStates
         }
 
         Set(block, state);
+
+        // The rest of the block's record is loaded after its state: indexes are rebuilt once loading is done.
+        Observer?.Invalidated();
     }
 
     private void Set(int block, BlockState value)
@@ -247,5 +285,6 @@ internal sealed class BlockStates
         var old = _states[block];
         FreeCount += (value == BlockState.Free ? 1 : 0) - (old == BlockState.Free ? 1 : 0);
         _states[block] = value;
+        Observer?.StateChanged(block, old, value);
     }
 }

@@ -38,7 +38,14 @@ public sealed partial class FlashFileSystem : IGcLog, ICheckpointTrigger
         int maxPages = budget.MaxPages ?? int.MaxValue;
         int moved = 0, erased = 0;
         bool checkpoint = false;
-        bool TimeLeft() => _device.Statistics.SimulatedNanoseconds - start < limitNs;
+
+        // Work goes in units of at most a page read, a page program and an erase (a page move whose target block must
+        // be opened; a checkpoint page whose block is erased first; an erase ahead of need), and a unit starts only
+        // while a page read still fits: so the budget is overshot by at most one page program plus one erase.
+        long readNs = _device.Statistics.Timing.ReadCost(_device.Geometry.PageSize + _device.Geometry.SpareSize);
+        long programNs = _device.Statistics.Timing.ProgramCost(_device.Geometry.PageSize + _device.Geometry.SpareSize);
+        long Spent() => _device.Statistics.SimulatedNanoseconds - start;
+        bool TimeLeft() => Spent() + readNs <= limitNs;
 
         // A checkpoint in progress gets a slice first: until it commits, blocks written since it started cannot be
         // collected, so letting collection take the whole budget would starve both.
@@ -52,7 +59,7 @@ public sealed partial class FlashFileSystem : IGcLog, ICheckpointTrigger
         // data (freed, bad, checkpoint) leave the scrub queue.
         _gc.DropStaleScrubs();
         int rounds = 0;
-        while (TimeLeft() && moved < maxPages && rounds++ < _blocks.Count * 2)
+        while (TimeLeft() && moved < maxPages && rounds++ < _blocks.Count * 16)
         {
             // Reclaiming space comes first: wear levelling gains none, so it waits while the pool is low.
             int free = _pool.FreeCount;
@@ -63,7 +70,7 @@ public sealed partial class FlashFileSystem : IGcLog, ICheckpointTrigger
                 break;
             }
 
-            int step = _gc.CollectStep(Math.Min(8, maxPages - moved), allowWearLeveling: wear, greedyOnly: false);
+            int step = _gc.CollectStep(1, allowWearLeveling: wear, greedyOnly: false);
             if (step == 0 && _gc.Victim < 0)
             {
                 break;
@@ -72,7 +79,9 @@ public sealed partial class FlashFileSystem : IGcLog, ICheckpointTrigger
             moved += step;
         }
 
-        if (TimeLeft() && _pending is null && _blocksSinceCheckpoint >= Math.Max(1, _options.CheckpointIntervalBlocks / 2))
+        // Starting a checkpoint programs its fixed part (header, heads, block table) at once: only when that fits.
+        long headNs = (long)((CheckpointHeadSize() + _chunk - 1) / _chunk) * programNs;
+        if (TimeLeft() && Spent() + headNs <= limitNs && _pending is null && _blocksSinceCheckpoint >= Math.Max(1, _options.CheckpointIntervalBlocks / 2))
         {
             BeginCheckpoint();
         }

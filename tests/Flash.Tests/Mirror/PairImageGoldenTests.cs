@@ -9,7 +9,9 @@ namespace Flash.Tests.Mirror;
 
 /// <summary>
 /// The same operations on a fresh pair give the same device images, byte for byte, as they did before the pair was
-/// split into its parts (issue 18): the golden SHA-256 values were recorded on main before the refactoring.
+/// split into its parts (issue 18): the golden SHA-256 values were recorded on main before the refactoring, and device
+/// A's re-recorded for issue 19's allocation changes (ties between free blocks, the reservations a full checkpoint
+/// keeps, checkpoint blocks erased one at a time), which change what is written, not the pair's flows.
 /// </summary>
 public class PairImageGoldenTests
 {
@@ -92,7 +94,7 @@ public class PairImageGoldenTests
         await pair.DisposeAsync();
 
         Assert.Equal(
-            ("62BCDB7CC188E7D985B34BD00362F89F99750DF689B8321FF30C0175877529E0", "8FC0515CB0779854E3951E7DC3A33754C41F4A5A975AB224CF4102800388D41F"),
+            ("56F13822B6AA3ABCC06F645578EC9776FFB1674A23F61A476911F2B1BB6371A7", "8FC0515CB0779854E3951E7DC3A33754C41F4A5A975AB224CF4102800388D41F"),
             (Hash(a.Inner), Hash(b.Inner)));
     }
 
@@ -148,7 +150,7 @@ public class PairImageGoldenTests
         pair.Dispose();
 
         Assert.Equal(
-            ("62BCDB7CC188E7D985B34BD00362F89F99750DF689B8321FF30C0175877529E0", "8FC0515CB0779854E3951E7DC3A33754C41F4A5A975AB224CF4102800388D41F"),
+            ("56F13822B6AA3ABCC06F645578EC9776FFB1674A23F61A476911F2B1BB6371A7", "8FC0515CB0779854E3951E7DC3A33754C41F4A5A975AB224CF4102800388D41F"),
             (Hash(a.Inner), Hash(b.Inner)));
     }
 }

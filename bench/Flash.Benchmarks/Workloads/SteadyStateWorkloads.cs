@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using System.Globalization;
+using Flash.Drivers;
+using Flash.Ffs;
+
+namespace Flash.Benchmarks.Workloads;
+
+/// <summary>
+/// W9: W4's files with many more overwrites, so garbage collection runs continuously; W9M: the same with
+/// <see cref="FlashFileSystem.Maintain"/> between operations. Both report the latency distribution of the single
+/// durable operations and the write amplification of the overwrite phase, which a greedy collector bounds below
+/// at about (1 + r) / (2 r), r = free / used.
+/// </summary>
+internal sealed partial class WorkloadRunner
+{
+    private void W9(bool maintain)
+    {
+        string w = maintain ? "W9M" : "W9";
+        var (device, fs) = Fresh(_g);
+        var versions = FillW4(fs);
+        int n = _s.W9Overwrites;
+        var latency = new long[n];
+        long maxMaintain = 0, maintainTotal = 0;
+        var budget = new MaintenanceBudget(SimulatedTimeBudget: _s.W9MaintainBudget);
+        var c0 = device.Statistics.Capture();
+        FlashCounters half = default;
+        var sw = Stopwatch.StartNew();
+        var rng = new Random(Seed);
+        for (int i = 0; i < n; i++)
+        {
+            if (i == n / 2)
+            {
+                half = device.Statistics.Capture();
+            }
+
+            var (file, chunk) = NextOverwrite(rng);
+            long t0 = device.Statistics.SimulatedNanoseconds;
+            Overwrite(fs, file, chunk, ++versions[file][chunk]);
+            long t1 = device.Statistics.SimulatedNanoseconds;
+            latency[i] = t1 - t0;
+            if (maintain)
+            {
+                fs.Maintain(budget);
+                long spent = device.Statistics.SimulatedNanoseconds - t1;
+                maxMaintain = Math.Max(maxMaintain, spent);
+                maintainTotal += spent;
+            }
+        }
+
+        sw.Stop();
+        var end = device.Statistics.Capture();
+        var d = end - c0;
+        long payload = (long)n * Io;
+        AddOverwritePhase(w, d, sw.Elapsed, latency, p999: true);
+        if (maintain)
+        {
+            _results.Add(w, "max_maintain_sim_ms", maxMaintain / 1e6);
+        }
+
+        var stats = fs.GetStatistics();
+        _results.Add(w, "ram_bytes", stats.RamBytes);
+        double used = stats.UsedBytes, free = stats.CapacityBytes - stats.UsedBytes;
+        double r = free / used;
+        var second = end - half;
+        _results.Notes.Add((w, string.Create(
+            CultureInfo.InvariantCulture,
+            $"{n} overwrites; WA of the second half {(double)second.DataBytesProgrammed / (payload - ((long)(n / 2) * Io)):F3}; greedy floor (1 + r) / 2r = {(1 + r) / (2 * r):F2} at r = free / used = {r:F3} of the volume's own capacity; mean op {latency.Average() / 1e6:F3} ms{(maintain ? $", Maintain total {maintainTotal / 1e6:F1} ms" : "")}")));
+
+        var problems = new List<string>();
+        for (int f = 0; f < _s.W4Files; f++)
+        {
+            var v = versions[f];
+            ReadAndVerify(fs, W4Path(f), f, _s.W4FileBytes, c => v[c], null, problems);
+        }
+
+        Check(w, problems);
+    }
+}
