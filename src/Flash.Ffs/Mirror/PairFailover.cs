@@ -192,20 +192,22 @@ internal sealed class PairFailover(PairMember a, PairMember b, PairGates gates, 
     }
 
     /// <summary>
-    /// Reads bytes of a current-context file from the serving device into <paramref name="destination"/> (the span
-    /// twin of <see cref="Serve{T}"/>, which a span cannot be captured by); when the device fails, from the survivor.
+    /// Reads bytes of a current-context file (or, with <paramref name="alternate"/>, an alternate-context file) from the
+    /// serving device into <paramref name="destination"/> (the span twin of <see cref="Serve{T}"/>, which a span cannot
+    /// be captured by); when the device fails, from the survivor.
     /// </summary>
     /// <returns>Bytes read: less than the destination's length only at the end of the file.</returns>
-    public int ServeRange(string path, long offset, Span<byte> destination)
+    public int ServeRange(string path, long offset, Span<byte> destination, bool alternate = false, CancellationToken cancellationToken = default)
     {
         while (true)
         {
-            using (gates.Device())
+            using (gates.Device(cancellationToken))
             {
                 var p = Active();
                 try
                 {
-                    return ReadRange(p.Store!, path, offset, destination);
+                    var store = p.Store!;
+                    return FileRanges.Read(store.FileSystem, ContextStore.Absolute(alternate ? store.Alternate : store.Current, path), offset, destination);
                 }
                 catch (Exception ex) when (IsDeviceFailure(ex))
                 {
@@ -214,9 +216,6 @@ internal sealed class PairFailover(PairMember a, PairMember b, PairGates gates, 
             }
         }
     }
-
-    private static int ReadRange(ContextStore store, string path, long offset, Span<byte> destination)
-        => FileRanges.Read(store.FileSystem, ContextStore.Absolute(store.Current, path), offset, destination);
 
     /// <summary>Runs one access on one device under the device lock; a device failure takes it out of service instead of propagating.</summary>
     public void Step(PairMember m, Action access)

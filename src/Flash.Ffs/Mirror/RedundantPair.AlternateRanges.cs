@@ -26,22 +26,7 @@ public sealed partial class RedundantPair
         _gates.EnterAlternate(cancellationToken);
         try
         {
-            while (true)
-            {
-                using (_gates.Device(cancellationToken))
-                {
-                    var p = _failover.Active();
-                    try
-                    {
-                        var store = p.Store!;
-                        return FileRanges.Read(store.FileSystem, ContextStore.Absolute(store.Alternate, path), offset, destination);
-                    }
-                    catch (Exception ex) when (PairFailover.IsDeviceFailure(ex))
-                    {
-                        _failover.Fail(p, ex);
-                    }
-                }
-            }
+            return _failover.ServeRange(path, offset, destination, alternate: true, cancellationToken);
         }
         finally
         {

@@ -149,7 +149,7 @@ public sealed partial class RedundantPair
         await _gates.EnterReadAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return _failover.ServeRange(path, offset, destination.Span);
+            return _failover.ServeRange(path, offset, destination.Span, cancellationToken: CancellationToken.None);
         }
         catch (FlashDataCorruptException ex)
         {
@@ -182,7 +182,7 @@ public sealed partial class RedundantPair
         _gates.EnterRead(cancellationToken);
         try
         {
-            return _failover.ServeRange(path, offset, destination);
+            return _failover.ServeRange(path, offset, destination, cancellationToken: CancellationToken.None);
         }
         catch (FlashDataCorruptException ex)
         {
