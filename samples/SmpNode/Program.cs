@@ -155,7 +155,8 @@ if (cl.SimulateModules)
     ok &= Boot("system-wide init command: modules load their components over TFTP");
     if (cl.Upgrade && svm.CurrentSgc().Release.Major == 1)
     {
-        var up = svm.Upgrade(new UpgradeCommand(new TransferParameters("mem", "release-2.pkg")));
+        // The upgrade command the management layer runs (TL1 COPY-RFILE, gNOI): asynchronous, whatever the source.
+        var up = await svm.UpgradeAsync(new UpgradeCommand(new TransferParameters("mem", "release-2.pkg")));
         Console.WriteLine($"SmpNode: release 2 stored in the alternate context; affected modules {string.Join(", ", up.AffectedModules)}");
         ok &= Boot("trial boot of release 2 over the network");
     }

@@ -12,11 +12,10 @@ namespace Flash.Svm.Transfer;
 /// recovery at init fetches it whole. Resumes after interruptions happen within each call.
 /// </summary>
 /// <remarks>
-/// The SVM's commands are synchronous (device work on the caller's thread), so it calls <see cref="Stream"/> and
-/// <see cref="Fetch"/>: they wait on the command thread for the asynchronous transfer. That wait is the one bridge
-/// from synchronous to asynchronous code in the node, kept here at the edge where network I/O meets the SVM
-/// (docs/architecture.md, "Sync and async"): the network clients are not written twice, and nothing below this
-/// bridge blocks on a task.
+/// The source is consumed only asynchronously (<c>SoftwareVersionManager.UpgradeAsync</c>, the management download
+/// job): there is no synchronous bridge that would block a thread on the transfer. <see cref="ISoftwareSource.Fetch"/>,
+/// which a synchronous command (recovery at init, the synchronous <c>Upgrade</c>) would call, refuses with
+/// <see cref="NotSupportedException"/> (docs/architecture.md, "Sync and async").
 /// </remarks>
 /// <param name="kind">The scheme this source serves (the <see cref="TransferParameters.Source"/> value).</param>
 /// <param name="download">The resuming downloader.</param>
@@ -59,23 +58,14 @@ public sealed class NetworkSoftwareSource(string kind, ResumingDownload download
         }
     }
 
-    /// <inheritdoc />
-    /// <remarks>Waits on the calling (SVM command) thread for <see cref="FetchAsync"/>.</remarks>
-    public byte[] Fetch(TransferParameters parameters, long maxBytes, CancellationToken cancellationToken)
-        => WaitOnCommandThread(FetchAsync(parameters, maxBytes, cancellationToken));
-
-    /// <inheritdoc />
-    /// <remarks>Waits on the calling (SVM command) thread for <see cref="StreamAsync"/>.</remarks>
-    public void Stream(TransferParameters parameters, long maxBytes, IPackageSink sink, CancellationToken cancellationToken)
-        => WaitOnCommandThread(StreamAsync(parameters, maxBytes, sink, cancellationToken));
-
-    /// <summary>
-    /// The bridge from the SVM's synchronous command to the asynchronous transfer. Safe from deadlock because every
-    /// await below it uses <c>ConfigureAwait(false)</c> and the SVM's command threads have no synchronisation context.
-    /// </summary>
-    private static T WaitOnCommandThread<T>(Task<T> transfer) => transfer.GetAwaiter().GetResult();
-
-    private static void WaitOnCommandThread(Task transfer) => transfer.GetAwaiter().GetResult();
+    /// <summary>Refused: a network transfer is asynchronous and is not run by a synchronous caller.</summary>
+    /// <param name="parameters">Transfer parameters.</param>
+    /// <param name="maxBytes">Size limit.</param>
+    /// <param name="cancellationToken">Unused.</param>
+    /// <returns>Never returns.</returns>
+    /// <exception cref="NotSupportedException">Always.</exception>
+    byte[] ISoftwareSource.Fetch(TransferParameters parameters, long maxBytes, CancellationToken cancellationToken)
+        => throw new NotSupportedException($"The '{kind}' source transfers asynchronously: use FetchAsync, or the SVM's UpgradeAsync; a synchronous command cannot use it.");
 
     private Task RunAsync(TransferParameters parameters, long maxBytes, IDownloadSink sink, CancellationToken cancellationToken)
     {

@@ -24,16 +24,43 @@ public sealed partial class SoftwareVersionManager
     /// <exception cref="UpgradeFailedException">Writing or verification failed; the alternate is marked invalid. A copy that
     /// did not verify against the SGC file on the primary has a <see cref="BackupVerificationException"/> as its inner exception.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the alternate is marked invalid.</exception>
+    /// <exception cref="SvmException">The command names an asynchronous (network) source: use <see cref="UpgradeAsync"/>.</exception>
     public UpgradeResult Upgrade(UpgradeCommand command, IProgress<UpgradeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(command);
-        if (_options.Sources.FirstOrDefault(s => s.Kind == command.Transfer.Source) is IStreamingSoftwareSource streaming)
+        if (SourceOf(command.Transfer) is IStreamingSoftwareSource streaming)
         {
             return UpgradeStreaming(command, streaming, progress, cancellationToken);
         }
 
         var pkg = OpenPackage(Fetch(command.Transfer, cancellationToken));
         return Upgrade(pkg, command.Mode, command.Activation, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs the upgrade command as <see cref="Upgrade(UpgradeCommand, IProgress{UpgradeProgress}?, CancellationToken)"/>
+    /// does, for every kind of source: an asynchronous (network) source's transfer is awaited while the streaming
+    /// install stores the bytes as they arrive (no thread is held for the transfer). For a synchronous source
+    /// (file, directory, memory) nothing waits and the returned task is complete when the method returns, as a
+    /// <see cref="MemoryStream"/>'s asynchronous reads are.
+    /// </summary>
+    /// <param name="command">The system command.</param>
+    /// <param name="progress">Receives progress (from the thread the transfer continues on).</param>
+    /// <param name="cancellationToken">Cancels the upgrade; the alternate is then marked invalid.</param>
+    /// <returns>What was written and which modules are affected.</returns>
+    /// <exception cref="PackageRejectedException">The package was rejected; nothing of it stays stored.</exception>
+    /// <exception cref="UpgradeFailedException">The transfer, writing or verification failed; the alternate is marked invalid and the same command resumes.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; the alternate is marked invalid.</exception>
+    public async Task<UpgradeResult> UpgradeAsync(UpgradeCommand command, IProgress<UpgradeProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (_options.Sources.FirstOrDefault(s => s.Kind == command.Transfer.Source) is IAsyncStreamingSoftwareSource network)
+        {
+            return await UpgradeStreamingAsync(command, network, progress, cancellationToken).ConfigureAwait(false);
+        }
+
+        // A file, directory or memory source waits for nothing: the same synchronous command, no task around it.
+        return Upgrade(command, progress, cancellationToken);
     }
 
     /// <summary>Runs an upgrade from a package already in memory (see <see cref="Upgrade(UpgradeCommand, IProgress{UpgradeProgress}?, CancellationToken)"/>).</summary>

@@ -8,21 +8,14 @@ namespace Flash.Svm;
 public sealed partial class SoftwareVersionManager
 {
     /// <summary>
-    /// The upgrade command over a streaming source: the package is verified and stored into the alternate context as it
-    /// arrives (<see cref="StreamingInstall"/>), resuming a partial install of the same command left by a power cut or a
-    /// failed transfer. Nothing becomes activatable before the signed manifest and every component digest verified,
-    /// and the alternate verified on both devices. Order and records: docs/sgc.md "Streaming install".
+    /// The upgrade command over a synchronous streaming source: the package is verified and stored into the alternate
+    /// context as it arrives (<see cref="StreamingInstall"/>), resuming a partial install of the same command left by a
+    /// power cut or a failed transfer. Nothing becomes activatable before the signed manifest and every component
+    /// digest verified, and the alternate verified on both devices. Order and records: docs/sgc.md "Streaming install".
     /// </summary>
     private UpgradeResult UpgradeStreaming(UpgradeCommand command, IStreamingSoftwareSource source, IProgress<UpgradeProgress>? progress, CancellationToken cancellationToken)
     {
-        var currentSgc = CurrentSgcOrNull();
-        var mode = command.Mode == UpgradeMode.Auto ? (currentSgc is null ? UpgradeMode.Full : UpgradeMode.Partial) : command.Mode;
-        if (mode == UpgradeMode.Partial && currentSgc is null)
-        {
-            throw new SvmException("A partial upgrade needs a valid SGC file in the current context.");
-        }
-
-        using var install = new StreamingInstall(this, StreamingInstallState.IdentityOf(command.Transfer), mode, currentSgc, progress, cancellationToken);
+        using var install = OpenStreamingInstall(command, progress, cancellationToken);
         try
         {
             install.OpenResumable();
@@ -34,26 +27,79 @@ public sealed partial class SoftwareVersionManager
 
             return install.Finish(command.Activation);
         }
-        catch (PackageRejectedException ex)
+        catch (Exception ex) when (IsStreamingFailure(ex))
         {
-            // Bad input: nothing of it may stay (no resume into a package that failed its checks).
-            Raise(SvmEvents.PackageRejected, LogLevel.Error, ex.Message);
-            install.Discard();
-            throw;
-        }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
-        {
-            // The stored part stays in the invalid alternate: the same command continues from it.
-            MarkAlternateInvalid();
-            var release = install.Release is { } r ? r.ToString() : "a streamed package";
-            Raise(SvmEvents.UpgradeFailed, LogLevel.Error, $"Upgrade to {release} {(ex is OperationCanceledException ? "cancelled" : "failed")} at {install.Length} of {install.Total} bytes: {ex.Message}; the alternate is marked invalid, the same command resumes");
-            if (ex is OperationCanceledException)
+            if (StreamingFailed(install, ex) is { } failed)
             {
-                throw;
+                throw failed;
             }
 
-            throw new UpgradeFailedException($"Upgrade to {release} failed: {ex.Message}", ex);
+            throw;
         }
+    }
+
+    /// <summary>
+    /// The same install over an asynchronous (network) source: the transfer is awaited, and the install's device work
+    /// (the pair's synchronous core: one mirrored commit per slice) runs in the sink as the bytes arrive, on whichever
+    /// thread the transfer continues on. Opening, resuming and finishing wait for nothing and run synchronously.
+    /// </summary>
+    private async Task<UpgradeResult> UpgradeStreamingAsync(UpgradeCommand command, IAsyncStreamingSoftwareSource source, IProgress<UpgradeProgress>? progress, CancellationToken cancellationToken)
+    {
+        using var install = OpenStreamingInstall(command, progress, cancellationToken);
+        try
+        {
+            install.OpenResumable();
+            if (!install.Downloaded)
+            {
+                await source.StreamAsync(command.Transfer, _options.Packages.MaxPackageSize, install, cancellationToken).ConfigureAwait(false);
+                install.RequireDownloaded();
+            }
+
+            return install.Finish(command.Activation);
+        }
+        catch (Exception ex) when (IsStreamingFailure(ex))
+        {
+            if (StreamingFailed(install, ex) is { } failed)
+            {
+                throw failed;
+            }
+
+            throw;
+        }
+    }
+
+    private StreamingInstall OpenStreamingInstall(UpgradeCommand command, IProgress<UpgradeProgress>? progress, CancellationToken cancellationToken)
+    {
+        var currentSgc = CurrentSgcOrNull();
+        var mode = command.Mode == UpgradeMode.Auto ? (currentSgc is null ? UpgradeMode.Full : UpgradeMode.Partial) : command.Mode;
+        if (mode == UpgradeMode.Partial && currentSgc is null)
+        {
+            throw new SvmException("A partial upgrade needs a valid SGC file in the current context.");
+        }
+
+        return new StreamingInstall(this, StreamingInstallState.IdentityOf(command.Transfer), mode, currentSgc, progress, cancellationToken);
+    }
+
+    private static bool IsStreamingFailure(Exception ex) => ex is PackageRejectedException or IOException or OperationCanceledException or InvalidOperationException;
+
+    /// <summary>
+    /// What a failed streaming install leaves and throws: bad input discards everything stored (no resume into a
+    /// package that failed its checks); a transfer or storage failure keeps the stored part in the invalid alternate, so
+    /// the same command continues from it. Returns the exception to throw instead, or null to rethrow <paramref name="ex"/>.
+    /// </summary>
+    private UpgradeFailedException? StreamingFailed(StreamingInstall install, Exception ex)
+    {
+        if (ex is PackageRejectedException)
+        {
+            Raise(SvmEvents.PackageRejected, LogLevel.Error, ex.Message);
+            install.Discard();
+            return null;
+        }
+
+        MarkAlternateInvalid();
+        var release = install.Release is { } r ? r.ToString() : "a streamed package";
+        Raise(SvmEvents.UpgradeFailed, LogLevel.Error, $"Upgrade to {release} {(ex is OperationCanceledException ? "cancelled" : "failed")} at {install.Length} of {install.Total} bytes: {ex.Message}; the alternate is marked invalid, the same command resumes");
+        return ex is OperationCanceledException ? null : new UpgradeFailedException($"Upgrade to {release} failed: {ex.Message}", ex);
     }
 
     private SgcFile? CurrentSgcOrNull()

@@ -208,10 +208,16 @@ public sealed partial class SoftwareVersionManager : IDisposable
     }
 
     private byte[] Fetch(TransferParameters transfer, CancellationToken cancellationToken)
+        => SourceOf(transfer).Fetch(transfer, _options.Packages.MaxPackageSize, cancellationToken);
+
+    /// <summary>The source a synchronous command reads from; an asynchronous (network) source is refused here, before any transfer.</summary>
+    private ISoftwareSource SourceOf(TransferParameters transfer)
     {
         var source = _options.Sources.FirstOrDefault(s => s.Kind == transfer.Source)
             ?? throw new SvmException($"No software source of kind '{transfer.Source}' is configured.");
-        return source.Fetch(transfer, _options.Packages.MaxPackageSize, cancellationToken);
+        return source is IAsyncStreamingSoftwareSource
+            ? throw new SvmException($"The '{transfer.Source}' source transfers asynchronously: only the asynchronous upgrade command (UpgradeAsync) uses it, not a synchronous command or the recovery at init.")
+            : source;
     }
 
     /// <summary>Verifies an area of one device: the SGC file's checksum, every component against it, and (optionally) the configuration.</summary>

@@ -127,14 +127,14 @@ public sealed class FtpSourceTests(VsftpdFixture fixture) : IClassFixture<Vsftpd
     }
 
     [Fact]
-    public void NetworkSoftwareSource_FetchesOverFtp()
+    public async Task NetworkSoftwareSource_FetchesOverFtp()
     {
         var content = Publish("svm.pkg", 64_000, 17);
         var (sources, owner) = NetworkSoftwareSource.CreateAll();
         using (owner)
         {
-            var ftp = sources.Single(s => s.Kind == "ftp");
-            Assert.Equal(content, ftp.Fetch(new TransferParameters("ftp", Server.Url("svm.pkg")), 1 << 20, Ct));
+            var ftp = (IAsyncStreamingSoftwareSource)sources.Single(s => s.Kind == "ftp");
+            Assert.Equal(content, await ftp.FetchAsync(new TransferParameters("ftp", Server.Url("svm.pkg")), 1 << 20, Ct));
         }
     }
 }

@@ -176,18 +176,18 @@ public sealed class HttpsSourceTests(NginxFixture fixture) : IClassFixture<Nginx
     }
 
     [Fact]
-    public void NetworkSoftwareSource_ServesTheSvmTransferParameters()
+    public async Task NetworkSoftwareSource_ServesTheSvmTransferParameters()
     {
         var content = Publish("svm.pkg", 70_000, 9);
         var (sources, owner) = NetworkSoftwareSource.CreateAll(new TransferOptions { TrustedRoots = [Server.Ca.Root] });
         using (owner)
         {
-            var https = sources.Single(s => s.Kind == "https");
+            var https = (IAsyncStreamingSoftwareSource)sources.Single(s => s.Kind == "https");
             var parameters = new TransferParameters("https", Server.Url("private", "svm.pkg").ToString(), NginxServer.User, NginxServer.Password);
 
-            Assert.Equal(content, https.Fetch(parameters, 1 << 20, Ct));
+            Assert.Equal(content, await https.FetchAsync(parameters, 1 << 20, Ct));
             Assert.DoesNotContain(NginxServer.Password, parameters.ToString(), StringComparison.Ordinal);
-            Assert.Throws<TransferUrlException>(() => sources.Single(s => s.Kind == "ftp").Fetch(parameters, 1 << 20, Ct));
+            await Assert.ThrowsAsync<TransferUrlException>(() => ((IAsyncStreamingSoftwareSource)sources.Single(s => s.Kind == "ftp")).FetchAsync(parameters, 1 << 20, Ct));
         }
     }
 }

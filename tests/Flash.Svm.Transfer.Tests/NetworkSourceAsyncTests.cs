@@ -8,7 +8,8 @@ namespace Flash.Svm.Transfer.Tests;
 /// <summary>
 /// The network source's asynchronous path is real: <see cref="IAsyncStreamingSoftwareSource.StreamAsync"/> hands the
 /// caller a task while the server has not answered yet (no thread of the caller is held for the transfer), and the
-/// package reaches the sink whole; the synchronous twin gives the same bytes. In-process HTTP server, no tools needed.
+/// package reaches the sink whole; there is no synchronous twin (the synchronous member refuses), and the SVM refuses a
+/// network source in a synchronous command (<see cref="SoftwareVersionManager.Upgrade(UpgradeCommand, IProgress{UpgradeProgress}?, CancellationToken)"/>). In-process HTTP server, no tools needed.
 /// </summary>
 public sealed class NetworkSourceAsyncTests
 {
@@ -33,7 +34,8 @@ public sealed class NetworkSourceAsyncTests
 
             Assert.Equal(content, sink.Bytes.ToArray());
             Assert.Equal(content, await source.FetchAsync(new TransferParameters("http", server.Url), 1 << 20, Ct));
-            Assert.Equal(content, source.Fetch(new TransferParameters("http", server.Url), 1 << 20, Ct));
+            // No synchronous bridge: the synchronous member refuses instead of blocking a thread on the transfer.
+            Assert.Throws<NotSupportedException>(() => ((ISoftwareSource)source).Fetch(new TransferParameters("http", server.Url), 1 << 20, Ct));
             await Assert.ThrowsAsync<PackageRejectedException>(() => source.StreamAsync(new TransferParameters("http", server.Url), 1000, new BufferSink(), Ct));
         }
     }

@@ -11,7 +11,7 @@ namespace Flash.Svm.Transfer.Tests;
 
 /// <summary>
 /// The SVM's upgrade command over HTTPS from a real nginx: the package streams into the alternate context
-/// (<see cref="NetworkSoftwareSource.Stream"/>), survives the server stopping mid-transfer (resumed with Range within
+/// (<see cref="SoftwareVersionManager.UpgradeAsync"/> awaiting <see cref="NetworkSoftwareSource.StreamAsync"/>), survives the server stopping mid-transfer (resumed with Range within
 /// the command) and a node power cut mid-download (the next command resumes from the last stored component).
 /// </summary>
 public sealed class StreamingInstallTests(NginxFixture fixture) : IClassFixture<NginxFixture>
@@ -52,7 +52,7 @@ public sealed class StreamingInstallTests(NginxFixture fixture) : IClassFixture<
     }
 
     [Fact]
-    public void ServerStoppedMidStream_TheCommandResumesWithRangeAndInstalls()
+    public async Task ServerStoppedMidStream_TheCommandResumesWithRangeAndInstalls()
     {
         var url = Publish("stream-stop.pkg", Release(2));
         using var node = new Node(Server);
@@ -67,7 +67,7 @@ public sealed class StreamingInstallTests(NginxFixture fixture) : IClassFixture<
             }
         });
 
-        var result = node.Svm.Upgrade(new UpgradeCommand(new TransferParameters("https", url), UpgradeMode.Full, ActivationMode.None), progress, Ct);
+        var result = await node.Svm.UpgradeAsync(new UpgradeCommand(new TransferParameters("https", url), UpgradeMode.Full, ActivationMode.None), progress, Ct);
 
         Assert.True(killed);
         Assert.Equal(V2, result.Release);
@@ -76,7 +76,7 @@ public sealed class StreamingInstallTests(NginxFixture fixture) : IClassFixture<
     }
 
     [Fact]
-    public void NodePowerCutMidStream_BootsTheOldReleaseAndTheNextCommandResumes()
+    public async Task NodePowerCutMidStream_BootsTheOldReleaseAndTheNextCommandResumes()
     {
         var url = Publish("stream-cut.pkg", Release(2));
         using var node = new Node(Server);
@@ -90,11 +90,11 @@ public sealed class StreamingInstallTests(NginxFixture fixture) : IClassFixture<
                 node.B.CutPower();
             }
         });
-        Assert.ThrowsAny<IOException>(() => node.Svm.Upgrade(command, progress, Ct));
+        await Assert.ThrowsAnyAsync<IOException>(() => node.Svm.UpgradeAsync(command, progress, Ct));
 
         Assert.Equal(V1, node.Reboot().Initialize(Ct).Release);
         var before = Server.AccessLog;
-        var result = node.Svm.Upgrade(command, null, Ct);
+        var result = await node.Svm.UpgradeAsync(command, null, Ct);
 
         Assert.Equal(V2, result.Release);
         Assert.True(SpinWait.SpinUntil(() => Server.AccessLog[before.Length..].Contains("/slow/stream-cut.pkg HTTP/1.1\" 206 ", StringComparison.Ordinal), 5000), Server.AccessLog);

@@ -5,14 +5,14 @@ namespace Flash.Svm.Transfer.Tests;
 
 /// <summary>
 /// What the SVM's install throws while a real server streams into it (a rejected package) comes out of
-/// <see cref="NetworkSoftwareSource.Stream"/> unchanged, after one attempt: it is not taken for a broken connection.
+/// <see cref="NetworkSoftwareSource.StreamAsync"/> unchanged, after one attempt: it is not taken for a broken connection.
 /// </summary>
 public sealed class StreamingSinkFailureTests(NginxFixture nginx, VsftpdFixture vsftpd) : IClassFixture<NginxFixture>, IClassFixture<VsftpdFixture>
 {
     private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
 
     [Fact]
-    public void Https_ARejectingSinkStopsTheTransferWithItsOwnException()
+    public async Task Https_ARejectingSinkStopsTheTransferWithItsOwnException()
     {
         if (nginx.Server is null)
         {
@@ -20,11 +20,11 @@ public sealed class StreamingSinkFailureTests(NginxFixture nginx, VsftpdFixture 
         }
 
         File.WriteAllBytes(Path.Combine(nginx.Server.Files, "reject.pkg"), Content.Random(300_000, 71));
-        Check(new TransferParameters("https", nginx.Server.Url("files", "reject.pkg").ToString()), new TransferOptions { TrustedRoots = [nginx.Server.Ca.Root], RetryDelay = TimeSpan.FromMilliseconds(50) });
+        await Check(new TransferParameters("https", nginx.Server.Url("files", "reject.pkg").ToString()), new TransferOptions { TrustedRoots = [nginx.Server.Ca.Root], RetryDelay = TimeSpan.FromMilliseconds(50) });
     }
 
     [Fact]
-    public void Ftp_ARejectingSinkStopsTheTransferWithItsOwnException()
+    public async Task Ftp_ARejectingSinkStopsTheTransferWithItsOwnException()
     {
         if (vsftpd.Server is null)
         {
@@ -32,18 +32,18 @@ public sealed class StreamingSinkFailureTests(NginxFixture nginx, VsftpdFixture 
         }
 
         vsftpd.Server.Put("reject.pkg", Content.Random(300_000, 72));
-        Check(new TransferParameters("ftp", vsftpd.Server.Url("reject.pkg")), new TransferOptions { RetryDelay = TimeSpan.FromMilliseconds(50) });
+        await Check(new TransferParameters("ftp", vsftpd.Server.Url("reject.pkg")), new TransferOptions { RetryDelay = TimeSpan.FromMilliseconds(50) });
     }
 
-    private static void Check(TransferParameters parameters, TransferOptions options)
+    private static async Task Check(TransferParameters parameters, TransferOptions options)
     {
         var (sources, owner) = NetworkSoftwareSource.CreateAll(options);
         using (owner)
         {
-            var source = (IStreamingSoftwareSource)sources.Single(s => s.Kind == parameters.Source);
+            var source = (IAsyncStreamingSoftwareSource)sources.Single(s => s.Kind == parameters.Source);
             var sink = new RejectingSink(100_000);
 
-            var e = Assert.Throws<PackageRejectedException>(() => source.Stream(parameters, 1 << 20, sink, Ct));
+            var e = await Assert.ThrowsAsync<PackageRejectedException>(() => source.StreamAsync(parameters, 1 << 20, sink, Ct));
 
             Assert.Equal(PackageRejectReason.ChecksumMismatch, e.Reason);
             Assert.Equal(1, sink.Attempts);

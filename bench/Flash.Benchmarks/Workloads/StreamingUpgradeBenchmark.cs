@@ -28,7 +28,10 @@ internal static class StreamingUpgradeBenchmark
     /// <summary>Runs the upgrade and prints the measurements.</summary>
     /// <param name="args">Options after <c>stream-upgrade</c>.</param>
     /// <returns>0 when both devices meet the SVM target and memory its target, 1 otherwise.</returns>
-    public static int Run(string[] args)
+    public static int Run(string[] args) => RunAsync(args).GetAwaiter().GetResult();
+
+    /// <summary>The run: the upgrade command is the SVM's asynchronous one, which awaits the network transfer.</summary>
+    private static async Task<int> RunAsync(string[] args)
     {
         bool quick = args.Contains("--quick");
         long payload = Option(args, "--mib", quick ? 16 : 256) << 20;
@@ -63,14 +66,14 @@ internal static class StreamingUpgradeBenchmark
         svm.Initialize();
 
         // Warm-up: a small streamed upgrade (JIT, sockets, HTTP stack), so that the baseline is a node that has run one.
-        svm.Upgrade(Command(server, "warm.pkg"));
+        await svm.UpgradeAsync(Command(server, "warm.pkg"));
         using var memory = new HostMemoryPeak(d0, d1);
 
         Console.WriteLine($"stream-upgrade: {payload >> 20} MiB package ({component >> 10} KiB components) over HTTP on loopback, streamed by the SVM into the alternate context of two {geometry} simulators");
         var before0 = d0.Statistics.Capture();
         var before1 = d1.Statistics.Capture();
         var wall = Stopwatch.StartNew();
-        var result = svm.Upgrade(Command(server, "big.pkg"));
+        var result = await svm.UpgradeAsync(Command(server, "big.pkg"));
         wall.Stop();
         memory.Stop();
 

@@ -112,9 +112,11 @@ public sealed class UpgradeStateMachine : IDisposable
             _download = new CancellationTokenSource();
             Store(new UpgradeStatus(UpgradeState.Downloading, UpgradeOutcome.None, _status.Sequence, SoftwareVersion.Zero, running, Now(), source, ""));
             var token = _download.Token;
-            // A background job on a thread of its own: the SVM's upgrade command is synchronous (device work, and the
-            // network source waits for its transfer on the command thread), so it must not hold a pool thread for minutes.
-            _running = Task.Factory.StartNew(() => Download(transfer, mode, source, token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            // A background job started on a thread of its own: the SVM's asynchronous upgrade command awaits a network
+            // transfer (the job then continues on the pool as bytes arrive, storing each slice), while a local source
+            // (file, directory, memory, gNOI) waits for nothing and runs its whole synchronous install on that thread,
+            // which must not be a pool thread held for minutes, nor the caller's.
+            _running = Task.Factory.StartNew(() => DownloadAsync(transfer, mode, source, token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
             return _running;
         }
     }
@@ -215,18 +217,19 @@ public sealed class UpgradeStateMachine : IDisposable
             running = _running;
         }
 
-        // Joins the download's own thread (cancelled above); not a wait for asynchronous work.
+        // Joins the background download job (cancelled above), bounded, as every background job is joined on dispose
+        // (docs/architecture.md, "Background work"): the job never faults and none of its awaits needs this thread.
         running.Wait(TimeSpan.FromSeconds(30));
         _download?.Dispose();
     }
 
-    private void Download(TransferParameters transfer, UpgradeMode mode, string source, CancellationToken token)
+    private async Task DownloadAsync(TransferParameters transfer, UpgradeMode mode, string source, CancellationToken token)
     {
         UpgradeStatus end;
         try
         {
             var progress = new Reporter(this, source);
-            var result = _svm.Upgrade(new UpgradeCommand(transfer, mode, ActivationMode.None), progress, token);
+            var result = await _svm.UpgradeAsync(new UpgradeCommand(transfer, mode, ActivationMode.None), progress, token).ConfigureAwait(false);
             end = Status with { State = UpgradeState.Validated, Target = result.Release, Outcome = UpgradeOutcome.None, Message = $"{result.Mode}, {result.Downloaded.Count} component(s) downloaded" };
         }
         catch (OperationCanceledException)

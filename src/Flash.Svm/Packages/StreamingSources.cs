@@ -45,11 +45,13 @@ public interface IStreamingSoftwareSource : ISoftwareSource
 }
 
 /// <summary>
-/// A streaming source whose transfer is asynchronous I/O (the network sources of Flash.Svm.Transfer): its real path is
-/// <see cref="StreamAsync"/> / <see cref="FetchAsync"/>, for callers that can await. The synchronous members it also
-/// implements serve the SVM's synchronous commands (see docs/architecture.md, "Sync and async").
+/// A source whose transfer is asynchronous I/O (the network sources of Flash.Svm.Transfer): it is consumed only through
+/// <see cref="StreamAsync"/> / <see cref="FetchAsync"/>, by <c>SoftwareVersionManager.UpgradeAsync</c>, which awaits
+/// the transfer and runs the install's synchronous device work as the bytes arrive (docs/architecture.md, "Sync and
+/// async"). It has no synchronous streaming twin, and its <see cref="ISoftwareSource.Fetch"/> refuses with
+/// <see cref="NotSupportedException"/>: nothing in the node blocks a thread on a network transfer.
 /// </summary>
-public interface IAsyncStreamingSoftwareSource : IStreamingSoftwareSource
+public interface IAsyncStreamingSoftwareSource : ISoftwareSource
 {
     /// <summary>Streams a package into <paramref name="sink"/> without blocking the caller's thread.</summary>
     /// <param name="parameters">Transfer parameters.</param>

@@ -52,7 +52,7 @@ internal static class StreamingReleases
     }
 
     /// <summary>Options of a node that also streams from <paramref name="source"/> and trusts the enveloped releases.</summary>
-    public static SvmOptions With(SvmOptions o, StreamingTestSource source, long? maxPackageSize = null, PackageTrust? trust = null) => new()
+    public static SvmOptions With(SvmOptions o, ISoftwareSource source, long? maxPackageSize = null, PackageTrust? trust = null) => new()
     {
         Packages = new PackageVerificationOptions
         {
