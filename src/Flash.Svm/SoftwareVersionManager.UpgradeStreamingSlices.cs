@@ -116,7 +116,8 @@ public sealed partial class SoftwareVersionManager
                 }
                 catch (Ffs.FlashDataCorruptException)
                 {
-                    // The stored part cannot be read back: it is downloaded again (from zero, like any unusable record).
+                    // A damaged page is healed from the secondary's copy by the ranged read itself; this is a range
+                    // neither device holds intact: it is downloaded again (from zero, like any unusable record).
                     return false;
                 }
 

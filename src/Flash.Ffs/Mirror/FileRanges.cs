@@ -1,6 +1,6 @@
 namespace Flash.Ffs.Mirror;
 
-/// <summary>Reads of part of a file by absolute path (span in, no whole-file buffer), shared by the pair's ranged reads and its read-back of ranged writes.</summary>
+/// <summary>Reads of part of a file by absolute path (span in, no whole-file buffer), shared by the pair's ranged reads, its ranged heal and the read-back of its writes.</summary>
 internal static class FileRanges
 {
     /// <summary>Reads from <paramref name="offset"/> until <paramref name="destination"/> is full or the file ends.</summary>
@@ -27,13 +27,5 @@ internal static class FileRanges
         }
 
         return total;
-    }
-
-    /// <summary>Reads <paramref name="length"/> bytes from <paramref name="offset"/> into a new array (shorter when the file ends first).</summary>
-    public static byte[] Read(FlashFileSystem fs, string abs, long offset, int length)
-    {
-        var data = new byte[length];
-        int n = Read(fs, abs, offset, data);
-        return n == length ? data : data[..n];
     }
 }

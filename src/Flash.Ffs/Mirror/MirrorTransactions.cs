@@ -18,12 +18,12 @@ internal readonly record struct PrimaryCommit(PairMember Primary, PairMember? Ba
 /// <summary>
 /// Caller-held transactions (claims 57–59) over the mirror protocol: begin (the id), the primary part in one atomic
 /// commit, the verified backup copied from the primary onto the secondary under the same id, completion and abort.
-/// Owns which transaction is open.
+/// Owns which transaction is open; the staged copies and read-backs come from the pair's <see cref="SliceBuffers"/>.
 /// </summary>
 /// <remarks>Synchronous. The caller holds the alternate gate from <see cref="Begin"/> until <see cref="Complete"/> or
 /// <see cref="Abort"/> say it may be released, and restricts the primary between <see cref="CommitPrimary"/> and
 /// <see cref="Backup"/> when <see cref="PrimaryCommit.Restricts"/> says so.</remarks>
-internal sealed class MirrorTransactions(MirrorProtocol protocol, PairFailover failover, PairGates gates, PairEvents events)
+internal sealed class MirrorTransactions(MirrorProtocol protocol, PairFailover failover, PairGates gates, PairEvents events, SliceBuffers buffers)
 {
     private PairTransaction? _open;
 
@@ -32,7 +32,7 @@ internal sealed class MirrorTransactions(MirrorProtocol protocol, PairFailover f
     public PairTransaction Begin(RedundantPair pair, PairTransactionOptions? options)
     {
         var p = failover.Active();
-        var txn = new PairTransaction(pair, protocol.AllocateId(), p.Store!.Table, options ?? new PairTransactionOptions());
+        var txn = new PairTransaction(pair, protocol.AllocateId(), p.Store!.Table, options ?? new PairTransactionOptions(), buffers);
         _open = txn;
         events.Transaction(txn.Id, "caller-held", MirrorTransactionPhase.Started);
         return txn;
@@ -100,9 +100,9 @@ internal sealed class MirrorTransactions(MirrorProtocol protocol, PairFailover f
             return result;
         }
 
+        var copy = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         try
         {
-            var copy = new Dictionary<string, byte[]>(StringComparer.Ordinal);
             foreach (var (abs, file) in txn.Staged)
             {
                 if (file.Data is null)
@@ -138,6 +138,14 @@ internal sealed class MirrorTransactions(MirrorProtocol protocol, PairFailover f
 
             events.Transaction(txn.Id, name, MirrorTransactionPhase.Failed, ex);
             throw;
+        }
+        finally
+        {
+            // The secondary committed (or will never see) the read-back copies.
+            foreach (var content in copy.Values)
+            {
+                buffers.Give(content);
+            }
         }
     }
 
@@ -189,6 +197,7 @@ internal sealed class MirrorTransactions(MirrorProtocol protocol, PairFailover f
         }
 
         _open = null;
+        txn.ReleaseBuffers();
         return true;
     }
 
@@ -209,8 +218,7 @@ internal sealed class MirrorTransactions(MirrorProtocol protocol, PairFailover f
             {
                 try
                 {
-                    var fs = p.Store!.FileSystem;
-                    return file.At is { } at ? FileRanges.Read(fs, abs, at, data.Length) : fs.ReadAllBytes(abs);
+                    return ReadInto(p.Store!.FileSystem, abs, file.At ?? 0, data.Length, whole: file.At is null);
                 }
                 catch (FlashDataCorruptException)
                 {
@@ -259,6 +267,29 @@ internal sealed class MirrorTransactions(MirrorProtocol protocol, PairFailover f
 
         events.Healed(p, abs);
         return got;
+    }
+
+    /// <summary>
+    /// The primary's bytes of a file from <paramref name="at"/>, <paramref name="length"/> of them expected, in one of
+    /// the pair's buffers (a fresh array when the file is shorter, or, for a <paramref name="whole"/> file, of another length).
+    /// </summary>
+    private byte[] ReadInto(FlashFileSystem fs, string abs, long at, int length, bool whole)
+    {
+        if (whole && fs.GetEntry(abs).Length != length)
+        {
+            return fs.ReadAllBytes(abs);
+        }
+
+        var buffer = buffers.Take(length);
+        int n = FileRanges.Read(fs, abs, at, buffer);
+        if (n == length)
+        {
+            return buffer;
+        }
+
+        var shorter = buffer[..n];
+        buffers.Give(buffer);
+        return shorter;
     }
 
     /// <summary>Writes the transaction's bytes of a file again on the primary (a whole file, or its range).</summary>

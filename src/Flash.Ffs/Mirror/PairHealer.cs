@@ -1,3 +1,4 @@
+using System.Buffers;
 using Flash.Ffs.Contexts;
 using Microsoft.Extensions.Logging;
 
@@ -40,6 +41,83 @@ internal sealed class PairHealer(PairFailover failover, PairGates gates, PairEve
         failover.Step(p, () => p.Store.FileSystem.WriteAllBytes(abs, data));
         events.Healed(p, abs);
         return data;
+    }
+
+    /// <summary>
+    /// The ranged twin of <see cref="Heal"/>: a read of bytes [<paramref name="offset"/>, + destination) of a file failed
+    /// on the primary with <paramref name="original"/>. The whole chunks that hold the range are read from the secondary
+    /// (only when both devices are at the same sequence and hold the file at the same length; the secondary's own page
+    /// checks verify them), rewritten on the primary in one file-system transaction, and the range is served from
+    /// them. Memory: one buffer of the range rounded out to chunks, pooled, whatever the file's size.
+    /// </summary>
+    /// <returns>Bytes copied into <paramref name="destination"/>: less than its length only at the end of the file.</returns>
+    /// <exception cref="FlashDataCorruptException"><paramref name="original"/>, when no good copy of the range exists.</exception>
+    public int HealRange(FlashDataCorruptException original, string path, long offset, Span<byte> destination, bool current)
+    {
+        var p = failover.Active();
+        var b = failover.Backup();
+        if (b is null || b.Store!.Table.Sequence != p.Store!.Table.Sequence)
+        {
+            throw original;
+        }
+
+        string abs = ContextStore.Absolute(current ? p.Store.Current : p.Store.Alternate, path);
+        long length;
+        using (gates.Device())
+        {
+            length = LengthOrFail(p, abs);
+            if (length < 0 || LengthOrFail(b, abs) != length)
+            {
+                throw original;
+            }
+        }
+
+        if (offset >= length)
+        {
+            return 0;
+        }
+
+        var (start, end, rewriteEnd) = ChunkSpan(p.Store.FileSystem.ChunkSize, offset, destination.Length, length);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)(end - start));
+        try
+        {
+            var good = buffer.AsSpan(0, (int)(end - start));
+            using (gates.Device())
+            {
+                if (ReadRangeOrFail(b, abs, start, good) != good.Length)
+                {
+                    throw original;
+                }
+            }
+
+            RewriteRange(p, abs, start, good[..(int)(rewriteEnd - start)]);
+            if (rewriteEnd > start)
+            {
+                events.Healed(p, abs);
+            }
+
+            int count = (int)Math.Min(destination.Length, length - offset);
+            good.Slice((int)(offset - start), count).CopyTo(destination);
+            return count;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// The chunks of a file of <paramref name="length"/> bytes that hold [offset, offset + count): read [start, end) from
+    /// the good copy; rewrite [start, rewriteEnd). Only whole chunks are rewritten, since a write of part of a chunk
+    /// reads the rest of it from the damaged copy: a partial last chunk of the file is left out of the rewrite unless the
+    /// rewrite starts at 0 (then the whole file is written).
+    /// </summary>
+    internal static (long Start, long End, long RewriteEnd) ChunkSpan(int chunk, long offset, int count, long length)
+    {
+        long start = offset / chunk * chunk;
+        long end = Math.Min(length, (offset + count + chunk - 1) / chunk * chunk);
+        long rewriteEnd = end == length && length % chunk != 0 && start > 0 ? Math.Max(start, length / chunk * chunk) : end;
+        return (start, end, rewriteEnd);
     }
 
     /// <summary>
@@ -143,6 +221,62 @@ internal sealed class PairHealer(PairFailover failover, PairGates gates, PairEve
         }
 
         return new PairScrubReport(files.Length, repaired);
+    }
+
+    /// <summary>The length of a file on <paramref name="m"/>, or -1 when absent or the device failed (it is then out of service). Caller holds the device lock.</summary>
+    private long LengthOrFail(PairMember m, string abs)
+    {
+        try
+        {
+            var fs = m.Store!.FileSystem;
+            return fs.Exists(abs) ? fs.GetEntry(abs).Length : -1;
+        }
+        catch (Exception ex) when (PairFailover.IsDeviceFailure(ex))
+        {
+            failover.Fail(m, ex);
+            return -1;
+        }
+    }
+
+    /// <summary>Bytes of a file on <paramref name="m"/> read into <paramref name="destination"/>, or -1 when unreadable (a device failure takes it out of service). Caller holds the device lock.</summary>
+    private int ReadRangeOrFail(PairMember m, string abs, long offset, Span<byte> destination)
+    {
+        try
+        {
+            return FileRanges.Read(m.Store!.FileSystem, abs, offset, destination);
+        }
+        catch (Exception ex) when (ex is FlashDataCorruptException || PairFailover.IsDeviceFailure(ex))
+        {
+            if (PairFailover.IsDeviceFailure(ex))
+            {
+                failover.Fail(m, ex);
+            }
+
+            return -1;
+        }
+    }
+
+    /// <summary>Writes whole chunks of a file again on <paramref name="m"/> in one transaction; a device failure takes it out of service.</summary>
+    private void RewriteRange(PairMember m, string abs, long offset, ReadOnlySpan<byte> data)
+    {
+        if (data.IsEmpty)
+        {
+            return;
+        }
+
+        using (gates.Device())
+        {
+            try
+            {
+                using var txn = m.Store!.FileSystem.BeginTransaction();
+                txn.WriteAt(abs, offset, data);
+                txn.Commit();
+            }
+            catch (Exception ex) when (PairFailover.IsDeviceFailure(ex))
+            {
+                failover.Fail(m, ex);
+            }
+        }
     }
 
     /// <summary>The file on <paramref name="m"/>, or null when unreadable (or absent, if <paramref name="absentIsNull"/>; otherwise absence throws); a device failure takes it out of service.</summary>

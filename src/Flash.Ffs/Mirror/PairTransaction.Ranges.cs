@@ -23,7 +23,7 @@ public sealed partial class PairTransaction
     public void WriteAlternateAt(string path, long offset, ReadOnlySpan<byte> data)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        Stage(ContextOperation.WriteRange(Table.Alternate, path, offset, data.ToArray()));
+        Stage(ContextOperation.WriteRange(Table.Alternate, path, offset, _buffers.Copy(data)));
     }
 
     /// <summary>A range must be the only change of its file in the transaction: its read-back and copy cover just those bytes.</summary>

@@ -21,10 +21,12 @@ public sealed partial class PairTransaction : IDisposable
     private readonly RedundantPair _pair;
     private readonly List<ContextOperation> _ops = [];
     private readonly Dictionary<string, StagedFile> _staged = new(StringComparer.Ordinal);
+    private readonly SliceBuffers _buffers;
 
-    internal PairTransaction(RedundantPair pair, ulong id, ContextTable table, PairTransactionOptions options)
+    internal PairTransaction(RedundantPair pair, ulong id, ContextTable table, PairTransactionOptions options, SliceBuffers buffers)
     {
         _pair = pair;
+        _buffers = buffers;
         Id = id;
         Base = table;
         Table = table;
@@ -58,7 +60,7 @@ public sealed partial class PairTransaction : IDisposable
     /// <exception cref="FlashInvalidPathException">The path is not a valid relative path; nothing was staged.</exception>
     /// <exception cref="PairTransactionStateException">The transaction is not open.</exception>
     public void WriteAlternate(string path, ReadOnlySpan<byte> data)
-        => Stage(new ContextOperation(ContextOperationKind.Write, Table.Alternate, [new(path, data.ToArray())]));
+        => Stage(new ContextOperation(ContextOperationKind.Write, Table.Alternate, [new(path, _buffers.Copy(data))]));
 
     /// <summary>Stages configuration writes (paths under <c>config/</c>) into the current context.</summary>
     /// <param name="files">Relative paths and contents.</param>
@@ -167,6 +169,24 @@ public sealed partial class PairTransaction : IDisposable
     /// <summary>A one-line description.</summary>
     /// <returns>The description.</returns>
     public override string ToString() => $"Transaction {Id} ({_ops.Count} operation(s), {State})";
+
+    /// <summary>
+    /// Hands the staged copies back to the pair's buffers once the transaction is closed (completed or aborted):
+    /// nothing reads them any more (the primary and the secondary committed, or nothing was written).
+    /// </summary>
+    internal void ReleaseBuffers()
+    {
+        foreach (var op in _ops)
+        {
+            if (op.Files is { } files)
+            {
+                foreach (var file in files)
+                {
+                    _buffers.Give(file.Value);
+                }
+            }
+        }
+    }
 
     internal void RequireOpen(string what)
     {

@@ -91,16 +91,4 @@ public sealed partial class RedundantPair
             return access();
         }
     }
-
-    private static int CopyFrom(byte[] whole, long offset, Span<byte> destination)
-    {
-        if (offset >= whole.Length)
-        {
-            return 0;
-        }
-
-        int n = (int)Math.Min(destination.Length, whole.Length - offset);
-        whole.AsSpan((int)offset, n).CopyTo(destination);
-        return n;
-    }
 }

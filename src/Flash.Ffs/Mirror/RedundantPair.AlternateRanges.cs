@@ -19,7 +19,9 @@ public sealed partial class RedundantPair
     /// <param name="cancellationToken">Cancels the wait for the alternate gate.</param>
     /// <returns>Bytes read: less than the destination's length only at the end of the file.</returns>
     /// <exception cref="FlashPathNotFoundException">The file does not exist.</exception>
-    /// <exception cref="FlashDataCorruptException">The range cannot be read back correctly on the primary (no repair: the alternate is not in service).</exception>
+    /// <exception cref="FlashDataCorruptException">The range cannot be read correctly on the primary and the secondary holds no good copy of it.</exception>
+    /// <remarks>A range unreadable on the primary is read from the secondary's copy, rewritten on the primary and
+    /// served from it (<see cref="PairHealer.HealRange"/>: the ranged self-heal, bounded by the range, not the file).</remarks>
     public int ReadAlternateRange(string path, long offset, Span<byte> destination, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
@@ -27,6 +29,11 @@ public sealed partial class RedundantPair
         try
         {
             return _failover.ServeRange(path, offset, destination, alternate: true, cancellationToken);
+        }
+        catch (FlashDataCorruptException corrupt)
+        {
+            // A repair is a change of the alternate: the gate held for the read covers it.
+            return _healer.HealRange(corrupt, path, offset, destination, current: false);
         }
         finally
         {

@@ -134,7 +134,7 @@ public sealed partial class RedundantPair
     /// <summary>
     /// Reads bytes of a file of the current context from the primary, starting at <paramref name="offset"/>, until
     /// <paramref name="destination"/> is full or the file ends. A page unreadable on the primary is repaired from the
-    /// secondary first (the same self-heal as <see cref="ReadCurrentAsync"/>). For servers that stream large files
+    /// secondary first (the ranged form of <see cref="ReadCurrentAsync"/>'s self-heal: the chunks of the range only). For servers that stream large files
     /// (TFTP/FTP of component files) without holding them in memory.
     /// </summary>
     /// <param name="path">Path relative to the area.</param>
@@ -160,15 +160,15 @@ public sealed partial class RedundantPair
             _gates.ExitRead();
         }
 
-        // As in ReadCurrentAsync: the repair waits for the alternate gate without holding a read slot.
-        var whole = await UnderAlternateAsync(() => _healer.Heal(corrupt, path, current: true), cancellationToken).ConfigureAwait(false);
-        return CopyFrom(whole, offset, destination.Span);
+        // As in ReadCurrentAsync: the repair waits for the alternate gate without holding a read slot. Only the chunks
+        // of the range are repaired (and held), not the whole file.
+        return await UnderAlternateAsync(() => _healer.HealRange(corrupt, path, offset, destination.Span, current: true), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Reads bytes of a file of the current context from the primary, starting at <paramref name="offset"/>, until
     /// <paramref name="destination"/> is full or the file ends. A page unreadable on the primary is repaired from the
-    /// secondary first (the same self-heal as <see cref="ReadCurrent"/>).
+    /// secondary first (the ranged form of <see cref="ReadCurrent"/>'s self-heal: the chunks of the range only).
     /// </summary>
     /// <param name="path">Path relative to the area.</param>
     /// <param name="offset">Byte offset in the file.</param>
@@ -193,7 +193,14 @@ public sealed partial class RedundantPair
             _gates.ExitRead();
         }
 
-        var whole = UnderAlternate(() => _healer.Heal(corrupt, path, current: true), cancellationToken);
-        return CopyFrom(whole, offset, destination);
+        _gates.EnterAlternate(cancellationToken);
+        try
+        {
+            return _healer.HealRange(corrupt, path, offset, destination, current: true);
+        }
+        finally
+        {
+            _gates.ExitAlternate();
+        }
     }
 }

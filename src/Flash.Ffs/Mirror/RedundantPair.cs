@@ -43,7 +43,7 @@ public sealed partial class RedundantPair : IAsyncDisposable, IDisposable
         _events = new PairEvents(this, log);
         _failover = new PairFailover(a, b, _gates, _events);
         _protocol = new MirrorProtocol(_failover, _gates, _events);
-        _transactions = new MirrorTransactions(_protocol, _failover, _gates, _events);
+        _transactions = new MirrorTransactions(_protocol, _failover, _gates, _events, new SliceBuffers());
         _healer = new PairHealer(_failover, _gates, _events);
         _resync = new PairResync(_failover, _gates, _events, options);
         _mount = new PairMount(_failover, _gates, _events, _resync, options);

@@ -166,6 +166,30 @@ internal static class PairRig
         return (new RailDevice(sa, rail), new RailDevice(sb, rail), rail);
     }
 
+    /// <summary>Makes the page of <paramref name="sim"/> that holds <paramref name="probe"/> uncorrectable (12 bit errors in one ECC sector); returns its number.</summary>
+    public static int DamagePageHolding(FlashSimulator sim, ReadOnlySpan<byte> probe)
+    {
+        var g = sim.Geometry;
+        var data = new byte[g.PageSize];
+        for (int page = g.PageCount - 1; page >= 0; page--)
+        {
+            if (sim.IsBad(g.BlockOf(page)))
+            {
+                continue;
+            }
+
+            sim.Read(page, data, []);
+            if (data.AsSpan().IndexOf(probe) >= 0)
+            {
+                sim.InjectBitFlips(page, 12, sector: 0);
+                return page;
+            }
+        }
+
+        Assert.Fail("content not found on the device");
+        return -1;
+    }
+
     public static byte[] Pattern(int length, int seed)
     {
         var data = new byte[length];
