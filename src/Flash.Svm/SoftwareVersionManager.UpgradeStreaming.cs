@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Flash.Ffs.Contexts;
 using Flash.Svm.Packages;
 using Flash.Svm.Sgc;
@@ -29,12 +30,7 @@ public sealed partial class SoftwareVersionManager
         }
         catch (Exception ex) when (IsStreamingFailure(ex))
         {
-            if (StreamingFailed(install, ex) is { } failed)
-            {
-                throw failed;
-            }
-
-            throw;
+            throw StreamingFailed(install, ex);
         }
     }
 
@@ -59,12 +55,7 @@ public sealed partial class SoftwareVersionManager
         }
         catch (Exception ex) when (IsStreamingFailure(ex))
         {
-            if (StreamingFailed(install, ex) is { } failed)
-            {
-                throw failed;
-            }
-
-            throw;
+            throw StreamingFailed(install, ex);
         }
     }
 
@@ -85,21 +76,27 @@ public sealed partial class SoftwareVersionManager
     /// <summary>
     /// What a failed streaming install leaves and throws: bad input discards everything stored (no resume into a
     /// package that failed its checks); a transfer or storage failure keeps the stored part in the invalid alternate, so
-    /// the same command continues from it. Returns the exception to throw instead, or null to rethrow <paramref name="ex"/>.
+    /// the same command continues from it. Rethrows a rejection or a cancellation as it was (stack kept); returns the
+    /// <see cref="UpgradeFailedException"/> to throw for any other failure.
     /// </summary>
-    private UpgradeFailedException? StreamingFailed(StreamingInstall install, Exception ex)
+    private UpgradeFailedException StreamingFailed(StreamingInstall install, Exception ex)
     {
         if (ex is PackageRejectedException)
         {
             Raise(SvmEvents.PackageRejected, LogLevel.Error, ex.Message);
             install.Discard();
-            return null;
+            ExceptionDispatchInfo.Throw(ex);
         }
 
         MarkAlternateInvalid();
         var release = install.Release is { } r ? r.ToString() : "a streamed package";
         Raise(SvmEvents.UpgradeFailed, LogLevel.Error, $"Upgrade to {release} {(ex is OperationCanceledException ? "cancelled" : "failed")} at {install.Length} of {install.Total} bytes: {ex.Message}; the alternate is marked invalid, the same command resumes");
-        return ex is OperationCanceledException ? null : new UpgradeFailedException($"Upgrade to {release} failed: {ex.Message}", ex);
+        if (ex is OperationCanceledException)
+        {
+            ExceptionDispatchInfo.Throw(ex);
+        }
+
+        return new UpgradeFailedException($"Upgrade to {release} failed: {ex.Message}", ex);
     }
 
     private SgcFile? CurrentSgcOrNull()

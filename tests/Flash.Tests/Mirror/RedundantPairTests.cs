@@ -232,28 +232,7 @@ public class RedundantPairTests
         PairRig.AssertConverged(pair);
     }
 
-    private static void InjectInto(FlashSimulator sim, byte[] content)
-    {
-        var g = sim.Geometry;
-        var data = new byte[g.PageSize];
-        var probe = content.AsSpan(0, 64).ToArray();
-        for (int page = g.PageCount - 1; page >= 0; page--)
-        {
-            if (sim.IsBad(g.BlockOf(page)))
-            {
-                continue;
-            }
-
-            sim.Read(page, data, []);
-            if (data.AsSpan().IndexOf(probe) >= 0)
-            {
-                sim.InjectBitFlips(page, 12, sector: 0);
-                return;
-            }
-        }
-
-        Assert.Fail("content not found on the device");
-    }
+    private static void InjectInto(FlashSimulator sim, byte[] content) => PairRig.DamagePageHolding(sim, content.AsSpan(0, 64));
 
     private sealed class SyncProgress(List<PairSyncProgress> list) : IProgress<PairSyncProgress>
     {

@@ -39,11 +39,7 @@ internal sealed class AsyncStreamingTestSource : IAsyncStreamingSoftwareSource
     {
         var data = _files[parameters.Path];
         await Open.Task.WaitAsync(cancellationToken);
-        var validator = StreamingTestSource.ValidatorOf(data);
-        var resume = sink.Length > 0 && sink.Validator == validator && sink.Length <= data.Length;
-        long offset = resume ? sink.Length : 0;
-        StartOffsets.Add(offset);
-        sink.Begin(data.Length, validator, fromZero: !resume);
+        long offset = StreamingTestSource.BeginAttempt(sink, data, StartOffsets);
         var limit = FailAfterBytes;
         FailAfterBytes = -1;
         for (long sent = 0; offset < data.Length;)

@@ -35,11 +35,7 @@ internal sealed class StreamingTestSource : IStreamingSoftwareSource
     public void Stream(TransferParameters parameters, long maxBytes, IPackageSink sink, CancellationToken cancellationToken)
     {
         var data = Get(parameters, maxBytes);
-        var validator = ValidatorOf(data);
-        var resume = sink.Length > 0 && sink.Validator == validator && sink.Length <= data.Length;
-        long offset = resume ? sink.Length : 0;
-        StartOffsets.Add(offset);
-        sink.Begin(data.Length, validator, fromZero: !resume);
+        long offset = BeginAttempt(sink, data, StartOffsets);
         var limit = FailAfterBytes;
         FailAfterBytes = -1;
         long sent = 0;
@@ -60,6 +56,17 @@ internal sealed class StreamingTestSource : IStreamingSoftwareSource
             sent += n;
             BytesSent += n;
         }
+    }
+
+    /// <summary>Starts an attempt as the network clients do (resume when the sink holds part of this file); returns the offset it sends from.</summary>
+    internal static long BeginAttempt(IPackageSink sink, byte[] data, List<long> startOffsets)
+    {
+        var validator = ValidatorOf(data);
+        var resume = sink.Length > 0 && sink.Validator == validator && sink.Length <= data.Length;
+        long offset = resume ? sink.Length : 0;
+        startOffsets.Add(offset);
+        sink.Begin(data.Length, validator, fromZero: !resume);
+        return offset;
     }
 
     private byte[] Get(TransferParameters parameters, long maxBytes)
