@@ -20,6 +20,9 @@ public sealed class UpgradeStateMachine : IDisposable
     private readonly ILogger _log;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
+
+    // Set while no download job runs: Dispose joins the job on this signal, not by blocking on its task.
+    private readonly ManualResetEventSlim _idle = new(initialState: true);
     private UpgradeStatus _status = UpgradeStatus.Initial;
     private CancellationTokenSource? _download;
     private Task _running = Task.CompletedTask;
@@ -112,6 +115,7 @@ public sealed class UpgradeStateMachine : IDisposable
             _download = new CancellationTokenSource();
             Store(new UpgradeStatus(UpgradeState.Downloading, UpgradeOutcome.None, _status.Sequence, SoftwareVersion.Zero, running, Now(), source, ""));
             var token = _download.Token;
+            _idle.Reset();
             // A background job started on a thread of its own: the SVM's asynchronous upgrade command awaits a network
             // transfer (the job then continues on the pool as bytes arrive, storing each slice), while a local source
             // (file, directory, memory, gNOI) waits for nothing and runs its whole synchronous install on that thread,
@@ -210,20 +214,35 @@ public sealed class UpgradeStateMachine : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        Task running;
         lock (_gate)
         {
             _download?.Cancel();
-            running = _running;
         }
 
         // Joins the background download job (cancelled above), bounded, as every background job is joined on dispose
-        // (docs/architecture.md, "Background work"): the job never faults and none of its awaits needs this thread.
-        running.Wait(TimeSpan.FromSeconds(30));
-        _download?.Dispose();
+        // (docs/architecture.md, "Background work"): on the signal its last step sets, so no thread blocks on a task;
+        // none of the job's awaits needs this thread. A job that outlives the bound keeps its token and signal.
+        if (_idle.Wait(TimeSpan.FromSeconds(30)))
+        {
+            _download?.Dispose();
+            _idle.Dispose();
+        }
     }
 
     private async Task DownloadAsync(TransferParameters transfer, UpgradeMode mode, string source, CancellationToken token)
+    {
+        try
+        {
+            End(await RunDownloadAsync(transfer, mode, source, token).ConfigureAwait(false));
+        }
+        finally
+        {
+            _idle.Set();
+        }
+    }
+
+    /// <summary>The upgrade command of the download job and the state it ends in (it never throws).</summary>
+    private async Task<UpgradeStatus> RunDownloadAsync(TransferParameters transfer, UpgradeMode mode, string source, CancellationToken token)
     {
         UpgradeStatus end;
         try
@@ -249,6 +268,12 @@ public sealed class UpgradeStateMachine : IDisposable
             end = Status with { State = UpgradeState.Failed, Outcome = UpgradeOutcome.TransferFailed, Message = ex.Message };
         }
 
+        return end;
+    }
+
+    /// <summary>Stores the state the download ended in.</summary>
+    private void End(UpgradeStatus end)
+    {
         lock (_gate)
         {
             try
