@@ -26,6 +26,7 @@ public sealed class UpgradeStateMachine : IDisposable
     private UpgradeStatus _status = UpgradeStatus.Initial;
     private CancellationTokenSource? _download;
     private Task _running = Task.CompletedTask;
+    private bool _disposed;
 
     /// <summary>Creates the machine; call <see cref="Recover"/> once storage is initialised.</summary>
     /// <param name="svm">The node's SVM.</param>
@@ -216,6 +217,12 @@ public sealed class UpgradeStateMachine : IDisposable
     {
         lock (_gate)
         {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
             _download?.Cancel();
         }
 
