@@ -162,6 +162,10 @@ internal sealed class PageRelocator
                         uint chunk = e.Logical + (uint)(page - e.Page);
                         _index.RemoveChunk(node, chunk);
                         _lost.Add((node.Id, chunk));
+
+                        // Nothing points at it any more: left valid, garbage collection would pick it again and
+                        // again and never empty its block.
+                        _blocks.ClearValid(page);
                         return;
                     }
                 }

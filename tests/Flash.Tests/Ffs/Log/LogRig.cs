@@ -4,6 +4,7 @@ using Flash.Ffs.Blocks;
 using Flash.Ffs.Index;
 using Flash.Ffs.Log;
 using Flash.Ffs.Transactions;
+using Flash.Ffs.Wear;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Flash.Tests.Ffs.Log;

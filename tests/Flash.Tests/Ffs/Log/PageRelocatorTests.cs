@@ -105,6 +105,10 @@ public sealed class PageRelocatorTests
 
         Assert.Equal(-1, rig.File.Chunks!.Get(7));
         Assert.Contains((rig.File.Id, 7u), rig.Lost);
+
+        // No longer live, so garbage collection does not pick it again (it used to stay valid, and a victim holding
+        // it could never be emptied).
         Assert.False(rig.Table.IsValid(page));
+        Assert.Equal(0, rig.Table.Valid[page / Ppb]);
     }
 }
