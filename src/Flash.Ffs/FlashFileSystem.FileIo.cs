@@ -14,7 +14,7 @@ public sealed partial class FlashFileSystem
     internal void HandleClosed(FlashFile file)
     {
         _handles.Remove(file);
-        if (file.Txn is { } txn && EndTxn(txn))
+        if (file.Txn is { } txn && _txns.End(txn))
         {
             // Only a flush that failed on the device leaves a transaction behind; RAM is ahead of flash now.
             _faultReason ??= "a file was closed with uncommitted writes after a device failure";
@@ -310,7 +310,7 @@ public sealed partial class FlashFileSystem
             else if (file.BufferDirty)
             {
                 FlushChunkBuffer(file, commit: true);
-                Committed(txn);
+                _txns.Committed(txn);
             }
             else
             {
