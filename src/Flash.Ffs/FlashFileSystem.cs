@@ -3,6 +3,7 @@ using Flash.Drivers;
 using Flash.Ffs.Blocks;
 using Flash.Ffs.Index;
 using Flash.Ffs.Log;
+using Flash.Ffs.Transactions;
 using Flash.Ffs.Wear;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -35,19 +36,17 @@ public sealed partial class FlashFileSystem : IDisposable
     private readonly BlockTable _blocks;
     private readonly NodeTable _nodes;
     private readonly IndexMutator _index;
-    private readonly Dictionary<int, int> _inlineRefs = [];
-    private readonly Dictionary<uint, PendingTxn> _openTxns = [];
+    private readonly PageLog _pageLog;
+    private readonly InlinePageRefs _inline;
+    private readonly TransactionTable _txns;
+    private readonly PageRelocator _relocator;
     private readonly BlockPool _pool;
     private readonly GarbageCollector _gc;
-    private readonly Head _hot;
-    private readonly Head _cold;
     private readonly int _reserveBlocks;
     private readonly byte[] _pageBuffer;
     private Node _root = null!;
-    private ulong _seq;
     private ulong _checkpointSeq;
     private uint _nextId = RootId + 1;
-    private uint _nextTxn = 1;
     private int _blocksSinceCheckpoint;
     private bool _mounted;
     private string? _faultReason;
@@ -55,7 +54,6 @@ public sealed partial class FlashFileSystem : IDisposable
     // Counters since mount.
     private long _userBytes;
     private long _programmedAtMount;
-    private long _gcPages;
     private long _checkpointsWritten;
 
     private FlashFileSystem(IFlashDevice device, FlashFileSystemOptions options)
@@ -68,15 +66,17 @@ public sealed partial class FlashFileSystem : IDisposable
         _ppb = _g.PagesPerBlock;
         _chunk = _io.PayloadSize;
         _inlineMax = Math.Min(_chunk / 4, 1024);
-        _pool = new BlockPool(device, _log, retirement: this);
+        _pageLog = new PageLog(device, _io, _log, host: this);
+        _pool = _pageLog.Pool;
         _blocks = _pool.Table;
         _reserveBlocks = options.ReservedBlocks ?? Math.Max(4, _g.BlockCount / 50);
-        _gc = new GarbageCollector(_pool, log: this, checkpoints: this, options, _reserveBlocks, _log);
-        _hot = new Head(HeadKind.Hot, _pool.Reservations);
-        _cold = new Head(HeadKind.Cold, _pool.Reservations);
+        _gc = new GarbageCollector(_pool, log: _pageLog, checkpoints: this, options, _reserveBlocks, _log);
         _pageBuffer = new byte[_chunk];
         _index = new IndexMutator(new NodeTable());
         _nodes = _index.Nodes;
+        _inline = new InlinePageRefs(_blocks);
+        _txns = new TransactionTable(_pageLog, _index, _inline, _chunk, host: this);
+        _relocator = new PageRelocator(_pageLog, _io, _index, _txns, _inline, _lostChunks, _log);
     }
 
     /// <summary>The device's geometry.</summary>
@@ -226,7 +226,7 @@ public sealed partial class FlashFileSystem : IDisposable
                 UserBytesWritten = _userBytes,
                 FlashBytesProgrammed = _device.Statistics.DataBytesProgrammed - _programmedAtMount,
                 GcBlocksReclaimed = _gc.BlocksReclaimed,
-                GcPagesMoved = _gcPages,
+                GcPagesMoved = _relocator.PagesMoved,
                 WearLevelingMoves = _gc.WearLevelingMoves,
                 PagesScrubbed = _gc.PagesScrubbed,
                 CheckpointsWritten = _checkpointsWritten,
@@ -246,24 +246,17 @@ public sealed partial class FlashFileSystem : IDisposable
     {
         const int Ref = RamSize.Reference;
 
-        // This object (over its partial files: about 25 references, 6 eight-byte and 13 four-byte fields, a few
+        // This object (over its partial files: about 22 references, 4 eight-byte and 11 four-byte fields, a few
         // flags), its lock and label; the device, options and logger belong to the caller.
-        long ram = RamSize.Object((25 * Ref) + (6 * 8) + (13 * 4) + 4) + RamSize.Object(32) + RamSize.String(Label.Length);
+        long ram = RamSize.Object((22 * Ref) + (4 * 8) + (11 * 4) + 4) + RamSize.Object(32) + RamSize.String(Label.Length);
         ram += _io.RamBytes;
-        ram += RamSize.Object(Ref + 16) * 2;                                   // the two log heads
-        ram += RamSize.Array(1, _pageBuffer.Length) + (_metaBuffer is null ? 0 : RamSize.Array(1, _metaBuffer.Length));
+        ram += PageLog.RamBytes + PageRelocator.RamBytes;                       // the log with its two heads, relocation
+        ram += RamSize.Array(1, _pageBuffer.Length);
         ram += RamSize.Array(4, _anchorBlocks.Length) + RamSize.List(4, _checkpointPages.Capacity);
         ram += _pool.RamBytes;
         ram += _index.RamBytes;
-
-        ram += RamSize.Dictionary(16, _inlineRefs.Capacity);                  // int -> int
-        ram += RamSize.Dictionary(24, _openTxns.Capacity);                    // uint -> PendingTxn
-        foreach (var txn in _openTxns.Values.Concat(_spareTxns))
-        {
-            ram += txn.RamBytes;
-        }
-
-        ram += RamSize.Object(RamSize.Reference + 8) + RamSize.Array(RamSize.Reference, _spareTxns.Capacity); // spare stack
+        ram += _inline.RamBytes;                                                // inline-page reference counts
+        ram += _txns.RamBytes;                                                  // open and spare transactions, metadata batch
 
         ram += RamSize.List(16, _heldForEndedTxns.Capacity);                     // (ulong, List<int>)
         foreach (var (_, blocks) in _heldForEndedTxns)
@@ -273,7 +266,6 @@ public sealed partial class FlashFileSystem : IDisposable
 
         ram += _gc.RamBytes;
         ram += RamSize.HashSet(16, _lostChunks.Capacity);                     // (uint, uint)
-        ram += RamSize.List(16, _metaInlineTargets.Capacity);                 // (Node, int)
         ram += RamSize.List(8, _checkpointPageSequences.Capacity);
         ram += RamSize.List(Ref, _handles.Capacity);
         foreach (var h in _handles)

@@ -6,9 +6,9 @@ namespace Flash.Ffs;
 
 /// <summary>
 /// Idle-time maintenance, space accounting and the wiring of <see cref="GarbageCollector"/>: the facade is the
-/// collector's log (<see cref="IGcLog"/>) and its checkpoint trigger (<see cref="ICheckpointTrigger"/>).
+/// collector's checkpoint trigger (<see cref="ICheckpointTrigger"/>); its log is <see cref="PageLog"/>.
 /// </summary>
-public sealed partial class FlashFileSystem : IGcLog, ICheckpointTrigger
+public sealed partial class FlashFileSystem : ICheckpointTrigger
 {
     /// <summary>Blocks the hot head opened since the last <see cref="Maintain"/> call (saturating).</summary>
     private int _hotOpensSinceMaintain = int.MaxValue;
@@ -163,30 +163,6 @@ public sealed partial class FlashFileSystem : IGcLog, ICheckpointTrigger
             throw;
         }
     }
-
-    /// <inheritdoc/>
-    ulong IGcLog.Sequence => _seq;
-
-    /// <inheritdoc/>
-    ulong IGcLog.CheckpointSequence => _checkpointSeq;
-
-    /// <inheritdoc/>
-    bool IGcLog.ColdHeadFull => _cold.Block < 0 || _cold.WritePointer >= _ppb;
-
-    /// <inheritdoc/>
-    void IGcLog.CloseHeadsIn(int block)
-    {
-        foreach (var head in new[] { _hot, _cold })
-        {
-            if (head.Block == block)
-            {
-                CloseHead(head);
-            }
-        }
-    }
-
-    /// <inheritdoc/>
-    void IGcLog.Relocate(int page) => RelocatePage(page);
 
     /// <inheritdoc/>
     bool ICheckpointTrigger.InProgress => _pending is not null;

@@ -1,0 +1,39 @@
+using Flash.Ffs.Log;
+using Flash.Ffs.Transactions;
+
+namespace Flash.Ffs;
+
+/// <summary>
+/// The facade's side of the transactions (<see cref="TransactionTable"/>): what they tell the checkpoint through it
+/// (<see cref="ITransactionHost"/>), and forwarders that keep the old names for the partial files that still use them.
+/// </summary>
+public sealed partial class FlashFileSystem : ITransactionHost
+{
+    private Dictionary<uint, PendingTxn> _openTxns => _txns.Open;
+
+    private uint _nextTxn
+    {
+        get => _txns.NextId;
+        set => _txns.NextId = value;
+    }
+
+    private bool EndTxn(PendingTxn txn) => _txns.End(txn);
+
+    private void Committed(PendingTxn txn) => _txns.Committed(txn);
+
+    /// <inheritdoc/>
+    void ITransactionHost.Ended(PendingTxn txn)
+    {
+        // Blocks a checkpoint holds for the transaction stay held until a checkpoint taken from now on commits: until
+        // then a mount may recover from one that lists the transaction, and its replay of the commit needs the pages
+        // written before that checkpoint.
+        if (txn.HeldBlocks > 0)
+        {
+            _heldForEndedTxns.Add((_seq, txn.Blocks.GetRange(0, txn.HeldBlocks)));
+            txn.HeldBlocks = 0;
+        }
+    }
+
+    /// <inheritdoc/>
+    void ITransactionHost.Committed() => _checkpointStepDue = true;
+}
