@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Flash.Drivers;
 using Flash.Ffs.Blocks;
+using Flash.Ffs.Checkpoint;
 using Flash.Ffs.Index;
 using Flash.Ffs.Log;
 using Flash.Ffs.Wear;
@@ -41,14 +42,14 @@ public sealed partial class FlashFileSystem : IDisposable
     private readonly GarbageCollector _gc;
     private readonly Head _hot;
     private readonly Head _cold;
+    private readonly AnchorStore _anchors;
+    private readonly CheckpointWriter _checkpoint;
     private readonly int _reserveBlocks;
     private readonly byte[] _pageBuffer;
     private Node _root = null!;
     private ulong _seq;
-    private ulong _checkpointSeq;
     private uint _nextId = RootId + 1;
     private uint _nextTxn = 1;
-    private int _blocksSinceCheckpoint;
     private bool _mounted;
     private string? _faultReason;
 
@@ -56,7 +57,6 @@ public sealed partial class FlashFileSystem : IDisposable
     private long _userBytes;
     private long _programmedAtMount;
     private long _gcPages;
-    private long _checkpointsWritten;
 
     private FlashFileSystem(IFlashDevice device, FlashFileSystemOptions options)
     {
@@ -71,22 +71,25 @@ public sealed partial class FlashFileSystem : IDisposable
         _pool = new BlockPool(device, _log, retirement: this);
         _blocks = _pool.Table;
         _reserveBlocks = options.ReservedBlocks ?? Math.Max(4, _g.BlockCount / 50);
-        _gc = new GarbageCollector(_pool, log: this, checkpoints: this, options, _reserveBlocks, _log);
         _hot = new Head(HeadKind.Hot, _pool.Reservations);
         _cold = new Head(HeadKind.Cold, _pool.Reservations);
         _pageBuffer = new byte[_chunk];
         _index = new IndexMutator(new NodeTable());
         _nodes = _index.Nodes;
+        _anchors = new AnchorStore(device, _io, _pool, _log);
+        _checkpoint = new CheckpointWriter(_io, _pool, _hot, _cold, _index, _openTxns, _anchors, log: this, options, _log);
+        _gc = new GarbageCollector(_pool, log: this, checkpoints: _checkpoint, options, _reserveBlocks, _log);
+        _checkpoint.ConnectReclaim(_gc);
     }
 
     /// <summary>The device's geometry.</summary>
     public FlashGeometry Geometry => _g;
 
     /// <summary>The volume identifier written at format.</summary>
-    public uint VolumeId { get; private set; }
+    public uint VolumeId { get => _anchors.VolumeId; private set => _anchors.VolumeId = value; }
 
     /// <summary>The volume label written at format.</summary>
-    public string Label { get; private set; } = "";
+    public string Label { get => _anchors.Label; private set => _anchors.Label = value; }
 
     /// <summary>Whether the volume is mounted and usable.</summary>
     public bool IsMounted => _mounted && _faultReason is null;
@@ -246,13 +249,14 @@ public sealed partial class FlashFileSystem : IDisposable
     {
         const int Ref = RamSize.Reference;
 
-        // This object (over its partial files: about 25 references, 6 eight-byte and 13 four-byte fields, a few
-        // flags), its lock and label; the device, options and logger belong to the caller.
-        long ram = RamSize.Object((25 * Ref) + (6 * 8) + (13 * 4) + 4) + RamSize.Object(32) + RamSize.String(Label.Length);
+        // This object (over its partial files: about 22 references, 4 eight-byte and 7 four-byte fields, a few
+        // flags), its lock and label; the device, options and logger belong to the caller. The checkpoint writer
+        // counts its own state (anchor store, open-transaction coverage, the checkpoint in progress).
+        long ram = RamSize.Object((22 * Ref) + (4 * 8) + (7 * 4) + 4) + RamSize.Object(32) + RamSize.String(Label.Length);
         ram += _io.RamBytes;
         ram += RamSize.Object(Ref + 16) * 2;                                   // the two log heads
         ram += RamSize.Array(1, _pageBuffer.Length) + (_metaBuffer is null ? 0 : RamSize.Array(1, _metaBuffer.Length));
-        ram += RamSize.Array(4, _anchorBlocks.Length) + RamSize.List(4, _checkpointPages.Capacity);
+        ram += _checkpoint.RamBytes;
         ram += _pool.RamBytes;
         ram += _index.RamBytes;
 
@@ -265,12 +269,6 @@ public sealed partial class FlashFileSystem : IDisposable
 
         ram += RamSize.Object(RamSize.Reference + 8) + RamSize.Array(RamSize.Reference, _spareTxns.Capacity); // spare stack
 
-        ram += RamSize.List(16, _heldForEndedTxns.Capacity);                     // (ulong, List<int>)
-        foreach (var (_, blocks) in _heldForEndedTxns)
-        {
-            ram += RamSize.List(4, blocks.Capacity);
-        }
-
         ram += _gc.RamBytes;
         ram += RamSize.HashSet(16, _lostChunks.Capacity);                     // (uint, uint)
         ram += RamSize.List(16, _metaInlineTargets.Capacity);                 // (Node, int)
@@ -279,15 +277,6 @@ public sealed partial class FlashFileSystem : IDisposable
         foreach (var h in _handles)
         {
             ram += h.RamBytes;
-        }
-
-        if (_pending is { } p)
-        {
-            // The checkpoint in progress: its state, one page buffer, the serialisation scratch, the block and page
-            // lists and the ids written ahead of their turn.
-            ram += RamSize.Object((12 * Ref) + 64) + RamSize.Array(1, p.Page.Length) + RamSize.Array(1, 256)
-                + RamSize.List(4, p.Targets.Capacity) + RamSize.List(4, p.Written.Capacity) + RamSize.HashSet(12, p.Early.Count)
-                + RamSize.Array(4, p.OldBlocks.Length) + RamSize.Array(4, p.RetiringAtStart.Length);
         }
 
         return ram;

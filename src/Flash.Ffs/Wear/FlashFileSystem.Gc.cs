@@ -6,9 +6,9 @@ namespace Flash.Ffs;
 
 /// <summary>
 /// Idle-time maintenance, space accounting and the wiring of <see cref="GarbageCollector"/>: the facade is the
-/// collector's log (<see cref="IGcLog"/>) and its checkpoint trigger (<see cref="ICheckpointTrigger"/>).
+/// collector's log (<see cref="IGcLog"/>); its checkpoint trigger (<see cref="ICheckpointTrigger"/>) is the checkpoint writer.
 /// </summary>
-public sealed partial class FlashFileSystem : IGcLog, ICheckpointTrigger
+public sealed partial class FlashFileSystem : IGcLog
 {
     /// <summary>Blocks the hot head opened since the last <see cref="Maintain"/> call (saturating).</summary>
     private int _hotOpensSinceMaintain = int.MaxValue;
@@ -187,25 +187,4 @@ public sealed partial class FlashFileSystem : IGcLog, ICheckpointTrigger
 
     /// <inheritdoc/>
     void IGcLog.Relocate(int page) => RelocatePage(page);
-
-    /// <inheritdoc/>
-    bool ICheckpointTrigger.InProgress => _pending is not null;
-
-    /// <inheritdoc/>
-    void ICheckpointTrigger.AdvanceSlice() => AdvanceCheckpoint(CheckpointSlicePages, () => true);
-
-    /// <inheritdoc/>
-    void ICheckpointTrigger.FinishInProgress() => FinishPendingCheckpoint();
-
-    /// <inheritdoc/>
-    bool ICheckpointTrigger.TryWriteToFreeSpace()
-    {
-        if ((_blocksSinceCheckpoint > 0 || _heldForEndedTxns.Count > 0) && CheckpointCanCoverOpenTxns())
-        {
-            WriteCheckpoint(forUnmount: false);
-            return true;
-        }
-
-        return false;
-    }
 }
