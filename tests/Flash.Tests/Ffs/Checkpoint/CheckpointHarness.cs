@@ -3,9 +3,11 @@ using Flash.Drivers.Simulation;
 using Flash.Ffs;
 using Flash.Ffs.Blocks;
 using Flash.Ffs.Checkpoint;
+using Flash.Ffs.Diagnostics;
 using Flash.Ffs.Format;
 using Flash.Ffs.Index;
 using Flash.Ffs.Log;
+using Flash.Ffs.Wear;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Flash.Tests.Ffs.Checkpoint;
