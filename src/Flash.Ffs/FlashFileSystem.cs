@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Flash.Drivers;
 using Flash.Ffs.Blocks;
+using Flash.Ffs.Checkpoint;
 using Flash.Ffs.Index;
 using Flash.Ffs.Log;
 using Flash.Ffs.Transactions;
@@ -42,19 +43,18 @@ public sealed partial class FlashFileSystem : IDisposable
     private readonly PageRelocator _relocator;
     private readonly BlockPool _pool;
     private readonly GarbageCollector _gc;
+    private readonly AnchorStore _anchors;
+    private readonly CheckpointWriter _checkpoint;
     private readonly int _reserveBlocks;
     private readonly byte[] _pageBuffer;
     private Node _root = null!;
-    private ulong _checkpointSeq;
     private uint _nextId = RootId + 1;
-    private int _blocksSinceCheckpoint;
     private bool _mounted;
     private string? _faultReason;
 
     // Counters since mount.
     private long _userBytes;
     private long _programmedAtMount;
-    private long _checkpointsWritten;
 
     private FlashFileSystem(IFlashDevice device, FlashFileSystemOptions options)
     {
@@ -70,12 +70,15 @@ public sealed partial class FlashFileSystem : IDisposable
         _pool = _pageLog.Pool;
         _blocks = _pool.Table;
         _reserveBlocks = options.ReservedBlocks ?? Math.Max(4, _g.BlockCount / 50);
-        _gc = new GarbageCollector(_pool, log: _pageLog, checkpoints: this, options, _reserveBlocks, _log);
         _pageBuffer = new byte[_chunk];
         _index = new IndexMutator(new NodeTable());
         _nodes = _index.Nodes;
         _inline = new InlinePageRefs(_blocks);
         _txns = new TransactionTable(_pageLog, _index, _inline, _chunk, host: this);
+        _anchors = new AnchorStore(device, _io, _pool, _log);
+        _checkpoint = new CheckpointWriter(_io, _pool, _pageLog.Hot, _pageLog.Cold, _index, _txns.Open, _anchors, log: this, options, _log);
+        _gc = new GarbageCollector(_pool, log: _pageLog, checkpoints: _checkpoint, options, _reserveBlocks, _log);
+        _checkpoint.ConnectReclaim(_gc);
         _relocator = new PageRelocator(_pageLog, _io, _index, _txns, _inline, _lostChunks, _log);
     }
 
@@ -83,10 +86,10 @@ public sealed partial class FlashFileSystem : IDisposable
     public FlashGeometry Geometry => _g;
 
     /// <summary>The volume identifier written at format.</summary>
-    public uint VolumeId { get; private set; }
+    public uint VolumeId { get => _anchors.VolumeId; private set => _anchors.VolumeId = value; }
 
     /// <summary>The volume label written at format.</summary>
-    public string Label { get; private set; } = "";
+    public string Label { get => _anchors.Label; private set => _anchors.Label = value; }
 
     /// <summary>Whether the volume is mounted and usable.</summary>
     public bool IsMounted => _mounted && _faultReason is null;
@@ -247,22 +250,17 @@ public sealed partial class FlashFileSystem : IDisposable
         const int Ref = RamSize.Reference;
 
         // This object (over its partial files: about 22 references, 4 eight-byte and 11 four-byte fields, a few
-        // flags), its lock and label; the device, options and logger belong to the caller.
+        // flags), its lock and label; the device, options and logger belong to the caller. The checkpoint writer
+        // counts its own state (anchor store, open-transaction coverage, the checkpoint in progress).
         long ram = RamSize.Object((22 * Ref) + (4 * 8) + (11 * 4) + 4) + RamSize.Object(32) + RamSize.String(Label.Length);
         ram += _io.RamBytes;
         ram += PageLog.RamBytes + PageRelocator.RamBytes;                       // the log with its two heads, relocation
         ram += RamSize.Array(1, _pageBuffer.Length);
-        ram += RamSize.Array(4, _anchorBlocks.Length) + RamSize.List(4, _checkpointPages.Capacity);
+        ram += _checkpoint.RamBytes;
         ram += _pool.RamBytes;
         ram += _index.RamBytes;
         ram += _inline.RamBytes;                                                // inline-page reference counts
         ram += _txns.RamBytes;                                                  // open and spare transactions, metadata batch
-
-        ram += RamSize.List(16, _heldForEndedTxns.Capacity);                     // (ulong, List<int>)
-        foreach (var (_, blocks) in _heldForEndedTxns)
-        {
-            ram += RamSize.List(4, blocks.Capacity);
-        }
 
         ram += _gc.RamBytes;
         ram += RamSize.HashSet(16, _lostChunks.Capacity);                     // (uint, uint)
@@ -271,15 +269,6 @@ public sealed partial class FlashFileSystem : IDisposable
         foreach (var h in _handles)
         {
             ram += h.RamBytes;
-        }
-
-        if (_pending is { } p)
-        {
-            // The checkpoint in progress: its state, one page buffer, the serialisation scratch, the block and page
-            // lists and the ids written ahead of their turn.
-            ram += RamSize.Object((12 * Ref) + 64) + RamSize.Array(1, p.Page.Length) + RamSize.Array(1, 256)
-                + RamSize.List(4, p.Targets.Capacity) + RamSize.List(4, p.Written.Capacity) + RamSize.HashSet(12, p.Early.Count)
-                + RamSize.Array(4, p.OldBlocks.Length) + RamSize.Array(4, p.RetiringAtStart.Length);
         }
 
         return ram;

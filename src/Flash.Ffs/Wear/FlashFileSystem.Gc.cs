@@ -5,10 +5,11 @@ using Flash.Ffs.Wear;
 namespace Flash.Ffs;
 
 /// <summary>
-/// Idle-time maintenance, space accounting and the wiring of <see cref="GarbageCollector"/>: the facade is the
-/// collector's checkpoint trigger (<see cref="ICheckpointTrigger"/>); its log is <see cref="PageLog"/>.
+/// Idle-time maintenance, space accounting and the wiring of <see cref="GarbageCollector"/>: the
+/// collector's log is <see cref="PageLog"/> and its checkpoint trigger (<see cref="ICheckpointTrigger"/>) the
+/// checkpoint writer.
 /// </summary>
-public sealed partial class FlashFileSystem : ICheckpointTrigger
+public sealed partial class FlashFileSystem
 {
     /// <summary>Blocks the hot head opened since the last <see cref="Maintain"/> call (saturating).</summary>
     private int _hotOpensSinceMaintain = int.MaxValue;
@@ -162,26 +163,5 @@ public sealed partial class FlashFileSystem : ICheckpointTrigger
         {
             throw;
         }
-    }
-
-    /// <inheritdoc/>
-    bool ICheckpointTrigger.InProgress => _pending is not null;
-
-    /// <inheritdoc/>
-    void ICheckpointTrigger.AdvanceSlice() => AdvanceCheckpoint(CheckpointSlicePages, () => true);
-
-    /// <inheritdoc/>
-    void ICheckpointTrigger.FinishInProgress() => FinishPendingCheckpoint();
-
-    /// <inheritdoc/>
-    bool ICheckpointTrigger.TryWriteToFreeSpace()
-    {
-        if ((_blocksSinceCheckpoint > 0 || _heldForEndedTxns.Count > 0) && CheckpointCanCoverOpenTxns())
-        {
-            WriteCheckpoint(forUnmount: false);
-            return true;
-        }
-
-        return false;
     }
 }
