@@ -2,15 +2,17 @@ using System.Text;
 using Flash.Drivers;
 using Flash.Drivers.Simulation;
 using Flash.Ffs;
+using Flash.Ffs.Format;
 
 namespace Flash.Tests.Ffs.Check;
 
 /// <summary>
-/// <c>Check(repair: true)</c> through the facade on flash damaged after a clean unmount: an unreadable page and a
-/// misplaced page (another file's page where the index expects this one's) are each reported by kind; the repair
-/// drops the mappings, the files read as corrupt there (never another file's bytes), and the next mount and check are
-/// clean (after that mount the dropped range reads as a hole: see the known gap noted below). (A stale page, an older copy of a block written back, is <c>DamagedFlashTests</c>'s case; a page mapped
-/// twice cannot be made by damaging flash alone and is <see cref="VolumeCheckerTests"/>'s.)
+/// <c>Check(repair: true)</c> through the facade on flash damaged after a clean unmount: an unreadable page, a stale
+/// page (this file's chunk, from an earlier erase cycle of its block) and a misplaced page (another file's page where
+/// the index expects this one's) are each reported by kind; the repair drops the mappings, the files read as corrupt
+/// there (never another file's bytes), and the next mount and check are clean (after that mount the dropped range
+/// reads as a hole: see the known gap noted below). A page mapped twice cannot be made by damaging flash alone and is
+/// <see cref="VolumeCheckerTests"/>'s case.
 /// </summary>
 public class CheckRepairTests
 {
@@ -54,6 +56,34 @@ public class CheckRepairTests
         Assert.Equal("/a", misplaced.Path);
 
         // /b's own page is intact and mapped once: only /a's mapping is wrong.
+        var b = fs.ReadAllBytes("/b");
+        AssertRepairedAndCleanAfterRemount(damaged, fs, b, "/a");
+    }
+
+    [Fact]
+    public void A_stale_page_is_reported_and_repair_leaves_a_volume_whose_next_mount_and_check_are_clean()
+    {
+        var (device, _, _) = Volume();
+        int page = PageOf(device, "a", 2);
+        ulong floor = FlashFileSystem.ReadCheckpointImage(device).Blocks[page / s_geometry.PagesPerBlock].FirstSequence + (ulong)(page % s_geometry.PagesPerBlock);
+        var image = Save(device);
+        device.Dispose();
+
+        // /a's chunk 2 with an intact tag of an earlier erase cycle of its block (as an older copy of the block
+        // written back leaves it): the right file and chunk, a sequence number below the block's first.
+        var spare = image.AsSpan((page * Raw) + s_geometry.PageSize + s_geometry.SpareFreeOffset, PageTag.Size);
+        Assert.True(PageTag.TryRead(spare, out var tag));
+        Assert.True(floor > 0 && tag.Sequence >= floor);
+        tag.Sequence = floor - 1;
+        tag.Write(spare);
+        using var damaged = FlashSimulator.LoadImage(new MemoryStream(image), new FlashSimulatorOptions { Geometry = s_geometry });
+        var fs = FlashFileSystem.Mount(damaged);
+        var found = fs.Check();
+        var stale = Assert.Single(found.Problems, p => p.Page == page);
+        Assert.Equal(FsckProblemKind.StalePage, stale.Kind);
+        Assert.Equal("/a", stale.Path);
+        Assert.Throws<FlashDataCorruptException>(() => fs.ReadAllBytes("/a"));
+
         var b = fs.ReadAllBytes("/b");
         AssertRepairedAndCleanAfterRemount(damaged, fs, b, "/a");
     }
