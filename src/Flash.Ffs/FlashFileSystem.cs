@@ -23,7 +23,7 @@ namespace Flash.Ffs;
 /// </remarks>
 public sealed partial class FlashFileSystem : IDisposable
 {
-    private const uint RootId = 1;
+    internal const uint RootId = 1;
 
     private readonly Lock _lock = new();
     private readonly IFlashDevice _device;
@@ -264,7 +264,6 @@ public sealed partial class FlashFileSystem : IDisposable
 
         ram += _gc.RamBytes;
         ram += RamSize.HashSet(16, _lostChunks.Capacity);                     // (uint, uint)
-        ram += RamSize.List(8, _checkpointPageSequences.Capacity);
         ram += RamSize.List(Ref, _handles.Capacity);
         foreach (var h in _handles)
         {
