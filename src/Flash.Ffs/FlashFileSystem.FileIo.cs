@@ -167,7 +167,7 @@ public sealed partial class FlashFileSystem
     {
         var node = file.Node;
         var txn = file.Txn!;
-        int page = _pageLog.Append(_hot, PageKind.Data, commit ? PageFlags.Commit : PageFlags.None, node.Id, chunk, txn, payload);
+        int page = _pageLog.Append(_pageLog.Hot, PageKind.Data, commit ? PageFlags.Commit : PageFlags.None, node.Id, chunk, txn, payload);
         int old = _index.SetChunk(node, chunk, page);
         _blocks.SetValid(page);
         if (old >= 0)
@@ -322,7 +322,7 @@ public sealed partial class FlashFileSystem
             throw;
         }
 
-        _index.SetModified(node, _seq);
+        _index.SetModified(node, _pageLog.Sequence);
         file.Txn = null;
         file.NeedsInode = false;
         file.InlineDirty = false;

@@ -261,7 +261,7 @@ public sealed partial class FlashFileSystem
         _index.Create(parent, node);
         _txns.WroteSomething = true;
         _txns.Meta.AddInode(txn, node);
-        _index.SetModified(node, _seq + 1);
+        _index.SetModified(node, _pageLog.Sequence + 1);
     }
 
     private void DeleteCore(PendingTxn txn, string path, bool directory)
@@ -355,7 +355,7 @@ public sealed partial class FlashFileSystem
         TaintOpenTxns(node);
         _index.Move(node, parent, name);
         _txns.Meta.AddInode(txn, node);
-        _index.SetModified(node, _seq + 1);
+        _index.SetModified(node, _pageLog.Sequence + 1);
     }
 
     private void ValidateWriteAllBytes(string path, long length)
@@ -420,14 +420,14 @@ public sealed partial class FlashFileSystem
                 int page;
                 if (piece.Length == _chunk)
                 {
-                    page = _pageLog.Append(_hot, PageKind.Data, PageFlags.None, node.Id, c, txn, piece);
+                    page = _pageLog.Append(_pageLog.Hot, PageKind.Data, PageFlags.None, node.Id, c, txn, piece);
                 }
                 else
                 {
                     var padded = _pageBuffer.AsSpan();
                     piece.CopyTo(padded);
                     padded[piece.Length..].Clear();
-                    page = _pageLog.Append(_hot, PageKind.Data, PageFlags.None, node.Id, c, txn, padded);
+                    page = _pageLog.Append(_pageLog.Hot, PageKind.Data, PageFlags.None, node.Id, c, txn, padded);
                 }
 
                 _index.SetChunk(node, c, page);
@@ -437,6 +437,6 @@ public sealed partial class FlashFileSystem
             _txns.Meta.AddInode(txn, node);
         }
 
-        _index.SetModified(node, _seq + 1);
+        _index.SetModified(node, _pageLog.Sequence + 1);
     }
 }

@@ -71,7 +71,7 @@ public sealed partial class FlashFileSystem
                 payload = buffer;
             }
 
-            int page = _pageLog.Append(_hot, PageKind.Data, PageFlags.None, node.Id, c, txn, payload);
+            int page = _pageLog.Append(_pageLog.Hot, PageKind.Data, PageFlags.None, node.Id, c, txn, payload);
             int old = _index.SetChunk(node, c, page);
             _blocks.SetValid(page);
             if (old >= 0)
@@ -85,7 +85,7 @@ public sealed partial class FlashFileSystem
         _index.SetSize(node, size);
         CountUserBytes(data.Length);
         _txns.Meta.AddInode(txn, node);
-        _index.SetModified(node, _seq + 1);
+        _index.SetModified(node, _pageLog.Sequence + 1);
     }
 
     /// <summary>The sizes files have as a batch's earlier operations leave them, for validating its partial writes.</summary>

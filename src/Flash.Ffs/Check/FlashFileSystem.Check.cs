@@ -37,7 +37,7 @@ public sealed partial class FlashFileSystem : ICheckRepairs
             if (repair)
             {
                 EnsureWritable();
-                if (_openTxns.Count > 0)
+                if (_txns.Open.Count > 0)
                 {
                     throw new InvalidOperationException("Flush every open file before a repairing check.");
                 }
@@ -68,7 +68,7 @@ public sealed partial class FlashFileSystem : ICheckRepairs
 
     string ICheckRepairs.PathOf(Node node) => PathOf(node);
 
-    void ICheckRepairs.ReleaseInline(int page) => ReleaseInline(page);
+    void ICheckRepairs.ReleaseInline(int page) => _inline.Release(page);
 
     void ICheckRepairs.ChunkLost(uint id, uint chunk) => _lostChunks.Add((id, chunk));
 

@@ -21,16 +21,16 @@ public sealed partial class FlashFileSystem : ICheckpointLog
     internal int CheckpointsOverOpenTransactions => _checkpoint.Coverage.CheckpointsOverOpenTransactions;
 
     /// <inheritdoc/>
-    ulong ICheckpointLog.Sequence => _seq;
+    ulong ICheckpointLog.Sequence => _pageLog.Sequence;
 
     /// <inheritdoc/>
     uint ICheckpointLog.NextId => _nextId;
 
     /// <inheritdoc/>
-    uint ICheckpointLog.NextTxn => _nextTxn;
+    uint ICheckpointLog.NextTxn => _txns.NextId;
 
     /// <inheritdoc/>
-    void ICheckpointLog.SequenceTaken() => _seq++;
+    void ICheckpointLog.SequenceTaken() => _pageLog.Sequence++;
 
     /// <inheritdoc/>
     void ICheckpointLog.CheckpointCommitted() => FfsMetrics.CheckpointWritten(this);

@@ -106,12 +106,12 @@ public sealed partial class FlashFileSystem : IRecoveryPorts
     private void AdoptRecovered(RecoveredVolume recovered)
     {
         _checkpointSeq = recovered.CheckpointSequence;
-        _seq = recovered.Sequence;
+        _pageLog.Sequence = recovered.Sequence;
         _nextId = recovered.NextId;
-        _nextTxn = recovered.NextTxn;
+        _txns.NextId = recovered.NextTxn;
         _root = recovered.Root;
-        AdoptHead(_hot, recovered.Hot);
-        AdoptHead(_cold, recovered.Cold);
+        AdoptHead(_pageLog.Hot, recovered.Hot);
+        AdoptHead(_pageLog.Cold, recovered.Cold);
         _checkpointPages = recovered.CheckpointPages;
         _anchorCurrent = recovered.AnchorCurrent;
         _anchorWritePointer = recovered.AnchorWritePointer;
@@ -167,7 +167,7 @@ public sealed partial class FlashFileSystem : IRecoveryPorts
     private void RebuildValidity()
     {
         _blocks.ClearAllValidity();
-        _inlineRefs.Clear();
+        _inline.Clear();
         foreach (var n in _nodes.Values)
         {
             if (n.Chunks is { } map)
@@ -183,7 +183,7 @@ public sealed partial class FlashFileSystem : IRecoveryPorts
 
             if (n.IsInline)
             {
-                AddInlineRef(n.InlinePage);
+                _inline.Add(n.InlinePage);
             }
         }
     }

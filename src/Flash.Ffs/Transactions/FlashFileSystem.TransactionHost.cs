@@ -5,22 +5,10 @@ namespace Flash.Ffs;
 
 /// <summary>
 /// The facade's side of the transactions (<see cref="TransactionTable"/>): what they tell the checkpoint through it
-/// (<see cref="ITransactionHost"/>), and forwarders that keep the old names for the partial files that still use them.
+/// (<see cref="ITransactionHost"/>).
 /// </summary>
 public sealed partial class FlashFileSystem : ITransactionHost
 {
-    private Dictionary<uint, PendingTxn> _openTxns => _txns.Open;
-
-    private uint _nextTxn
-    {
-        get => _txns.NextId;
-        set => _txns.NextId = value;
-    }
-
-    private bool EndTxn(PendingTxn txn) => _txns.End(txn);
-
-    private void Committed(PendingTxn txn) => _txns.Committed(txn);
-
     /// <inheritdoc/>
     void ITransactionHost.Ended(PendingTxn txn)
     {
@@ -29,7 +17,7 @@ public sealed partial class FlashFileSystem : ITransactionHost
         // written before that checkpoint.
         if (txn.HeldBlocks > 0)
         {
-            _heldForEndedTxns.Add((_seq, txn.Blocks.GetRange(0, txn.HeldBlocks)));
+            _heldForEndedTxns.Add((_pageLog.Sequence, txn.Blocks.GetRange(0, txn.HeldBlocks)));
             txn.HeldBlocks = 0;
         }
     }

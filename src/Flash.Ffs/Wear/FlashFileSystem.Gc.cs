@@ -156,7 +156,7 @@ public sealed partial class FlashFileSystem
                 throw new FlashNoSpaceException($"No space: {pages} page(s) needed, {Math.Max(0, UsableCapacityPages() - LivePages())} free.");
             }
 
-            int hotRoom = _hot.Block >= 0 ? _ppb - _hot.WritePointer : 0;
+            int hotRoom = _pageLog.Hot.Block >= 0 ? _ppb - _pageLog.Hot.WritePointer : 0;
             _gc.MakeRoom(pages, hotRoom, firmwareIdle: _hotOpensSinceMaintain > 1);
         }
         catch (Exception ex) when (FaultIfNeeded(ex))
