@@ -352,7 +352,7 @@ public sealed partial class FlashFileSystem
         }
 
         _txns.WroteSomething = true;
-        TaintOpenTxns(node);
+        _checkpoint.Coverage.Taint(node);
         _index.Move(node, parent, name);
         _txns.Meta.AddInode(txn, node);
         _index.SetModified(node, _pageLog.Sequence + 1);

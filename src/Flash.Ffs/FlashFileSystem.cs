@@ -150,7 +150,7 @@ public sealed partial class FlashFileSystem : IDisposable
                         handle.CloseCore();
                     }
 
-                    WriteCheckpoint(forUnmount: true);
+                    _checkpoint.Write(forUnmount: true);
                 }
             }
             finally
@@ -176,9 +176,9 @@ public sealed partial class FlashFileSystem : IDisposable
         {
             using var timer = FfsMetrics.Time(this, "sync");
             EnsureWritable();
-            if (CheckpointCanCoverOpenTxns())
+            if (_checkpoint.Coverage.CanCover())
             {
-                Guarded(() => WriteCheckpoint(forUnmount: false));
+                Guarded(() => _checkpoint.Write(forUnmount: false));
             }
         }
     }
@@ -232,7 +232,7 @@ public sealed partial class FlashFileSystem : IDisposable
                 GcPagesMoved = _relocator.PagesMoved,
                 WearLevelingMoves = _gc.WearLevelingMoves,
                 PagesScrubbed = _gc.PagesScrubbed,
-                CheckpointsWritten = _checkpointsWritten,
+                CheckpointsWritten = _checkpoint.CheckpointsWritten,
                 Entries = _nodes.Count,
                 RamBytes = ram,
             };

@@ -53,7 +53,7 @@ public sealed partial class FlashFileSystem : ICheckRepairs
         // entries after it rather than under it.
         if (!_options.ReadOnly && _faultReason is null)
         {
-            FinishPendingCheckpoint();
+            _checkpoint.FinishPending();
         }
 
         // The mount's damage is reported until a repairing check acknowledges it.
@@ -74,5 +74,5 @@ public sealed partial class FlashFileSystem : ICheckRepairs
 
     void ICheckRepairs.RebuildValidity() => RebuildValidity();
 
-    void ICheckRepairs.WriteCheckpoint() => WriteCheckpoint(forUnmount: false);
+    void ICheckRepairs.WriteCheckpoint() => _checkpoint.Write(forUnmount: false);
 }

@@ -7,19 +7,10 @@ namespace Flash.Ffs;
 
 /// <summary>
 /// Recovery's side of checkpoints taken over open transactions (see <see cref="OpenTxnCoverage"/>, which owns the
-/// coverage): the pages those transactions wrote before the checkpoint. The forwarders keep the old names for
-/// callers in Log/, Index/ and the facade.
+/// coverage): the pages those transactions wrote before the checkpoint.
 /// </summary>
 public sealed partial class FlashFileSystem
 {
-    private List<(uint Txn, int[] Blocks)> _openAtCheckpoint { get => _checkpoint.Coverage.ListedAtMount; set => _checkpoint.Coverage.ListedAtMount = value; }
-
-    private HeldBlocks _heldForEndedTxns => _checkpoint.Coverage.Held;
-
-    private bool CheckpointCanCoverOpenTxns() => _checkpoint.Coverage.CanCover();
-
-    private void TaintOpenTxns(Node node) => _checkpoint.Coverage.Taint(node);
-
     /// <summary>
     /// Recovery: the pages that transactions open at the checkpoint wrote before it, from the blocks it lists. They
     /// join the log (their sequences sort them first) and apply only if their transaction's commit page follows.
@@ -65,7 +56,7 @@ public sealed partial class FlashFileSystem
                     suspect = -1;
                 }
 
-                if (status == PageReadStatus.Ok && tag.Sequence <= _checkpointSeq && ids.Contains(tag.TxnId)
+                if (status == PageReadStatus.Ok && tag.Sequence <= _checkpoint.Sequence && ids.Contains(tag.TxnId)
                     && tag.Kind is PageKind.Data or PageKind.Meta)
                 {
                     logged.Add(new LoggedPage(tag.Sequence, page, tag));

@@ -13,7 +13,7 @@ public sealed partial class FlashFileSystem : ILogHost
     IReclaimPolicy ILogHost.ReclaimPolicy => _gc;
 
     /// <inheritdoc/>
-    ulong ILogHost.CheckpointSequence => _checkpointSeq;
+    ulong ILogHost.CheckpointSequence => _checkpoint.Sequence;
 
     /// <inheritdoc/>
     void ILogHost.HotBlockOpened()
@@ -25,7 +25,7 @@ public sealed partial class FlashFileSystem : ILogHost
     }
 
     /// <inheritdoc/>
-    void ILogHost.BlockClosed() => _blocksSinceCheckpoint++;
+    void ILogHost.BlockClosed() => _checkpoint.BlocksSinceCheckpoint++;
 
     /// <inheritdoc/>
     void ILogHost.BlockLeftService() => FfsMetrics.BadBlockRetired(this);

@@ -1,5 +1,6 @@
 using System.Text;
 using Flash.Drivers;
+using Flash.Ffs.Checkpoint;
 using Flash.Ffs.Format;
 using Flash.Ffs.Index;
 using Flash.Ffs.Log;
@@ -50,24 +51,24 @@ public sealed partial class FlashFileSystem : IRecoveryPorts
         }
 
         int anchors = 0;
-        for (int b = 0; b < Math.Min(AnchorSearchBlocks, _blocks.Count) && anchors < 2; b++)
+        for (int b = 0; b < Math.Min(AnchorStore.SearchBlocks, _blocks.Count) && anchors < 2; b++)
         {
             if (_blocks.State[b] == BlockState.Free)
             {
                 _pool.AssignAnchor(b);
-                _anchorBlocks[anchors++] = b;
+                _anchors.Blocks[anchors++] = b;
             }
         }
 
         if (anchors < 2)
         {
-            throw new FlashFileSystemException($"Fewer than two good blocks among the first {AnchorSearchBlocks}; the device cannot hold a volume.");
+            throw new FlashFileSystemException($"Fewer than two good blocks among the first {AnchorStore.SearchBlocks}; the device cannot hold a volume.");
         }
 
         _root = new Node(RootId, 0, "", isDirectory: true);
         _index.AddUnlisted(_root);
         _mounted = true;
-        WriteCheckpoint(forUnmount: true);
+        _checkpoint.Write(forUnmount: true);
         _mounted = false;
     }
 
@@ -85,7 +86,7 @@ public sealed partial class FlashFileSystem : IRecoveryPorts
                 // move them, which on a nearly full volume can leave nothing to reclaim.
                 try
                 {
-                    WriteCheckpoint(forUnmount: false);
+                    _checkpoint.Write(forUnmount: false);
                 }
                 catch (FlashNoSpaceException ex)
                 {
@@ -105,18 +106,18 @@ public sealed partial class FlashFileSystem : IRecoveryPorts
     /// <summary>Wires what recovery rebuilt into the facade's fields: the one place a mount sets them.</summary>
     private void AdoptRecovered(RecoveredVolume recovered)
     {
-        _checkpointSeq = recovered.CheckpointSequence;
+        _checkpoint.Sequence = recovered.CheckpointSequence;
         _pageLog.Sequence = recovered.Sequence;
         _nextId = recovered.NextId;
         _txns.NextId = recovered.NextTxn;
         _root = recovered.Root;
         AdoptHead(_pageLog.Hot, recovered.Hot);
         AdoptHead(_pageLog.Cold, recovered.Cold);
-        _checkpointPages = recovered.CheckpointPages;
-        _anchorCurrent = recovered.AnchorCurrent;
-        _anchorWritePointer = recovered.AnchorWritePointer;
-        _blocksSinceCheckpoint = recovered.BlocksSinceCheckpoint;
-        _openAtCheckpoint = [];
+        _checkpoint.Pages = recovered.CheckpointPages;
+        _anchors.Current = recovered.AnchorCurrent;
+        _anchors.WritePointer = recovered.AnchorWritePointer;
+        _checkpoint.BlocksSinceCheckpoint = recovered.BlocksSinceCheckpoint;
+        _checkpoint.Coverage.ListedAtMount = [];
         _mountReport = recovered.Report;
         _mountDamageRepaired = false;
 
@@ -145,19 +146,19 @@ public sealed partial class FlashFileSystem : IRecoveryPorts
 
     FoundAnchor IRecoveryPorts.FindAnchor()
     {
-        var anchor = FindNewestAnchor();
-        ParseAnchor(anchor.Payload, out var pages, out int length, out uint crc);
-        return new FoundAnchor(anchor.Block, anchor.NextFree, anchor.Sequence, pages, length, crc, _anchorBlocks[0], _anchorBlocks[1]);
+        var anchor = _anchors.FindNewest();
+        _anchors.Parse(anchor.Payload, out var pages, out int length, out uint crc);
+        return new FoundAnchor(anchor.Block, anchor.NextFree, anchor.Sequence, pages, length, crc, _anchors.Blocks[0], _anchors.Blocks[1]);
     }
 
-    void IRecoveryPorts.RefuseWritesToMovedAnchors(int foundIn) => RefuseWritesToMovedAnchors(foundIn);
+    void IRecoveryPorts.RefuseWritesToMovedAnchors(int foundIn) => _anchors.RefuseWritesIfMoved(foundIn, _options.ReadOnly);
 
     HashSet<uint> IRecoveryPorts.ScanOpenTransactions(List<(uint Txn, int[] Blocks)> open, ulong checkpointSequence, List<LoggedPage> logged, List<int> damaged)
     {
         // The coverage reads the mounted checkpoint's list and sequence from the facade (they are its state until
         // the next checkpoint is written); recovery wires the same sequence again afterwards.
-        _openAtCheckpoint = open;
-        _checkpointSeq = checkpointSequence;
+        _checkpoint.Coverage.ListedAtMount = open;
+        _checkpoint.Sequence = checkpointSequence;
         return ScanOpenTxnBlocks(logged, damaged);
     }
 

@@ -17,11 +17,11 @@ public sealed partial class FlashFileSystem : ITransactionHost
         // written before that checkpoint.
         if (txn.HeldBlocks > 0)
         {
-            _heldForEndedTxns.Add((_pageLog.Sequence, txn.Blocks.GetRange(0, txn.HeldBlocks)));
+            _checkpoint.Coverage.Held.Add((_pageLog.Sequence, txn.Blocks.GetRange(0, txn.HeldBlocks)));
             txn.HeldBlocks = 0;
         }
     }
 
     /// <inheritdoc/>
-    void ITransactionHost.Committed() => _checkpointStepDue = true;
+    void ITransactionHost.Committed() => _checkpoint.StepDue = true;
 }

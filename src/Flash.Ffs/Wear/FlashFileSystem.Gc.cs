@@ -50,10 +50,10 @@ public sealed partial class FlashFileSystem
 
         // A checkpoint in progress gets a slice first: until it commits, blocks written since it started cannot be
         // collected, so letting collection take the whole budget would starve both.
-        long checkpoints = _checkpointsWritten;
-        if (_pending is not null)
+        long checkpoints = _checkpoint.CheckpointsWritten;
+        if (_checkpoint.Pending is not null)
         {
-            AdvanceCheckpoint(CheckpointSlicePages, TimeLeft);
+            _checkpoint.Advance(_checkpoint.SlicePages, TimeLeft);
         }
 
         // Even an unlimited budget ends: at most two passes' worth of block moves, and blocks that can hold no live
@@ -81,18 +81,18 @@ public sealed partial class FlashFileSystem
         }
 
         // Starting a checkpoint programs its fixed part (header, heads, block table) at once: only when that fits.
-        long headNs = (long)((CheckpointHeadSize() + _chunk - 1) / _chunk) * programNs;
-        if (TimeLeft() && Spent() + headNs <= limitNs && _pending is null && _blocksSinceCheckpoint >= Math.Max(1, _options.CheckpointIntervalBlocks / 2))
+        long headNs = (long)((_checkpoint.HeadSize() + _chunk - 1) / _chunk) * programNs;
+        if (TimeLeft() && Spent() + headNs <= limitNs && _checkpoint.Pending is null && _checkpoint.BlocksSinceCheckpoint >= Math.Max(1, _options.CheckpointIntervalBlocks / 2))
         {
-            BeginCheckpoint();
+            _checkpoint.Begin();
         }
 
-        if (_pending is not null && TimeLeft())
+        if (_checkpoint.Pending is not null && TimeLeft())
         {
-            AdvanceCheckpoint(int.MaxValue, TimeLeft);
+            _checkpoint.Advance(int.MaxValue, TimeLeft);
         }
 
-        checkpoint = _checkpointsWritten != checkpoints;
+        checkpoint = _checkpoint.CheckpointsWritten != checkpoints;
 
         // Erase free blocks ahead of need, so no erase lands on a later write.
         for (int b = 0; b < _blocks.Count && TimeLeft(); b++)
@@ -128,7 +128,7 @@ public sealed partial class FlashFileSystem
         }
 
         // The rest of a checkpoint in progress, in pages still to program.
-        long checkpoint = _pending is { } p ? ((long)p.Size - p.Length + _chunk - 1) / _chunk : 0;
+        long checkpoint = _checkpoint.Pending is { } p ? ((long)p.Size - p.Length + _chunk - 1) / _chunk : 0;
         return work + _gc.ScrubWork(_ppb) + (_gc.WearLevelingDue() ? _ppb : 0) + checkpoint;
     }
 
@@ -138,7 +138,7 @@ public sealed partial class FlashFileSystem
     /// <summary>Pages users may fill: good blocks less the anchors, the GC reserve, room for a checkpoint and partly filled heads.</summary>
     private long UsableCapacityPages()
     {
-        int checkpointBlocks = (2 * ((CheckpointSizeEstimate() / _chunk / _ppb) + 1)) + 1;
+        int checkpointBlocks = (2 * ((_checkpoint.SizeEstimate() / _chunk / _ppb) + 1)) + 1;
         return Math.Max(0, _pool.GoodBlocks - _reserveBlocks - checkpointBlocks - 2) * (long)_ppb;
     }
 
