@@ -28,12 +28,7 @@ public class CheckRepairTests
         int page = PageOf(dev, "a", 1);
         dev.InjectBitFlips(page, 64, sector: 0);
 
-        var fs = FlashFileSystem.Mount(dev);
-        var found = fs.Check();
-        var bad = Assert.Single(found.Problems, p => p.Page == page);
-        Assert.Equal(FsckProblemKind.UncorrectablePage, bad.Kind);
-        Assert.Equal("/a", bad.Path);
-        Assert.False(bad.Repaired);
+        var fs = MountAndFind(dev, page, FsckProblemKind.UncorrectablePage);
 
         AssertRepairedAndCleanAfterRemount(dev, fs, b, "/a");
     }
@@ -49,11 +44,7 @@ public class CheckRepairTests
         // /b's first page (data and tag) where /a's was, as a block copied to the wrong place leaves it.
         image.AsSpan(pageB * Raw, Raw).CopyTo(image.AsSpan(pageA * Raw));
         using var damaged = FlashSimulator.LoadImage(new MemoryStream(image), new FlashSimulatorOptions { Geometry = s_geometry });
-        var fs = FlashFileSystem.Mount(damaged);
-        var found = fs.Check();
-        var misplaced = Assert.Single(found.Problems, p => p.Page == pageA);
-        Assert.Equal(FsckProblemKind.TagMismatch, misplaced.Kind);
-        Assert.Equal("/a", misplaced.Path);
+        var fs = MountAndFind(damaged, pageA, FsckProblemKind.TagMismatch);
 
         // /b's own page is intact and mapped once: only /a's mapping is wrong.
         var b = fs.ReadAllBytes("/b");
@@ -77,15 +68,22 @@ public class CheckRepairTests
         tag.Sequence = floor - 1;
         tag.Write(spare);
         using var damaged = FlashSimulator.LoadImage(new MemoryStream(image), new FlashSimulatorOptions { Geometry = s_geometry });
-        var fs = FlashFileSystem.Mount(damaged);
-        var found = fs.Check();
-        var stale = Assert.Single(found.Problems, p => p.Page == page);
-        Assert.Equal(FsckProblemKind.StalePage, stale.Kind);
-        Assert.Equal("/a", stale.Path);
+        var fs = MountAndFind(damaged, page, FsckProblemKind.StalePage);
         Assert.Throws<FlashDataCorruptException>(() => fs.ReadAllBytes("/a"));
 
         var b = fs.ReadAllBytes("/b");
         AssertRepairedAndCleanAfterRemount(damaged, fs, b, "/a");
+    }
+
+    /// <summary>Mounts <paramref name="dev"/> and asserts that a check reports <paramref name="page"/> of /a once, as <paramref name="kind"/>, unrepaired.</summary>
+    private static FlashFileSystem MountAndFind(FlashSimulator dev, int page, FsckProblemKind kind)
+    {
+        var fs = FlashFileSystem.Mount(dev);
+        var problem = Assert.Single(fs.Check().Problems, p => p.Page == page);
+        Assert.Equal(kind, problem.Kind);
+        Assert.Equal("/a", problem.Path);
+        Assert.False(problem.Repaired);
+        return fs;
     }
 
     /// <summary>
