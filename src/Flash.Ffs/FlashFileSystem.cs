@@ -249,10 +249,11 @@ public sealed partial class FlashFileSystem : IDisposable
     {
         const int Ref = RamSize.Reference;
 
-        // This object (over its partial files: about 22 references, 4 eight-byte and 11 four-byte fields, a few
-        // flags), its lock and label; the device, options and logger belong to the caller. The checkpoint writer
-        // counts its own state (anchor store, open-transaction coverage, the checkpoint in progress).
-        long ram = RamSize.Object((22 * Ref) + (4 * 8) + (11 * 4) + 4) + RamSize.Object(32) + RamSize.String(Label.Length);
+        // This object (over its partial files: 24 references, 2 eight-byte and 6 four-byte fields, a few flags), its
+        // lock and label; the device, options and logger belong to the caller. The log, relocation, transactions and
+        // the checkpoint writer count their own state (heads, inline counts, open transactions, anchor store,
+        // open-transaction coverage, the checkpoint in progress).
+        long ram = RamSize.Object((24 * Ref) + (2 * 8) + (6 * 4) + 4) + RamSize.Object(32) + RamSize.String(Label.Length);
         ram += _io.RamBytes;
         ram += PageLog.RamBytes + PageRelocator.RamBytes;                       // the log with its two heads, relocation
         ram += RamSize.Array(1, _pageBuffer.Length);

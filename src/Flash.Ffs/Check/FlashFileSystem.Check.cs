@@ -1,5 +1,6 @@
 using Flash.Ffs.Check;
 using Flash.Ffs.Index;
+using Flash.Ffs.Recovery;
 
 namespace Flash.Ffs;
 
@@ -72,7 +73,7 @@ public sealed partial class FlashFileSystem : ICheckRepairs
 
     void ICheckRepairs.ChunkLost(uint id, uint chunk) => _lostChunks.Add((id, chunk));
 
-    void ICheckRepairs.RebuildValidity() => RebuildValidity();
+    void ICheckRepairs.RebuildValidity() => PageValidity.Rebuild(_blocks, _nodes, _inline);
 
     void ICheckRepairs.WriteCheckpoint() => _checkpoint.Write(forUnmount: false);
 }

@@ -13,10 +13,10 @@ namespace Flash.Ffs;
 /// <summary>
 /// Format and mount wiring: format writes an empty volume; mount runs <see cref="VolumeRecovery"/> (which writes
 /// nothing) and wires what it returns into the facade's fields (<see cref="AdoptRecovered"/>), then covers a replay
-/// with a checkpoint. The facade implements <see cref="IRecoveryPorts"/> by forwarding to the anchor store, the
-/// open-transaction coverage and the inline-page references, which are still its partial files.
+/// with a checkpoint. Recovery is handed the anchor store, the open-transaction coverage and the inline-page
+/// references directly.
 /// </summary>
-public sealed partial class FlashFileSystem : IRecoveryPorts
+public sealed partial class FlashFileSystem
 {
     private MountReport _mountReport = MountReport.CleanMount;
 
@@ -101,7 +101,7 @@ public sealed partial class FlashFileSystem : IRecoveryPorts
     }
 
     /// <summary>The recovery of this (unmounted) facade's components.</summary>
-    private VolumeRecovery NewRecovery() => new(_io, _pool, _index, _ppb, _options, _log, this);
+    private VolumeRecovery NewRecovery() => new(_io, _pool, _index, _ppb, _options, _log, _anchors, _checkpoint.Coverage, _inline);
 
     /// <summary>Wires what recovery rebuilt into the facade's fields: the one place a mount sets them.</summary>
     private void AdoptRecovered(RecoveredVolume recovered)
@@ -143,49 +143,4 @@ public sealed partial class FlashFileSystem : IRecoveryPorts
     /// <returns>What the facade would wire.</returns>
     internal static RecoveredVolume RecoverOnly(IFlashDevice device, FlashFileSystemOptions options)
         => new FlashFileSystem(device, options).NewRecovery().Run();
-
-    FoundAnchor IRecoveryPorts.FindAnchor()
-    {
-        var anchor = _anchors.FindNewest();
-        _anchors.Parse(anchor.Payload, out var pages, out int length, out uint crc);
-        return new FoundAnchor(anchor.Block, anchor.NextFree, anchor.Sequence, pages, length, crc, _anchors.Blocks[0], _anchors.Blocks[1]);
-    }
-
-    void IRecoveryPorts.RefuseWritesToMovedAnchors(int foundIn) => _anchors.RefuseWritesIfMoved(foundIn, _options.ReadOnly);
-
-    HashSet<uint> IRecoveryPorts.ScanOpenTransactions(List<(uint Txn, int[] Blocks)> open, ulong checkpointSequence, List<LoggedPage> logged, List<int> damaged)
-    {
-        // The coverage reads the mounted checkpoint's list and sequence from the facade (they are its state until
-        // the next checkpoint is written); recovery wires the same sequence again afterwards.
-        _checkpoint.Coverage.ListedAtMount = open;
-        _checkpoint.Sequence = checkpointSequence;
-        return ScanOpenTxnBlocks(logged, damaged);
-    }
-
-    void IRecoveryPorts.RebuildValidity() => RebuildValidity();
-
-    /// <summary>Rebuilds page validity from the index: live pages are exactly those some entry points at.</summary>
-    private void RebuildValidity()
-    {
-        _blocks.ClearAllValidity();
-        _inline.Clear();
-        foreach (var n in _nodes.Values)
-        {
-            if (n.Chunks is { } map)
-            {
-                foreach (var e in map.Extents)
-                {
-                    for (int k = 0; k < e.Count; k++)
-                    {
-                        _blocks.SetValid(e.Page + k);
-                    }
-                }
-            }
-
-            if (n.IsInline)
-            {
-                _inline.Add(n.InlinePage);
-            }
-        }
-    }
 }

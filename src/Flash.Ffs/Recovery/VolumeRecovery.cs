@@ -1,4 +1,5 @@
 using Flash.Ffs.Blocks;
+using Flash.Ffs.Checkpoint;
 using Flash.Ffs.Format;
 using Flash.Ffs.Index;
 using Flash.Ffs.Log;
@@ -25,7 +26,9 @@ internal sealed class VolumeRecovery
     private readonly IndexMutator _index;
     private readonly FlashFileSystemOptions _options;
     private readonly ILogger _log;
-    private readonly IRecoveryPorts _ports;
+    private readonly AnchorStore _anchors;
+    private readonly OpenTxnCoverage _coverage;
+    private readonly InlinePageRefs _inline;
     private readonly int _ppb;
     private readonly int _chunk;
 
@@ -36,8 +39,11 @@ internal sealed class VolumeRecovery
     /// <param name="pagesPerBlock">Pages a block of the device.</param>
     /// <param name="options">Progress callback, mount cancellation and logging.</param>
     /// <param name="log">Where recovery logs.</param>
-    /// <param name="ports">The anchor store, open-transaction coverage and inline-page references.</param>
-    public VolumeRecovery(PageIo io, BlockPool pool, IndexMutator index, int pagesPerBlock, FlashFileSystemOptions options, ILogger log, IRecoveryPorts ports)
+    /// <param name="anchors">The anchor store (it keeps the volume id, label and anchor blocks the anchor names).</param>
+    /// <param name="coverage">The open-transaction coverage (it holds the blocks the checkpoint lists for open transactions).</param>
+    /// <param name="inline">The inline-page references, rebuilt with page validity.</param>
+    public VolumeRecovery(
+        PageIo io, BlockPool pool, IndexMutator index, int pagesPerBlock, FlashFileSystemOptions options, ILogger log, AnchorStore anchors, OpenTxnCoverage coverage, InlinePageRefs inline)
     {
         _io = io;
         _pool = pool;
@@ -45,7 +51,9 @@ internal sealed class VolumeRecovery
         _index = index;
         _options = options;
         _log = log;
-        _ports = ports;
+        _anchors = anchors;
+        _coverage = coverage;
+        _inline = inline;
         _ppb = pagesPerBlock;
         _chunk = io.PayloadSize;
     }
@@ -53,7 +61,7 @@ internal sealed class VolumeRecovery
     /// <summary>Reads and decodes the checkpoint the newest anchor names; restores nothing.</summary>
     /// <returns>The checkpoint image.</returns>
     /// <exception cref="FileSystemCorruptException">No valid anchor or checkpoint was found.</exception>
-    public CheckpointImage ReadImage() => ReadImage(_ports.FindAnchor(), new List<ulong>());
+    public CheckpointImage ReadImage() => ReadImage(FindAnchor(), new List<ulong>());
 
     /// <summary>Recovers the volume: restores the pool and the index and returns what the facade wires.</summary>
     /// <returns>The recovered state.</returns>
@@ -61,11 +69,11 @@ internal sealed class VolumeRecovery
     /// <exception cref="OperationCanceledException">The mount was cancelled; nothing was written.</exception>
     public RecoveredVolume Run()
     {
-        var anchor = _ports.FindAnchor();
+        var anchor = FindAnchor();
         var pageSequences = new List<ulong>(anchor.CheckpointPages.Count);
         var image = ReadImage(anchor, pageSequences);
         var root = Restore(image);
-        _ports.RefuseWritesToMovedAnchors(anchor.Block);
+        _anchors.RefuseWritesIfMoved(anchor.Block, _options.ReadOnly);
         _pool.AssignAnchor(anchor.AnchorBlock0);
         _pool.AssignAnchor(anchor.AnchorBlock1);
         var open = image.Version >= 2 ? image.OpenTransactions.Select(t => (t.Id, t.Blocks.ToArray())).ToList() : [];
@@ -80,7 +88,7 @@ internal sealed class VolumeRecovery
         {
             // Nothing happened after the checkpoint: heads continue where they were, erased blocks stay trusted.
             // Transactions it lists as open never committed.
-            _ports.RebuildValidity();
+            PageValidity.Rebuild(_blocks, _index.Nodes, _inline);
         }
         else
         {
@@ -90,6 +98,14 @@ internal sealed class VolumeRecovery
 
         return new RecoveredVolume(clean, image.Sequence, sequence, replay.NextId, replay.NextTxn, root, hot, cold, anchor.CheckpointPages,
             anchor.Block == anchor.AnchorBlock0 ? 0 : 1, anchor.NextFree, blocksSinceCheckpoint, report);
+    }
+
+    /// <summary>Finds the newest intact anchor and decodes it (the anchor store keeps the volume id, label and anchor blocks it names).</summary>
+    private FoundAnchor FindAnchor()
+    {
+        var anchor = _anchors.FindNewest();
+        _anchors.Parse(anchor.Payload, out var pages, out int length, out uint crc);
+        return new FoundAnchor(anchor.Block, anchor.NextFree, anchor.Sequence, pages, length, crc, _anchors.Blocks[0], _anchors.Blocks[1]);
     }
 
     private CheckpointImage ReadImage(FoundAnchor anchor, List<ulong> pageSequences)
@@ -212,7 +228,7 @@ internal sealed class VolumeRecovery
             }
         }
 
-        var distrusted = _ports.ScanOpenTransactions(open, checkpointSeq, scan.Logged, scan.Damaged);
+        var distrusted = OpenTxnPages.Scan(_coverage, _io, _ppb, open, checkpointSeq, scan.Logged, scan.Damaged);
         var logged = scan.Logged;
         var touched = scan.Touched;
         logged.Sort((x, y) => x.Sequence.CompareTo(y.Sequence));
@@ -255,7 +271,7 @@ internal sealed class VolumeRecovery
         _pool.Reservations.Cold = -1;
         _pool.DistrustErasedFreeBlocks();
         _pool.Reservations.Checkpoint = -1;
-        _ports.RebuildValidity();
+        PageValidity.Rebuild(_blocks, _index.Nodes, _inline);
         _log.LogInformation(FfsEvents.Recovery, "Recovered after unclean shutdown: replayed {Pages} page(s) from {Blocks} block(s)", outcome.Applied, touched.Count);
         return (maxSeq + SequenceGapAfterRecovery, touched.Count, report);
     }
