@@ -14,7 +14,7 @@ public sealed partial class FlashFileSystem
     internal void HandleClosed(FlashFile file)
     {
         _handles.Remove(file);
-        if (file.Txn is { } txn && EndTxn(txn))
+        if (file.Txn is { } txn && _txns.End(txn))
         {
             // Only a flush that failed on the device leaves a transaction behind; RAM is ahead of flash now.
             _faultReason ??= "a file was closed with uncommitted writes after a device failure";
@@ -48,7 +48,7 @@ public sealed partial class FlashFileSystem
             {
                 if (end <= _inlineMax)
                 {
-                    BeginWrite(file, MetaPagesFor(_inlineMax + 512));
+                    BeginWrite(file, _txns.Meta.PagesFor(_inlineMax + 512));
                     if (pos > node.Size)
                     {
                         inline.AsSpan((int)node.Size, (int)(pos - node.Size)).Clear();
@@ -140,7 +140,7 @@ public sealed partial class FlashFileSystem
     private void BeginWrite(FlashFile file, long pages)
     {
         EnsureSpace((int)Math.Min(pages, int.MaxValue));
-        file.Txn ??= BeginFileTxn(file.Node, created: false);
+        file.Txn ??= _txns.BeginFile(file.Node, created: false);
     }
 
     private void ConvertInlineToChunks(FlashFile file)
@@ -148,7 +148,7 @@ public sealed partial class FlashFileSystem
         var node = file.Node;
         var txn = file.Txn!;
         var content = file.Inline!.AsSpan(0, (int)node.Size);
-        SupersedeData(txn, node);
+        _txns.SupersedeData(txn, node);
         _index.StartChunks(node);
         for (uint c = 0; (long)c * _chunk < content.Length; c++)
         {
@@ -167,12 +167,12 @@ public sealed partial class FlashFileSystem
     {
         var node = file.Node;
         var txn = file.Txn!;
-        int page = AppendPage(_hot, PageKind.Data, commit ? PageFlags.Commit : PageFlags.None, node.Id, chunk, txn.Id, payload);
+        int page = _pageLog.Append(_pageLog.Hot, PageKind.Data, commit ? PageFlags.Commit : PageFlags.None, node.Id, chunk, txn, payload);
         int old = _index.SetChunk(node, chunk, page);
         _blocks.SetValid(page);
         if (old >= 0)
         {
-            ReleaseDataPage(txn, old, chunk);
+            _txns.ReleaseDataPage(txn, old, chunk);
         }
 
         txn.Own.Add(page);
@@ -213,7 +213,7 @@ public sealed partial class FlashFileSystem
             {
                 if (length <= _inlineMax)
                 {
-                    BeginWrite(file, MetaPagesFor(_inlineMax + 512));
+                    BeginWrite(file, _txns.Meta.PagesFor(_inlineMax + 512));
                     if (length > node.Size)
                     {
                         inline.AsSpan((int)node.Size, (int)(length - node.Size)).Clear();
@@ -248,11 +248,11 @@ public sealed partial class FlashFileSystem
                 var dropped = new List<(uint Chunk, int Page)>();
                 _index.TruncateChunks(node, keep, dropped);
                 _index.SetSize(node, length);
-                AddInode(txn, node);
-                FlushMeta(txn, commit: false);
+                _txns.Meta.AddInode(txn, node);
+                _txns.Meta.Flush(txn, commit: false);
                 foreach (var (chunk, page) in dropped)
                 {
-                    ReleaseDataPage(txn, page, chunk);
+                    _txns.ReleaseDataPage(txn, page, chunk);
                 }
 
                 // Zero the tail of the new last chunk, so a later extension reads zeros there.
@@ -297,24 +297,24 @@ public sealed partial class FlashFileSystem
         {
             if (file.Inline is { } inline)
             {
-                SupersedeData(txn, node);
-                AddInode(txn, node, inline.AsSpan(0, (int)node.Size), hasInline: node.Size > 0);
-                CommitMeta(txn);
+                _txns.SupersedeData(txn, node);
+                _txns.Meta.AddInode(txn, node, inline.AsSpan(0, (int)node.Size), hasInline: node.Size > 0);
+                _txns.CommitMeta(txn);
             }
             else if (file.NeedsInode)
             {
                 FlushChunkBuffer(file, commit: false);
-                AddInode(txn, node);
-                CommitMeta(txn);
+                _txns.Meta.AddInode(txn, node);
+                _txns.CommitMeta(txn);
             }
             else if (file.BufferDirty)
             {
                 FlushChunkBuffer(file, commit: true);
-                Committed(txn);
+                _txns.Committed(txn);
             }
             else
             {
-                CommitMeta(txn);
+                _txns.CommitMeta(txn);
             }
         }
         catch (Exception ex) when (FaultIfNeeded(ex))
@@ -322,7 +322,7 @@ public sealed partial class FlashFileSystem
             throw;
         }
 
-        _index.SetModified(node, _seq);
+        _index.SetModified(node, _pageLog.Sequence);
         file.Txn = null;
         file.NeedsInode = false;
         file.InlineDirty = false;

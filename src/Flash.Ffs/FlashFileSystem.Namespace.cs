@@ -13,7 +13,7 @@ public sealed partial class FlashFileSystem
     /// <param name="path">Absolute path of the new directory.</param>
     /// <exception cref="FlashPathExistsException">An entry of that name exists.</exception>
     /// <exception cref="FlashPathNotFoundException">The parent does not exist.</exception>
-    public void CreateDirectory(string path) => Change(txn => CreateDirectoryCore(txn, path), MetaPagesFor(512));
+    public void CreateDirectory(string path) => Change(txn => CreateDirectoryCore(txn, path), _txns.Meta.PagesFor(512));
 
     /// <summary>Deletes an empty directory.</summary>
     /// <param name="path">Absolute path of the directory.</param>
@@ -33,7 +33,7 @@ public sealed partial class FlashFileSystem
     /// <param name="destination">New path; its parent must exist.</param>
     /// <param name="replace">Whether an existing destination may be replaced.</param>
     public void Rename(string source, string destination, bool replace = true)
-        => Change(txn => RenameCore(txn, source, destination, replace), MetaPagesFor(1024) + 1);
+        => Change(txn => RenameCore(txn, source, destination, replace), _txns.Meta.PagesFor(1024) + 1);
 
     /// <summary>Replaces a file's whole content atomically and durably (creating the file if needed).</summary>
     /// <param name="path">Absolute path of the file.</param>
@@ -45,12 +45,12 @@ public sealed partial class FlashFileSystem
             using var timer = FfsMetrics.Time(this, "write_all");
             EnsureWritable();
             ValidateWriteAllBytes(path, data.Length);
-            EnsureSpace(PagesForContent(data.Length) + MetaPagesFor(1024));
-            var txn = BeginTxn();
+            EnsureSpace(PagesForContent(data.Length) + _txns.Meta.PagesFor(1024));
+            var txn = _txns.Begin();
             try
             {
                 WriteAllBytesCore(txn, path, data);
-                CommitMeta(txn);
+                _txns.CommitMeta(txn);
                 AfterCommit();
             }
             catch (Exception ex) when (FaultOnFailure(txn, ex))
@@ -176,23 +176,23 @@ public sealed partial class FlashFileSystem
             if (create)
             {
                 var (parent, name) = ResolveParent(path);
-                EnsureSpace(MetaPagesFor(512));
+                EnsureSpace(_txns.Meta.PagesFor(512));
                 node = new Node(_nextId++, parent.Id, name, isDirectory: false);
-                txn = BeginFileTxn(node, created: true);
+                txn = _txns.BeginFile(node, created: true);
                 _index.Create(parent, node);
             }
             else if (mode == FlashFileMode.Create && node!.Size > 0)
             {
-                EnsureSpace(MetaPagesFor(512) + 1);
-                txn = BeginFileTxn(node, created: false);
+                EnsureSpace(_txns.Meta.PagesFor(512) + 1);
+                txn = _txns.BeginFile(node, created: false);
                 bool wasChunked = node.Chunks is not null;
-                SupersedeData(txn, node);
+                _txns.SupersedeData(txn, node);
                 _index.SetSize(node, 0);
                 if (wasChunked)
                 {
                     // Log the truncation now, so replay drops the old chunks before this session's new ones.
-                    AddInode(txn, node);
-                    FlushMeta(txn, commit: false);
+                    _txns.Meta.AddInode(txn, node);
+                    _txns.Meta.Flush(txn, commit: false);
                 }
             }
 
@@ -215,11 +215,11 @@ public sealed partial class FlashFileSystem
             using var timer = FfsMetrics.Time(this, "change");
             EnsureWritable();
             EnsureSpace(pages);
-            var txn = BeginTxn();
+            var txn = _txns.Begin();
             try
             {
                 change(txn);
-                CommitMeta(txn);
+                _txns.CommitMeta(txn);
                 AfterCommit();
             }
             catch (Exception ex) when (FaultOnFailure(txn, ex))
@@ -235,21 +235,19 @@ public sealed partial class FlashFileSystem
     /// </summary>
     private bool FaultOnFailure(PendingTxn txn, Exception failure)
     {
-        bool started = txn.Released.Count != 0 || _metaUsed != 0 || _txnWroteSomething;
-        _txnWroteSomething = false;
+        bool started = txn.Released.Count != 0 || _txns.Meta.Used != 0 || _txns.WroteSomething;
+        _txns.WroteSomething = false;
         if (ApplyFaultPolicy(failure, started))
         {
-            _openTxns.Remove(txn.Id);
+            _txns.Forget(txn);
         }
         else
         {
-            AbandonEmpty(txn);
+            _txns.AbandonEmpty(txn);
         }
 
         return false;
     }
-
-    private bool _txnWroteSomething;
 
     private void CreateDirectoryCore(PendingTxn txn, string path)
     {
@@ -261,9 +259,9 @@ public sealed partial class FlashFileSystem
 
         var node = new Node(_nextId++, parent.Id, name, isDirectory: true);
         _index.Create(parent, node);
-        _txnWroteSomething = true;
-        AddInode(txn, node);
-        _index.SetModified(node, _seq + 1);
+        _txns.WroteSomething = true;
+        _txns.Meta.AddInode(txn, node);
+        _index.SetModified(node, _pageLog.Sequence + 1);
     }
 
     private void DeleteCore(PendingTxn txn, string path, bool directory)
@@ -289,15 +287,15 @@ public sealed partial class FlashFileSystem
             throw new FlashEntryKindException(path, $"'{path}' is open.");
         }
 
-        _txnWroteSomething = true;
+        _txns.WroteSomething = true;
         RemoveNode(txn, node);
     }
 
     private void RemoveNode(PendingTxn txn, Node node)
     {
-        SupersedeData(txn, node);
+        _txns.SupersedeData(txn, node);
         _index.Remove(node);
-        AddDelete(txn, node.Id);
+        _txns.Meta.AddDelete(txn, node.Id);
     }
 
     private void RenameCore(PendingTxn txn, string source, string destination, bool replace)
@@ -349,15 +347,15 @@ public sealed partial class FlashFileSystem
                 throw new FlashEntryKindException(destination, $"'{destination}' is open.");
             }
 
-            _txnWroteSomething = true;
+            _txns.WroteSomething = true;
             RemoveNode(txn, existing);
         }
 
-        _txnWroteSomething = true;
-        TaintOpenTxns(node);
+        _txns.WroteSomething = true;
+        _checkpoint.Coverage.Taint(node);
         _index.Move(node, parent, name);
-        AddInode(txn, node);
-        _index.SetModified(node, _seq + 1);
+        _txns.Meta.AddInode(txn, node);
+        _index.SetModified(node, _pageLog.Sequence + 1);
     }
 
     private void ValidateWriteAllBytes(string path, long length)
@@ -394,23 +392,23 @@ public sealed partial class FlashFileSystem
         }
 
         _index.Announce(node);
-        _txnWroteSomething = true;
+        _txns.WroteSomething = true;
 
         // Records this transaction buffered earlier (perhaps about this very file) must precede its data pages in the
         // log, because replay applies a transaction's pages in log order; flushing also settles their inline targets.
         if (data.Length > _inlineMax)
         {
-            FlushMeta(txn, commit: false);
+            _txns.Meta.Flush(txn, commit: false);
         }
 
-        SupersedeData(txn, node);
+        _txns.SupersedeData(txn, node);
         _index.SetSize(node, data.Length);
         _userBytes += data.Length;
         FfsMetrics.UserBytesWritten(this, data.Length);
         if (data.Length <= _inlineMax)
         {
             _index.DropChunks(node);
-            AddInode(txn, node, data, hasInline: data.Length > 0);
+            _txns.Meta.AddInode(txn, node, data, hasInline: data.Length > 0);
         }
         else
         {
@@ -422,23 +420,23 @@ public sealed partial class FlashFileSystem
                 int page;
                 if (piece.Length == _chunk)
                 {
-                    page = AppendPage(_hot, PageKind.Data, PageFlags.None, node.Id, c, txn.Id, piece);
+                    page = _pageLog.Append(_pageLog.Hot, PageKind.Data, PageFlags.None, node.Id, c, txn, piece);
                 }
                 else
                 {
                     var padded = _pageBuffer.AsSpan();
                     piece.CopyTo(padded);
                     padded[piece.Length..].Clear();
-                    page = AppendPage(_hot, PageKind.Data, PageFlags.None, node.Id, c, txn.Id, padded);
+                    page = _pageLog.Append(_pageLog.Hot, PageKind.Data, PageFlags.None, node.Id, c, txn, padded);
                 }
 
                 _index.SetChunk(node, c, page);
                 _blocks.SetValid(page);
             }
 
-            AddInode(txn, node);
+            _txns.Meta.AddInode(txn, node);
         }
 
-        _index.SetModified(node, _seq + 1);
+        _index.SetModified(node, _pageLog.Sequence + 1);
     }
 }

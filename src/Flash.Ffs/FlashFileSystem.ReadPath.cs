@@ -116,4 +116,13 @@ public sealed partial class FlashFileSystem
         _log.LogCorrupt(path, page, status);
         return new FlashDataCorruptException(path, page, $"'{path}': page {page} cannot be read back correctly ({status}).");
     }
+
+    /// <summary>Queues a block for scrubbing after a read needed ECC correction at or above the threshold.</summary>
+    private void NoteCorrected(int page)
+    {
+        if (_io.LastCorrectedBits >= _options.ScrubThresholdBits)
+        {
+            _gc.QueueScrub(page / _ppb);
+        }
+    }
 }

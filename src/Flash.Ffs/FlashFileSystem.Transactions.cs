@@ -17,7 +17,7 @@ public sealed partial class FlashFileSystem
 
             long pages = ValidateBatch(batch);
             EnsureSpace((int)Math.Min(pages, int.MaxValue));
-            var txn = BeginTxn();
+            var txn = _txns.Begin();
             try
             {
                 foreach (var op in batch.Ops)
@@ -45,7 +45,7 @@ public sealed partial class FlashFileSystem
                     }
                 }
 
-                CommitMeta(txn);
+                _txns.CommitMeta(txn);
                 AfterCommit();
             }
             catch (Exception ex) when (FaultOnFailure(txn, ex))
@@ -240,7 +240,7 @@ public sealed partial class FlashFileSystem
             }
         }
 
-        return pages + MetaPagesFor(batch.Ops.Count * 300);
+        return pages + _txns.Meta.PagesFor(batch.Ops.Count * 300);
     }
 
     private static string Normalize(string path) => "/" + string.Join('/', SplitPath(path));

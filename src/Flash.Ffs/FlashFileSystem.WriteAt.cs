@@ -37,10 +37,10 @@ public sealed partial class FlashFileSystem
         }
 
         _index.Announce(node);
-        _txnWroteSomething = true;
+        _txns.WroteSomething = true;
 
         // As for a whole-file write: records this transaction buffered earlier precede its data pages in the log.
-        FlushMeta(txn, commit: false);
+        _txns.Meta.Flush(txn, commit: false);
         int chunk = _chunk;
         for (long at = offset; at < end;)
         {
@@ -71,12 +71,12 @@ public sealed partial class FlashFileSystem
                 payload = buffer;
             }
 
-            int page = AppendPage(_hot, PageKind.Data, PageFlags.None, node.Id, c, txn.Id, payload);
+            int page = _pageLog.Append(_pageLog.Hot, PageKind.Data, PageFlags.None, node.Id, c, txn, payload);
             int old = _index.SetChunk(node, c, page);
             _blocks.SetValid(page);
             if (old >= 0)
             {
-                ReleaseDataPage(txn, old, c);
+                _txns.ReleaseDataPage(txn, old, c);
             }
 
             at += n;
@@ -84,8 +84,8 @@ public sealed partial class FlashFileSystem
 
         _index.SetSize(node, size);
         CountUserBytes(data.Length);
-        AddInode(txn, node);
-        _index.SetModified(node, _seq + 1);
+        _txns.Meta.AddInode(txn, node);
+        _index.SetModified(node, _pageLog.Sequence + 1);
     }
 
     /// <summary>The sizes files have as a batch's earlier operations leave them, for validating its partial writes.</summary>

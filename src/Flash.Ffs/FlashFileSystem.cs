@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using Flash.Drivers;
 using Flash.Ffs.Blocks;
+using Flash.Ffs.Checkpoint;
 using Flash.Ffs.Index;
 using Flash.Ffs.Log;
+using Flash.Ffs.Transactions;
 using Flash.Ffs.Wear;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -21,7 +23,7 @@ namespace Flash.Ffs;
 /// </remarks>
 public sealed partial class FlashFileSystem : IDisposable
 {
-    private const uint RootId = 1;
+    internal const uint RootId = 1;
 
     private readonly Lock _lock = new();
     private readonly IFlashDevice _device;
@@ -35,28 +37,24 @@ public sealed partial class FlashFileSystem : IDisposable
     private readonly BlockTable _blocks;
     private readonly NodeTable _nodes;
     private readonly IndexMutator _index;
-    private readonly Dictionary<int, int> _inlineRefs = [];
-    private readonly Dictionary<uint, PendingTxn> _openTxns = [];
+    private readonly PageLog _pageLog;
+    private readonly InlinePageRefs _inline;
+    private readonly TransactionTable _txns;
+    private readonly PageRelocator _relocator;
     private readonly BlockPool _pool;
     private readonly GarbageCollector _gc;
-    private readonly Head _hot;
-    private readonly Head _cold;
+    private readonly AnchorStore _anchors;
+    private readonly CheckpointWriter _checkpoint;
     private readonly int _reserveBlocks;
     private readonly byte[] _pageBuffer;
     private Node _root = null!;
-    private ulong _seq;
-    private ulong _checkpointSeq;
     private uint _nextId = RootId + 1;
-    private uint _nextTxn = 1;
-    private int _blocksSinceCheckpoint;
     private bool _mounted;
     private string? _faultReason;
 
     // Counters since mount.
     private long _userBytes;
     private long _programmedAtMount;
-    private long _gcPages;
-    private long _checkpointsWritten;
 
     private FlashFileSystem(IFlashDevice device, FlashFileSystemOptions options)
     {
@@ -68,25 +66,30 @@ public sealed partial class FlashFileSystem : IDisposable
         _ppb = _g.PagesPerBlock;
         _chunk = _io.PayloadSize;
         _inlineMax = Math.Min(_chunk / 4, 1024);
-        _pool = new BlockPool(device, _log, retirement: this);
+        _pageLog = new PageLog(device, _io, _log, host: this);
+        _pool = _pageLog.Pool;
         _blocks = _pool.Table;
         _reserveBlocks = options.ReservedBlocks ?? Math.Max(4, _g.BlockCount / 50);
-        _gc = new GarbageCollector(_pool, log: this, checkpoints: this, options, _reserveBlocks, _log);
-        _hot = new Head(HeadKind.Hot, _pool.Reservations);
-        _cold = new Head(HeadKind.Cold, _pool.Reservations);
         _pageBuffer = new byte[_chunk];
         _index = new IndexMutator(new NodeTable());
         _nodes = _index.Nodes;
+        _inline = new InlinePageRefs(_blocks);
+        _txns = new TransactionTable(_pageLog, _index, _inline, _chunk, host: this);
+        _anchors = new AnchorStore(device, _io, _pool, _log);
+        _checkpoint = new CheckpointWriter(_io, _pool, _pageLog.Hot, _pageLog.Cold, _index, _txns.Open, _anchors, log: this, options, _log);
+        _gc = new GarbageCollector(_pool, log: _pageLog, checkpoints: _checkpoint, options, _reserveBlocks, _log);
+        _checkpoint.ConnectReclaim(_gc);
+        _relocator = new PageRelocator(_pageLog, _io, _index, _txns, _inline, _lostChunks, _log);
     }
 
     /// <summary>The device's geometry.</summary>
     public FlashGeometry Geometry => _g;
 
     /// <summary>The volume identifier written at format.</summary>
-    public uint VolumeId { get; private set; }
+    public uint VolumeId { get => _anchors.VolumeId; private set => _anchors.VolumeId = value; }
 
     /// <summary>The volume label written at format.</summary>
-    public string Label { get; private set; } = "";
+    public string Label { get => _anchors.Label; private set => _anchors.Label = value; }
 
     /// <summary>Whether the volume is mounted and usable.</summary>
     public bool IsMounted => _mounted && _faultReason is null;
@@ -147,7 +150,7 @@ public sealed partial class FlashFileSystem : IDisposable
                         handle.CloseCore();
                     }
 
-                    WriteCheckpoint(forUnmount: true);
+                    _checkpoint.Write(forUnmount: true);
                 }
             }
             finally
@@ -173,9 +176,9 @@ public sealed partial class FlashFileSystem : IDisposable
         {
             using var timer = FfsMetrics.Time(this, "sync");
             EnsureWritable();
-            if (CheckpointCanCoverOpenTxns())
+            if (_checkpoint.Coverage.CanCover())
             {
-                Guarded(() => WriteCheckpoint(forUnmount: false));
+                Guarded(() => _checkpoint.Write(forUnmount: false));
             }
         }
     }
@@ -226,10 +229,10 @@ public sealed partial class FlashFileSystem : IDisposable
                 UserBytesWritten = _userBytes,
                 FlashBytesProgrammed = _device.Statistics.DataBytesProgrammed - _programmedAtMount,
                 GcBlocksReclaimed = _gc.BlocksReclaimed,
-                GcPagesMoved = _gcPages,
+                GcPagesMoved = _relocator.PagesMoved,
                 WearLevelingMoves = _gc.WearLevelingMoves,
                 PagesScrubbed = _gc.PagesScrubbed,
-                CheckpointsWritten = _checkpointsWritten,
+                CheckpointsWritten = _checkpoint.CheckpointsWritten,
                 Entries = _nodes.Count,
                 RamBytes = ram,
             };
@@ -246,48 +249,26 @@ public sealed partial class FlashFileSystem : IDisposable
     {
         const int Ref = RamSize.Reference;
 
-        // This object (over its partial files: about 25 references, 6 eight-byte and 13 four-byte fields, a few
-        // flags), its lock and label; the device, options and logger belong to the caller.
-        long ram = RamSize.Object((25 * Ref) + (6 * 8) + (13 * 4) + 4) + RamSize.Object(32) + RamSize.String(Label.Length);
+        // This object (over its partial files: 24 references, 2 eight-byte and 6 four-byte fields, a few flags), its
+        // lock and label; the device, options and logger belong to the caller. The log, relocation, transactions and
+        // the checkpoint writer count their own state (heads, inline counts, open transactions, anchor store,
+        // open-transaction coverage, the checkpoint in progress).
+        long ram = RamSize.Object((24 * Ref) + (2 * 8) + (6 * 4) + 4) + RamSize.Object(32) + RamSize.String(Label.Length);
         ram += _io.RamBytes;
-        ram += RamSize.Object(Ref + 16) * 2;                                   // the two log heads
-        ram += RamSize.Array(1, _pageBuffer.Length) + (_metaBuffer is null ? 0 : RamSize.Array(1, _metaBuffer.Length));
-        ram += RamSize.Array(4, _anchorBlocks.Length) + RamSize.List(4, _checkpointPages.Capacity);
+        ram += PageLog.RamBytes + PageRelocator.RamBytes;                       // the log with its two heads, relocation
+        ram += RamSize.Array(1, _pageBuffer.Length);
+        ram += _checkpoint.RamBytes;
         ram += _pool.RamBytes;
         ram += _index.RamBytes;
-
-        ram += RamSize.Dictionary(16, _inlineRefs.Capacity);                  // int -> int
-        ram += RamSize.Dictionary(24, _openTxns.Capacity);                    // uint -> PendingTxn
-        foreach (var txn in _openTxns.Values.Concat(_spareTxns))
-        {
-            ram += txn.RamBytes;
-        }
-
-        ram += RamSize.Object(RamSize.Reference + 8) + RamSize.Array(RamSize.Reference, _spareTxns.Capacity); // spare stack
-
-        ram += RamSize.List(16, _heldForEndedTxns.Capacity);                     // (ulong, List<int>)
-        foreach (var (_, blocks) in _heldForEndedTxns)
-        {
-            ram += RamSize.List(4, blocks.Capacity);
-        }
+        ram += _inline.RamBytes;                                                // inline-page reference counts
+        ram += _txns.RamBytes;                                                  // open and spare transactions, metadata batch
 
         ram += _gc.RamBytes;
         ram += RamSize.HashSet(16, _lostChunks.Capacity);                     // (uint, uint)
-        ram += RamSize.List(16, _metaInlineTargets.Capacity);                 // (Node, int)
-        ram += RamSize.List(8, _checkpointPageSequences.Capacity);
         ram += RamSize.List(Ref, _handles.Capacity);
         foreach (var h in _handles)
         {
             ram += h.RamBytes;
-        }
-
-        if (_pending is { } p)
-        {
-            // The checkpoint in progress: its state, one page buffer, the serialisation scratch, the block and page
-            // lists and the ids written ahead of their turn.
-            ram += RamSize.Object((12 * Ref) + 64) + RamSize.Array(1, p.Page.Length) + RamSize.Array(1, 256)
-                + RamSize.List(4, p.Targets.Capacity) + RamSize.List(4, p.Written.Capacity) + RamSize.HashSet(12, p.Early.Count)
-                + RamSize.Array(4, p.OldBlocks.Length) + RamSize.Array(4, p.RetiringAtStart.Length);
         }
 
         return ram;

@@ -5,10 +5,11 @@ using Flash.Ffs.Wear;
 namespace Flash.Ffs;
 
 /// <summary>
-/// Idle-time maintenance, space accounting and the wiring of <see cref="GarbageCollector"/>: the facade is the
-/// collector's log (<see cref="IGcLog"/>) and its checkpoint trigger (<see cref="ICheckpointTrigger"/>).
+/// Idle-time maintenance, space accounting and the wiring of <see cref="GarbageCollector"/>: the
+/// collector's log is <see cref="PageLog"/> and its checkpoint trigger (<see cref="ICheckpointTrigger"/>) the
+/// checkpoint writer.
 /// </summary>
-public sealed partial class FlashFileSystem : IGcLog, ICheckpointTrigger
+public sealed partial class FlashFileSystem
 {
     /// <summary>Blocks the hot head opened since the last <see cref="Maintain"/> call (saturating).</summary>
     private int _hotOpensSinceMaintain = int.MaxValue;
@@ -49,10 +50,10 @@ public sealed partial class FlashFileSystem : IGcLog, ICheckpointTrigger
 
         // A checkpoint in progress gets a slice first: until it commits, blocks written since it started cannot be
         // collected, so letting collection take the whole budget would starve both.
-        long checkpoints = _checkpointsWritten;
-        if (_pending is not null)
+        long checkpoints = _checkpoint.CheckpointsWritten;
+        if (_checkpoint.Pending is not null)
         {
-            AdvanceCheckpoint(CheckpointSlicePages, TimeLeft);
+            _checkpoint.Advance(_checkpoint.SlicePages, TimeLeft);
         }
 
         // Even an unlimited budget ends: at most two passes' worth of block moves, and blocks that can hold no live
@@ -80,18 +81,18 @@ public sealed partial class FlashFileSystem : IGcLog, ICheckpointTrigger
         }
 
         // Starting a checkpoint programs its fixed part (header, heads, block table) at once: only when that fits.
-        long headNs = (long)((CheckpointHeadSize() + _chunk - 1) / _chunk) * programNs;
-        if (TimeLeft() && Spent() + headNs <= limitNs && _pending is null && _blocksSinceCheckpoint >= Math.Max(1, _options.CheckpointIntervalBlocks / 2))
+        long headNs = (long)((_checkpoint.HeadSize() + _chunk - 1) / _chunk) * programNs;
+        if (TimeLeft() && Spent() + headNs <= limitNs && _checkpoint.Pending is null && _checkpoint.BlocksSinceCheckpoint >= Math.Max(1, _options.CheckpointIntervalBlocks / 2))
         {
-            BeginCheckpoint();
+            _checkpoint.Begin();
         }
 
-        if (_pending is not null && TimeLeft())
+        if (_checkpoint.Pending is not null && TimeLeft())
         {
-            AdvanceCheckpoint(int.MaxValue, TimeLeft);
+            _checkpoint.Advance(int.MaxValue, TimeLeft);
         }
 
-        checkpoint = _checkpointsWritten != checkpoints;
+        checkpoint = _checkpoint.CheckpointsWritten != checkpoints;
 
         // Erase free blocks ahead of need, so no erase lands on a later write.
         for (int b = 0; b < _blocks.Count && TimeLeft(); b++)
@@ -127,7 +128,7 @@ public sealed partial class FlashFileSystem : IGcLog, ICheckpointTrigger
         }
 
         // The rest of a checkpoint in progress, in pages still to program.
-        long checkpoint = _pending is { } p ? ((long)p.Size - p.Length + _chunk - 1) / _chunk : 0;
+        long checkpoint = _checkpoint.Pending is { } p ? ((long)p.Size - p.Length + _chunk - 1) / _chunk : 0;
         return work + _gc.ScrubWork(_ppb) + (_gc.WearLevelingDue() ? _ppb : 0) + checkpoint;
     }
 
@@ -137,7 +138,7 @@ public sealed partial class FlashFileSystem : IGcLog, ICheckpointTrigger
     /// <summary>Pages users may fill: good blocks less the anchors, the GC reserve, room for a checkpoint and partly filled heads.</summary>
     private long UsableCapacityPages()
     {
-        int checkpointBlocks = (2 * ((CheckpointSizeEstimate() / _chunk / _ppb) + 1)) + 1;
+        int checkpointBlocks = (2 * ((_checkpoint.SizeEstimate() / _chunk / _ppb) + 1)) + 1;
         return Math.Max(0, _pool.GoodBlocks - _reserveBlocks - checkpointBlocks - 2) * (long)_ppb;
     }
 
@@ -155,57 +156,12 @@ public sealed partial class FlashFileSystem : IGcLog, ICheckpointTrigger
                 throw new FlashNoSpaceException($"No space: {pages} page(s) needed, {Math.Max(0, UsableCapacityPages() - LivePages())} free.");
             }
 
-            int hotRoom = _hot.Block >= 0 ? _ppb - _hot.WritePointer : 0;
+            int hotRoom = _pageLog.Hot.Block >= 0 ? _ppb - _pageLog.Hot.WritePointer : 0;
             _gc.MakeRoom(pages, hotRoom, firmwareIdle: _hotOpensSinceMaintain > 1);
         }
         catch (Exception ex) when (FaultIfNeeded(ex))
         {
             throw;
         }
-    }
-
-    /// <inheritdoc/>
-    ulong IGcLog.Sequence => _seq;
-
-    /// <inheritdoc/>
-    ulong IGcLog.CheckpointSequence => _checkpointSeq;
-
-    /// <inheritdoc/>
-    bool IGcLog.ColdHeadFull => _cold.Block < 0 || _cold.WritePointer >= _ppb;
-
-    /// <inheritdoc/>
-    void IGcLog.CloseHeadsIn(int block)
-    {
-        foreach (var head in new[] { _hot, _cold })
-        {
-            if (head.Block == block)
-            {
-                CloseHead(head);
-            }
-        }
-    }
-
-    /// <inheritdoc/>
-    void IGcLog.Relocate(int page) => RelocatePage(page);
-
-    /// <inheritdoc/>
-    bool ICheckpointTrigger.InProgress => _pending is not null;
-
-    /// <inheritdoc/>
-    void ICheckpointTrigger.AdvanceSlice() => AdvanceCheckpoint(CheckpointSlicePages, () => true);
-
-    /// <inheritdoc/>
-    void ICheckpointTrigger.FinishInProgress() => FinishPendingCheckpoint();
-
-    /// <inheritdoc/>
-    bool ICheckpointTrigger.TryWriteToFreeSpace()
-    {
-        if ((_blocksSinceCheckpoint > 0 || _heldForEndedTxns.Count > 0) && CheckpointCanCoverOpenTxns())
-        {
-            WriteCheckpoint(forUnmount: false);
-            return true;
-        }
-
-        return false;
     }
 }

@@ -194,7 +194,7 @@ public class FfsModelTests
         int maxOps = Exhaustive ? 150 : 60;
         var arb = Arb.From(Sequence(maxOps), ShrinkSequence);
         var config = Config.QuickThrowOnFailure.WithMaxTest(tests).WithQuietOnSuccess(true);
-        Check.One(config, Prop.ForAll(arb, (Op[] ops) => Run(ops)));
+        FsCheck.Check.One(config, Prop.ForAll(arb, (Op[] ops) => Run(ops)));
     }
 
     /// <summary>
@@ -208,7 +208,7 @@ public class FfsModelTests
         int maxOps = Exhaustive ? 150 : 60;
         var arb = Arb.From(Sequence(maxOps), ShrinkSequence);
         var config = Config.QuickThrowOnFailure.WithMaxTest(tests).WithQuietOnSuccess(true);
-        Check.One(config, Prop.ForAll(arb, (Op[] ops) => Run(ops, IncrementalOptions)));
+        FsCheck.Check.One(config, Prop.ForAll(arb, (Op[] ops) => Run(ops, IncrementalOptions)));
     }
 
     private static FlashFileSystemOptions IncrementalOptions => new() { CheckpointIntervalBlocks = 1, MaxForegroundPagesPerOperation = 2 };

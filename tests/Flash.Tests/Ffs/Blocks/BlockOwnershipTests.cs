@@ -41,7 +41,7 @@ public sealed partial class BlockOwnershipTests
     }
 
     /// <summary>The checkpoint decoder restores the table at mount (no transition: the CRC-checked image is the truth).</summary>
-    private static bool IsCheckpointLoad(string relative) => relative == "Log/CheckpointRestore.cs";
+    private static bool IsCheckpointLoad(string relative) => relative == "Recovery/CheckpointRestore.cs";
 
     private static string RepositoryRoot()
     {

@@ -67,17 +67,7 @@ public sealed class IncrementalCheckpointEquivalenceTests(ITestOutputHelper outp
         return Entries(image);
     }
 
-    /// <summary>Each entry as text, its chunk map as one page per chunk (extents may be split differently), sorted by id.</summary>
-    private static string[] Entries(CheckpointImage image) => image.Entries
-        .OrderBy(e => e.Id)
-        .Select(e =>
-        {
-            string data = e.IsInline ? $"inline {e.InlinePage}@{e.InlineOffset}"
-                : e.IsChunked ? "chunks " + string.Join(",", e.Extents.SelectMany(x => Enumerable.Range(0, x.Count).Select(k => $"{x.Logical + (uint)k}:{x.Page + k}")))
-                : "none";
-            return $"{e.Id} in {e.Parent} {(e.IsDirectory ? "dir" : "file")} {Convert.ToHexString(e.Name.AsSpan())} size {e.Size} seq {e.ModificationSequence} {data}";
-        })
-        .ToArray();
+    private static string[] Entries(CheckpointImage image) => CheckpointHarness.Entries(image);
 
     /// <summary>Writes, patches through handles (some held across operations), truncations, renames and deletes.</summary>
     private sealed class Churn(FlashFileSystem fs, int seed)

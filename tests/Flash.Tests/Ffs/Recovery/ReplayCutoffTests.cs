@@ -1,6 +1,6 @@
-using Flash.Ffs.Log;
+using Flash.Ffs.Recovery;
 
-namespace Flash.Tests.Ffs;
+namespace Flash.Tests.Ffs.Recovery;
 
 /// <summary>The replay's stopping rule: the first sequence number above the checkpoint that no page carries.</summary>
 public class ReplayCutoffTests

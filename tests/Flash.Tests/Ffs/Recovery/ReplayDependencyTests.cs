@@ -3,7 +3,7 @@ using Flash.Drivers.Simulation;
 using Flash.Ffs;
 using Microsoft.Extensions.Logging;
 
-namespace Flash.Tests.Ffs;
+namespace Flash.Tests.Ffs.Recovery;
 
 /// <summary>
 /// Recovery drops only what depends on a damaged page (issue 16): a transaction with a data page whose payload

@@ -2,7 +2,7 @@ using Flash.Ffs.Format;
 using Flash.Ffs.Log;
 using Microsoft.Extensions.Logging;
 
-namespace Flash.Ffs;
+namespace Flash.Ffs.Recovery;
 
 /// <summary>
 /// What replay does with a change that has a damaged page, and with the changes after it: a change with a page whose
@@ -10,7 +10,7 @@ namespace Flash.Ffs;
 /// (<see cref="ReplayDependencies"/>); independent changes are applied. docs/format.md ("Damage") defines the rule,
 /// and which changes have their data pages read at mount (<see cref="ReadsDataAtMount"/>).
 /// </summary>
-public sealed partial class FlashFileSystem
+internal sealed partial class LogReplay
 {
     /// <summary>
     /// Whether the log page <paramref name="entry"/> reads back whole into <paramref name="buffer"/>: tag and payload

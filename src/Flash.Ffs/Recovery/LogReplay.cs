@@ -3,27 +3,54 @@ using Flash.Ffs.Index;
 using Flash.Ffs.Log;
 using Microsoft.Extensions.Logging;
 
-namespace Flash.Ffs;
+namespace Flash.Ffs.Recovery;
+
+/// <summary>What a replay applied and what it left out.</summary>
+internal sealed class ReplayOutcome
+{
+    public int Applied;
+    public ulong? StoppedAt;
+
+    public List<string> Dropped { get; } = [];
+
+    public List<int> DamagedPages { get; } = [];
+}
 
 /// <summary>
 /// Replay of the log written after the checkpoint: pages in sequence order, transactions applied at their commit
-/// page, and nothing applied from the first page that cannot be accounted for on (see <see cref="ReplayCutoff"/>).
+/// page through <see cref="IndexMutator"/>, and nothing applied from the first page that cannot be accounted for on
+/// (see <see cref="ReplayCutoff"/>). One replay per mount; it keeps only the id counters it advances
+/// (<see cref="NextId"/>, <see cref="NextTxn"/>), which recovery hands on.
 /// </summary>
-public sealed partial class FlashFileSystem
+internal sealed partial class LogReplay
 {
-    private MountReport _mountReport = MountReport.CleanMount;
+    private const uint RootId = FlashFileSystem.RootId;
 
-    /// <summary>Whether a repairing check has acknowledged the damage the mount reported.</summary>
-    private bool _mountDamageRepaired;
+    private readonly IndexMutator _index;
+    private readonly NodeTable _nodes;
+    private readonly PageIo _io;
+    private readonly FlashFileSystemOptions _options;
+    private readonly ILogger _log;
+    private readonly int _chunk;
 
-    /// <summary>Sequence numbers of the mounted checkpoint's pages (read at mount; recovery accounts for them).</summary>
-    private List<ulong> _checkpointPageSequences = [];
-
-    /// <summary>Sequence number of the mounted anchor page.</summary>
-    private ulong _anchorSequence;
-
-    /// <summary>What the mount found: whether it replayed the log, damaged pages it met, changes it left out.</summary>
-    public MountReport MountReport => _mountReport;
+    /// <summary>Creates the replay over the index restored from the checkpoint.</summary>
+    /// <param name="index">The index, as the checkpoint left it.</param>
+    /// <param name="io">Page I/O (replay reads the payloads it must verify).</param>
+    /// <param name="options">Progress callback and mount cancellation.</param>
+    /// <param name="log">Where dropped changes are logged.</param>
+    /// <param name="nextId">The checkpoint's next entry id.</param>
+    /// <param name="nextTxn">The checkpoint's next transaction id.</param>
+    public LogReplay(IndexMutator index, PageIo io, FlashFileSystemOptions options, ILogger log, uint nextId, uint nextTxn)
+    {
+        _index = index;
+        _nodes = index.Nodes;
+        _io = io;
+        _options = options;
+        _log = log;
+        _chunk = io.PayloadSize;
+        NextId = nextId;
+        NextTxn = nextTxn;
+    }
 
     private enum ReplayKind
     {
@@ -33,16 +60,13 @@ public sealed partial class FlashFileSystem
         InlineMove,
     }
 
-    private sealed record ReplayOp(ReplayKind Kind, uint Id, uint Chunk, int Page, uint Parent = 0, bool IsDirectory = false, long Size = 0, string Name = "", bool HasInline = false, int InlineOffset = 0, bool IsChunked = false);
+    /// <summary>The next entry id: above every id the checkpoint and the log used, applied or not.</summary>
+    public uint NextId { get; private set; }
 
-    /// <summary>What a replay applied and what it left out.</summary>
-    private sealed class ReplayOutcome
-    {
-        public int Applied;
-        public ulong? StoppedAt;
-        public List<string> Dropped { get; } = [];
-        public List<int> DamagedPages { get; } = [];
-    }
+    /// <summary>The next transaction id: above every transaction id the checkpoint and the log used.</summary>
+    public uint NextTxn { get; private set; }
+
+    private sealed record ReplayOp(ReplayKind Kind, uint Id, uint Chunk, int Page, uint Parent = 0, bool IsDirectory = false, long Size = 0, string Name = "", bool HasInline = false, int InlineOffset = 0, bool IsChunked = false);
 
     /// <summary>
     /// Applies <paramref name="logged"/> (sorted by sequence) up to <paramref name="cutoff"/>: a change whose commit
@@ -51,7 +75,7 @@ public sealed partial class FlashFileSystem
     /// cutoff down to itself. A data page that cannot be read drops its change (its whole transaction), and later
     /// changes that depend on a dropped one are dropped too (<see cref="ReplayDependencies"/>).
     /// </summary>
-    private void Replay(List<LoggedPage> logged, ulong cutoff, IReadOnlySet<uint> distrusted, ReplayOutcome outcome)
+    public void Run(List<LoggedPage> logged, ulong cutoff, IReadOnlySet<uint> distrusted, ReplayOutcome outcome)
     {
         var pending = new Dictionary<uint, List<ReplayOp>>();
         var dependencies = new ReplayDependencies();
@@ -62,10 +86,10 @@ public sealed partial class FlashFileSystem
             var tag = entry.Tag;
 
             // Ids of everything seen stay used, applied or not: a dropped change's pages must never pass for a new file's.
-            _nextTxn = Math.Max(_nextTxn, tag.TxnId + 1);
+            NextTxn = Math.Max(NextTxn, tag.TxnId + 1);
             if (tag.Kind == PageKind.Data)
             {
-                _nextId = Math.Max(_nextId, tag.ObjectId + 1);
+                NextId = Math.Max(NextId, tag.ObjectId + 1);
             }
 
             if (tag.Sequence >= cutoff)
@@ -117,7 +141,7 @@ public sealed partial class FlashFileSystem
                 var payload = buffer.AsSpan(0, tag.ByteCount);
                 for (int offset = 0; MetaRecord.TryRead(payload, offset, out var rec, out int length); offset += length)
                 {
-                    _nextId = Math.Max(_nextId, rec.Id + 1);
+                    NextId = Math.Max(NextId, rec.Id + 1);
                     ops.Add(rec.Type switch
                     {
                         MetaRecordType.Inode => new ReplayOp(ReplayKind.Inode, rec.Id, 0, entry.Page, rec.ParentId, rec.IsDirectory, rec.Size, rec.Name, rec.HasInline, rec.InlineOffset, rec.IsChunked),
@@ -162,7 +186,7 @@ public sealed partial class FlashFileSystem
 
             if ((++done & 255) == 0)
             {
-                Progress("recovery-replay", done, logged.Count);
+                _options.Progress?.Invoke(new FlashProgress("recovery-replay", done, logged.Count));
                 _options.MountCancellation.ThrowIfCancellationRequested();
             }
         }
@@ -186,7 +210,7 @@ public sealed partial class FlashFileSystem
 
     private void ApplyReplayed(ReplayOp op, ulong commitSeq)
     {
-        _nextId = Math.Max(_nextId, op.Id + 1);
+        NextId = Math.Max(NextId, op.Id + 1);
         switch (op.Kind)
         {
             case ReplayKind.Data:

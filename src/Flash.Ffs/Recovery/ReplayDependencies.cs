@@ -1,4 +1,4 @@
-namespace Flash.Ffs.Log;
+namespace Flash.Ffs.Recovery;
 
 /// <summary>
 /// Which entries the replay left without a change they had on flash, so that the changes after it that depend on

@@ -1,4 +1,4 @@
-namespace Flash.Ffs.Log;
+namespace Flash.Ffs.Recovery;
 
 /// <summary>
 /// Where replay must stop so that it never applies a change whose pages it has not all read. Every page program takes

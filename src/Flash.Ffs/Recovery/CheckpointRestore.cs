@@ -3,7 +3,7 @@ using Flash.Ffs.Format;
 using Flash.Ffs.Index;
 using Flash.Ffs.Wear;
 
-namespace Flash.Ffs.Log;
+namespace Flash.Ffs.Recovery;
 
 /// <summary>
 /// Recovery's first step: the components as a decoded <see cref="CheckpointImage"/> describes them. The codec

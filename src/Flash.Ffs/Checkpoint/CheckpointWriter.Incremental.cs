@@ -1,11 +1,9 @@
-using System.IO.Hashing;
 using Flash.Ffs.Format;
 using Flash.Ffs.Index;
-using Flash.Ffs.Log;
 using Flash.Ffs.Wear;
 using Microsoft.Extensions.Logging;
 
-namespace Flash.Ffs;
+namespace Flash.Ffs.Checkpoint;
 
 /// <summary>
 /// Incremental checkpoints: the periodic checkpoint is written a few pages per operation instead of in one go, so its
@@ -14,9 +12,10 @@ namespace Flash.Ffs;
 /// The checkpoint describes the volume exactly as it was at its start sequence S0, like a synchronous one. The fixed
 /// part (header, heads, block table: bounded by the geometry) is serialised and programmed at S0. Entries follow in id
 /// order, a slice per operation; an entry that is about to change before its turn is written first, as it was at S0
-/// (copy-on-write: the checkpoint in progress is the index's <see cref="IIndexObserver"/>), and skipped when its turn comes. Entries created after S0 are not part
-/// of it. The anchor page commits it as of S0; everything written since S0 is in the log, which a mount replays (the
-/// heads recorded at S0 show the writes, so a mount after it recovers instead of trusting it alone).
+/// (copy-on-write: while one is in progress the writer is the index's only <see cref="IIndexObserver"/>), and skipped
+/// when its turn comes. Entries created after S0 are not part of it. The anchor page commits it as of S0; everything
+/// written since S0 is in the log, which a mount replays (the heads recorded at S0 show the writes, so a mount after
+/// it recovers instead of trusting it alone).
 /// </para>
 /// <para>
 /// Until the anchor is written the previous checkpoint stays current and its blocks stay claimed in RAM, although the
@@ -24,62 +23,63 @@ namespace Flash.Ffs;
 /// describe everything, and the new checkpoint's blocks were free in the old table, so recovery scans and ignores them.
 /// </para>
 /// </summary>
-public sealed partial class FlashFileSystem
+internal sealed partial class CheckpointWriter : IIndexObserver
 {
     private PendingCheckpoint? _pending;
 
     /// <summary>A transaction committed during the current call; its checkpoint step runs once the call's changes are all in RAM.</summary>
-    private bool _checkpointStepDue;
+    public bool StepDue { get; set; }
 
     /// <summary>Incremental checkpoints committed.</summary>
-    internal int IncrementalCheckpointsCommitted { get; private set; }
+    public int IncrementalCheckpointsCommitted { get; private set; }
 
-    /// <summary>Whether an incremental checkpoint is being written.</summary>
-    internal bool CheckpointInProgress => _pending is not null;
-
-    /// <summary>
-    /// The checkpoint step of a committed operation: continues the checkpoint in progress by a bounded slice, or starts
-    /// one when <see cref="FlashFileSystemOptions.CheckpointIntervalBlocks"/> blocks were filled since the last one.
-    /// </summary>
-    private void CheckpointStep()
-    {
-        using var timer = FfsMetrics.TimeCheckpoint(this, "step");
-        if (_pending is not null)
-        {
-            // While firmware calls Maintain, it finishes the checkpoint in idle time (it also started it).
-            if (_hotOpensSinceMaintain > 1)
-            {
-                AdvanceCheckpoint(CheckpointSlicePages, () => true);
-            }
-        }
-        else if (_blocksSinceCheckpoint >= _options.CheckpointIntervalBlocks)
-        {
-            BeginCheckpoint();
-        }
-    }
-
-    /// <summary>Runs the checkpoint step a commit in this call asked for (at the end of the call, so S0 is a settled state).</summary>
-    private void AfterCommit()
-    {
-        if (_checkpointStepDue)
-        {
-            _checkpointStepDue = false;
-            CheckpointStep();
-        }
-    }
+    /// <summary>The incremental checkpoint being written, or null.</summary>
+    public PendingCheckpoint? Pending => _pending;
 
     /// <summary>
     /// Checkpoint pages one operation programs: a quarter of the foreground page budget (at least 2), so a slice costs
     /// about as much device time as a quarter of the garbage-collection slice it may share an operation with.
     /// </summary>
-    private int CheckpointSlicePages => Math.Max(2, _options.MaxForegroundPagesPerOperation / 4);
+    public int SlicePages => Math.Max(2, _options.MaxForegroundPagesPerOperation / 4);
+
+    /// <summary>Runs the checkpoint step a commit in this call asked for (at the end of the call, so S0 is a settled state).</summary>
+    /// <param name="firmwareMaintains">Whether firmware calls Maintain (then it finishes a checkpoint in progress in idle time).</param>
+    public void AfterCommit(bool firmwareMaintains)
+    {
+        if (StepDue)
+        {
+            StepDue = false;
+            Step(firmwareMaintains);
+        }
+    }
+
+    /// <summary>
+    /// The checkpoint step of a committed operation: continues the checkpoint in progress by a bounded slice, or starts
+    /// one when <see cref="FlashFileSystemOptions.CheckpointIntervalBlocks"/> blocks were filled since the last one.
+    /// </summary>
+    private void Step(bool firmwareMaintains)
+    {
+        using var timer = _log.TimeCheckpoint("step");
+        if (_pending is not null)
+        {
+            // While firmware calls Maintain, it finishes the checkpoint in idle time (it also started it).
+            if (!firmwareMaintains)
+            {
+                Advance(SlicePages, () => true);
+            }
+        }
+        else if (BlocksSinceCheckpoint >= _options.CheckpointIntervalBlocks)
+        {
+            Begin();
+        }
+    }
 
     /// <summary>Completes the checkpoint in progress, if any (before a synchronous one, unmount, or fsck repairs).</summary>
-    private void FinishPendingCheckpoint()
+    public void FinishPending()
     {
         if (_pending is not null)
         {
-            AdvanceCheckpoint(int.MaxValue, () => true);
+            Advance(int.MaxValue, () => true);
         }
 
         // A slice that failed leaves nothing pending; the caller's synchronous checkpoint covers its ground.
@@ -88,17 +88,18 @@ public sealed partial class FlashFileSystem
     /// <summary>
     /// Starts an incremental checkpoint at the current sequence: claims its blocks and programs the fixed part.
     /// Files with uncommitted writes go in at once, as committed (their handles change them next; see
-    /// <see cref="CheckpointCanCoverOpenTxns"/>). Returns false (leaving nothing pending) when no block could be
+    /// <see cref="OpenTxnCoverage"/>). Returns false (leaving nothing pending) when no block could be
     /// claimed or a program failed; the next operation tries again.
     /// </summary>
-    private bool BeginCheckpoint()
+    /// <returns>Whether a checkpoint is now in progress.</returns>
+    public bool Begin()
     {
-        if (_pending is not null || !CheckpointCanCoverOpenTxns())
+        if (_pending is not null || !Coverage.CanCover())
         {
             return false;
         }
 
-        if (PlanCheckpoint(mustWrite: false) is not { } plan)
+        if (Plan(mustWrite: false) is not { } plan)
         {
             return false;
         }
@@ -106,20 +107,21 @@ public sealed partial class FlashFileSystem
         var (previousNext, size, targets, oldBlocks, views) = plan;
         int leftOut = views.Count(v => v.Value is null);
         var retiring = Enumerable.Range(0, _blocks.Count).Where(b => _blocks.State[b] == BlockState.Retiring).ToArray();
-        var p = new PendingCheckpoint(this, _seq, _nextId, (uint)(_nodes.Count - leftOut), size, targets, oldBlocks, retiring, previousNext, _blocksSinceCheckpoint, _chunk);
+        var p = new PendingCheckpoint(_log.Sequence, _log.NextId, (uint)(_nodes.Count - leftOut), size, targets, oldBlocks, retiring, previousNext, BlocksSinceCheckpoint, _chunk);
         _pending = p;
-        _index.Observer = p;
-        HoldOpenTxnBlocks();
-        var head = LittleEndianWriter.Growable(CheckpointHeadSize());
+        _index.Observer = this;
+        Coverage.HoldOpenTxnBlocks();
+        var head = LittleEndianWriter.Growable(_source.HeadSize());
         try
         {
-            SerializeHead(ref head, p.Sequence, clean: false, oldBlocks, leftOut);
+            _source.SerializeHead(ref head, p.Sequence, clean: false, oldBlocks, leftOut);
             Emit(p, head.Written);
         }
         finally
         {
             head.Dispose();
         }
+
         foreach (var (id, view) in views)
         {
             p.Early.Add(id);
@@ -131,7 +133,7 @@ public sealed partial class FlashFileSystem
 
         if (p.Failed)
         {
-            AbandonCheckpoint(p);
+            Abandon(p);
             return false;
         }
 
@@ -139,7 +141,9 @@ public sealed partial class FlashFileSystem
     }
 
     /// <summary>Writes entries in id order until <paramref name="maxPages"/> pages were programmed or <paramref name="more"/> says stop; commits at the end.</summary>
-    private void AdvanceCheckpoint(int maxPages, Func<bool> more)
+    /// <param name="maxPages">Pages this slice may program.</param>
+    /// <param name="more">Whether to go on (a time budget).</param>
+    public void Advance(int maxPages, Func<bool> more)
     {
         var p = _pending!;
         int startPages = p.Written.Count;
@@ -148,7 +152,7 @@ public sealed partial class FlashFileSystem
             var next = _nodes.FirstAfter(p.Cursor);
             if (next is null || next.Id >= p.EndId)
             {
-                CommitCheckpoint(p);
+                Commit(p);
                 return;
             }
 
@@ -161,7 +165,17 @@ public sealed partial class FlashFileSystem
 
         if (p.Failed)
         {
-            AbandonCheckpoint(p);
+            Abandon(p);
+        }
+    }
+
+    /// <summary>Copy-on-write: writes an entry whose turn has not come yet before it changes.</summary>
+    /// <param name="node">The entry, as it was at S0 (nothing changed it since, or it was written already).</param>
+    public void Changing(Node node)
+    {
+        if (_pending is { } p && p.TakeEarly(node))
+        {
+            EmitNode(p, node);
         }
     }
 
@@ -170,7 +184,7 @@ public sealed partial class FlashFileSystem
         var entry = LittleEndianWriter.Growable(256);
         try
         {
-            SerializeNode(ref entry, node);
+            CheckpointSource.SerializeNode(ref entry, node);
             p.NodesWritten++;
             Emit(p, entry.Written);
         }
@@ -193,18 +207,18 @@ public sealed partial class FlashFileSystem
             bytes = bytes[n..];
             if (p.Fill == _chunk)
             {
-                ProgramCheckpointPage(p);
+                ProgramPage(p);
             }
         }
     }
 
-    private void ProgramCheckpointPage(PendingCheckpoint p)
+    private void ProgramPage(PendingCheckpoint p)
     {
         int i = p.Written.Count;
         if (i / _ppb >= p.Targets.Count)
         {
             // More bytes than the size taken at the start: an entry changed without its copy-on-write hook.
-            _log.LogError(FfsEvents.Checkpoint, "Incremental checkpoint outgrew its {Size} bytes; abandoned", p.Size);
+            _logger.LogError(FfsEvents.Checkpoint, "Incremental checkpoint outgrew its {Size} bytes; abandoned", p.Size);
             p.Failed = true;
             return;
         }
@@ -217,11 +231,11 @@ public sealed partial class FlashFileSystem
             return;
         }
 
-        var tag = new PageTag { Kind = PageKind.Checkpoint, ObjectId = VolumeId, Chunk = (uint)i, Sequence = _seq + 1 };
+        var tag = new PageTag { Kind = PageKind.Checkpoint, ObjectId = _anchors.VolumeId, Chunk = (uint)i, Sequence = _log.Sequence + 1 };
         try
         {
             _io.Program(page, p.Page.AsSpan(0, p.Fill), tag);
-            _seq++;
+            _log.SequenceTaken();
             p.Written.Add(page);
             p.Fill = 0;
         }
@@ -233,27 +247,27 @@ public sealed partial class FlashFileSystem
         }
     }
 
-    private void CommitCheckpoint(PendingCheckpoint p)
+    private void Commit(PendingCheckpoint p)
     {
         if (p.Fill > 0)
         {
-            ProgramCheckpointPage(p);
+            ProgramPage(p);
         }
 
         if (p.Failed || p.Length != p.Size || p.NodesWritten != p.NodeCount)
         {
             if (!p.Failed)
             {
-                _log.LogError(FfsEvents.Checkpoint, "Incremental checkpoint wrote {Length} bytes and {Nodes} entries, expected {Size} and {Count}; abandoned", p.Length, p.NodesWritten, p.Size, p.NodeCount);
+                _logger.LogError(FfsEvents.Checkpoint, "Incremental checkpoint wrote {Length} bytes and {Nodes} entries, expected {Size} and {Count}; abandoned", p.Length, p.NodesWritten, p.Size, p.NodeCount);
             }
 
-            AbandonCheckpoint(p);
+            Abandon(p);
             return;
         }
 
         foreach (int t in p.Targets)
         {
-            _blocks.LastSequence[t] = _seq;
+            _blocks.LastSequence[t] = _log.Sequence;
         }
 
         WriteAnchor(p.Sequence, p.Written, p.Length, p.Crc.GetCurrentHashAsUInt32());
@@ -277,19 +291,19 @@ public sealed partial class FlashFileSystem
             }
         }
 
-        _checkpointPages = p.Written;
-        _checkpointSeq = p.Sequence;
-        ReleaseHeldBlocks(p.Sequence);
-        _blocksSinceCheckpoint = Math.Max(0, _blocksSinceCheckpoint - p.BlocksAtStart);
-        _lastCheckpointSize = p.Size;
-        _checkpointsWritten++;
+        Pages = p.Written;
+        Sequence = p.Sequence;
+        Coverage.Held.Release(p.Sequence);
+        BlocksSinceCheckpoint = Math.Max(0, BlocksSinceCheckpoint - p.BlocksAtStart);
+        _lastSize = p.Size;
+        CheckpointsWritten++;
         IncrementalCheckpointsCommitted++;
-        FfsMetrics.CheckpointWritten(this);
-        _log.LogDebug(FfsEvents.Checkpoint, "Incremental checkpoint at sequence {Sequence}: {Pages} page(s), {Entries} entries", p.Sequence, p.Written.Count, p.NodeCount);
+        _log.CheckpointCommitted();
+        _logger.LogDebug(FfsEvents.Checkpoint, "Incremental checkpoint at sequence {Sequence}: {Pages} page(s), {Entries} entries", p.Sequence, p.Written.Count, p.NodeCount);
     }
 
     /// <summary>Drops the checkpoint in progress: its blocks go back to the pool once the next checkpoint commits (a failed one is retired).</summary>
-    private void AbandonCheckpoint(PendingCheckpoint p)
+    private void Abandon(PendingCheckpoint p)
     {
         EndPending();
         foreach (int t in p.Targets)
@@ -302,12 +316,12 @@ public sealed partial class FlashFileSystem
             {
                 // Its pages took sequence numbers after the current checkpoint: recovery must still find them (a
                 // missing number stops its replay), so the block is erased only once the next checkpoint covers it.
-                _pool.AbandonCheckpointBlock(t, _seq);
+                _pool.AbandonCheckpointBlock(t, _log.Sequence);
             }
         }
 
         _pool.Reservations.Checkpoint = p.PreviousNext;
-        _log.LogWarning(FfsEvents.Checkpoint, "Incremental checkpoint at sequence {Sequence} abandoned; the previous one stays current", p.Sequence);
+        _logger.LogWarning(FfsEvents.Checkpoint, "Incremental checkpoint at sequence {Sequence} abandoned; the previous one stays current", p.Sequence);
     }
 
     /// <summary>No checkpoint in progress any more: the index stops reporting changes.</summary>
@@ -315,68 +329,5 @@ public sealed partial class FlashFileSystem
     {
         _pending = null;
         _index.Observer = null;
-    }
-
-    /// <summary>
-    /// An incremental checkpoint being written. While it is, it observes the index: an entry about to change before
-    /// its turn is written first, as it was at S0, and skipped when its turn comes.
-    /// </summary>
-    private sealed class PendingCheckpoint(
-        FlashFileSystem fs,
-        ulong sequence, uint endId, uint nodeCount, int size, List<int> targets, int[] oldBlocks, int[] retiringAtStart, int previousNext, int blocksAtStart, int chunk) : IIndexObserver
-    {
-        /// <summary>S0: the sequence the checkpoint describes.</summary>
-        public ulong Sequence { get; } = sequence;
-
-        /// <summary>Entries with this id or above were created after S0.</summary>
-        public uint EndId { get; } = endId;
-
-        public uint NodeCount { get; } = nodeCount;
-
-        public int Size { get; } = size;
-
-        public List<int> Targets { get; } = targets;
-
-        public int[] OldBlocks { get; } = oldBlocks;
-
-        public int[] RetiringAtStart { get; } = retiringAtStart;
-
-        public int PreviousNext { get; } = previousNext;
-
-        public int BlocksAtStart { get; } = blocksAtStart;
-
-        public List<int> Written { get; } = [];
-
-        public byte[] Page { get; } = new byte[chunk];
-
-        public int Fill { get; set; }
-
-        public int Length { get; set; }
-
-        public Crc32 Crc { get; } = new(Crc32ParameterSet.Crc32C);
-
-        /// <summary>Entries with ids up to this one have had their turn.</summary>
-        public uint Cursor { get; set; }
-
-        /// <summary>Entries written ahead of their turn (copy-on-write).</summary>
-        public HashSet<uint> Early { get; } = [];
-
-        public uint NodesWritten { get; set; }
-
-        public bool Failed { get; set; }
-
-        public int FailedBlock { get; set; } = -1;
-
-        /// <summary>Copy-on-write: writes an entry whose turn has not come yet before it changes.</summary>
-        /// <param name="node">The entry, as it was at S0 (nothing changed it since, or it was written already).</param>
-        public void Changing(Node node)
-        {
-            if (Failed || node.Id >= EndId || node.Id <= Cursor || !Early.Add(node.Id))
-            {
-                return;
-            }
-
-            fs.EmitNode(this, node);
-        }
     }
 }

@@ -1,10 +1,10 @@
-namespace Flash.Ffs.Log;
+namespace Flash.Ffs.Recovery;
 
 /// <summary>What the recovery scan of the blocks written after the checkpoint found.</summary>
 internal sealed class RecoveryScan
 {
     /// <summary>Log pages (data and metadata) newer than the checkpoint, in scan order.</summary>
-    public List<FlashFileSystem.LoggedPage> Logged { get; } = [];
+    public List<LoggedPage> Logged { get; } = [];
 
     /// <summary>Every sequence number above the checkpoint's that a readable page carries.</summary>
     public List<ulong> Seen { get; } = [];

@@ -1,0 +1,405 @@
+using Flash.Ffs.Blocks;
+using Flash.Ffs.Format;
+using Flash.Ffs.Index;
+using Flash.Ffs.Log;
+using Flash.Ffs.Wear;
+using Microsoft.Extensions.Logging;
+
+namespace Flash.Ffs.Checkpoint;
+
+/// <summary>
+/// Writes checkpoints: the whole index (block table, heads, every entry with its extents) written to fresh blocks,
+/// then an anchor page (<see cref="AnchorStore"/>) pointing at it. The anchor append is the commit point: a power cut
+/// before it leaves the previous checkpoint current and its blocks untouched. A full checkpoint is written in one go
+/// (<see cref="Write"/>); the periodic one incrementally, a slice per operation (CheckpointWriter.Incremental.cs).
+/// Open transactions are covered as <see cref="OpenTxnCoverage"/> describes.
+/// <para>It owns the checkpoint's state (the current checkpoint's pages and sequence, the one in progress, the blocks
+/// filled since) and reads what it records through narrow inputs: the block pool, the heads, the index, the open
+/// transactions and <see cref="ICheckpointLog"/>. Garbage collection asks it for checkpoints through
+/// <see cref="ICheckpointTrigger"/>; while an incremental one is in progress it is the index's
+/// <see cref="IIndexObserver"/>.</para>
+/// </summary>
+internal sealed partial class CheckpointWriter : ICheckpointTrigger
+{
+    private readonly PageIo _io;
+    private readonly BlockPool _pool;
+    private readonly BlockTable _blocks;
+    private readonly Head _hot;
+    private readonly Head _cold;
+    private readonly IndexMutator _index;
+    private readonly NodeTable _nodes;
+    private readonly Dictionary<uint, PendingTxn> _openTxns;
+    private readonly CheckpointSource _source;
+    private readonly AnchorStore _anchors;
+    private readonly ICheckpointLog _log;
+    private readonly FlashFileSystemOptions _options;
+    private readonly ILogger _logger;
+    private readonly int _ppb;
+    private readonly int _chunk;
+    private IReclaimPolicy? _reclaim;
+    private int _lastSize = 16384;
+
+    /// <summary>Creates the writer over the components it records.</summary>
+    public CheckpointWriter(
+        PageIo io, BlockPool pool, Head hot, Head cold, IndexMutator index, Dictionary<uint, PendingTxn> openTxns, AnchorStore anchors, ICheckpointLog log, FlashFileSystemOptions options, ILogger logger)
+    {
+        _io = io;
+        _pool = pool;
+        _blocks = pool.Table;
+        _hot = hot;
+        _cold = cold;
+        _index = index;
+        _nodes = index.Nodes;
+        _openTxns = openTxns;
+        _anchors = anchors;
+        _log = log;
+        _options = options;
+        _logger = logger;
+        _ppb = pool.PagesPerBlock;
+        _chunk = io.PayloadSize;
+        _source = new CheckpointSource(_blocks, pool.Reservations, _nodes, hot, cold, openTxns, log);
+        Coverage = new OpenTxnCoverage(openTxns, _blocks);
+    }
+
+    /// <summary>The checkpoint's coverage of open transactions.</summary>
+    public OpenTxnCoverage Coverage { get; }
+
+    /// <summary>The sequence the current checkpoint describes (only blocks written up to it may move).</summary>
+    public ulong Sequence { get; set; }
+
+    /// <summary>The current checkpoint's pages (their blocks are released once the next one commits).</summary>
+    public List<int> Pages { get; set; } = [];
+
+    /// <summary>Blocks the heads filled since the current checkpoint.</summary>
+    public int BlocksSinceCheckpoint { get; set; }
+
+    /// <summary>Checkpoints committed since mount.</summary>
+    public long CheckpointsWritten { get; private set; }
+
+    /// <summary>
+    /// The largest checkpoint, in pages: the anchor page lists the blocks it fills (a checkpoint's pages run from the
+    /// start of each block in order), 4 bytes a block.
+    /// </summary>
+    private int MaxPages => (_chunk - AnchorRecord.FixedSize) / 4 * _ppb;
+
+    /// <summary>
+    /// RAM held: this object and its small parts (source, anchor store, coverage), the current checkpoint's page
+    /// list, and the checkpoint in progress.
+    /// </summary>
+    public long RamBytes
+    {
+        get
+        {
+            long ram = RamSize.Object((17 * RamSize.Reference) + (2 * 8) + (5 * 4) + 1)
+                + RamSize.Object(7 * RamSize.Reference)                             // the source
+                + _anchors.RamBytes + Coverage.RamBytes + RamSize.List(4, Pages.Capacity);
+            if (_pending is { } p)
+            {
+                ram += p.RamBytes;
+            }
+
+            return ram;
+        }
+    }
+
+    /// <summary>Garbage collection's say over empty blocks, which a checkpoint reclaims before it claims blocks (wired once, after the collector exists).</summary>
+    /// <param name="reclaim">The collector.</param>
+    public void ConnectReclaim(IReclaimPolicy reclaim) => _reclaim = reclaim;
+
+    /// <summary>The checkpoint size last written, plus slack for growth until the next one (cheap: no walk of the index).</summary>
+    /// <returns>The estimate in bytes.</returns>
+    public int SizeEstimate() => (_lastSize * 2) + 4096;
+
+    /// <summary>Bytes of the fixed part (header, heads, block table, open transactions).</summary>
+    /// <returns>The size in bytes.</returns>
+    public int HeadSize() => _source.HeadSize();
+
+    /// <summary>
+    /// Writes a checkpoint of the committed state. With handles holding uncommitted writes it describes their files
+    /// as committed (see <see cref="OpenTxnCoverage"/>); the one written at unmount needs none.
+    /// </summary>
+    /// <param name="forUnmount">Whether it is the unmount's (recorded as clean).</param>
+    public void Write(bool forUnmount)
+    {
+        using var timer = _log.TimeCheckpoint("full");
+        if (forUnmount ? _openTxns.Count != 0 : !Coverage.CanCover())
+        {
+            throw new InvalidOperationException("A checkpoint needs every transaction to be committed.");
+        }
+
+        FinishPending();
+
+        for (int attempt = 0; ; attempt++)
+        {
+            if (TryWrite(forUnmount))
+            {
+                return;
+            }
+
+            if (attempt >= 4)
+            {
+                throw new FlashFileSystemException("Could not write a checkpoint: too many program failures.");
+            }
+        }
+    }
+
+    private bool TryWrite(bool forUnmount)
+    {
+        var (previousNext, size, targets, oldBlocks, views) = Plan(mustWrite: true)!.Value;
+        int pages = (size + _chunk - 1) / _chunk;
+        Coverage.HoldOpenTxnBlocks();
+
+        // Blocks of the old checkpoint are recorded as free (to erase) in the new one: once the anchor points at the
+        // new checkpoint nothing needs them.
+        foreach (int b in oldBlocks)
+        {
+            _pool.ReleaseCheckpointBlock(b);
+        }
+
+        ulong checkpointSeq = _log.Sequence;
+        var body = LittleEndianWriter.Growable(size);
+        try
+        {
+            _source.Serialize(ref body, checkpointSeq, forUnmount, views);
+            if (body.Position != size)
+            {
+                throw new InvalidOperationException($"Checkpoint size mismatch: computed {size}, serialised {body.Position}.");
+            }
+
+            _lastSize = size;
+
+            // The old checkpoint is still current: put its blocks back, take the failed one out of service, try again.
+            void GiveUp(int failed, bool markBad)
+            {
+                foreach (int b in oldBlocks)
+                {
+                    _pool.ReinstateCheckpointBlock(b);
+                }
+
+                foreach (int t in targets.Where(t => t != failed))
+                {
+                    _pool.ReleaseCheckpointBlock(t);
+                }
+
+                if (markBad)
+                {
+                    _pool.MarkBad(failed);
+                }
+
+                _pool.Reservations.Checkpoint = previousNext;
+            }
+
+            var written = new List<int>(pages);
+            var payload = body.Written;
+            for (int i = 0; i < pages; i++)
+            {
+                int page = (targets[i / _ppb] * _ppb) + (i % _ppb);
+                if (i % _ppb == 0 && !_pool.PrepareCheckpointBlock(targets[i / _ppb]))
+                {
+                    // Its erase failed (it is out of service now): as after a failed program, the old one stays current.
+                    GiveUp(page / _ppb, markBad: false);
+                    return false;
+                }
+
+                int start = i * _chunk;
+                var slice = payload.Slice(start, Math.Min(_chunk, payload.Length - start));
+
+                // Taken before the program, as this path always did: a failed page's number stays unused.
+                _log.SequenceTaken();
+                var tag = new PageTag { Kind = PageKind.Checkpoint, ObjectId = _anchors.VolumeId, Chunk = (uint)i, Sequence = _log.Sequence };
+                try
+                {
+                    _io.Program(page, slice, tag);
+                }
+                catch (Drivers.ProgramFailedException)
+                {
+                    GiveUp(page / _ppb, markBad: true);
+                    return false;
+                }
+
+                written.Add(page);
+            }
+
+            foreach (int t in targets)
+            {
+                _blocks.LastSequence[t] = _log.Sequence;
+            }
+
+            WriteAnchor(checkpointSeq, written, payload.Length, Crc32C.Compute(payload));
+
+            // Committed. Retiring blocks were recorded as bad; now mark them so on the chip too.
+            for (int b = 0; b < _blocks.Count; b++)
+            {
+                if (_blocks.State[b] == BlockState.Retiring)
+                {
+                    _pool.MarkBad(b);
+                }
+            }
+
+            Pages = written;
+            Sequence = checkpointSeq;
+            Coverage.Held.Release(checkpointSeq);
+            BlocksSinceCheckpoint = 0;
+            CheckpointsWritten++;
+            _log.CheckpointCommitted();
+            _logger.LogDebug(FfsEvents.Checkpoint, "Checkpoint at sequence {Sequence}: {Pages} page(s), {Entries} entries; next blocks hot {Hot}, cold {Cold}, checkpoint {Next}", checkpointSeq, pages, _nodes.Count, _hot.ReservedNext, _cold.ReservedNext, _pool.Reservations.Checkpoint);
+            return true;
+        }
+        finally
+        {
+            body.Dispose();
+        }
+    }
+
+    /// <summary>The commit point: the anchor page naming the checkpoint; its tag takes the log's next number.</summary>
+    private void WriteAnchor(ulong checkpointSeq, List<int> pages, int length, uint crc)
+    {
+        _anchors.Write(checkpointSeq, pages, length, crc, _log.Sequence + 1);
+        _log.SequenceTaken();
+    }
+
+    /// <summary>
+    /// What both kinds of checkpoint do first. Every head must know which block it will open next, so that a mount can
+    /// tell from a few page reads whether anything at all was written after this checkpoint; the checkpoint starts in
+    /// the block the previous one reserved for it (so a torn checkpoint is detectable). Then the size is taken and the
+    /// blocks it will fill are claimed (before serialising, so the block table records them). Returns the previous
+    /// checkpoint's reserved block, the body size, the claimed blocks, the previous checkpoint's blocks and the
+    /// committed views of files with uncommitted writes.
+    /// Throws <see cref="FlashNoSpaceException"/>, reservations unchanged, when the index is too large for one anchor
+    /// page or there are not enough free blocks, if <paramref name="mustWrite"/> is set; else returns null (an
+    /// incremental checkpoint tries again later).
+    /// </summary>
+    private (int PreviousNext, int Size, List<int> Targets, int[] OldBlocks, Dictionary<uint, Node?> Views)? Plan(bool mustWrite)
+    {
+        int previousNext = _pool.Reservations.Checkpoint;
+        ReserveNext(_hot, mostWorn: false);
+        ReserveNext(_cold, mostWorn: true);
+        _pool.Reservations.Checkpoint = _pool.PickReservable(mostWorn: false, exclude: previousNext);
+
+        var views = Coverage.CommittedViews();
+        int size = _source.Size(views);
+        int pages = (size + _chunk - 1) / _chunk;
+        if (pages > MaxPages)
+        {
+            _pool.Reservations.Checkpoint = previousNext;
+            var tooLarge = new FlashNoSpaceException($"The index ({size} bytes) exceeds the largest checkpoint an anchor page can describe ({MaxPages} pages).");
+            if (mustWrite)
+            {
+                throw tooLarge;
+            }
+
+            // An incremental one runs after an operation committed, which must not fail: the next operation that
+            // needs space reports it (see EnsureSpace).
+            _logger.LogError(FfsEvents.Checkpoint, tooLarge, "No checkpoint possible");
+            return null;
+        }
+
+        List<int> targets;
+        try
+        {
+            targets = OpenTargets((pages + _ppb - 1) / _ppb, previousNext);
+        }
+        catch (FlashNoSpaceException ex) when (!mustWrite)
+        {
+            _logger.LogDebug(FfsEvents.Checkpoint, ex, "No room to start a checkpoint; trying again later");
+            return null;
+        }
+
+        if (mustWrite)
+        {
+            KeepReservations(previousNext);
+        }
+
+        var oldBlocks = Pages.Select(p => p / _ppb).Distinct().Where(b => !targets.Contains(b)).ToArray();
+        return (previousNext, size, targets, oldBlocks, views);
+    }
+
+    /// <summary>
+    /// Claims (erasing lazily: <see cref="BlockPool.PrepareCheckpointBlock"/>) the blocks a checkpoint of <paramref name="blocksNeeded"/> blocks will fill, starting with the
+    /// block the previous checkpoint reserved for it. Throws <see cref="FlashNoSpaceException"/> (claiming nothing)
+    /// when there are not enough free blocks.
+    /// </summary>
+    private List<int> OpenTargets(int blocksNeeded, int previousNext)
+    {
+        // Blocks that hold nothing live any more are free for the taking (after recovery, before any garbage
+        // collection has run, they may be all there is).
+        _pool.ReclaimEmptyBlocks(_reclaim ?? throw new InvalidOperationException("The checkpoint writer is not connected to garbage collection."));
+        var targets = new List<int>(blocksNeeded);
+        while (targets.Count < blocksNeeded)
+        {
+            int b = targets.Count == 0 && previousNext >= 0 && _blocks.State[previousNext] == BlockState.Free ? previousNext : _pool.PickFreeOrReserved(mostWorn: false);
+
+            if (b < 0)
+            {
+                foreach (int t in targets)
+                {
+                    _pool.ReleaseCheckpointBlock(t);
+                }
+
+                _pool.Reservations.Checkpoint = previousNext;
+                throw new FlashNoSpaceException("No free block for a checkpoint.");
+            }
+
+            // Erased when the checkpoint reaches it (PrepareCheckpointBlock), not all at once here.
+            _pool.ClaimForCheckpoint(b);
+            targets.Add(b);
+        }
+
+        return targets;
+    }
+
+    /// <summary>
+    /// Fills the reservations no erased block was left for (or that the checkpoint's own blocks took) by erasing free
+    /// blocks for them: without all three the next mount takes even a clean unmount for an unclean one and recovers
+    /// (issue 19: "The next checkpoint block -1 is missing"), so a full checkpoint pays the erases instead.
+    /// </summary>
+    private void KeepReservations(int previousNext)
+    {
+        if (_hot.ReservedNext < 0)
+        {
+            _hot.ReservedNext = _pool.ReserveErased(mostWorn: false, exclude: previousNext);
+        }
+
+        if (_cold.ReservedNext < 0)
+        {
+            _cold.ReservedNext = _pool.ReserveErased(mostWorn: true, exclude: previousNext);
+        }
+
+        if (_pool.Reservations.Checkpoint < 0)
+        {
+            _pool.Reservations.Checkpoint = _pool.ReserveErased(mostWorn: false, exclude: previousNext);
+        }
+    }
+
+    private void ReserveNext(Head head, bool mostWorn)
+    {
+        if (head.ReservedNext >= 0 && _blocks.State[head.ReservedNext] == BlockState.Free && _blocks.Erased[head.ReservedNext])
+        {
+            return;
+        }
+
+        head.ReservedNext = -1;
+        head.ReservedNext = _pool.PickReservable(mostWorn, exclude: -1);
+    }
+
+    /// <inheritdoc/>
+    bool ICheckpointTrigger.InProgress => _pending is not null;
+
+    /// <inheritdoc/>
+    void ICheckpointTrigger.AdvanceSlice() => Advance(SlicePages, () => true);
+
+    /// <inheritdoc/>
+    void ICheckpointTrigger.FinishInProgress() => FinishPending();
+
+    /// <inheritdoc/>
+    bool ICheckpointTrigger.TryWriteToFreeSpace()
+    {
+        if ((BlocksSinceCheckpoint > 0 || Coverage.Held.Count > 0) && Coverage.CanCover())
+        {
+            Write(forUnmount: false);
+            return true;
+        }
+
+        return false;
+    }
+}
