@@ -1,21 +1,42 @@
+using System.Collections;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
 
 namespace Flash.Ffs.Index;
 
 /// <summary>
-/// The entries of one directory, sorted by their UTF-8 names (bytewise, which is code-point order) and found by
-/// bisection: 8 bytes an entry instead of a hash-table entry, and names are compared as stored, without strings.
+/// The entries of one directory: their ids, sorted by their UTF-8 names (bytewise, which is code-point order) and
+/// found by bisection over the names in the <see cref="NodeTable"/>: 4 bytes an entry, and names are compared as
+/// stored, without strings. Entries must be in the table before they are listed.
 /// </summary>
-internal sealed class ChildList : NodeArray
+internal sealed class ChildList : IReadOnlyCollection<Node>
 {
+    private const int MinCapacity = 4;
+
+    private NodeTable? _table;
+    private uint[] _ids = [];
+    private int _count;
+    private int _version;
+    private bool _unsorted;
+
+    /// <summary>Entries listed.</summary>
+    public int Count => _count;
+
+    /// <summary>Slots allocated.</summary>
+    public int Capacity => _ids.Length;
+
+    /// <summary>RAM held: this object (table and array references, count, version, one flag) and the id array.</summary>
+    public long RamBytes => RamSize.Object((2 * RamSize.Reference) + 4 + 4 + 1) + (_ids.Length == 0 ? 0 : RamSize.Array(4, _ids.Length));
+
+    private NodeTable Table => _table ?? throw new InvalidOperationException("The directory is not in a table yet.");
+
     /// <summary>Finds an entry by name.</summary>
     /// <param name="name">The UTF-8 name.</param>
     /// <returns>The entry, or null.</returns>
     public Node? Find(ReadOnlySpan<byte> name)
     {
         int i = IndexOf(name);
-        return i >= 0 ? Items()[i] : null;
+        return i >= 0 ? Table.View(_ids[i]) : null;
     }
 
     /// <summary>Finds an entry by name.</summary>
@@ -46,7 +67,7 @@ internal sealed class ChildList : NodeArray
     public bool Contains(string name) => TryGetValue(name, out _);
 
     /// <summary>Adds an entry; false when its name is taken.</summary>
-    /// <param name="child">The entry.</param>
+    /// <param name="child">The entry (in the table).</param>
     /// <returns>Whether it was added.</returns>
     public bool TryAdd(Node child)
     {
@@ -56,22 +77,23 @@ internal sealed class ChildList : NodeArray
             return false;
         }
 
-        InsertAt(~i, child);
+        InsertAt(~i, child.Id);
         return true;
     }
 
     /// <summary>Adds an entry, replacing any other of the same name.</summary>
-    /// <param name="child">The entry.</param>
+    /// <param name="child">The entry (in the table).</param>
     public void Set(Node child)
     {
         int i = IndexOf(child.NameUtf8);
         if (i >= 0)
         {
-            ReplaceAt(i, child);
+            _ids[i] = child.Id;
+            _version++;
         }
         else
         {
-            InsertAt(~i, child);
+            InsertAt(~i, child.Id);
         }
     }
 
@@ -81,7 +103,7 @@ internal sealed class ChildList : NodeArray
     public bool Remove(Node child)
     {
         int i = IndexOf(child.NameUtf8);
-        if (i < 0 || Items()[i] != child)
+        if (i < 0 || _ids[i] != child.Id)
         {
             return false;
         }
@@ -90,28 +112,137 @@ internal sealed class ChildList : NodeArray
         return true;
     }
 
-    /// <inheritdoc/>
-    protected override int Compare(Node a, Node b) => a.NameUtf8.SequenceCompareTo(b.NameUtf8);
+    /// <summary>Appends an entry without keeping the order (bulk loading); call <see cref="Seal"/> before any lookup.</summary>
+    /// <param name="child">The entry (in the table).</param>
+    public void AppendUnordered(Node child)
+    {
+        if (_count > 0 && !_unsorted && Compare(_ids[_count - 1], child.Id) >= 0)
+        {
+            _unsorted = true;
+        }
+
+        InsertAt(_count, child.Id);
+    }
+
+    /// <summary>Restores the order after <see cref="AppendUnordered"/>; returns the first of two entries with equal names, or null.</summary>
+    /// <returns>A duplicate, or null when every name is unique.</returns>
+    public Node? Seal()
+    {
+        if (_unsorted)
+        {
+            System.Array.Sort(_ids, 0, _count, Comparer<uint>.Create(Compare));
+            _unsorted = false;
+            _version++;
+        }
+
+        for (int i = 1; i < _count; i++)
+        {
+            if (Compare(_ids[i - 1], _ids[i]) == 0)
+            {
+                return Table.View(_ids[i]);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A copy of the entries, in order (for changing the directory while walking it).</summary>
+    /// <returns>The copy.</returns>
+    public Node[] ToArray()
+    {
+        var all = new Node[_count];
+        for (int i = 0; i < _count; i++)
+        {
+            all[i] = Table.View(_ids[i]);
+        }
+
+        return all;
+    }
+
+    /// <summary>Enumerates the entries in order; changing the list meanwhile throws.</summary>
+    /// <returns>The enumerator.</returns>
+    public Enumerator GetEnumerator() => new(this);
+
+    IEnumerator<Node> IEnumerable<Node>.GetEnumerator() => GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>Ties the list to the table its directory (and so its entries) are in.</summary>
+    /// <param name="table">The table.</param>
+    internal void Bind(NodeTable table)
+    {
+        if (_table is not null && _table != table && _count > 0)
+        {
+            throw new InvalidOperationException("The directory's entries are in another table.");
+        }
+
+        _table = table;
+    }
+
+    private int Compare(uint a, uint b) => Table.NameOf(a).SequenceCompareTo(Table.NameOf(b));
+
+    private void InsertAt(int index, uint id)
+    {
+        _ = Table;
+        if (_count == _ids.Length)
+        {
+            var grown = new uint[Math.Max(MinCapacity, _ids.Length * 2)];
+            System.Array.Copy(_ids, grown, _count);
+            _ids = grown;
+        }
+
+        if (index < _count)
+        {
+            System.Array.Copy(_ids, index, _ids, index + 1, _count - index);
+        }
+
+        _ids[index] = id;
+        _count++;
+        _version++;
+    }
+
+    /// <summary>Removes the entry at a position; the array halves when it falls to a quarter full and goes when empty.</summary>
+    private void RemoveAt(int index)
+    {
+        _count--;
+        if (index < _count)
+        {
+            System.Array.Copy(_ids, index + 1, _ids, index, _count - index);
+        }
+
+        _version++;
+        if (_count == 0 || (_ids.Length > MinCapacity && _count <= _ids.Length / 4))
+        {
+            var shrunk = _count == 0 ? [] : new uint[Math.Max(MinCapacity, _ids.Length / 2)];
+            System.Array.Copy(_ids, shrunk, _count);
+            _ids = shrunk;
+        }
+    }
 
     /// <summary>The position of <paramref name="name"/>, or the bitwise complement of where it would go.</summary>
     private int IndexOf(ReadOnlySpan<byte> name)
     {
-        if (Unsorted)
+        if (_unsorted)
         {
             throw new InvalidOperationException("The directory is being loaded; seal it before looking up.");
         }
 
-        var items = Items();
-        if (items.Length > 0 && items[^1].NameUtf8.SequenceCompareTo(name) < 0)
+        if (_count == 0)
         {
-            return ~items.Length;
+            return ~0;
         }
 
-        int lo = 0, hi = items.Length - 1;
+        var table = Table;
+        if (table.NameOf(_ids[_count - 1]).SequenceCompareTo(name) < 0)
+        {
+            return ~_count;
+        }
+
+        int lo = 0, hi = _count - 1;
         while (lo <= hi)
         {
             int mid = (lo + hi) >>> 1;
-            int c = items[mid].NameUtf8.SequenceCompareTo(name);
+            int c = table.NameOf(_ids[mid]).SequenceCompareTo(name);
             if (c == 0)
             {
                 return mid;
@@ -128,5 +259,44 @@ internal sealed class ChildList : NodeArray
         }
 
         return ~lo;
+    }
+
+    /// <summary>Walks the entries in order; throws if the list changes meanwhile.</summary>
+    public struct Enumerator : IEnumerator<Node>
+    {
+        private readonly ChildList _list;
+        private readonly int _version;
+        private int _index;
+
+        internal Enumerator(ChildList list)
+        {
+            _list = list;
+            _version = list._version;
+            _index = -1;
+        }
+
+        /// <inheritdoc/>
+        public readonly Node Current => _list.Table.View(_list._ids[_index]);
+
+        readonly object IEnumerator.Current => Current;
+
+        /// <inheritdoc/>
+        public bool MoveNext()
+        {
+            if (_version != _list._version)
+            {
+                throw new InvalidOperationException("The collection was modified during enumeration.");
+            }
+
+            return ++_index < _list._count;
+        }
+
+        /// <inheritdoc/>
+        public void Reset() => _index = -1;
+
+        /// <inheritdoc/>
+        public readonly void Dispose()
+        {
+        }
     }
 }

@@ -22,20 +22,8 @@ internal sealed class IndexMutator
     /// <summary>Told before each change; null when nobody needs to know (no checkpoint in progress).</summary>
     public IIndexObserver? Observer { get; set; }
 
-    /// <summary>RAM held by the index: this object, the table, and every entry with its name, chunk map or child list.</summary>
-    public long RamBytes
-    {
-        get
-        {
-            long bytes = RamSize.Object(2 * RamSize.Reference) + Nodes.RamBytes;
-            foreach (var n in Nodes)
-            {
-                bytes += n.RamBytes;
-            }
-
-            return bytes;
-        }
-    }
+    /// <summary>RAM held by the index: this object and the table (its records, names, chunk maps and child lists).</summary>
+    public long RamBytes => RamSize.Object(2 * RamSize.Reference) + Nodes.RamBytes;
 
     /// <summary>Adds a new entry to the table and lists it in its parent directory.</summary>
     /// <param name="parent">The directory.</param>
@@ -75,7 +63,7 @@ internal sealed class IndexMutator
     {
         Changing(node);
         Unlist(node);
-        Nodes.Remove(node.Id);
+        Nodes.Remove(node);
     }
 
     /// <summary>Removes an entry and, for a directory, everything below it (replay of a deletion or a kind change).</summary>

@@ -1,30 +1,19 @@
-using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Unicode;
 
 namespace Flash.Ffs.Index;
 
-/// <summary>A file or directory in RAM: its place in the tree, size, and where its data lives.</summary>
+/// <summary>A file or directory: its place in the tree, size, and where its data lives.</summary>
 /// <remarks>
-/// A volume holds one per entry, so it is kept to 72 bytes on a 64-bit runtime (16 of header, 56 of fields): the name
-/// is kept as UTF-8, as on flash, inside the node when it fits in <see cref="InlineNameBytes"/> bytes; one reference
-/// holds a file's chunk map or a directory's children (and, for a longer name, the array holding it); open handles
-/// are counted by the file system's handle list, not here.
+/// A view, not the storage: once added to a <see cref="NodeTable"/> a node reads and writes its record there (28
+/// bytes, the name in the page's name bytes), so the volume keeps no object per entry. Before it is added, and after
+/// it is removed, a node holds its own copy. Two views of the same entry of a table are equal (<c>==</c>); a detached
+/// node is equal only to itself.
 /// </remarks>
-internal sealed class Node
+internal sealed class Node : IEquatable<Node>
 {
-    /// <summary>The longest UTF-8 name kept inside the node; a longer one takes an array (and a small holder object).</summary>
-    public const int InlineNameBytes = 16;
-
-    /// <summary>Bytes of a node object: 16 of header and 56 of fields.</summary>
-    public const int ObjectBytes = 72;
-
-    // A file's ChunkMap, a directory's ChildList, a LongName holding one of those (or null) for names over
-    // InlineNameBytes, or null.
-    private object? _ext;
-    private ushort _inlineOffset;
-    private byte _nameLength;
-    private NameBytes _name;
+    private NodeTable? _table;
+    private Detached? _own;
 
     public Node(uint id, uint parentId, string name, bool isDirectory)
         : this(id, parentId, isDirectory)
@@ -38,23 +27,33 @@ internal sealed class Node
         SetName(utf8Name);
     }
 
+    /// <summary>A view of an entry of a table.</summary>
+    internal Node(NodeTable table, uint id)
+    {
+        _table = table;
+        Id = id;
+    }
+
     private Node(uint id, uint parentId, bool isDirectory)
     {
         Id = id;
-        ParentId = parentId;
-        IsDirectory = isDirectory;
-        if (isDirectory)
+        _own = new Detached
         {
-            _ext = new ChildList();
-        }
+            Record = new NodeRecord { ParentId = parentId, InlinePage = -1, Flags = isDirectory ? NodeRecord.DirectoryFlag : (byte)0 },
+            Ext = isDirectory ? new ChildList() : null,
+        };
     }
 
     public uint Id { get; }
 
-    public uint ParentId { get; set; }
+    public uint ParentId
+    {
+        get => Rec.ParentId;
+        set => Rec.ParentId = value;
+    }
 
     /// <summary>The name as stored on flash (UTF-8).</summary>
-    public ReadOnlySpan<byte> NameUtf8 => _ext is LongName l ? l.Name : ((ReadOnlySpan<byte>)_name)[.._nameLength];
+    public ReadOnlySpan<byte> NameUtf8 => _table is { } t ? t.NameOf(Id) : _own!.Name;
 
     /// <summary>The name (decoded from UTF-8 on every call: for paths, listings and messages).</summary>
     public string Name
@@ -68,16 +67,34 @@ internal sealed class Node
         }
     }
 
-    public bool IsDirectory { get; }
+    public bool IsDirectory => Rec.IsDirectory;
 
-    public long Size { get; set; }
+    public long Size
+    {
+        get => _table is { } t ? t.SizeOf(Id) : _own!.Size;
+        set
+        {
+            if (_table is { } t)
+            {
+                t.SetSize(Id, value);
+            }
+            else
+            {
+                _own!.Size = value;
+            }
+        }
+    }
 
-    public ulong ModificationSequence { get; set; }
+    public ulong ModificationSequence
+    {
+        get => Rec.Sequence;
+        set => Rec.Sequence = value;
+    }
 
     /// <summary>Chunk map of a file stored in data pages; null while the file is inline (or empty), and for directories.</summary>
     public ChunkMap? Chunks
     {
-        get => (_ext is LongName l ? l.Target : _ext) as ChunkMap;
+        get => Ext as ChunkMap;
         set
         {
             if (IsDirectory)
@@ -90,75 +107,57 @@ internal sealed class Node
                 return;
             }
 
-            if (_ext is LongName l)
+            if (_table is { } t)
             {
-                l.Target = value;
+                t.SetExt(Id, value);
             }
             else
             {
-                _ext = value;
+                _own!.Ext = value;
             }
         }
     }
 
     /// <summary>Page holding a small file's data inside a metadata record, or -1.</summary>
-    public int InlinePage { get; set; } = -1;
+    public int InlinePage
+    {
+        get => Rec.InlinePage;
+        set => Rec.InlinePage = value;
+    }
 
     /// <summary>Offset of the inline data in its page (a page is at most 64 KiB, as the checkpoint's 16-bit field says).</summary>
     public int InlineOffset
     {
-        get => _inlineOffset;
-        set => _inlineOffset = checked((ushort)value);
+        get => Rec.InlineOffset;
+        set => Rec.InlineOffset = checked((ushort)value);
     }
 
     /// <summary>A directory's entries, sorted by name; null for files.</summary>
-    public ChildList? Children => (_ext is LongName l ? l.Target : _ext) as ChildList;
+    public ChildList? Children => Ext as ChildList;
 
     public bool IsInline => InlinePage >= 0;
 
-    /// <summary>RAM held by the node: the object, a long name, and its chunk map or child list (not the children themselves).</summary>
-    public long RamBytes
-    {
-        get
-        {
-            long bytes = ObjectBytes;
-            object? target = _ext;
-            if (target is LongName l)
-            {
-                bytes += LongName.ObjectBytes + RamSize.Array(1, l.Name.Length);
-                target = l.Target;
-            }
+    private ref NodeRecord Rec => ref _table is { } t ? ref t.Record(Id) : ref _own!.Record;
 
-            return bytes + target switch
-            {
-                ChunkMap m => m.RamBytes,
-                ChildList c => c.RamBytes,
-                _ => 0,
-            };
-        }
-    }
+    private object? Ext => _table is { } t ? t.ExtOf(Id) : _own!.Ext;
+
+    public static bool operator ==(Node? a, Node? b) => ReferenceEquals(a, b) || (a is not null && a.Equals(b));
+
+    public static bool operator !=(Node? a, Node? b) => !(a == b);
 
     /// <summary>Renames the node (it must not be listed in a directory meanwhile: the list is sorted by name).</summary>
     /// <param name="utf8">The new name, at most 255 UTF-8 bytes.</param>
     public void SetName(ReadOnlySpan<byte> utf8)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(utf8.Length, byte.MaxValue, nameof(utf8));
-        object? target = _ext is LongName old ? old.Target : _ext;
-        if (utf8.Length <= InlineNameBytes)
+        if (_table is { } t)
         {
-            utf8.CopyTo(_name);
-            _ext = target;
-        }
-        else if (_ext is LongName l)
-        {
-            l.Name = utf8.ToArray();
+            t.Rename(Id, utf8);
         }
         else
         {
-            _ext = new LongName(utf8.ToArray(), target);
+            _own!.Name = utf8.ToArray();
         }
-
-        _nameLength = (byte)utf8.Length;
     }
 
     /// <summary>A name read from flash as it is kept in RAM: valid UTF-8 as is, anything else as its decoded-and-encoded form.</summary>
@@ -167,19 +166,42 @@ internal sealed class Node
     public static ReadOnlySpan<byte> NormalizeName(ReadOnlySpan<byte> utf8)
         => Utf8.IsValid(utf8) ? utf8 : Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(utf8));
 
-    [InlineArray(InlineNameBytes)]
-    private struct NameBytes
+    /// <inheritdoc/>
+    public bool Equals(Node? other) => other is not null && (ReferenceEquals(this, other) || (_table is not null && _table == other._table && Id == other.Id));
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => Equals(obj as Node);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => (int)Id;
+
+    /// <summary>Whether this is a view of an entry of <paramref name="table"/>.</summary>
+    internal bool IsViewOf(NodeTable table) => _table == table;
+
+    /// <summary>Becomes a view of its entry in <paramref name="table"/> (just added there with this node's data).</summary>
+    internal void Attach(NodeTable table)
     {
-        private byte _first;
+        _table = table;
+        _own = null;
     }
 
-    /// <summary>A name longer than <see cref="InlineNameBytes"/>, and the reference it displaces.</summary>
-    private sealed class LongName(byte[] name, object? target)
+    /// <summary>Takes a copy of its entry, which is about to leave the table.</summary>
+    internal void Detach()
     {
-        public const int ObjectBytes = 32;
+        var t = _table!;
+        _own = new Detached { Record = t.Record(Id), Name = t.NameOf(Id).ToArray(), Ext = t.ExtOf(Id), Size = t.SizeOf(Id) };
+        _table = null;
+    }
 
-        public byte[] Name { get; set; } = name;
+    /// <summary>A node's own data while it is in no table.</summary>
+    private sealed class Detached
+    {
+        public NodeRecord Record;
 
-        public object? Target { get; set; } = target;
+        public byte[] Name { get; set; } = [];
+
+        public object? Ext { get; set; }
+
+        public long Size { get; set; }
     }
 }

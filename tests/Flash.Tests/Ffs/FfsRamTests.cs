@@ -5,39 +5,63 @@ using Flash.Ffs.Index;
 
 namespace Flash.Tests.Ffs;
 
-/// <summary>The compact in-RAM index (id table, sorted child lists, nodes with inline UTF-8 names) and its RAM budget.</summary>
+/// <summary>The compact in-RAM index (paged id table of records, sorted child lists of ids, nodes as views) and its RAM budget.</summary>
 public class FfsRamTests
 {
     private static Node File(uint id, string name) => new(id, 1, name, isDirectory: false);
+
+    /// <summary>A table holding a root directory (id 1) and its child list.</summary>
+    private static (NodeTable Table, ChildList Dir) Root()
+    {
+        var table = new NodeTable();
+        var root = new Node(1, 0, "", isDirectory: true);
+        table.Add(root);
+        return (table, root.Children!);
+    }
+
+    private static Node Added(NodeTable table, uint id, string name)
+    {
+        var node = File(id, name);
+        table.Add(node);
+        return node;
+    }
 
     [Fact]
     public void Node_table_inserts_looks_up_removes_and_enumerates_by_id()
     {
         var table = new NodeTable();
-        foreach (uint id in new uint[] { 5, 6, 9, 2, 7, 100, 1 })
+        foreach (uint id in new uint[] { 5, 6, 9, 2, 7, 100, 1, 64, 63, 4_000_000_000 })
         {
             Assert.True(table.TryAdd(File(id, $"n{id}")));
         }
 
         Assert.False(table.TryAdd(File(6, "again")));
         Assert.Throws<ArgumentException>(() => table.Add(File(9, "again")));
-        Assert.Equal(7, table.Count);
-        Assert.Equal([1u, 2, 5, 6, 7, 9, 100], table.Values.Select(n => n.Id));
+        Assert.Equal(10, table.Count);
+        Assert.Equal([1u, 2, 5, 6, 7, 9, 63, 64, 100, 4_000_000_000], table.Values.Select(n => n.Id));
         Assert.True(table.TryGetValue(7, out var seven));
         Assert.Equal("n7", seven.Name);
         Assert.Equal("n100", table[100].Name);
+        Assert.Equal("n4000000000", table[4_000_000_000].Name);
         Assert.False(table.TryGetValue(8, out _));
         Assert.False(table.ContainsKey(0));
         Assert.False(table.ContainsKey(101));
         Assert.Throws<KeyNotFoundException>(() => table[3]);
+        Assert.Equal(9u, table.FirstAfter(7)!.Id);
+        Assert.Equal(64u, table.FirstAfter(63)!.Id);
+        Assert.Equal(100u, table.FirstAfter(64)!.Id);
+        Assert.Equal(4_000_000_000u, table.FirstAfter(100)!.Id);
+        Assert.Null(table.FirstAfter(4_000_000_000));
 
         Assert.True(table.Remove(5));
         Assert.False(table.Remove(5));
         Assert.True(table.Remove(1));
         Assert.True(table.Remove(100));
-        Assert.Equal([2u, 6, 7, 9], table.Values.Select(n => n.Id));
+        Assert.True(table.Remove(4_000_000_000));
+        Assert.Equal([2u, 6, 7, 9, 63, 64], table.Values.Select(n => n.Id));
         table.Add(File(101, "n101"));
-        Assert.Equal([2u, 6, 7, 9, 101], table.Values.Select(n => n.Id));
+        Assert.Equal([2u, 6, 7, 9, 63, 64, 101], table.Values.Select(n => n.Id));
+        Assert.Equal(["n2", "n6", "n7", "n9", "n63", "n64", "n101"], table.Values.Select(n => n.Name));
 
         var modified = Assert.Throws<InvalidOperationException>(() =>
         {
@@ -50,34 +74,38 @@ public class FfsRamTests
     }
 
     [Fact]
-    public void Node_table_appends_in_order_and_shrinks_when_emptied()
+    public void Node_table_fills_pages_of_64_and_releases_them_when_emptied()
     {
         var table = new NodeTable();
-        for (uint id = 1; id <= 1000; id++)
+        long empty = table.RamBytes;
+        for (uint id = 0; id < 1024; id++)
         {
-            table.Add(File(id, "f"));
+            table.Add(File(id, "s000.txt"));
         }
 
-        Assert.Equal(1024, table.Capacity);
-        Assert.Equal(24 + 40 + (1024 * 8), table.RamBytes);
-        for (uint id = 1; id <= 1000; id += 2)
+        Assert.Equal(16, table.PageCount);
+
+        // A full page: 64 records of 28 bytes and 64 names of 8 bytes, plus the page object and two array headers.
+        long perPage = 48 + (24 + (64 * 28)) + (24 + (64 * 8));
+        Assert.Equal(16 * perPage, table.RamBytes - empty - (24 + (16 * 4)) - (24 + (16 * 8)) + (2 * 24));
+        for (uint id = 1; id < 1024; id += 2)
         {
             Assert.True(table.Remove(id));
         }
 
         Assert.All(table.Values, n => Assert.Equal(0u, n.Id % 2));
-        for (uint id = 2; id <= 1000; id += 2)
+        for (uint id = 0; id < 1024; id += 2)
         {
             Assert.True(table.TryGetValue(id, out _));
             Assert.True(table.Remove(id));
         }
 
         Assert.Empty(table);
-        Assert.Equal(0, table.Capacity);
+        Assert.Equal(0, table.PageCount);
     }
 
     [Fact]
-    public void Node_table_bulk_load_sorts_once_and_reports_duplicates()
+    public void Node_table_bulk_load_reports_duplicates()
     {
         var table = new NodeTable();
         var ids = Enumerable.Range(1, 500).Select(i => (uint)((i * 7919) % 1009)).Where(i => i != 0).Distinct().ToArray();
@@ -86,7 +114,6 @@ public class FfsRamTests
             table.AppendUnordered(File(id, "x"));
         }
 
-        Assert.Throws<InvalidOperationException>(() => table.ContainsKey(1));
         Assert.Null(table.Seal());
         Assert.Equal(ids.Order(), table.Values.Select(n => n.Id));
         Assert.True(table.ContainsKey(ids[17]));
@@ -96,20 +123,21 @@ public class FfsRamTests
         dup.AppendUnordered(File(1, "b"));
         dup.AppendUnordered(File(3, "c"));
         Assert.Equal(3u, dup.Seal()!.Id);
+        Assert.Equal("a", dup[3].Name);
     }
 
     [Fact]
     public void Child_list_keeps_entries_sorted_by_utf8_name()
     {
-        var dir = new ChildList();
+        var (table, dir) = Root();
         string[] names = ["zeta", "alpha", "Beta", "a-very-long-file-name-over-16-bytes.txt", "é", "中文", "alpha2", "_", "0"];
         uint id = 2;
         foreach (var name in names)
         {
-            Assert.True(dir.TryAdd(File(id++, name)));
+            Assert.True(dir.TryAdd(Added(table, id++, name)));
         }
 
-        Assert.False(dir.TryAdd(File(id++, "alpha")));
+        Assert.False(dir.TryAdd(Added(table, id++, "alpha")));
         var expected = names.OrderBy(n => Encoding.UTF8.GetBytes(n), Comparer<byte[]>.Create((a, b) => a.AsSpan().SequenceCompareTo(b))).ToArray();
         Assert.Equal(expected, dir.Select(n => n.Name));
         Assert.Equal(names.Order(StringComparer.Ordinal), dir.Select(n => n.Name));
@@ -118,7 +146,7 @@ public class FfsRamTests
         {
             Assert.True(dir.TryGetValue(name, out var byString));
             Assert.Equal(name, byString.Name);
-            Assert.Same(byString, dir.Find(Encoding.UTF8.GetBytes(name)));
+            Assert.Equal(byString, dir.Find(Encoding.UTF8.GetBytes(name)));
             Assert.True(dir.Contains(name));
         }
 
@@ -127,26 +155,27 @@ public class FfsRamTests
         Assert.False(dir.Contains(""));
 
         // Set replaces the entry of the same name; Remove only removes the entry listed under the node's name.
-        var other = File(99, "zeta");
+        var other = Added(table, 99, "zeta");
         var zeta = dir.Find("zeta"u8)!;
         dir.Set(other);
-        Assert.Same(other, dir.Find("zeta"u8));
+        Assert.Equal(other, dir.Find("zeta"u8));
+        Assert.NotEqual(zeta, dir.Find("zeta"u8));
         Assert.Equal(names.Length, dir.Count);
         Assert.False(dir.Remove(zeta));
         Assert.True(dir.Remove(other));
         Assert.False(dir.Contains("zeta"));
         Assert.Equal(names.Length - 1, dir.Count);
-        dir.Set(File(100, "new"));
+        dir.Set(Added(table, 100, "new"));
         Assert.Equal(names.Where(n => n != "zeta").Append("new").Order(StringComparer.Ordinal), dir.Select(n => n.Name));
     }
 
     [Fact]
     public void Child_list_bulk_load_sorts_and_reports_a_name_clash()
     {
-        var dir = new ChildList();
+        var (table, dir) = Root();
         for (int i = 99; i >= 0; i--)
         {
-            dir.AppendUnordered(File((uint)(i + 2), $"s{i:D3}.txt"));
+            dir.AppendUnordered(Added(table, (uint)(i + 2), $"s{i:D3}.txt"));
         }
 
         Assert.Null(dir.Seal());
@@ -154,38 +183,69 @@ public class FfsRamTests
         Assert.True(dir.TryGetValue("s042.txt", out var n42));
         Assert.Equal(44u, n42.Id);
 
-        var clash = new ChildList();
-        clash.AppendUnordered(File(2, "b"));
-        clash.AppendUnordered(File(3, "a"));
-        clash.AppendUnordered(File(4, "b"));
+        var (other, clash) = Root();
+        clash.AppendUnordered(Added(other, 2, "b"));
+        clash.AppendUnordered(Added(other, 3, "a"));
+        clash.AppendUnordered(Added(other, 4, "b"));
         Assert.Equal("b", clash.Seal()!.Name);
     }
 
     [Fact]
-    public void Node_keeps_short_names_inside_and_long_names_beside_its_map_or_children()
+    public void A_child_list_lists_only_entries_of_its_table()
     {
-        var file = new Node(2, 1, "short.txt", isDirectory: false) { Chunks = new ChunkMap() };
+        var dir = new Node(3, 1, "d", isDirectory: true);
+        Assert.Empty(dir.Children!);
+        Assert.Throws<InvalidOperationException>(() => dir.Children!.TryAdd(File(4, "x")));
+    }
+
+    [Fact]
+    public void A_node_reads_and_writes_its_record_once_added_and_keeps_a_copy_when_removed()
+    {
+        var (table, dir) = Root();
+        var file = new Node(2, 1, "short.txt", isDirectory: false) { Chunks = new ChunkMap(), Size = 5L << 32, ModificationSequence = ulong.MaxValue - 1 };
         file.Chunks!.Set(0, 42);
-        Assert.Equal(Node.ObjectBytes + file.Chunks.RamBytes, file.RamBytes);
+        table.Add(file);
+        dir.TryAdd(file);
+        var view = table[2];
+        Assert.Equal(file, view);
+        Assert.True(file == view);
+        Assert.Equal(file.GetHashCode(), view.GetHashCode());
+        Assert.Equal(5L << 32, view.Size);
+        Assert.Equal(ulong.MaxValue - 1, view.ModificationSequence);
+        Assert.Equal(42, view.Chunks!.Get(0));
+        Assert.Equal(-1, view.InlinePage);
 
-        file.Name = "a-name-that-is-longer-than-sixteen-bytes.bin";
-        Assert.Equal("a-name-that-is-longer-than-sixteen-bytes.bin", file.Name);
-        Assert.Equal(42, file.Chunks!.Get(0));
-        Assert.True(file.RamBytes > Node.ObjectBytes + file.Chunks.RamBytes);
-        file.Chunks = null;
+        view.Size = 256;
+        view.InlinePage = 7;
+        view.InlineOffset = 65_535;
+        Assert.Throws<OverflowException>(() => view.InlineOffset = 65_536);
+        Assert.Equal(256, file.Size);
+        Assert.Equal(65_535, file.InlineOffset);
+        view.Chunks = null;
         Assert.Null(file.Chunks);
-        Assert.Equal("a-name-that-is-longer-than-sixteen-bytes.bin", file.Name);
-        file.Name = "exactly16bytes!!";
-        Assert.Equal("exactly16bytes!!", file.Name);
-        Assert.Equal(Node.ObjectBytes, file.RamBytes);
+        dir.Remove(file);
+        file.Name = "a-name-that-is-longer-than-sixteen-bytes.bin";
+        dir.TryAdd(file);
+        Assert.Equal("a-name-that-is-longer-than-sixteen-bytes.bin", table[2].Name);
+        Assert.Equal(file, dir.Find("a-name-that-is-longer-than-sixteen-bytes.bin"u8));
 
-        var dir = new Node(3, 1, "a-directory-with-a-long-name", isDirectory: true);
-        Assert.True(dir.Children!.TryAdd(new Node(4, 3, "x", isDirectory: false)));
-        dir.Name = "d";
-        dir.Chunks = null;
-        Assert.Equal("d", dir.Name);
-        Assert.Single(dir.Children!);
-        Assert.Throws<InvalidOperationException>(() => dir.Chunks = new ChunkMap());
+        var sub = new Node(3, 1, "d", isDirectory: true);
+        table.Add(sub);
+        Assert.True(sub.Children!.TryAdd(Added(table, 4, "x")));
+        sub.Chunks = null;
+        Assert.Throws<InvalidOperationException>(() => sub.Chunks = new ChunkMap());
+        Assert.Single(table[3].Children!);
+
+        // Removed: the node and the cached view keep what the entry held; the table forgets it.
+        dir.Remove(file);
+        Assert.True(table.Remove(file));
+        Assert.False(table.ContainsKey(2));
+        Assert.Equal("a-name-that-is-longer-than-sixteen-bytes.bin", file.Name);
+        Assert.Equal(256, file.Size);
+        Assert.Equal(7, file.InlinePage);
+        file.Size = 1;
+        Assert.Equal(1, file.Size);
+        Assert.NotEqual(file, new Node(2, 1, "short.txt", isDirectory: false));
 
         var max = new string('é', 127) + "x";
         Assert.Equal(max, new Node(5, 1, max, isDirectory: false).Name);
@@ -193,19 +253,24 @@ public class FfsRamTests
     }
 
     [Fact]
-    public void A_file_node_with_a_short_name_allocates_what_it_reports()
+    public void Lookups_of_entries_in_use_allocate_nothing()
     {
-        _ = File(1, "warm-up.txt").Name;
-        var nodes = new Node[1000];
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < nodes.Length; i++)
+        var (table, dir) = Root();
+        for (uint id = 2; id < 200; id++)
         {
-            nodes[i] = new Node((uint)i + 2, 1, "s000.txt", isDirectory: false);
+            dir.TryAdd(Added(table, id, $"s{id:D4}.txt"));
         }
 
-        long perNode = (GC.GetAllocatedBytesForCurrentThread() - before) / nodes.Length;
-        Assert.Equal(Node.ObjectBytes, perNode);
-        Assert.Equal(Node.ObjectBytes, nodes[0].RamBytes);
+        _ = table[150].Size + dir.Find("s0150.txt"u8)!.Size;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        long sum = 0;
+        for (int i = 0; i < 100; i++)
+        {
+            sum += table[150].Size + dir.Find("s0150.txt"u8)!.Size + table[1].Children!.Count;
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(100 * 198, sum);
     }
 
     /// <summary>
@@ -287,11 +352,11 @@ public class FfsRamTests
 
         var stats = fs.GetStatistics();
         Assert.Equal(2021, stats.Entries);
-        Assert.InRange(stats.RamBytes, 200_000, 262_144);
+        Assert.InRange(stats.RamBytes, 100_000, 262_144);
 
         fs.Unmount();
         fs = FlashFileSystem.Mount(dev);
-        Assert.InRange(fs.GetStatistics().RamBytes, 200_000, 262_144);
+        Assert.InRange(fs.GetStatistics().RamBytes, 100_000, 262_144);
         Assert.Equal(100, fs.ListDirectory("/d07").Count);
         Assert.Equal(data, fs.ReadAllBytes("/d19/s099.txt"));
         Assert.True(fs.Check().IsClean);
