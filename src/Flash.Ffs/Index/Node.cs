@@ -12,6 +12,9 @@ namespace Flash.Ffs.Index;
 /// </remarks>
 internal sealed class Node : IEquatable<Node>
 {
+    /// <summary>Bytes of a view of a table's entry: 16 of header, two references and the id.</summary>
+    public const int ViewBytes = 40;
+
     private NodeTable? _table;
     private Detached? _own;
 

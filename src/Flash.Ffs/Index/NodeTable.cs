@@ -54,6 +54,11 @@ internal sealed class NodeTable : IReadOnlyCollection<Node>
                 bytes += _pages[i].RamBytes;
             }
 
+            foreach (var view in _cache)
+            {
+                bytes += view is null ? 0 : Node.ViewBytes;
+            }
+
             for (int i = 0; i < _extCount; i++)
             {
                 bytes += _ext[i] switch
