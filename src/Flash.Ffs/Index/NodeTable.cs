@@ -17,9 +17,10 @@ namespace Flash.Ffs.Index;
 /// </remarks>
 internal sealed class NodeTable : IReadOnlyCollection<Node>
 {
-    private const int CacheSize = 256;
+    /// <summary>Most views cached: the cache grows with the table (a power of two at least the entry count) up to this.</summary>
+    private const int MaxCache = 256;
 
-    private readonly Node?[] _cache = new Node?[CacheSize];
+    private Node?[] _cache = new Node?[8];
     private readonly Dictionary<uint, long> _bigSizes = [];
     private readonly List<int> _freeExt = [];
     private uint[] _keys = [];
@@ -46,7 +47,7 @@ internal sealed class NodeTable : IReadOnlyCollection<Node>
     {
         get
         {
-            long bytes = RamSize.Object((7 * RamSize.Reference) + (6 * 4)) + RamSize.Array(RamSize.Reference, CacheSize)
+            long bytes = RamSize.Object((7 * RamSize.Reference) + (6 * 4)) + RamSize.Array(RamSize.Reference, _cache.Length)
                 + RamSize.Array(4, _keys.Length) + RamSize.Array(RamSize.Reference, _pages.Length)
                 + RamSize.Array(RamSize.Reference, _ext.Length) + RamSize.List(4, _freeExt.Capacity) + RamSize.Dictionary(24, _bigSizes.Capacity);
             for (int i = 0; i < _pageCount; i++)
@@ -122,7 +123,12 @@ internal sealed class NodeTable : IReadOnlyCollection<Node>
         SetExt(id, ext);
         node.Attach(this);
         (ext as ChildList)?.Bind(this);
-        _cache[(int)(id & (CacheSize - 1))] = node;
+        if (_count > _cache.Length && _cache.Length < MaxCache)
+        {
+            GrowCache();
+        }
+
+        _cache[(int)(id & (uint)(_cache.Length - 1))] = node;
         return true;
     }
 
@@ -319,7 +325,7 @@ internal sealed class NodeTable : IReadOnlyCollection<Node>
     /// <summary>The view of an existing id: the cached one, or a new one that replaces it in the cache.</summary>
     internal Node View(uint id)
     {
-        ref var cached = ref _cache[(int)(id & (CacheSize - 1))];
+        ref var cached = ref _cache[(int)(id & (uint)(_cache.Length - 1))];
         if (cached is { } c && c.Id == id && c.IsViewOf(this))
         {
             return c;
@@ -329,6 +335,21 @@ internal sealed class NodeTable : IReadOnlyCollection<Node>
         return cached;
     }
 
+    /// <summary>Doubles the view cache, keeping the views it holds.</summary>
+    private void GrowCache()
+    {
+        var grown = new Node?[_cache.Length * 2];
+        foreach (var view in _cache)
+        {
+            if (view is not null)
+            {
+                grown[(int)(view.Id & (uint)(grown.Length - 1))] = view;
+            }
+        }
+
+        _cache = grown;
+    }
+
     private bool Remove(uint id, Node? node)
     {
         if (!ContainsKey(id))
@@ -336,7 +357,7 @@ internal sealed class NodeTable : IReadOnlyCollection<Node>
             return false;
         }
 
-        ref var cached = ref _cache[(int)(id & (CacheSize - 1))];
+        ref var cached = ref _cache[(int)(id & (uint)(_cache.Length - 1))];
         if (cached is { } c && c.Id == id && c.IsViewOf(this))
         {
             c.Detach();
