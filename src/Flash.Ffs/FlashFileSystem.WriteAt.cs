@@ -56,11 +56,16 @@ public sealed partial class FlashFileSystem
             }
             else
             {
-                // A partly written chunk keeps the bytes around the range (zeros past the old end).
+                // A partly written chunk keeps the file's bytes around the range, and zeros past the old end. The old
+                // page is read only when some of its bytes survive: a write from the chunk's start to (or past) the
+                // old end replaces all of them, so it succeeds even when the old page is unreadable (the ranged
+                // self-heal rewrites a damaged partial last chunk this way).
                 var buffer = (_mergeBuffer ??= new byte[chunk]).AsSpan();
-                if (chunkStart < node.Size)
+                if (chunkStart < node.Size && (within > 0 || chunkStart + n < node.Size))
                 {
                     ReadChunk(node, c, 0, buffer, path);
+                    int kept = (int)Math.Min(chunk, node.Size - chunkStart);
+                    buffer[kept..].Clear(); // bytes a page holds past the old end are not the file's
                 }
                 else
                 {

@@ -77,7 +77,7 @@ internal sealed class PairHealer(PairFailover failover, PairGates gates, PairEve
             return 0;
         }
 
-        var (start, end, rewriteEnd) = ChunkSpan(p.Store.FileSystem.ChunkSize, offset, destination.Length, length);
+        var (start, end) = ChunkSpan(p.Store.FileSystem.ChunkSize, offset, destination.Length, length);
         byte[] buffer = ArrayPool<byte>.Shared.Rent((int)(end - start));
         try
         {
@@ -90,11 +90,8 @@ internal sealed class PairHealer(PairFailover failover, PairGates gates, PairEve
                 }
             }
 
-            RewriteRange(p, abs, start, good[..(int)(rewriteEnd - start)]);
-            if (rewriteEnd > start)
-            {
-                events.Healed(p, abs);
-            }
+            RewriteRange(p, abs, start, good);
+            events.Healed(p, abs);
 
             int count = (int)Math.Min(destination.Length, length - offset);
             good.Slice((int)(offset - start), count).CopyTo(destination);
@@ -107,17 +104,16 @@ internal sealed class PairHealer(PairFailover failover, PairGates gates, PairEve
     }
 
     /// <summary>
-    /// The chunks of a file of <paramref name="length"/> bytes that hold [offset, offset + count): read [start, end) from
-    /// the good copy; rewrite [start, rewriteEnd). Only whole chunks are rewritten, since a write of part of a chunk
-    /// reads the rest of it from the damaged copy: a partial last chunk of the file is left out of the rewrite unless the
-    /// rewrite starts at 0 (then the whole file is written).
+    /// The chunks of a file of <paramref name="length"/> bytes that hold [offset, offset + count): [start, end) is read
+    /// from the good copy and rewritten on the damaged one. Only whole chunks are rewritten (a write of part of a chunk
+    /// would read the rest of it from the damaged copy); the file's partial last chunk counts as whole, since a write
+    /// from its start to the file's end replaces every byte it holds without reading it.
     /// </summary>
-    internal static (long Start, long End, long RewriteEnd) ChunkSpan(int chunk, long offset, int count, long length)
+    internal static (long Start, long End) ChunkSpan(int chunk, long offset, int count, long length)
     {
         long start = offset / chunk * chunk;
         long end = Math.Min(length, (offset + count + chunk - 1) / chunk * chunk);
-        long rewriteEnd = end == length && length % chunk != 0 && start > 0 ? Math.Max(start, length / chunk * chunk) : end;
-        return (start, end, rewriteEnd);
+        return (start, end);
     }
 
     /// <summary>

@@ -85,12 +85,32 @@ public class PairRangeHealTests
     }
 
     [Theory]
-    [InlineData(0, 100, 1000, 0, 1000, 1000)]
-    [InlineData(5000, 2000, 100_000, 4096, 8192, 8192)]
-    [InlineData(9000, 4000, 10_000, 8192, 10_000, 8192)] // a partial last chunk is not rewritten (its merge would read the damage)
-    [InlineData(0, 20_000, 10_000, 0, 10_000, 10_000)] // from 0, the whole file is rewritten
-    public void The_rewrite_covers_whole_chunks_only(long offset, int count, long length, long start, long end, long rewriteEnd)
-        => Assert.Equal((start, end, rewriteEnd), PairHealer.ChunkSpan(2048, offset, count, length));
+    [InlineData(0, 100, 1000, 0, 1000)]
+    [InlineData(5000, 2000, 100_000, 4096, 8192)]
+    [InlineData(9000, 4000, 10_000, 8192, 10_000)] // the partial last chunk is rewritten whole (from its start to the file's end)
+    [InlineData(0, 20_000, 10_000, 0, 10_000)] // from 0, the whole file is rewritten
+    public void The_rewrite_covers_whole_chunks_only(long offset, int count, long length, long start, long end)
+        => Assert.Equal((start, end), PairHealer.ChunkSpan(2048, offset, count, length));
+
+    [Fact]
+    public void A_damaged_partial_last_chunk_is_rewritten_by_a_ranged_heal_that_does_not_start_at_zero()
+    {
+        var (pair, a, _, content) = Pair(); // 60,000 bytes: the last chunk is partial
+        using var _ = pair;
+        string abs = PairParts.AlternatePath(pair.Primary, File);
+        int chunk = pair.Primary.Store!.FileSystem.ChunkSize;
+        long lastChunk = (content.Length - 1) / chunk * chunk;
+        Assert.NotEqual(0, content.Length % chunk);
+        PairRig.DamagePageHolding(a.Inner, content.AsSpan((int)lastChunk + 16, 64));
+        Assert.Throws<FlashDataCorruptException>(() => pair.Primary.Store!.FileSystem.ReadAllBytes(abs));
+
+        var range = new byte[3000];
+        Assert.Equal(3000, pair.ReadAlternateRange(File, content.Length - 3000, range));
+
+        Assert.Equal(content.AsSpan(content.Length - 3000).ToArray(), range);
+        Assert.Equal(content, pair.Primary.Store!.FileSystem.ReadAllBytes(abs)); // healed on the primary, last chunk included
+        PairRig.AssertConverged(pair);
+    }
 
     private static byte[] ReadRange(RedundantPair pair, long offset, int count)
     {
