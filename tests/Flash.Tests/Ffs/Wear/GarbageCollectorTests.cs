@@ -94,7 +94,7 @@ public sealed class GarbageCollectorTests
         log.CheckpointSequence = log.Sequence;
         gc.QueueScrub(5);
 
-        int moved = gc.CollectStep(maxPages: 3, allowWearLeveling: false, greedyOnly: false);
+        int moved = gc.CollectStep(maxPages: 3, allowWearLeveling: false, urgent: false);
 
         Assert.Equal(3, moved);
         Assert.Equal([5], log.ClosedIn);
