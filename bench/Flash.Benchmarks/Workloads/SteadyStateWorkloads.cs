@@ -23,6 +23,7 @@ internal sealed partial class WorkloadRunner
         long maxMaintain = 0, maintainTotal = 0;
         var budget = new MaintenanceBudget(SimulatedTimeBudget: _s.W9MaintainBudget);
         var c0 = device.Statistics.Capture();
+        var s0 = fs.GetStatistics();
         FlashCounters half = default;
         var sw = Stopwatch.StartNew();
         var rng = new Random(Seed);
@@ -62,6 +63,15 @@ internal sealed partial class WorkloadRunner
         double used = stats.UsedBytes, free = stats.CapacityBytes - stats.UsedBytes;
         double r = free / used;
         var second = end - half;
+
+        // Page programs of the phase by cause: the payload's own pages, garbage collection's moves, and the rest
+        // (checkpoints, anchors and the metadata of the commits), in pages and as their share of the WA.
+        long gcPages = stats.GcPagesMoved - s0.GcPagesMoved;
+        long ownPages = (payload + _g.PageSize - 1) / _g.PageSize;
+        long otherPages = d.PagePrograms - ownPages - gcPages;
+        _results.Notes.Add((w, string.Create(
+            CultureInfo.InvariantCulture,
+            $"page programs {d.PagePrograms}: payload {ownPages}, GC moves {gcPages} ({(double)gcPages / ownPages:F3} of the payload), checkpoints and metadata {otherPages} ({(double)otherPages / ownPages:F3}); {stats.CheckpointsWritten - s0.CheckpointsWritten} checkpoints, {stats.GcBlocksReclaimed - s0.GcBlocksReclaimed} blocks reclaimed")));
         _results.Notes.Add((w, string.Create(
             CultureInfo.InvariantCulture,
             $"{n} overwrites; WA of the second half {(double)second.DataBytesProgrammed / (payload - ((long)(n / 2) * Io)):F3}; greedy floor (1 + r) / 2r = {(1 + r) / (2 * r):F2} at r = free / used = {r:F3} of the volume's own capacity; mean op {latency.Average() / 1e6:F3} ms{(maintain ? $", Maintain total {maintainTotal / 1e6:F1} ms" : "")}")));

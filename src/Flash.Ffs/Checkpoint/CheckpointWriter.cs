@@ -386,7 +386,7 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
     bool ICheckpointTrigger.InProgress => _pending is not null;
 
     /// <inheritdoc/>
-    void ICheckpointTrigger.AdvanceSlice() => Advance(SlicePages, () => true);
+    void ICheckpointTrigger.AdvanceSlice() => AdvanceSlice();
 
     /// <inheritdoc/>
     void ICheckpointTrigger.FinishInProgress() => FinishPending();

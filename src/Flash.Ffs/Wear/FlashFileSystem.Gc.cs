@@ -38,40 +38,75 @@ public sealed partial class FlashFileSystem
         long limitNs = budget.SimulatedTimeBudget is { } t ? t.Ticks * 100 : long.MaxValue;
         int maxPages = budget.MaxPages ?? int.MaxValue;
         int moved = 0, erased = 0;
-        bool checkpoint = false;
 
-        // Work goes in units of at most a page read, a page program and an erase (a page move whose target block must
-        // be opened; a checkpoint page whose block is erased first; an erase ahead of need), and a unit starts only
-        // while a page read still fits: so the budget is overshot by at most one page program plus one erase.
-        long readNs = _device.Statistics.Timing.ReadCost(_device.Geometry.PageSize + _device.Geometry.SpareSize);
-        long programNs = _device.Statistics.Timing.ProgramCost(_device.Geometry.PageSize + _device.Geometry.SpareSize);
+        // Work goes in units (a page move, the victim's erase, an index entry of the checkpoint, an erase ahead of
+        // need), and a unit starts only when its whole device time fits what is left of the budget: a page move is a
+        // read and a program, plus an erase when the cold head must open a block; a checkpoint entry is the pages it
+        // may take (the most one entry took so far in this call) plus the anchor, and an erase when it may reach a new
+        // block. Only the rare erase of an anchor block or an entry larger than any before can overshoot, and the first
+        // unit, which always starts (so a budget smaller than an erase still gets erases done).
+        var timing = _device.Statistics.Timing;
+        int pageBytes = _device.Geometry.PageSize + _device.Geometry.SpareSize;
+        long programNs = timing.ProgramCost(pageBytes);
+        long moveNs = timing.ReadCost(pageBytes) + programNs;
+        long eraseNs = timing.EraseNs;
         long Spent() => _device.Statistics.SimulatedNanoseconds - start;
-        bool TimeLeft() => Spent() + readNs <= limitNs;
+        bool Fits(long ns) => limitNs == long.MaxValue || Spent() + ns <= limitNs || Spent() == 0;
+
+        int entryPages = 2, lastWritten = -1;
+        bool CheckpointEntryFits()
+        {
+            if (_checkpoint.Pending is not { } p)
+            {
+                return false;
+            }
+
+            int w = p.Written.Count;
+            entryPages = lastWritten >= 0 ? Math.Max(entryPages, w - lastWritten) : entryPages;
+            lastWritten = w;
+            int pages = entryPages + 1;
+            bool newBlock = (w % _ppb) + pages > _ppb || w % _ppb == 0;
+            return Fits((pages * programNs) + (newBlock ? eraseNs : 0));
+        }
+
+        // A victim emptied by the last call is erased first: on a budget not much larger than an erase it could not
+        // be erased later in the call, and it would land on the next operation.
+        _gc.DropStaleScrubs();
+        if (_gc.VictimEmpty && Fits(eraseNs))
+        {
+            moved += _gc.CollectStep(GarbageCollector.EraseUnits, allowWearLeveling: false, urgent: false, eraseMustFit: true);
+        }
 
         // A checkpoint in progress gets a slice first: until it commits, blocks written since it started cannot be
         // collected, so letting collection take the whole budget would starve both.
         long checkpoints = _checkpoint.CheckpointsWritten;
         if (_checkpoint.Pending is not null)
         {
-            _checkpoint.Advance(_checkpoint.SlicePages, TimeLeft);
+            _checkpoint.Advance(_checkpoint.SlicePages, CheckpointEntryFits);
         }
 
-        // Even an unlimited budget ends: at most two passes' worth of block moves, and blocks that can hold no live
-        // data (freed, bad, checkpoint) leave the scrub queue.
-        _gc.DropStaleScrubs();
+        // Collection keeps the pool a block above the mark under which operations collect, so they find room and
+        // collect nothing; no further, since free blocks held back raise WA. Even an unlimited budget ends: at most
+        // two passes' worth of block moves (blocks that can hold no live data left the scrub queue above).
         int rounds = 0;
-        while (TimeLeft() && moved < maxPages && rounds++ < _blocks.Count * 16)
+        while (moved < maxPages && rounds++ < _blocks.Count * 16)
         {
             // Reclaiming space comes first: wear levelling gains none, so it waits while the pool is low.
             int free = _pool.FreeCount;
-            bool wear = free >= _reserveBlocks * 2 && _gc.WearLevelingDue();
-            bool gcWanted = _gc.Victim >= 0 || free < _reserveBlocks * 3 || _gc.ScrubPending || wear;
+            bool wear = free >= _gc.LowWater(NextCheckpointBlocks()) && _gc.WearLevelingMayRun(free) && _gc.WearLevelingDue();
+            bool gcWanted = _gc.Victim >= 0 || free < _gc.LowWater(NextCheckpointBlocks()) + 1 || _gc.ScrubPending || wear;
             if (!gcWanted)
             {
                 break;
             }
 
-            int step = _gc.CollectStep(1, allowWearLeveling: wear, greedyOnly: false);
+            long cost = _gc.NextUnitCost(wear, moveNs, eraseNs);
+            if (cost == 0 || !Fits(cost))
+            {
+                break;
+            }
+
+            int step = _gc.CollectStep(cost == eraseNs ? GarbageCollector.EraseUnits : 1, allowWearLeveling: wear, urgent: false, eraseMustFit: true);
             if (step == 0 && _gc.Victim < 0)
             {
                 break;
@@ -80,22 +115,24 @@ public sealed partial class FlashFileSystem
             moved += step;
         }
 
-        // Starting a checkpoint programs its fixed part (header, heads, block table) at once: only when that fits.
-        long headNs = (long)((_checkpoint.HeadSize() + _chunk - 1) / _chunk) * programNs;
-        if (TimeLeft() && Spent() + headNs <= limitNs && _checkpoint.Pending is null && _checkpoint.BlocksSinceCheckpoint >= Math.Max(1, _options.CheckpointIntervalBlocks / 2))
+        // Starting a checkpoint programs its fixed part (header, heads, block table) at once, and its first block may
+        // need an erase: only when that fits. Started an interval's last block early, so operations do not start it
+        // and checkpoints come no more often than without Maintain (each rewrites the index).
+        long headNs = ((long)((_checkpoint.HeadSize() + _chunk - 1) / _chunk) * programNs) + eraseNs;
+        if (Fits(headNs) && _checkpoint.Pending is null && _checkpoint.BlocksSinceCheckpoint >= Math.Max(1, _options.CheckpointIntervalBlocks - 1))
         {
             _checkpoint.Begin();
         }
 
-        if (_checkpoint.Pending is not null && TimeLeft())
+        if (_checkpoint.Pending is not null)
         {
-            _checkpoint.Advance(int.MaxValue, TimeLeft);
+            _checkpoint.Advance(int.MaxValue, CheckpointEntryFits);
         }
 
-        checkpoint = _checkpoint.CheckpointsWritten != checkpoints;
+        bool checkpoint = _checkpoint.CheckpointsWritten != checkpoints;
 
         // Erase free blocks ahead of need, so no erase lands on a later write.
-        for (int b = 0; b < _blocks.Count && TimeLeft(); b++)
+        for (int b = 0; b < _blocks.Count && Fits(eraseNs); b++)
         {
             if (_blocks.State[b] == BlockState.Free && !_blocks.Erased[b] && _pool.Erase(b))
             {
@@ -114,7 +151,7 @@ public sealed partial class FlashFileSystem
     private long RemainingWork()
     {
         long work = 0;
-        bool poolLow = _pool.FreeCount < _reserveBlocks * 3;
+        bool poolLow = _pool.FreeCount < _gc.LowWater(NextCheckpointBlocks()) + 1;
         for (int b = 0; b < _blocks.Count; b++)
         {
             if (poolLow && _blocks.State[b] == BlockState.Full && _blocks.Valid[b] < _ppb)
@@ -131,6 +168,9 @@ public sealed partial class FlashFileSystem
         long checkpoint = _checkpoint.Pending is { } p ? ((long)p.Size - p.Length + _chunk - 1) / _chunk : 0;
         return work + _gc.ScrubWork(_ppb) + (_gc.WearLevelingDue() ? _ppb : 0) + checkpoint;
     }
+
+    /// <summary>Blocks the next checkpoint claims when it starts, as many as the last one took plus one; 0 while one is in progress.</summary>
+    private int NextCheckpointBlocks() => _checkpoint.Pending is null ? ((_checkpoint.Pages.Count + _ppb - 1) / _ppb) + 1 : 0;
 
     /// <summary>Pages holding live data, including pages kept for uncommitted transactions.</summary>
     private long LivePages() => _blocks.LivePages;
@@ -157,7 +197,7 @@ public sealed partial class FlashFileSystem
             }
 
             int hotRoom = _pageLog.Hot.Block >= 0 ? _ppb - _pageLog.Hot.WritePointer : 0;
-            _gc.MakeRoom(pages, hotRoom, firmwareIdle: _hotOpensSinceMaintain > 1);
+            _gc.MakeRoom(pages, hotRoom, firmwareIdle: _hotOpensSinceMaintain > 1, NextCheckpointBlocks());
         }
         catch (Exception ex) when (FaultIfNeeded(ex))
         {

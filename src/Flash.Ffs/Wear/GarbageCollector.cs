@@ -23,6 +23,7 @@ internal sealed class GarbageCollector : IReclaimPolicy
     private readonly HashSet<int> _scrubQueue = [];
     private int _victim = -1;
     private bool _victimForWear;
+    private int _reclaimsSinceWear;
 
     public GarbageCollector(BlockPool pool, IGcLog log, ICheckpointTrigger checkpoints, FlashFileSystemOptions options, int reserveBlocks, ILogger logger)
     {
@@ -38,6 +39,9 @@ internal sealed class GarbageCollector : IReclaimPolicy
     /// <summary>The block being emptied, or -1.</summary>
     public int Victim => _victim;
 
+    /// <summary>Whether the victim is empty, so that the next unit of collection is its erase.</summary>
+    public bool VictimEmpty => _victim >= 0 && _blocks.Valid[_victim] == 0;
+
     /// <summary>Whether blocks wait to be scrubbed.</summary>
     public bool ScrubPending => _scrubQueue.Count > 0;
 
@@ -51,7 +55,7 @@ internal sealed class GarbageCollector : IReclaimPolicy
     public long PagesScrubbed { get; private set; }
 
     /// <summary>RAM held: this object and the scrub queue.</summary>
-    public long RamBytes => RamSize.Object((7 * RamSize.Reference) + (3 * 8) + 4 + 4 + 1) + RamSize.HashSet(12, _scrubQueue.Capacity);
+    public long RamBytes => RamSize.Object((7 * RamSize.Reference) + (3 * 8) + 4 + 4 + 4 + 1) + RamSize.HashSet(12, _scrubQueue.Capacity);
 
     /// <summary>The block table as victim choice sees it (read only), movability against the last checkpoint.</summary>
     private BlockTableView View => new(_blocks, _pool.PagesPerBlock, _log.CheckpointSequence);
@@ -79,7 +83,21 @@ internal sealed class GarbageCollector : IReclaimPolicy
     {
         _scrubQueue.Remove(block);
         BlocksReclaimed++;
+        _reclaimsSinceWear = Math.Min(_reclaimsSinceWear + 1, WearEveryReclaims);
     }
+
+    /// <summary>Blocks collection reclaims, with the pool low, for each wear-levelling move it may make.</summary>
+    private const int WearEveryReclaims = 32;
+
+    /// <summary>
+    /// Whether a wear-levelling move may run with <paramref name="free"/> blocks in the pool: always when it has room
+    /// (twice the reserve); when it is low (a full volume in steady state), once every
+    /// <see cref="WearEveryReclaims"/> blocks reclaimed. A move gains no space and costs a whole block of copies:
+    /// under uniform overwrites (W9) erase counts spread past the threshold by chance alone, and moving a block each
+    /// time raised W9M's WA by about 1; one move in 32 reclaims costs at most 2 pages a block reclaimed and still lets
+    /// cold data on a full volume move.
+    /// </summary>
+    public bool WearLevelingMayRun(int free) => free >= _reserveBlocks * 2 || _reclaimsSinceWear >= WearEveryReclaims;
 
     /// <summary>
     /// Static wear levelling is due when the gap between the most-worn block and the least-worn cold block passes
@@ -101,50 +119,58 @@ internal sealed class GarbageCollector : IReclaimPolicy
     }
 
     /// <summary>
-    /// Reclaims room for <paramref name="pages"/> more pages, <paramref name="hotRoom"/> of which fit in the hot head's
-    /// block: boundedly when there is slack, fully when the free pool is down to its reserve, asking for a checkpoint
-    /// when the garbage cannot move before one. <paramref name="firmwareIdle"/>: no <c>Maintain</c> call came since
-    /// the hot head opened its last block, so wear levelling may run here. Throws <see cref="FlashNoSpaceException"/>
-    /// when nothing can be reclaimed.
+    /// Free blocks (after the ones an operation opens) under which every operation collects a paced slice: a little
+    /// above the reserve, so the mandatory whole-block step below rarely runs, and no higher, because free blocks
+    /// held back in the pool are spare space the victims do not get to hold garbage in (that raises WA).
     /// </summary>
-    public void MakeRoom(int pages, int hotRoom, bool firmwareIdle)
+    /// <param name="checkpointBlocks">Blocks the next checkpoint will claim from the pool when it starts (0 while one
+    /// is in progress): kept free too, so that its start does not drop the pool under the reserve at once.</param>
+    public int LowWater(int checkpointBlocks) => _reserveBlocks + PaceMarginBlocks + checkpointBlocks;
+
+    /// <summary>Blocks above the reserve that paced collection keeps free.</summary>
+    private const int PaceMarginBlocks = 2;
+
+    /// <summary>
+    /// Reclaims room for <paramref name="pages"/> more pages, <paramref name="hotRoom"/> of which fit in the hot head's
+    /// block. Below <see cref="LowWater(int)"/> every operation moves a paced number of pages (<see cref="PacedQuota"/>):
+    /// about what its own pages cost in collection at the current victim's live fraction, plus a little more the
+    /// further the pool is below the mark, never more than
+    /// <see cref="FlashFileSystemOptions.MaxForegroundPagesPerOperation"/>. When the pool still reaches the reserve,
+    /// a whole victim is reclaimed at once, asking for a checkpoint when the garbage cannot move before one.
+    /// <paramref name="firmwareIdle"/>: no <c>Maintain</c> call came since the hot head opened its last block, so
+    /// wear levelling may run here. Throws <see cref="FlashNoSpaceException"/> when nothing can be reclaimed.
+    /// </summary>
+    public void MakeRoom(int pages, int hotRoom, bool firmwareIdle, int checkpointBlocks = 0)
     {
+        int lowWater = LowWater(checkpointBlocks);
         int ppb = _pool.PagesPerBlock;
-        if (pages <= hotRoom)
+        int neededBlocks = pages <= hotRoom ? 0 : ((pages - hotRoom) + ppb - 1) / ppb;
+        int free = _pool.FreeCount - neededBlocks;
+
+        // Wear levelling and scrubbing gain no space, so they take a whole slice, only with blocks opened and a pool
+        // with room; while firmware calls Maintain, wear levelling is left to those calls.
+        bool wearHere = neededBlocks > 0 && firmwareIdle && free >= lowWater && WearLevelingMayRun(free) && WearLevelingDue();
+        if (wearHere || (_scrubQueue.Count > 0 && neededBlocks > 0))
         {
-            // The pool is near the reserve: the block this head opens next would have to be reclaimed in one go.
-            // Reclaim it in slices over the operations that fill the current block instead. When nothing can move yet
-            // because the garbage is younger than the last checkpoint, a slice of the checkpoint in progress helps.
-            // At the reserve itself this operation opens no block, so it may spend what the per-operation bound
-            // allows for the greedy step of an operation that does (docs/latency.md).
-            int free = _pool.FreeCount;
-            int slice = _options.MaxForegroundPagesPerOperation * (free <= _reserveBlocks ? 2 : 1);
-            if (free <= _reserveBlocks + 1
-                && CollectStep(slice, allowWearLeveling: false, greedyOnly: false) == 0
-                && _checkpoints.InProgress)
+            CollectStep(_options.MaxForegroundPagesPerOperation, allowWearLeveling: wearHere, urgent: false);
+        }
+        else if (free < lowWater)
+        {
+            int quota = PacedQuota(pages, free, lowWater);
+            if (quota > 0 && CollectStep(quota, allowWearLeveling: false, urgent: false, eraseMustFit: true) == 0 && _victim < 0
+                && free <= _reserveBlocks + 1 && _checkpoints.InProgress)
             {
+                // Nothing can move yet because the garbage is younger than the last checkpoint: a slice of the
+                // checkpoint in progress helps.
                 _checkpoints.AdvanceSlice();
             }
-
-            return;
-        }
-
-        int neededBlocks = ((pages - hotRoom) + ppb - 1) / ppb;
-        int budget = _options.MaxForegroundPagesPerOperation;
-
-        // Incremental: when the pool is getting low, do a bounded slice of collection with every block opened. Wear
-        // levelling is not urgent: while firmware calls Maintain between operations, it is left to those calls.
-        bool wearHere = firmwareIdle && _pool.FreeCount - neededBlocks >= _reserveBlocks * 2 && WearLevelingDue();
-        if (_pool.FreeCount - neededBlocks < _reserveBlocks * 2 || wearHere || _scrubQueue.Count > 0)
-        {
-            CollectStep(budget, allowWearLeveling: wearHere, greedyOnly: false);
         }
 
         // Mandatory: never let user data eat into the reserve that garbage collection needs to make progress.
         bool checkpointed = false;
         while (_pool.FreeCount - neededBlocks < _reserveBlocks)
         {
-            int moved = CollectStep(ppb, allowWearLeveling: false, greedyOnly: true);
+            int moved = CollectStep(ppb, allowWearLeveling: false, urgent: true);
             if (moved > 0 || _victim >= 0)
             {
                 continue;
@@ -176,15 +202,80 @@ internal sealed class GarbageCollector : IReclaimPolicy
     }
 
     /// <summary>
-    /// Moves up to <paramref name="maxPages"/> live pages out of the current victim block, choosing a new victim when
-    /// needed, and erases the victim once it is empty. Returns the pages moved (0 with no victim means nothing to do).
+    /// Work units (a page move 1, the victim's erase <see cref="EraseUnits"/>) one operation of <paramref name="pages"/>
+    /// pages does with <paramref name="free"/> blocks free, under <paramref name="lowWater"/>. In steady state
+    /// reclaiming a victim with v live pages gains ppb - v pages for v moves, so keeping up takes pages * v / (ppb - v)
+    /// moves; each block behind adds one (checkpoint pages and the cold head also take blocks). An operation does at
+    /// most <see cref="SteadyUnits"/> units (about 3.3 ms on the reference part), and its moves or the victim's erase
+    /// plus a few moves, not a full slice and an erase; while a checkpoint is in progress (every operation then also
+    /// programs a slice of it) one move and no erase. Only with the pool at the reserve plus one does it take up to
+    /// <see cref="FlashFileSystemOptions.MaxForegroundPagesPerOperation"/>, twice that at the reserve itself (the
+    /// block the next operation opens would otherwise have to be reclaimed in one go). Picks the next victim if there is none;
+    /// 0 when there is nothing to do now.
     /// </summary>
-    public int CollectStep(int maxPages, bool allowWearLeveling, bool greedyOnly)
+    public int PacedQuota(int pages, int free, int lowWater)
+    {
+        if (_victim < 0 && !PickVictim(allowWearLeveling: false))
+        {
+            return 0;
+        }
+
+        int ppb = _pool.PagesPerBlock;
+        int valid = _blocks.Valid[_victim];
+        int dead = Math.Max(1, ppb - valid);
+        long keepUp = (((long)Math.Max(1, pages) * valid) + dead - 1) / dead;
+        long want = keepUp + Math.Max(0, lowWater - free);
+        bool short_ = free <= _reserveBlocks + 1;
+        int f = _options.MaxForegroundPagesPerOperation;
+        int cap = !short_ ? SteadyUnits : Math.Max(free <= _reserveBlocks ? 2 * f : f, EraseUnits);
+        if (!short_ && _checkpoints.InProgress)
+        {
+            return Math.Min(1, valid);
+        }
+
+        if (valid == 0)
+        {
+            return EraseUnits;
+        }
+
+        return want >= valid && valid + EraseUnits <= cap ? valid + EraseUnits : (int)Math.Clamp(want, 1, Math.Min(cap, valid));
+    }
+
+    /// <summary>Work units one operation does in steady state (see <see cref="PacedQuota"/>).</summary>
+    private const int SteadyUnits = 10;
+
+    /// <summary>An erase takes about as much device time as eight page moves (2 ms against 0.33 ms on the reference part).</summary>
+    public const int EraseUnits = 8;
+
+    /// <summary>
+    /// The device time the next unit of <see cref="CollectStep"/> would take (picking a victim if there is none):
+    /// a page move (<paramref name="moveNs"/>, plus <paramref name="eraseNs"/> when the cold head must open a block)
+    /// or the victim's erase. 0 when there is nothing to do. <see cref="FlashFileSystem.Maintain"/> starts a unit
+    /// only when it fits the rest of its budget.
+    /// </summary>
+    public long NextUnitCost(bool allowWearLeveling, long moveNs, long eraseNs)
+    {
+        if ((_victim < 0 || !Movable(_victim)) && !PickVictim(allowWearLeveling))
+        {
+            return 0;
+        }
+
+        return _blocks.Valid[_victim] > 0 ? moveNs + (_log.ColdHeadFull ? eraseNs : 0) : eraseNs;
+    }
+
+    /// <summary>
+    /// Moves up to <paramref name="maxPages"/> live pages out of the current victim block, choosing a new victim when
+    /// needed, and erases the victim once it is empty (charged as 8 moves). Returns the pages moved (0 with no victim
+    /// means nothing to do). <paramref name="urgent"/>: space is short, so a wear-levelling victim waits when the pool
+    /// is nearly empty, and the step ends once one block is reclaimed. <paramref name="eraseMustFit"/>: the victim's
+    /// erase (<see cref="EraseUnits"/>) is started only as the step's first unit or when it fits what is left.
+    /// </summary>
+    public int CollectStep(int maxPages, bool allowWearLeveling, bool urgent, bool eraseMustFit = false)
     {
         int moved = 0;
         while (moved < maxPages)
         {
-            if (_victim < 0 && !PickVictim(allowWearLeveling, greedyOnly))
+            if (_victim < 0 && !PickVictim(allowWearLeveling))
             {
                 return moved;
             }
@@ -196,7 +287,7 @@ internal sealed class GarbageCollector : IReclaimPolicy
                 continue;
             }
 
-            if (greedyOnly && _victimForWear && _pool.FreeCount <= 1)
+            if (urgent && _victimForWear && _pool.FreeCount <= 1)
             {
                 // Space is short: a wear-levelling move gains no space, so it waits; reclaim garbage first.
                 _victim = -1;
@@ -223,8 +314,14 @@ internal sealed class GarbageCollector : IReclaimPolicy
                 continue;
             }
 
-            // Empty: reclaim it. An erase costs about as much device time as moving eight pages.
-            moved += 8;
+            // Empty: reclaim it. A paced step that moved pages leaves the erase to the next step unless it has room for
+            // it (wear-levelling and urgent steps erase at once: on W5 deferring it changed the wear pattern for worse).
+            if (eraseMustFit && moved > 0 && moved + EraseUnits > maxPages)
+            {
+                return moved;
+            }
+
+            moved += EraseUnits;
             _victim = -1;
             _pool.ReturnToPool(victim);
             Reclaimed(victim);
@@ -233,7 +330,7 @@ internal sealed class GarbageCollector : IReclaimPolicy
                 _logger.LogDebug(FfsEvents.GarbageCollection, "Reclaimed block {Block} (erase count {EraseCount})", victim, _blocks.EraseCount[victim]);
             }
 
-            if (greedyOnly)
+            if (urgent)
             {
                 return moved;
             }
@@ -242,7 +339,7 @@ internal sealed class GarbageCollector : IReclaimPolicy
         return moved;
     }
 
-    private bool PickVictim(bool allowWearLeveling, bool greedyOnly)
+    private bool PickVictim(bool allowWearLeveling)
     {
         foreach (int b in _scrubQueue)
         {
@@ -265,13 +362,14 @@ internal sealed class GarbageCollector : IReclaimPolicy
             {
                 _victim = coldest;
                 _victimForWear = true;
+                _reclaimsSinceWear = 0;
                 WearLevelingMoves++;
                 _logger.LogDebug(FfsEvents.WearLeveling, "Wear levelling: moving cold block {Block} (erase count {EraseCount})", coldest, _blocks.EraseCount[coldest]);
                 return true;
             }
         }
 
-        int best = VictimPolicy.CollectionVictim(View, _log.Sequence, greedyOnly);
+        int best = VictimPolicy.CollectionVictim(View, _log.Sequence);
         _victim = best;
         _victimForWear = false;
         return best >= 0;

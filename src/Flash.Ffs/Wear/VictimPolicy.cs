@@ -49,19 +49,29 @@ internal readonly struct BlockTableView(BlockTable blocks, int pagesPerBlock, ul
 internal static class VictimPolicy
 {
     /// <summary>
-    /// The garbage-collection victim: the movable, not entirely live block with the best cost-benefit score
-    /// (Rosenblum/Ousterhout: free space gained times age, over the cost of copying the live part), or with
-    /// <paramref name="greedyOnly"/> simply the one with the most dead pages. -1 when no block qualifies.
+    /// The garbage-collection victim: the movable, not entirely live block with the most dead pages (greedy), ties
+    /// going to the block whose data is oldest. With <paramref name="costBenefit"/> the score is Rosenblum and
+    /// Ousterhout's cost-benefit instead (free space gained times age, over the cost of copying the live part).
+    /// -1 when no block qualifies.
     /// </summary>
+    /// <remarks>
+    /// Greedy is the steady-state choice: under uniform overwrites it is within a few percent of the best collector
+    /// (docs/wear.md has the W9 measurements), and it moves the fewest pages per block reclaimed, which is what bounds
+    /// the foreground's paced collection. Cost-benefit prefers old blocks with less garbage; on W9 it raised WA, and
+    /// W5's hot data is separated from cold data by the heads (moved pages go to the cold head) and by static wear
+    /// levelling, so it is kept for callers that want it, not used by default. Preferring the oldest among equals
+    /// packs cold data together in the cold head.
+    /// </remarks>
     /// <param name="view">The blocks.</param>
     /// <param name="sequence">The current sequence number (ages are measured against it).</param>
-    /// <param name="greedyOnly">Score by dead pages only (when space is urgent).</param>
-    public static int CollectionVictim<TView>(in TView view, ulong sequence, bool greedyOnly)
+    /// <param name="costBenefit">Score by cost-benefit rather than by dead pages.</param>
+    public static int CollectionVictim<TView>(in TView view, ulong sequence, bool costBenefit = false)
         where TView : IBlockView
     {
         int ppb = view.PagesPerBlock;
         int best = -1;
         double bestScore = 0;
+        ulong bestLast = ulong.MaxValue;
         for (int b = 0; b < view.Count; b++)
         {
             if (!view.Movable(b) || view.Valid(b) >= ppb)
@@ -70,12 +80,14 @@ internal static class VictimPolicy
             }
 
             int valid = view.Valid(b);
-            double score = greedyOnly
-                ? ppb - valid
-                : (double)(ppb - valid) * (1 + sequence - view.LastSequence(b)) / (ppb + valid);
-            if (score > bestScore)
+            ulong last = view.LastSequence(b);
+            double score = costBenefit
+                ? (double)(ppb - valid) * (1 + sequence - last) / (ppb + valid)
+                : ppb - valid;
+            if (score > bestScore || (score == bestScore && last < bestLast))
             {
                 bestScore = score;
+                bestLast = last;
                 best = b;
             }
         }

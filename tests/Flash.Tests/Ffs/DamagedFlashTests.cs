@@ -220,29 +220,62 @@ public class DamagedFlashTests
     [Fact]
     public void An_older_copy_of_a_block_is_a_stale_page_for_reads_and_check_and_repair_drops_it()
     {
-        // 16 chunks a version, 16 pages a block: every version fills one block, chunk k at page k, so a reused block
-        // holds an older version of the same chunks at the same places.
+        // 16 chunks a version, 16 pages a block: a version fills about one block, so a reused block can hold an older
+        // version of the same chunks at the same places.
         var g = new FlashGeometry(2048, 64, 16, 24);
         int raw = g.PageSize + g.SpareSize, blockBytes = raw * g.PagesPerBlock;
         using var dev = FlashSimulator.Create(new FlashSimulatorOptions { Geometry = g, Seed = 4 });
         var fs = FfsTestDevice.FormatAndMount(dev);
         var images = new List<byte[]>();
+        var tagsOf = new List<List<ImageTag>>();
         var last = Array.Empty<byte>();
-        for (int i = 0; i < 40; i++)
+
+        // A block of the current version that an older image held the same chunks in, at the same pages. Whether and
+        // where the workload produces one depends on the order garbage collection reclaims blocks in, so versions are
+        // written until one exists (at least 40).
+        (int Block, byte[]? Older, uint Id) FindReuse(byte[] now)
+        {
+            var tags = Tags(now, g);
+            var data = tags.Where(t => t.Kind == 1).ToList();
+            if (data.Count == 0)
+            {
+                return (-1, null, 0);
+            }
+
+            uint id = data.GroupBy(t => t.ObjectId).Single().Key;
+            var current = data.GroupBy(t => t.Chunk).Select(c => c.MaxBy(t => t.Sequence)!).ToList();
+            foreach (int b in current.Select(c => c.Page / g.PagesPerBlock).Distinct())
+            {
+                for (int i = 0; i < tagsOf.Count; i++)
+                {
+                    if (tagsOf[i].Any(t => t.Page / g.PagesPerBlock == b && t.Kind == 1 && t.ObjectId == id
+                        && current.Any(c => c.Page == t.Page && c.Chunk == t.Chunk && c.Sequence > t.Sequence)))
+                    {
+                        return (b, images[i], id);
+                    }
+                }
+            }
+
+            return (-1, null, id);
+        }
+
+        for (int i = 0; i < 200; i++)
         {
             last = FfsTestDevice.Pattern(2048 * 16, 12 + i);
             fs.WriteAllBytes("/f", last);
-            images.Add(Save(dev));
+            var now = Save(dev);
+            if (i >= 39 && FindReuse(now).Older is not null)
+            {
+                break;
+            }
+
+            images.Add(now);
+            tagsOf.Add(Tags(now, g));
         }
 
         fs.Unmount();
         var image = Save(dev);
-        var tags = Tags(image, g);
-        uint id = tags.Where(t => t.Kind == 1).GroupBy(t => t.ObjectId).Single().Key;
-        var current = tags.Where(t => t.Kind == 1).GroupBy(t => t.Chunk).Select(c => c.MaxBy(t => t.Sequence)).ToList();
-        int block = current[0].Page / g.PagesPerBlock;
-        var older = images.Take(images.Count - 1).FirstOrDefault(o => Tags(o, g).Any(t => t.Page / g.PagesPerBlock == block && t.Kind == 1 && t.ObjectId == id
-            && current.Any(c => c.Page == t.Page && c.Chunk == t.Chunk && c.Sequence > t.Sequence)));
+        var (block, older, _) = FindReuse(image);
         Assert.True(older is not null, "the workload reuses a block for the same chunks");
         older.AsSpan(block * blockBytes, blockBytes).CopyTo(image.AsSpan(block * blockBytes));
 

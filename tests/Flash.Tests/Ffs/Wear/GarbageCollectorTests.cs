@@ -94,13 +94,46 @@ public sealed class GarbageCollectorTests
         log.CheckpointSequence = log.Sequence;
         gc.QueueScrub(5);
 
-        int moved = gc.CollectStep(maxPages: 3, allowWearLeveling: false, greedyOnly: false);
+        int moved = gc.CollectStep(maxPages: 3, allowWearLeveling: false, urgent: false);
 
         Assert.Equal(3, moved);
         Assert.Equal([5], log.ClosedIn);
         Assert.All(log.Relocated, p => Assert.Equal(5, p / PagesPerBlock));
         Assert.Equal(3, gc.PagesScrubbed);
         Assert.Equal(0, pool.Table.Valid[5]);
+    }
+
+    [Fact]
+    public void Paced_collection_keeps_up_with_the_victims_live_fraction_and_adds_the_erase_only_when_it_fits()
+    {
+        // 8 pages a block, 2 live: reclaiming a victim gains 6 pages for 2 moves, so 3 pages written cost 1 move.
+        var (_, gc, log, checkpoints) = Filled(fullBlocks: 10, livePagesEach: 2);
+        log.CheckpointSequence = log.Sequence;
+        Assert.Equal(1, gc.PacedQuota(pages: 3, free: 6, lowWater: 6));
+
+        // Two blocks behind: 3 moves would empty the victim (2 live), so its erase (8 units) comes with them.
+        Assert.Equal(2 + GarbageCollector.EraseUnits, gc.PacedQuota(pages: 3, free: 6, lowWater: 8));
+
+        // While a checkpoint slice runs in every operation: one move, no erase.
+        checkpoints.InProgress = true;
+        Assert.Equal(1, gc.PacedQuota(pages: 3, free: 6, lowWater: 8));
+    }
+
+    [Fact]
+    public void A_paced_step_leaves_the_erase_to_the_next_step_when_it_does_not_fit()
+    {
+        var (pool, gc, log, _) = Filled(fullBlocks: 10, livePagesEach: 2);
+        log.CheckpointSequence = log.Sequence;
+        int free = pool.FreeCount;
+
+        Assert.Equal(2, gc.CollectStep(maxPages: 3, allowWearLeveling: false, urgent: false, eraseMustFit: true));
+        Assert.True(gc.VictimEmpty);
+        Assert.Equal(free, pool.FreeCount);
+
+        Assert.Equal(GarbageCollector.EraseUnits, gc.CollectStep(maxPages: GarbageCollector.EraseUnits, allowWearLeveling: false, urgent: false, eraseMustFit: true));
+        Assert.False(gc.VictimEmpty);
+        Assert.Equal(free + 1, pool.FreeCount);
+        Assert.Equal(1, gc.BlocksReclaimed);
     }
 
     /// <summary>A formatted pool with <paramref name="fullBlocks"/> full blocks written after the last checkpoint.</summary>

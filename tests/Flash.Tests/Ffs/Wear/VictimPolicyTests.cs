@@ -22,7 +22,7 @@ public sealed class VictimPolicyTests
     }
 
     [Fact]
-    public void Collection_takes_the_best_cost_benefit_block_and_skips_unmovable_and_full_ones()
+    public void Cost_benefit_collection_takes_the_best_scoring_block_and_skips_unmovable_and_full_ones()
     {
         var view = new View(16,
             (true, 16, 0, 10),   // entirely live: nothing to gain
@@ -30,21 +30,31 @@ public sealed class VictimPolicyTests
             (true, 8, 0, 900),   // half dead, young
             (true, 10, 0, 100),  // less dead but old: (6 * 901) / 26 = 208 beats (8 * 101) / 24 = 34
             (true, 12, 0, 50));  // 4 dead, older still: (4 * 951) / 28 = 136
-        Assert.Equal(3, VictimPolicy.CollectionVictim(view, 1000, greedyOnly: false));
+        Assert.Equal(3, VictimPolicy.CollectionVictim(view, 1000, costBenefit: true));
     }
 
     [Fact]
-    public void Greedy_collection_takes_the_block_with_the_most_dead_pages()
+    public void Collection_is_greedy_by_default_ties_going_to_the_oldest_block()
     {
-        var view = new View(16, (true, 10, 0, 1), (true, 3, 0, 999), (true, 3, 0, 5), (true, 12, 0, 1));
-        Assert.Equal(1, VictimPolicy.CollectionVictim(view, 1000, greedyOnly: true));
+        // Blocks 1 and 2 have the most dead pages (13); block 2's data is older. Unmovable block 4 would beat both.
+        var view = new View(16, (true, 10, 0, 1), (true, 3, 0, 999), (true, 3, 0, 5), (true, 12, 0, 1), (false, 0, 0, 1));
+        Assert.Equal(2, VictimPolicy.CollectionVictim(view, 1000));
+    }
+
+    [Fact]
+    public void Greedy_and_cost_benefit_differ_on_old_blocks_with_less_garbage()
+    {
+        // Block 0: 8 dead, written just now; block 1: 6 dead, old. Greedy takes the most garbage, cost-benefit the old block.
+        var view = new View(16, (true, 8, 0, 990), (true, 10, 0, 10));
+        Assert.Equal(0, VictimPolicy.CollectionVictim(view, 1000));
+        Assert.Equal(1, VictimPolicy.CollectionVictim(view, 1000, costBenefit: true));
     }
 
     [Fact]
     public void Collection_finds_nothing_when_no_block_qualifies()
     {
-        Assert.Equal(-1, VictimPolicy.CollectionVictim(new View(16, (true, 16, 0, 1), (false, 2, 0, 1)), 10, greedyOnly: false));
-        Assert.Equal(-1, VictimPolicy.CollectionVictim(new View(16), 10, greedyOnly: true));
+        Assert.Equal(-1, VictimPolicy.CollectionVictim(new View(16, (true, 16, 0, 1), (false, 2, 0, 1)), 10, costBenefit: true));
+        Assert.Equal(-1, VictimPolicy.CollectionVictim(new View(16), 10));
     }
 
     [Fact]
