@@ -1,6 +1,7 @@
 using System.Buffers;
 using Flash.Ffs.Index;
 using Flash.Ffs.Log;
+using Flash.Ffs.Transactions;
 
 namespace Flash.Ffs;
 

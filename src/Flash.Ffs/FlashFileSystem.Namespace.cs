@@ -1,6 +1,7 @@
 using Flash.Ffs.Format;
 using Flash.Ffs.Index;
 using Flash.Ffs.Log;
+using Flash.Ffs.Transactions;
 
 namespace Flash.Ffs;
 
@@ -177,7 +178,7 @@ public sealed partial class FlashFileSystem
             {
                 var (parent, name) = ResolveParent(path);
                 EnsureSpace(_txns.Meta.PagesFor(512));
-                node = new Node(_nextId++, parent.Id, name, isDirectory: false);
+                node = new Node(_ids.TakeEntry(), parent.Id, name, isDirectory: false);
                 txn = _txns.BeginFile(node, created: true);
                 _index.Create(parent, node);
             }
@@ -257,7 +258,7 @@ public sealed partial class FlashFileSystem
             throw new FlashPathExistsException(path);
         }
 
-        var node = new Node(_nextId++, parent.Id, name, isDirectory: true);
+        var node = new Node(_ids.TakeEntry(), parent.Id, name, isDirectory: true);
         _index.Create(parent, node);
         _txns.WroteSomething = true;
         _txns.Meta.AddInode(txn, node);
@@ -387,7 +388,7 @@ public sealed partial class FlashFileSystem
         var (parent, name) = ResolveParent(path);
         if (!parent.Children!.TryGetValue(name, out var node))
         {
-            node = new Node(_nextId++, parent.Id, name, isDirectory: false);
+            node = new Node(_ids.TakeEntry(), parent.Id, name, isDirectory: false);
             _index.Create(parent, node);
         }
 

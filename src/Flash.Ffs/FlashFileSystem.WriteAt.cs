@@ -1,6 +1,7 @@
 using Flash.Ffs.Format;
 using Flash.Ffs.Index;
 using Flash.Ffs.Log;
+using Flash.Ffs.Transactions;
 
 namespace Flash.Ffs;
 

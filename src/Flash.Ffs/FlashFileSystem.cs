@@ -23,7 +23,7 @@ namespace Flash.Ffs;
 /// </remarks>
 public sealed partial class FlashFileSystem : IDisposable
 {
-    internal const uint RootId = 1;
+    internal const uint RootId = IdCounters.RootId;
 
     private readonly Lock _lock = new();
     private readonly IFlashDevice _device;
@@ -45,10 +45,11 @@ public sealed partial class FlashFileSystem : IDisposable
     private readonly GarbageCollector _gc;
     private readonly AnchorStore _anchors;
     private readonly CheckpointWriter _checkpoint;
+    private readonly IdCounters _ids = new();
+    private readonly LostChunks _lostChunks = new();
     private readonly int _reserveBlocks;
     private readonly byte[] _pageBuffer;
     private Node _root = null!;
-    private uint _nextId = RootId + 1;
     private bool _mounted;
     private string? _faultReason;
 
@@ -74,9 +75,11 @@ public sealed partial class FlashFileSystem : IDisposable
         _index = new IndexMutator(new NodeTable());
         _nodes = _index.Nodes;
         _inline = new InlinePageRefs(_blocks);
-        _txns = new TransactionTable(_pageLog, _index, _inline, _chunk, host: this);
+        _txns = new TransactionTable(_pageLog, _index, _inline, _ids, _chunk);
         _anchors = new AnchorStore(device, _io, _pool, _log);
-        _checkpoint = new CheckpointWriter(_io, _pool, _pageLog.Hot, _pageLog.Cold, _index, _txns.Open, _anchors, log: this, options, _log);
+        _checkpoint = new CheckpointWriter(_io, _pageLog, _index, _txns.Open, _ids, _anchors, new VolumeMetrics(this), options, _log);
+        _pageLog.ConnectCheckpoint(_checkpoint);
+        _txns.ConnectHost(_checkpoint);
         _gc = new GarbageCollector(_pool, log: _pageLog, checkpoints: _checkpoint, options, _reserveBlocks, _log);
         _checkpoint.ConnectReclaim(_gc);
         _relocator = new PageRelocator(_pageLog, _io, _index, _txns, _inline, _lostChunks, _log);
@@ -249,11 +252,11 @@ public sealed partial class FlashFileSystem : IDisposable
     {
         const int Ref = RamSize.Reference;
 
-        // This object (over its partial files: 24 references, 2 eight-byte and 6 four-byte fields, a few flags), its
-        // lock and label; the device, options and logger belong to the caller. The log, relocation, transactions and
+        // This object (over its partial files: 25 references, 2 eight-byte and 5 four-byte fields, a few flags), its
+        // lock and label, the id counters; the device, options and logger belong to the caller. The log, relocation, transactions and
         // the checkpoint writer count their own state (heads, inline counts, open transactions, anchor store,
         // open-transaction coverage, the checkpoint in progress).
-        long ram = RamSize.Object((24 * Ref) + (2 * 8) + (6 * 4) + 4) + RamSize.Object(32) + RamSize.String(Label.Length);
+        long ram = RamSize.Object((25 * Ref) + (2 * 8) + (5 * 4) + 4) + RamSize.Object(32) + RamSize.String(Label.Length) + IdCounters.RamBytes;
         ram += _io.RamBytes;
         ram += PageLog.RamBytes + PageRelocator.RamBytes;                       // the log with its two heads, relocation
         ram += RamSize.Array(1, _pageBuffer.Length);
@@ -264,7 +267,7 @@ public sealed partial class FlashFileSystem : IDisposable
         ram += _txns.RamBytes;                                                  // open and spare transactions, metadata batch
 
         ram += _gc.RamBytes;
-        ram += RamSize.HashSet(16, _lostChunks.Capacity);                     // (uint, uint)
+        ram += _lostChunks.RamBytes;
         ram += RamSize.List(Ref, _handles.Capacity);
         foreach (var h in _handles)
         {

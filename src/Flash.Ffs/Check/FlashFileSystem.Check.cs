@@ -5,7 +5,7 @@ using Flash.Ffs.Recovery;
 namespace Flash.Ffs;
 
 /// <summary>fsck's public entry points: the lock, the fault policy and the mount report's acknowledgement around <see cref="VolumeChecker"/>.</summary>
-public sealed partial class FlashFileSystem : ICheckRepairs
+public sealed partial class FlashFileSystem
 {
     /// <summary>
     /// Checks the volume: reads and verifies (ECC, CRC, tag identity) every page the index points at, checks the tree
@@ -64,16 +64,6 @@ public sealed partial class FlashFileSystem : ICheckRepairs
             _mountDamageRepaired = repair;
         }
 
-        return new VolumeChecker(_index, _blocks, _io, _ppb, _options.Progress, this).Run(repair, mountDamage, cancellationToken);
+        return new VolumeChecker(_index, _blocks, _io, _ppb, _options.Progress, _inline, _lostChunks, () => _checkpoint.Write(forUnmount: false)).Run(repair, mountDamage, cancellationToken);
     }
-
-    string ICheckRepairs.PathOf(Node node) => PathOf(node);
-
-    void ICheckRepairs.ReleaseInline(int page) => _inline.Release(page);
-
-    void ICheckRepairs.ChunkLost(uint id, uint chunk) => _lostChunks.Add((id, chunk));
-
-    void ICheckRepairs.RebuildValidity() => PageValidity.Rebuild(_blocks, _nodes, _inline);
-
-    void ICheckRepairs.WriteCheckpoint() => _checkpoint.Write(forUnmount: false);
 }

@@ -1,6 +1,7 @@
 using Flash.Ffs.Format;
 using Flash.Ffs.Index;
 using Flash.Ffs.Log;
+using Flash.Ffs.Recovery;
 using Flash.Ffs.Wear;
 
 namespace Flash.Ffs.Check;
@@ -8,7 +9,8 @@ namespace Flash.Ffs.Check;
 /// <summary>
 /// fsck: reads and verifies every page the index points at (ECC, CRC, tag identity, the block's erase cycle), checks
 /// the tree (parents, names, mappings within file sizes, no page mapped twice) and the block bookkeeping; a repairing
-/// check drops what cannot be trusted through <see cref="IndexMutator"/>, rebuilds the bookkeeping and checkpoints.
+/// check drops what cannot be trusted through <see cref="IndexMutator"/> (releasing inline-page references, recording
+/// dropped chunks in <see cref="LostChunks"/>), rebuilds the bookkeeping (<see cref="PageValidity"/>) and checkpoints.
 /// One check per instance; it keeps nothing (the facade takes the lock and applies the fault policy around it).
 /// </summary>
 internal sealed class VolumeChecker
@@ -18,7 +20,9 @@ internal sealed class VolumeChecker
     private readonly BlockTable _blocks;
     private readonly PageIo _io;
     private readonly Action<FlashProgress>? _progress;
-    private readonly ICheckRepairs _repairs;
+    private readonly InlinePageRefs _inline;
+    private readonly LostChunks _lost;
+    private readonly Action _writeCheckpoint;
     private readonly int _ppb;
     private readonly int _chunk;
 
@@ -28,8 +32,10 @@ internal sealed class VolumeChecker
     /// <param name="io">Page I/O.</param>
     /// <param name="pagesPerBlock">Pages a block.</param>
     /// <param name="progress">Progress callback, or null.</param>
-    /// <param name="repairs">Paths and the repairs kept in the facade.</param>
-    public VolumeChecker(IndexMutator index, BlockTable blocks, PageIo io, int pagesPerBlock, Action<FlashProgress>? progress, ICheckRepairs repairs)
+    /// <param name="inline">The inline-page references (a dropped inline entry releases its page).</param>
+    /// <param name="lost">The lost chunks (a dropped chunk is recorded, so reads report it as corrupt).</param>
+    /// <param name="writeCheckpoint">Writes a checkpoint of the repaired state (the checkpoint writer's full checkpoint).</param>
+    public VolumeChecker(IndexMutator index, BlockTable blocks, PageIo io, int pagesPerBlock, Action<FlashProgress>? progress, InlinePageRefs inline, LostChunks lost, Action writeCheckpoint)
     {
         _index = index;
         _nodes = index.Nodes;
@@ -38,7 +44,9 @@ internal sealed class VolumeChecker
         _ppb = pagesPerBlock;
         _chunk = io.PayloadSize;
         _progress = progress;
-        _repairs = repairs;
+        _inline = inline;
+        _lost = lost;
+        _writeCheckpoint = writeCheckpoint;
     }
 
     /// <summary>Checks, and when <paramref name="repair"/> repairs, the volume.</summary>
@@ -62,7 +70,7 @@ internal sealed class VolumeChecker
 
         foreach (var node in _nodes.Values.ToArray())
         {
-            string path = _repairs.PathOf(node);
+            string path = _nodes.PathOf(node);
             CheckPlace(node, path, problems);
             if (node.IsInline)
             {
@@ -79,8 +87,8 @@ internal sealed class VolumeChecker
         CheckBookkeeping(seen, repair, problems);
         if (repair && problems.Count > 0)
         {
-            _repairs.RebuildValidity();
-            _repairs.WriteCheckpoint();
+            PageValidity.Rebuild(_blocks, _nodes, _inline);
+            _writeCheckpoint();
         }
 
         _progress?.Invoke(new FlashProgress("check", pages, total));
@@ -120,9 +128,9 @@ internal sealed class VolumeChecker
         problems.Add(new FsckProblem(kind, path, node.InlinePage, $"'{path}': inline data at page {node.InlinePage} is unreadable ({(stale ? "not this entry's record: an older copy or a moved block" : status)}).", repair));
         if (repair)
         {
-            _repairs.ReleaseInline(node.InlinePage);
+            _inline.Release(node.InlinePage);
             _index.ClearInline(node);
-            _repairs.ChunkLost(node.Id, 0);
+            _lost.Add(node.Id, 0);
         }
     }
 
@@ -171,7 +179,7 @@ internal sealed class VolumeChecker
                         // The page stays the first entry's (checked there); this one loses the chunk, which then
                         // reads as corrupt rather than as the other entry's bytes.
                         _index.RemoveChunk(node, chunk);
-                        _repairs.ChunkLost(node.Id, chunk);
+                        _lost.Add(node.Id, chunk);
                     }
 
                     continue;
@@ -205,7 +213,7 @@ internal sealed class VolumeChecker
         {
             _index.RemoveChunk(node, chunk);
             _blocks.ClearValid(page);
-            _repairs.ChunkLost(node.Id, chunk);
+            _lost.Add(node.Id, chunk);
         }
     }
 

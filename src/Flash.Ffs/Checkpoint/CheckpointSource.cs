@@ -3,6 +3,7 @@ using Flash.Ffs.Blocks;
 using Flash.Ffs.Format;
 using Flash.Ffs.Index;
 using Flash.Ffs.Log;
+using Flash.Ffs.Transactions;
 using Flash.Ffs.Wear;
 
 namespace Flash.Ffs.Checkpoint;
@@ -11,7 +12,7 @@ namespace Flash.Ffs.Checkpoint;
 /// What a checkpoint records, read from the live components and written with <see cref="CheckpointCodec"/> (the one
 /// layout definition). Nothing here changes state; decoding is the codec's, restoring the components Recovery's.
 /// </summary>
-internal sealed class CheckpointSource(BlockTable blocks, BlockReservations reservations, NodeTable nodes, Head hot, Head cold, Dictionary<uint, PendingTxn> openTxns, ICheckpointLog log)
+internal sealed class CheckpointSource(BlockTable blocks, BlockReservations reservations, NodeTable nodes, Head hot, Head cold, Dictionary<uint, PendingTxn> openTxns, IdCounters ids)
 {
     /// <summary>The entries in the index.</summary>
     public NodeTable Nodes => nodes;
@@ -45,7 +46,7 @@ internal sealed class CheckpointSource(BlockTable blocks, BlockReservations rese
     /// <param name="leftOut">Entries left out of the count.</param>
     public void SerializeHead(ref LittleEndianWriter w, ulong checkpointSeq, bool clean, int[] recordFree, int leftOut)
     {
-        var header = new CheckpointHeader(clean, checkpointSeq, log.NextId, log.NextTxn, HeadOf(hot), HeadOf(cold), reservations.Checkpoint);
+        var header = new CheckpointHeader(clean, checkpointSeq, ids.NextEntry, ids.NextTxn, HeadOf(hot), HeadOf(cold), reservations.Checkpoint);
         CheckpointCodec.WriteHeader(ref w, header, blocks.Count, (uint)(nodes.Count - leftOut));
         for (int b = 0; b < blocks.Count; b++)
         {

@@ -59,7 +59,7 @@ internal sealed partial class CheckpointWriter : IIndexObserver
     /// </summary>
     private void Step(bool firmwareMaintains)
     {
-        using var timer = _log.TimeCheckpoint("step");
+        using var timer = _metrics.TimeCheckpoint("step");
         if (_pending is not null)
         {
             // While firmware calls Maintain, it finishes the checkpoint in idle time (it also started it).
@@ -132,7 +132,7 @@ internal sealed partial class CheckpointWriter : IIndexObserver
         var (previousNext, size, targets, oldBlocks, views) = plan;
         int leftOut = views.Count(v => v.Value is null);
         var retiring = Enumerable.Range(0, _blocks.Count).Where(b => _blocks.State[b] == BlockState.Retiring).ToArray();
-        var p = new PendingCheckpoint(_log.Sequence, _log.NextId, (uint)(_nodes.Count - leftOut), size, targets, oldBlocks, retiring, previousNext, BlocksSinceCheckpoint, _chunk);
+        var p = new PendingCheckpoint(_pageLog.Sequence, _ids.NextEntry, (uint)(_nodes.Count - leftOut), size, targets, oldBlocks, retiring, previousNext, BlocksSinceCheckpoint, _chunk);
         _pending = p;
         _index.Observer = this;
         Coverage.HoldOpenTxnBlocks();
@@ -256,11 +256,11 @@ internal sealed partial class CheckpointWriter : IIndexObserver
             return;
         }
 
-        var tag = new PageTag { Kind = PageKind.Checkpoint, ObjectId = _anchors.VolumeId, Chunk = (uint)i, Sequence = _log.Sequence + 1 };
+        var tag = new PageTag { Kind = PageKind.Checkpoint, ObjectId = _anchors.VolumeId, Chunk = (uint)i, Sequence = _pageLog.Sequence + 1 };
         try
         {
             _io.Program(page, p.Page.AsSpan(0, p.Fill), tag);
-            _log.SequenceTaken();
+            _pageLog.Sequence++;
             p.Written.Add(page);
             p.Fill = 0;
         }
@@ -292,7 +292,7 @@ internal sealed partial class CheckpointWriter : IIndexObserver
 
         foreach (int t in p.Targets)
         {
-            _blocks.LastSequence[t] = _log.Sequence;
+            _blocks.LastSequence[t] = _pageLog.Sequence;
         }
 
         WriteAnchor(p.Sequence, p.Written, p.Length, p.Crc.GetCurrentHashAsUInt32());
@@ -323,7 +323,7 @@ internal sealed partial class CheckpointWriter : IIndexObserver
         _lastSize = p.Size;
         CheckpointsWritten++;
         IncrementalCheckpointsCommitted++;
-        _log.CheckpointCommitted();
+        _metrics.CheckpointWritten();
         _logger.LogDebug(FfsEvents.Checkpoint, "Incremental checkpoint at sequence {Sequence}: {Pages} page(s), {Entries} entries", p.Sequence, p.Written.Count, p.NodeCount);
     }
 
@@ -341,7 +341,7 @@ internal sealed partial class CheckpointWriter : IIndexObserver
             {
                 // Its pages took sequence numbers after the current checkpoint: recovery must still find them (a
                 // missing number stops its replay), so the block is erased only once the next checkpoint covers it.
-                _pool.AbandonCheckpointBlock(t, _log.Sequence);
+                _pool.AbandonCheckpointBlock(t, _pageLog.Sequence);
             }
         }
 

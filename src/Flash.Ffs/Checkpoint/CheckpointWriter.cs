@@ -2,6 +2,7 @@ using Flash.Ffs.Blocks;
 using Flash.Ffs.Format;
 using Flash.Ffs.Index;
 using Flash.Ffs.Log;
+using Flash.Ffs.Transactions;
 using Flash.Ffs.Wear;
 using Microsoft.Extensions.Logging;
 
@@ -15,7 +16,8 @@ namespace Flash.Ffs.Checkpoint;
 /// Open transactions are covered as <see cref="OpenTxnCoverage"/> describes.
 /// <para>It owns the checkpoint's state (the current checkpoint's pages and sequence, the one in progress, the blocks
 /// filled since) and reads what it records through narrow inputs: the block pool, the heads, the index, the open
-/// transactions and <see cref="ICheckpointLog"/>. Garbage collection asks it for checkpoints through
+/// transactions, the log (whose sequence numbers its pages take) and the id counters it records; it reports to
+/// <see cref="VolumeMetrics"/>. Garbage collection asks it for checkpoints through
 /// <see cref="ICheckpointTrigger"/>; while an incremental one is in progress it is the index's
 /// <see cref="IIndexObserver"/>.</para>
 /// </summary>
@@ -31,7 +33,9 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
     private readonly Dictionary<uint, PendingTxn> _openTxns;
     private readonly CheckpointSource _source;
     private readonly AnchorStore _anchors;
-    private readonly ICheckpointLog _log;
+    private readonly PageLog _pageLog;
+    private readonly IdCounters _ids;
+    private readonly VolumeMetrics _metrics;
     private readonly FlashFileSystemOptions _options;
     private readonly ILogger _logger;
     private readonly int _ppb;
@@ -41,23 +45,25 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
 
     /// <summary>Creates the writer over the components it records.</summary>
     public CheckpointWriter(
-        PageIo io, BlockPool pool, Head hot, Head cold, IndexMutator index, Dictionary<uint, PendingTxn> openTxns, AnchorStore anchors, ICheckpointLog log, FlashFileSystemOptions options, ILogger logger)
+        PageIo io, PageLog log, IndexMutator index, Dictionary<uint, PendingTxn> openTxns, IdCounters ids, AnchorStore anchors, VolumeMetrics metrics, FlashFileSystemOptions options, ILogger logger)
     {
         _io = io;
-        _pool = pool;
-        _blocks = pool.Table;
-        _hot = hot;
-        _cold = cold;
+        _pageLog = log;
+        _pool = log.Pool;
+        _blocks = _pool.Table;
+        _hot = log.Hot;
+        _cold = log.Cold;
         _index = index;
         _nodes = index.Nodes;
         _openTxns = openTxns;
         _anchors = anchors;
-        _log = log;
+        _ids = ids;
+        _metrics = metrics;
         _options = options;
         _logger = logger;
-        _ppb = pool.PagesPerBlock;
+        _ppb = _pool.PagesPerBlock;
         _chunk = io.PayloadSize;
-        _source = new CheckpointSource(_blocks, pool.Reservations, _nodes, hot, cold, openTxns, log);
+        _source = new CheckpointSource(_blocks, _pool.Reservations, _nodes, _hot, _cold, openTxns, ids);
         Coverage = new OpenTxnCoverage(openTxns, _blocks);
     }
 
@@ -90,7 +96,7 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
     {
         get
         {
-            long ram = RamSize.Object((17 * RamSize.Reference) + (2 * 8) + (5 * 4) + 1)
+            long ram = RamSize.Object((19 * RamSize.Reference) + (2 * 8) + (5 * 4) + 1)
                 + RamSize.Object(7 * RamSize.Reference)                             // the source
                 + _anchors.RamBytes + Coverage.RamBytes + RamSize.List(4, Pages.Capacity);
             if (_pending is { } p)
@@ -121,7 +127,7 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
     /// <param name="forUnmount">Whether it is the unmount's (recorded as clean).</param>
     public void Write(bool forUnmount)
     {
-        using var timer = _log.TimeCheckpoint("full");
+        using var timer = _metrics.TimeCheckpoint("full");
         if (forUnmount ? _openTxns.Count != 0 : !Coverage.CanCover())
         {
             throw new InvalidOperationException("A checkpoint needs every transaction to be committed.");
@@ -156,7 +162,7 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
             _pool.ReleaseCheckpointBlock(b);
         }
 
-        ulong checkpointSeq = _log.Sequence;
+        ulong checkpointSeq = _pageLog.Sequence;
         var body = LittleEndianWriter.Growable(size);
         try
         {
@@ -205,8 +211,8 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
                 var slice = payload.Slice(start, Math.Min(_chunk, payload.Length - start));
 
                 // Taken before the program, as this path always did: a failed page's number stays unused.
-                _log.SequenceTaken();
-                var tag = new PageTag { Kind = PageKind.Checkpoint, ObjectId = _anchors.VolumeId, Chunk = (uint)i, Sequence = _log.Sequence };
+                _pageLog.Sequence++;
+                var tag = new PageTag { Kind = PageKind.Checkpoint, ObjectId = _anchors.VolumeId, Chunk = (uint)i, Sequence = _pageLog.Sequence };
                 try
                 {
                     _io.Program(page, slice, tag);
@@ -222,7 +228,7 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
 
             foreach (int t in targets)
             {
-                _blocks.LastSequence[t] = _log.Sequence;
+                _blocks.LastSequence[t] = _pageLog.Sequence;
             }
 
             WriteAnchor(checkpointSeq, written, payload.Length, Crc32C.Compute(payload));
@@ -241,7 +247,7 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
             Coverage.Held.Release(checkpointSeq);
             BlocksSinceCheckpoint = 0;
             CheckpointsWritten++;
-            _log.CheckpointCommitted();
+            _metrics.CheckpointWritten();
             _logger.LogDebug(FfsEvents.Checkpoint, "Checkpoint at sequence {Sequence}: {Pages} page(s), {Entries} entries; next blocks hot {Hot}, cold {Cold}, checkpoint {Next}", checkpointSeq, pages, _nodes.Count, _hot.ReservedNext, _cold.ReservedNext, _pool.Reservations.Checkpoint);
             return true;
         }
@@ -254,8 +260,8 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
     /// <summary>The commit point: the anchor page naming the checkpoint; its tag takes the log's next number.</summary>
     private void WriteAnchor(ulong checkpointSeq, List<int> pages, int length, uint crc)
     {
-        _anchors.Write(checkpointSeq, pages, length, crc, _log.Sequence + 1);
-        _log.SequenceTaken();
+        _anchors.Write(checkpointSeq, pages, length, crc, _pageLog.Sequence + 1);
+        _pageLog.Sequence++;
     }
 
     /// <summary>

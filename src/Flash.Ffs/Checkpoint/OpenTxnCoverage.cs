@@ -1,5 +1,6 @@
 using Flash.Ffs.Index;
 using Flash.Ffs.Log;
+using Flash.Ffs.Transactions;
 using Flash.Ffs.Wear;
 
 namespace Flash.Ffs.Checkpoint;

@@ -104,21 +104,7 @@ public sealed partial class FlashFileSystem
         return (node, parts[^1]);
     }
 
-    private string PathOf(Node node)
-    {
-        if (node.Id == RootId)
-        {
-            return "/";
-        }
-
-        var parts = new Stack<string>();
-        for (var n = node; n.Id != RootId && _nodes.TryGetValue(n.ParentId, out var p); n = p)
-        {
-            parts.Push(n.Name);
-        }
-
-        return "/" + string.Join('/', parts);
-    }
+    private string PathOf(Node node) => _nodes.PathOf(node);
 
     private FlashEntry EntryOf(Node node) => new(node.Name, PathOf(node), node.IsDirectory, node.Size, node.ModificationSequence);
 

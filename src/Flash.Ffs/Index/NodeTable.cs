@@ -89,6 +89,25 @@ internal sealed class NodeTable : IReadOnlyCollection<Node>
         return node is not null;
     }
 
+    /// <summary>The absolute path of an entry, from the names of its ancestors (for listings and messages).</summary>
+    /// <param name="node">The entry.</param>
+    /// <returns>Its path; "/" for the root.</returns>
+    public string PathOf(Node node)
+    {
+        if (node.Id == IdCounters.RootId)
+        {
+            return "/";
+        }
+
+        var parts = new Stack<string>();
+        for (var n = node; n.Id != IdCounters.RootId && TryGetValue(n.ParentId, out var p); n = p)
+        {
+            parts.Push(n.Name);
+        }
+
+        return "/" + string.Join('/', parts);
+    }
+
     /// <summary>Whether a node has an id.</summary>
     /// <param name="id">The id.</param>
     /// <returns>True when one has.</returns>

@@ -13,9 +13,6 @@ public sealed partial class FlashFileSystem : ILogHost
     IReclaimPolicy ILogHost.ReclaimPolicy => _gc;
 
     /// <inheritdoc/>
-    ulong ILogHost.CheckpointSequence => _checkpoint.Sequence;
-
-    /// <inheritdoc/>
     void ILogHost.HotBlockOpened()
     {
         if (_hotOpensSinceMaintain < int.MaxValue)
@@ -23,9 +20,6 @@ public sealed partial class FlashFileSystem : ILogHost
             _hotOpensSinceMaintain++;
         }
     }
-
-    /// <inheritdoc/>
-    void ILogHost.BlockClosed() => _checkpoint.BlocksSinceCheckpoint++;
 
     /// <inheritdoc/>
     void ILogHost.BlockLeftService() => FfsMetrics.BadBlockRetired(this);

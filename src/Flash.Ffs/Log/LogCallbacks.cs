@@ -5,22 +5,16 @@ namespace Flash.Ffs.Log;
 /// <summary>
 /// What the log needs from the layers above it (a call upwards, so a narrow interface): the log appends pages and
 /// owns the heads, but moving a live page means repointing whatever refers to it (the index, an open transaction's
-/// pins, the inline-data counts), and what the log's block openings and closings mean for maintenance and the next
-/// checkpoint is decided above it. Implemented by the facade, which wires the parts.
+/// pins, the inline-data counts), and what a hot block opening means for maintenance is decided above it. Implemented by
+/// the facade, which wires the parts; what the checkpoint needs to hear goes to it through <see cref="ILogCheckpoint"/>.
 /// </summary>
 internal interface ILogHost
 {
     /// <summary>Garbage collection's say over which empty blocks go back to the pool when a head opens a block.</summary>
     IReclaimPolicy ReclaimPolicy { get; }
 
-    /// <summary>The sequence number the last checkpoint covers (garbage collection asks the log for it).</summary>
-    ulong CheckpointSequence { get; }
-
     /// <summary>The hot head opened a block (maintenance measures how busy the volume was between its calls).</summary>
     void HotBlockOpened();
-
-    /// <summary>A head closed a full (or abandoned) block: one more block the next checkpoint has to cover.</summary>
-    void BlockClosed();
 
     /// <summary>A block left service (retired after a failed program, or marked bad): counted in the metrics.</summary>
     void BlockLeftService();

@@ -2,6 +2,7 @@ using Flash.Drivers;
 using Flash.Ffs.Blocks;
 using Flash.Ffs.Format;
 using Flash.Ffs.Index;
+using Flash.Ffs.Transactions;
 using Flash.Ffs.Wear;
 using Microsoft.Extensions.Logging;
 
@@ -28,6 +29,7 @@ internal sealed class PageLog : IGcLog, IBlockRetirementSink
     private readonly ILogger _logger;
     private readonly ILogHost _host;
     private readonly int _ppb;
+    private ILogCheckpoint? _checkpoint;
 
     public PageLog(IFlashDevice device, PageIo io, ILogger logger, ILogHost host)
     {
@@ -57,7 +59,14 @@ internal sealed class PageLog : IGcLog, IBlockRetirementSink
     public ulong Sequence { get; set; }
 
     /// <summary>RAM held: this object and the two heads (the page buffer is the page I/O's).</summary>
-    public static long RamBytes => RamSize.Object((7 * RamSize.Reference) + 8 + 4) + (RamSize.Object(RamSize.Reference + 16) * 2);
+    public static long RamBytes => RamSize.Object((8 * RamSize.Reference) + 8 + 4) + (RamSize.Object(RamSize.Reference + 16) * 2);
+
+    /// <summary>The checkpoint above the log, told of closed blocks (connected once it exists).</summary>
+    private ILogCheckpoint Checkpoint => _checkpoint ?? throw new InvalidOperationException("The log's checkpoint is not connected.");
+
+    /// <summary>Connects the checkpoint (created after the log, whose pool and heads it records).</summary>
+    /// <param name="checkpoint">The checkpoint writer.</param>
+    public void ConnectCheckpoint(ILogCheckpoint checkpoint) => _checkpoint = checkpoint;
 
     /// <summary>
     /// Appends one page to <paramref name="head"/>'s block, opening a new block when needed, and returns its number.
@@ -129,7 +138,7 @@ internal sealed class PageLog : IGcLog, IBlockRetirementSink
         }
 
         Pool.CloseIfOpen(head.Block);
-        _host.BlockClosed();
+        Checkpoint.BlockClosed();
 
         head.Block = -1;
         head.WritePointer = 0;
@@ -204,7 +213,7 @@ internal sealed class PageLog : IGcLog, IBlockRetirementSink
     ulong IGcLog.Sequence => Sequence;
 
     /// <inheritdoc/>
-    ulong IGcLog.CheckpointSequence => _host.CheckpointSequence;
+    ulong IGcLog.CheckpointSequence => Checkpoint.CheckpointSequence;
 
     /// <inheritdoc/>
     bool IGcLog.ColdHeadFull => Cold.Block < 0 || Cold.WritePointer >= _ppb;

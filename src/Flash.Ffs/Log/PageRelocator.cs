@@ -26,12 +26,12 @@ internal sealed class PageRelocator
     private readonly IndexMutator _index;
     private readonly TransactionTable _txns;
     private readonly InlinePageRefs _inline;
-    private readonly HashSet<(uint Id, uint Chunk)> _lost;
+    private readonly LostChunks _lost;
     private readonly ILogger _logger;
     private readonly int _ppb;
     private readonly int _chunk;
 
-    public PageRelocator(PageLog log, PageIo io, IndexMutator index, TransactionTable txns, InlinePageRefs inline, HashSet<(uint Id, uint Chunk)> lost, ILogger logger)
+    public PageRelocator(PageLog log, PageIo io, IndexMutator index, TransactionTable txns, InlinePageRefs inline, LostChunks lost, ILogger logger)
     {
         _log = log;
         _io = io;
@@ -161,7 +161,7 @@ internal sealed class PageRelocator
                     {
                         uint chunk = e.Logical + (uint)(page - e.Page);
                         _index.RemoveChunk(node, chunk);
-                        _lost.Add((node.Id, chunk));
+                        _lost.Add(node.Id, chunk);
 
                         // Nothing points at it any more: left valid, garbage collection would pick it again and
                         // again and never empty its block.
@@ -172,7 +172,7 @@ internal sealed class PageRelocator
             }
             else if (node.InlinePage == page)
             {
-                _lost.Add((node.Id, 0));
+                _lost.Add(node.Id, 0);
                 _inline.Release(page);
                 _index.ClearInline(node);
                 return;

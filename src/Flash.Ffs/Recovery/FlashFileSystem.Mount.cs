@@ -108,8 +108,8 @@ public sealed partial class FlashFileSystem
     {
         _checkpoint.Sequence = recovered.CheckpointSequence;
         _pageLog.Sequence = recovered.Sequence;
-        _nextId = recovered.NextId;
-        _txns.NextId = recovered.NextTxn;
+        _ids.NextEntry = recovered.NextId;
+        _ids.NextTxn = recovered.NextTxn;
         _root = recovered.Root;
         AdoptHead(_pageLog.Hot, recovered.Hot);
         AdoptHead(_pageLog.Cold, recovered.Cold);

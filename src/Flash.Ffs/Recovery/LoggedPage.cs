@@ -1,6 +1,6 @@
 using Flash.Ffs.Format;
 
-namespace Flash.Ffs;
+namespace Flash.Ffs.Recovery;
 
 /// <summary>
 /// A log page found by the recovery scan: its sequence, physical page and tag. The open-transaction scan

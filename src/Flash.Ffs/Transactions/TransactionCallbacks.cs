@@ -5,7 +5,7 @@ namespace Flash.Ffs.Transactions;
 /// <summary>
 /// What the transactions tell the layers above them (a call upwards, so a narrow interface): a checkpoint may hold
 /// blocks for a transaction, and a commit is the moment an incremental checkpoint may take its next step. Implemented
-/// by the facade, which hands both to the checkpoint.
+/// by <see cref="Checkpoint.CheckpointWriter"/>, connected once it exists.
 /// </summary>
 internal interface ITransactionHost
 {

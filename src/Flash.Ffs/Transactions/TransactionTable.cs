@@ -5,7 +5,8 @@ using Flash.Ffs.Wear;
 namespace Flash.Ffs.Transactions;
 
 /// <summary>
-/// Transactions at the log level: the open ones by id, the id counter, and what each superseded. A change writes its
+/// Transactions at the log level: the open ones by id and what each superseded (their ids come from
+/// <see cref="IdCounters"/>). A change writes its
 /// data pages and metadata records tagged with a transaction id; the last page it writes carries the commit flag.
 /// Pages a change supersedes stay live and pinned (garbage collection does not move their blocks) until the commit
 /// page is on flash, because after a power cut before it, replay restores exactly the old state.
@@ -18,27 +19,25 @@ internal sealed class TransactionTable
     private readonly BlockTable _blocks;
     private readonly IndexMutator _index;
     private readonly InlinePageRefs _inline;
-    private readonly ITransactionHost _host;
+    private readonly IdCounters _ids;
     private readonly int _ppb;
+    private ITransactionHost? _host;
 
     /// <summary>Ended transactions kept for reuse.</summary>
     private readonly Stack<PendingTxn> _spares = new();
 
-    public TransactionTable(PageLog log, IndexMutator index, InlinePageRefs inline, int chunk, ITransactionHost host)
+    public TransactionTable(PageLog log, IndexMutator index, InlinePageRefs inline, IdCounters ids, int chunk)
     {
         _blocks = log.Pool.Table;
         _ppb = log.Pool.PagesPerBlock;
         _index = index;
         _inline = inline;
-        _host = host;
+        _ids = ids;
         Meta = new MetaBatch(log, index, inline, chunk);
     }
 
     /// <summary>The open transactions by id (read them freely; they begin and end only here).</summary>
     public Dictionary<uint, PendingTxn> Open { get; } = [];
-
-    /// <summary>The id the next transaction gets (recovery sets it past every id in the log).</summary>
-    public uint NextId { get; set; } = 1;
 
     /// <summary>The metadata records of the transaction being written, batched into pages.</summary>
     public MetaBatch Meta { get; }
@@ -51,7 +50,7 @@ internal sealed class TransactionTable
     {
         get
         {
-            long ram = RamSize.Object((7 * RamSize.Reference) + 4 + 4 + 1)
+            long ram = RamSize.Object((8 * RamSize.Reference) + 4 + 1)
                 + RamSize.Dictionary(24, Open.Capacity)                                                 // uint -> PendingTxn
                 + RamSize.Object(RamSize.Reference + 8) + RamSize.Array(RamSize.Reference, _spares.Capacity) // spare stack
                 + Meta.RamBytes;
@@ -69,11 +68,18 @@ internal sealed class TransactionTable
         }
     }
 
+    /// <summary>The checkpoint above, told of ends and commits (connected once it exists).</summary>
+    private ITransactionHost Host => _host ?? throw new InvalidOperationException("The transactions' host is not connected.");
+
+    /// <summary>Connects what is told of ended and committed transactions (the checkpoint writer, created after the table).</summary>
+    /// <param name="host">The host.</param>
+    public void ConnectHost(ITransactionHost host) => _host = host;
+
     /// <summary>Starts a transaction.</summary>
     public PendingTxn Begin()
     {
         var txn = _spares.TryPop(out var spare) ? spare : new PendingTxn();
-        txn.Reset(NextId++);
+        txn.Reset(_ids.TakeTxn());
         Open[txn.Id] = txn;
         WroteSomething = false;
         return txn;
@@ -151,7 +157,7 @@ internal sealed class TransactionTable
 
         txn.Released.Clear();
         End(txn);
-        _host.Committed();
+        Host.Committed();
     }
 
     /// <summary>Writes the commit page of a metadata-only change and releases what it superseded.</summary>
@@ -183,7 +189,7 @@ internal sealed class TransactionTable
             return false;
         }
 
-        _host.Ended(txn);
+        Host.Ended(txn);
 
         // Only small ones: a large write's sets keep their capacity after a reset, and RAM matters more than one
         // allocation per large transaction.

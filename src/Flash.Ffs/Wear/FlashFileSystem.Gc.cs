@@ -13,7 +13,6 @@ public sealed partial class FlashFileSystem
 {
     /// <summary>Blocks the hot head opened since the last <see cref="Maintain"/> call (saturating).</summary>
     private int _hotOpensSinceMaintain = int.MaxValue;
-    private readonly HashSet<(uint Id, uint Chunk)> _lostChunks = [];
 
     /// <summary>
     /// Spends idle time on work that would otherwise land on a later operation: garbage collection, wear levelling,

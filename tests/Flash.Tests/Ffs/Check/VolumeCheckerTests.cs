@@ -13,7 +13,7 @@ namespace Flash.Tests.Ffs.Check;
 /// <summary>
 /// <see cref="VolumeChecker"/> on its own: the block table and index of a real volume, restored from its checkpoint,
 /// with one fault put in RAM (a page older than its block's erase cycle, a page mapped by two files), reported by
-/// kind; a repairing check drops the bad mapping through <see cref="IndexMutator"/>, asks for the rebuild and the
+/// kind; a repairing check drops the bad mapping through <see cref="IndexMutator"/>, rebuilds the bookkeeping, asks for the
 /// checkpoint, and the next check is clean.
 /// </summary>
 public class VolumeCheckerTests
@@ -28,7 +28,7 @@ public class VolumeCheckerTests
         var report = c.Checker().Run(repair: true, mountDamage: null, CancellationToken.None);
         Assert.True(report.IsClean, report.ToString());
         Assert.Equal(4, report.EntriesChecked);
-        Assert.Equal(0, c.Repairs.Checkpoints);
+        Assert.Equal(0, c.Checkpoints);
     }
 
     [Fact]
@@ -50,8 +50,8 @@ public class VolumeCheckerTests
         var repaired = c.Checker().Run(repair: true, null, CancellationToken.None);
         Assert.All(repaired.Problems, p => Assert.True(p.Repaired, p.Message));
         Assert.Equal(-1, a.Chunks.Get(1));
-        Assert.Contains((a.Id, 1u), c.Repairs.Lost);
-        Assert.Equal(1, c.Repairs.Checkpoints);
+        Assert.True(c.Lost.Contains(a.Id, 1u));
+        Assert.Equal(1, c.Checkpoints);
         Assert.True(c.Checker().Run(repair: false, null, CancellationToken.None).IsClean);
     }
 
@@ -75,7 +75,7 @@ public class VolumeCheckerTests
         Assert.All(repaired.Problems, p => Assert.True(p.Repaired, p.Message));
         Assert.Equal(page, a.Chunks.Get(0));
         Assert.Equal(-1, b.Chunks!.Get(0));
-        Assert.Contains((b.Id, 0u), c.Repairs.Lost);
+        Assert.True(c.Lost.Contains(b.Id, 0u));
         Assert.True(c.Checker().Run(repair: false, null, CancellationToken.None).IsClean);
     }
 
@@ -90,7 +90,7 @@ public class VolumeCheckerTests
         Assert.Equal(FsckProblemKind.DroppedChanges, dropped.Kind);
         Assert.Equal(17, dropped.Page);
         Assert.True(dropped.Repaired);
-        Assert.Equal(1, c.Repairs.Checkpoints);
+        Assert.Equal(1, c.Checkpoints);
     }
 
     /// <summary>A clean, unmounted volume: /a and /b of three chunks each, /small inline.</summary>
@@ -114,7 +114,7 @@ public class VolumeCheckerTests
             Pool = new BlockPool(device, NullLogger.Instance, new NoRetirement());
             Index = new IndexMutator(new NodeTable());
             Io = new PageIo(device);
-            Repairs = new RecordingRepairs(Index, Pool.Table);
+            Inline = new InlinePageRefs(Pool.Table);
         }
 
         public IFlashDevice Device { get; }
@@ -125,7 +125,12 @@ public class VolumeCheckerTests
 
         public PageIo Io { get; }
 
-        public RecordingRepairs Repairs { get; }
+        public InlinePageRefs Inline { get; }
+
+        public LostChunks Lost { get; } = new();
+
+        /// <summary>Checkpoints the check asked for.</summary>
+        public int Checkpoints { get; private set; }
 
         public static Components Restore(IFlashDevice device)
         {
@@ -133,49 +138,13 @@ public class VolumeCheckerTests
             var image = FlashFileSystem.ReadCheckpointImage(device);
             CheckpointRestore.Blocks(c.Pool.Table, image);
             CheckpointRestore.Index(c.Index.Nodes, image.Entries, FlashFileSystem.RootId);
-            c.Repairs.RebuildValidity();
+            PageValidity.Rebuild(c.Pool.Table, c.Index.Nodes, c.Inline);
             return c;
         }
 
         public Node Node(string name) => Index.Nodes.Values.Single(n => n.Name == name);
 
-        public VolumeChecker Checker() => new(Index, Pool.Table, Io, Device.Geometry.PagesPerBlock, progress: null, Repairs);
-    }
-
-    /// <summary>The facade's part of a repair, done for real on the table (validity) and recorded (lost chunks, checkpoints).</summary>
-    private sealed class RecordingRepairs(IndexMutator index, Flash.Ffs.Wear.BlockTable blocks) : ICheckRepairs
-    {
-        public List<(uint Id, uint Chunk)> Lost { get; } = [];
-
-        public int Checkpoints { get; private set; }
-
-        public string PathOf(Node node) => node.Id == FlashFileSystem.RootId ? "/" : "/" + node.Name;
-
-        public void ReleaseInline(int page) => blocks.ClearValid(page);
-
-        public void ChunkLost(uint id, uint chunk) => Lost.Add((id, chunk));
-
-        public void RebuildValidity()
-        {
-            blocks.ClearAllValidity();
-            foreach (var n in index.Nodes.Values)
-            {
-                foreach (int page in n.Chunks?.Pages() ?? [])
-                {
-                    if (!blocks.IsValid(page))
-                    {
-                        blocks.SetValid(page);
-                    }
-                }
-
-                if (n.IsInline && !blocks.IsValid(n.InlinePage))
-                {
-                    blocks.SetValid(n.InlinePage);
-                }
-            }
-        }
-
-        public void WriteCheckpoint() => Checkpoints++;
+        public VolumeChecker Checker() => new(Index, Pool.Table, Io, Device.Geometry.PagesPerBlock, progress: null, Inline, Lost, () => Checkpoints++);
     }
 
     private sealed class NoRetirement : IBlockRetirementSink

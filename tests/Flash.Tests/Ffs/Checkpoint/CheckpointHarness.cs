@@ -13,59 +13,36 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Flash.Tests.Ffs.Checkpoint;
 
 /// <summary>
-/// A checkpoint writer and anchor store on their own over a simulated device, with the inputs they read built by hand:
-/// a formatted block pool with anchor blocks 0 and 1, two heads, an index with a root directory, no open
-/// transactions, and a sequence counter. Deterministic: two harnesses given the same calls hold the same state.
+/// A checkpoint writer and anchor store over the lower components of a volume (<see cref="VolumeRig"/>) with the
+/// inputs they read built by hand: anchor blocks 0 and 1, an index with a root directory, no open transactions.
+/// Deterministic: two harnesses given the same calls hold the same state.
 /// </summary>
-internal sealed class CheckpointHarness : ICheckpointLog, IBlockRetirementSink, IReclaimPolicy
+internal sealed class CheckpointHarness : VolumeRig
 {
     public const int PagesPerBlock = 16;
 
     public CheckpointHarness(ulong seed = 1)
+        : base(new FlashGeometry(2048, 64, PagesPerBlock, 64), seed, reclaimEmpty: true)
     {
-        Device = FlashSimulator.Create(new FlashSimulatorOptions { Geometry = new FlashGeometry(2048, 64, PagesPerBlock, 64), Seed = seed });
-        Io = new PageIo(Device);
-        Pool = new BlockPool(Device, NullLogger.Instance, this);
-        for (int b = 0; b < Device.Geometry.BlockCount; b++)
-        {
-            Pool.Format(b);
-        }
-
-        Hot = new Head(HeadKind.Hot, Pool.Reservations);
-        Cold = new Head(HeadKind.Cold, Pool.Reservations);
-        Index = new IndexMutator(new NodeTable());
-        Root = new Node(1, 0, "", isDirectory: true);
-        Index.AddUnlisted(Root);
         Anchors = NewAnchorStore();
-        Writer = new CheckpointWriter(Io, Pool, Hot, Cold, Index, [], Anchors, this, new FlashFileSystemOptions(), NullLogger.Instance);
+        Writer = new CheckpointWriter(Io, Log, Index, Txns.Open, Ids, Anchors, metrics: default, new FlashFileSystemOptions(), NullLogger.Instance);
         Writer.ConnectReclaim(this);
+        Log.ConnectCheckpoint(Writer);
+        Txns.ConnectHost(Writer);
     }
-
-    public FlashSimulator Device { get; }
-
-    public PageIo Io { get; }
-
-    public BlockPool Pool { get; }
-
-    public Head Hot { get; }
-
-    public Head Cold { get; }
-
-    public IndexMutator Index { get; }
-
-    public Node Root { get; }
 
     public AnchorStore Anchors { get; }
 
     public CheckpointWriter Writer { get; }
 
-    public ulong Sequence { get; set; }
+    /// <summary>The log's sequence counter.</summary>
+    public ulong Sequence { get => Log.Sequence; set => Log.Sequence = value; }
 
-    public uint NextId { get; private set; } = 2;
+    /// <summary>The id the next entry gets.</summary>
+    public uint NextId => Ids.NextEntry;
 
-    public uint NextTxn => 1;
-
-    public int Committed { get; private set; }
+    /// <summary>Checkpoints committed.</summary>
+    public int Committed => (int)Writer.CheckpointsWritten;
 
     /// <summary>An anchor store over this device with blocks 0 and 1 as its anchor blocks (as format assigns them).</summary>
     public AnchorStore NewAnchorStore()
@@ -87,7 +64,7 @@ internal sealed class CheckpointHarness : ICheckpointLog, IBlockRetirementSink, 
         var added = new List<Node>();
         for (int i = 0; i < count; i++)
         {
-            var node = new Node(NextId++, Root.Id, $"f{NextId:D4}", isDirectory: false) { ModificationSequence = Sequence };
+            var node = new Node(Ids.TakeEntry(), Root.Id, $"f{NextId:D4}", isDirectory: false) { ModificationSequence = Sequence };
             Index.Create(Root, node);
             Index.StartChunks(node);
             for (int c = 0; c < chunks; c++)
@@ -105,7 +82,7 @@ internal sealed class CheckpointHarness : ICheckpointLog, IBlockRetirementSink, 
     /// <summary>A new entry created now (its id is above every existing one).</summary>
     public Node Create(string name)
     {
-        var node = new Node(NextId++, Root.Id, name, isDirectory: false);
+        var node = new Node(Ids.TakeEntry(), Root.Id, name, isDirectory: false);
         Index.Create(Root, node);
         return node;
     }
@@ -124,24 +101,4 @@ internal sealed class CheckpointHarness : ICheckpointLog, IBlockRetirementSink, 
 
     /// <summary>The checkpoint the newest anchor on the device names, decoded.</summary>
     public CheckpointImage CurrentImage() => FlashFileSystem.ReadCheckpointImage(Device);
-
-    void ICheckpointLog.SequenceTaken() => Sequence++;
-
-    void ICheckpointLog.CheckpointCommitted() => Committed++;
-
-    FfsMetrics.Timer ICheckpointLog.TimeCheckpoint(string kind) => default;
-
-    void IBlockRetirementSink.BlockRetired(int block)
-    {
-    }
-
-    void IBlockRetirementSink.BlockMarkedBad(int block)
-    {
-    }
-
-    bool IReclaimPolicy.MayReclaim(int block) => true;
-
-    void IReclaimPolicy.Reclaimed(int block)
-    {
-    }
 }

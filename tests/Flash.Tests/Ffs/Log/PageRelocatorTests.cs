@@ -104,7 +104,7 @@ public sealed class PageRelocatorTests
         rig.Relocator.Relocate(page);
 
         Assert.Equal(-1, rig.File.Chunks!.Get(7));
-        Assert.Contains((rig.File.Id, 7u), rig.Lost);
+        Assert.True(rig.Lost.Contains(rig.File.Id, 7u));
 
         // No longer live, so garbage collection does not pick it again (it used to stay valid, and a victim holding
         // it could never be emptied).

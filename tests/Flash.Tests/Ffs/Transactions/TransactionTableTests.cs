@@ -1,5 +1,6 @@
 using Flash.Ffs.Format;
 using Flash.Ffs.Log;
+using Flash.Ffs.Transactions;
 using Flash.Tests.Ffs.Log;
 
 namespace Flash.Tests.Ffs.Transactions;
@@ -16,7 +17,7 @@ public sealed class TransactionTableTests
     public void Transactions_get_increasing_ids_are_open_until_they_end_and_are_reused_once_ended()
     {
         var rig = new LogRig();
-        rig.Txns.NextId = 7;
+        rig.Ids.NextTxn = 7;
         var a = rig.Txns.Begin();
         var b = rig.Txns.BeginFile(rig.File, created: false);
 

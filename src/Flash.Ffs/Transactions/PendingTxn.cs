@@ -1,6 +1,6 @@
 using Flash.Ffs.Index;
 
-namespace Flash.Ffs.Log;
+namespace Flash.Ffs.Transactions;
 
 /// <summary>
 /// A reference an uncommitted transaction superseded: a data page (with the chunk it held) or a metadata page holding
