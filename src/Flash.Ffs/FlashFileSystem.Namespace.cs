@@ -403,6 +403,7 @@ public sealed partial class FlashFileSystem
         }
 
         _txns.SupersedeData(txn, node);
+        _index.ForgetLost(node);
         _index.SetSize(node, data.Length);
         _userBytes += data.Length;
         FfsMetrics.UserBytesWritten(this, data.Length);

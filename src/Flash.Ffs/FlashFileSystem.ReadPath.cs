@@ -82,7 +82,7 @@ public sealed partial class FlashFileSystem
         int page = node.Chunks?.Get(chunk) ?? -1;
         if (page < 0)
         {
-            if (_lostChunks.Contains(node.Id, chunk))
+            if (_index.Lost.Contains(node.Id, chunk))
             {
                 throw new FlashDataCorruptException(path, -1, $"Chunk {chunk} of '{path}' was lost to an unreadable page.");
             }

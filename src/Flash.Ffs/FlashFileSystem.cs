@@ -46,7 +46,6 @@ public sealed partial class FlashFileSystem : IDisposable
     private readonly AnchorStore _anchors;
     private readonly CheckpointWriter _checkpoint;
     private readonly IdCounters _ids = new();
-    private readonly LostChunks _lostChunks = new();
     private readonly int _reserveBlocks;
     private readonly byte[] _pageBuffer;
     private Node _root = null!;
@@ -82,7 +81,7 @@ public sealed partial class FlashFileSystem : IDisposable
         _txns.ConnectHost(_checkpoint);
         _gc = new GarbageCollector(_pool, log: _pageLog, checkpoints: _checkpoint, options, _reserveBlocks, _log);
         _checkpoint.ConnectReclaim(_gc);
-        _relocator = new PageRelocator(_pageLog, _io, _index, _txns, _inline, _lostChunks, _log);
+        _relocator = new PageRelocator(_pageLog, _io, _index, _txns, _inline, _index.Lost, _log);
     }
 
     /// <summary>The device's geometry.</summary>
@@ -256,7 +255,7 @@ public sealed partial class FlashFileSystem : IDisposable
         // lock and label, the id counters; the device, options and logger belong to the caller. The log, relocation, transactions and
         // the checkpoint writer count their own state (heads, inline counts, open transactions, anchor store,
         // open-transaction coverage, the checkpoint in progress).
-        long ram = RamSize.Object((25 * Ref) + (2 * 8) + (5 * 4) + 4) + RamSize.Object(32) + RamSize.String(Label.Length) + IdCounters.RamBytes;
+        long ram = RamSize.Object((24 * Ref) + (2 * 8) + (5 * 4) + 4) + RamSize.Object(32) + RamSize.String(Label.Length) + IdCounters.RamBytes;
         ram += _io.RamBytes;
         ram += PageLog.RamBytes + PageRelocator.RamBytes;                       // the log with its two heads, relocation
         ram += RamSize.Array(1, _pageBuffer.Length);
@@ -267,7 +266,6 @@ public sealed partial class FlashFileSystem : IDisposable
         ram += _txns.RamBytes;                                                  // open and spare transactions, metadata batch
 
         ram += _gc.RamBytes;
-        ram += _lostChunks.RamBytes;
         ram += RamSize.List(Ref, _handles.Capacity);
         foreach (var h in _handles)
         {

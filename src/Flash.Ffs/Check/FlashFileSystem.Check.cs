@@ -64,6 +64,6 @@ public sealed partial class FlashFileSystem
             _mountDamageRepaired = repair;
         }
 
-        return new VolumeChecker(_index, _blocks, _io, _ppb, _options.Progress, _inline, _lostChunks, () => _checkpoint.Write(forUnmount: false)).Run(repair, mountDamage, cancellationToken);
+        return new VolumeChecker(_index, _blocks, _io, _ppb, _options.Progress, _inline, _index.Lost, () => _checkpoint.Write(forUnmount: false)).Run(repair, mountDamage, cancellationToken);
     }
 }

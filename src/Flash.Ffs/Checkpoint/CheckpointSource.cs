@@ -12,7 +12,8 @@ namespace Flash.Ffs.Checkpoint;
 /// What a checkpoint records, read from the live components and written with <see cref="CheckpointCodec"/> (the one
 /// layout definition). Nothing here changes state; decoding is the codec's, restoring the components Recovery's.
 /// </summary>
-internal sealed class CheckpointSource(BlockTable blocks, BlockReservations reservations, NodeTable nodes, Head hot, Head cold, Dictionary<uint, PendingTxn> openTxns, IdCounters ids)
+internal sealed class CheckpointSource(
+    BlockTable blocks, BlockReservations reservations, NodeTable nodes, LostChunks lost, Head hot, Head cold, Dictionary<uint, PendingTxn> openTxns, IdCounters ids, int chunkSize)
 {
     /// <summary>The entries in the index.</summary>
     public NodeTable Nodes => nodes;
@@ -64,11 +65,12 @@ internal sealed class CheckpointSource(BlockTable blocks, BlockReservations rese
 
     private static CheckpointHead HeadOf(Head h) => new(h.Block, h.WritePointer, h.ReservedNext);
 
-    /// <summary>One entry of the checkpoint (see docs/format.md, "Checkpoint").</summary>
+    /// <summary>One entry of the checkpoint (see docs/format.md, "Checkpoint"), with its lost chunks (version 3).</summary>
     /// <param name="w">Where to write.</param>
     /// <param name="n">The entry.</param>
-    public static void SerializeNode(ref LittleEndianWriter w, Node n)
+    public void SerializeNode(ref LittleEndianWriter w, Node n)
     {
+        int lostCount = LostCount(n);
         CheckpointCodec.WriteEntryStart(ref w, n.Id, n.ParentId, n.IsDirectory, n.NameUtf8, n.Size, n.ModificationSequence);
         if (n.IsInline)
         {
@@ -76,7 +78,7 @@ internal sealed class CheckpointSource(BlockTable blocks, BlockReservations rese
         }
         else if (n.Chunks is { } map)
         {
-            CheckpointCodec.WriteExtentCount(ref w, map.ExtentCount);
+            CheckpointCodec.WriteExtentCount(ref w, map.ExtentCount, lostCount > 0);
             foreach (var e in map.Extents)
             {
                 CheckpointCodec.WriteExtent(ref w, e.Logical, e.Page, e.Count);
@@ -84,7 +86,19 @@ internal sealed class CheckpointSource(BlockTable blocks, BlockReservations rese
         }
         else
         {
-            CheckpointCodec.WriteNoData(ref w);
+            CheckpointCodec.WriteNoData(ref w, lostCount > 0);
+        }
+
+        if (lostCount > 0)
+        {
+            CheckpointCodec.WriteLostCount(ref w, lostCount);
+            foreach (uint chunk in lost.Of(n.Id))
+            {
+                if (Records(n, chunk))
+                {
+                    w.U32(chunk);
+                }
+            }
         }
     }
 
@@ -121,7 +135,34 @@ internal sealed class CheckpointSource(BlockTable blocks, BlockReservations rese
     }
 
     /// <summary>Bytes of one checkpoint entry.</summary>
-    private static int EntrySize(Node n) => CheckpointCodec.EntrySize(n.NameUtf8.Length, n.IsInline, n.Chunks is { } m ? m.ExtentCount : -1);
+    private int EntrySize(Node n) => CheckpointCodec.EntrySize(n.NameUtf8.Length, n.IsInline, n.Chunks is { } m ? m.ExtentCount : -1, LostCount(n));
+
+    /// <summary>How many of the entry's lost chunks its checkpoint entry lists.</summary>
+    private int LostCount(Node n)
+    {
+        if (lost.Count == 0 || n.IsDirectory || n.IsInline)
+        {
+            return 0;
+        }
+
+        int count = 0;
+        foreach (uint chunk in lost.Of(n.Id))
+        {
+            if (Records(n, chunk))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>
+    /// Whether a lost mark is live and so recorded: the chunk is within the file and unmapped. A dormant mark (the chunk
+    /// was written again) is left out, which is what makes it go at the next mount.
+    /// </summary>
+    private bool Records(Node n, uint chunk)
+        => (long)chunk * chunkSize < n.Size && (n.Chunks is not { } map || map.Get(chunk) < 0);
 
     /// <summary>The entry a checkpoint records for <paramref name="n"/>: itself, its committed view, or nothing.</summary>
     private static bool TryEntryFor(Node n, Dictionary<uint, Node?> views, out Node? entry)

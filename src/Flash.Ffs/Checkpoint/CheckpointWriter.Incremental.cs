@@ -209,7 +209,7 @@ internal sealed partial class CheckpointWriter : IIndexObserver
         var entry = LittleEndianWriter.Growable(256);
         try
         {
-            CheckpointSource.SerializeNode(ref entry, node);
+            _source.SerializeNode(ref entry, node);
             p.NodesWritten++;
             Emit(p, entry.Written);
         }

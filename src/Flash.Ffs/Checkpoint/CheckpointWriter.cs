@@ -63,7 +63,7 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
         _logger = logger;
         _ppb = _pool.PagesPerBlock;
         _chunk = io.PayloadSize;
-        _source = new CheckpointSource(_blocks, _pool.Reservations, _nodes, _hot, _cold, openTxns, ids);
+        _source = new CheckpointSource(_blocks, _pool.Reservations, _nodes, index.Lost, _hot, _cold, openTxns, ids, _chunk);
         Coverage = new OpenTxnCoverage(openTxns, _blocks);
     }
 

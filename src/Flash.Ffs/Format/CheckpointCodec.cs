@@ -17,8 +17,14 @@ internal static class CheckpointCodec
     /// <summary>"CKPT".</summary>
     public const uint Magic = 0x54504B43;
 
-    /// <summary>The format version written; 2 added the open-transaction list.</summary>
-    public const ushort Version = 2;
+    /// <summary>The format version written; 2 added the open-transaction list, 3 the entries' lost chunks.</summary>
+    public const ushort Version = 3;
+
+    /// <summary>The first version whose entries may list lost chunks.</summary>
+    public const ushort LostChunksVersion = 3;
+
+    /// <summary>Set in an entry's data kind byte (version 3) when a lost-chunk list follows its data.</summary>
+    public const byte LostFlag = 0x80;
 
     /// <summary>The oldest version decoded.</summary>
     public const ushort OldestVersion = 1;
@@ -50,9 +56,10 @@ internal static class CheckpointCodec
     /// <param name="nameLength">UTF-8 bytes of its name.</param>
     /// <param name="inline">Whether it records inline data.</param>
     /// <param name="extents">Extents of its chunk map, or -1 for none.</param>
+    /// <param name="lost">Lost chunks it lists (0: no list).</param>
     /// <returns>The size.</returns>
-    public static int EntrySize(int nameLength, bool inline, int extents)
-        => EntryFixedSize + nameLength + (inline ? 6 : 0) + (extents >= 0 ? 4 + (extents * 12) : 0);
+    public static int EntrySize(int nameLength, bool inline, int extents, int lost = 0)
+        => EntryFixedSize + nameLength + (inline ? 6 : 0) + (extents >= 0 ? 4 + (extents * 12) : 0) + (lost > 0 ? 4 + (4 * lost) : 0);
 
     /// <summary>Writes the header and the heads (everything before the block table).</summary>
     /// <param name="w">The writer.</param>
@@ -125,9 +132,10 @@ internal static class CheckpointCodec
         w.U64(modificationSequence);
     }
 
-    /// <summary>Ends an entry without data.</summary>
+    /// <summary>Ends an entry without data (or, with <paramref name="lost"/>, continues it with <see cref="WriteLostCount"/>).</summary>
     /// <param name="w">The writer.</param>
-    public static void WriteNoData(ref LittleEndianWriter w) => w.U8(0);
+    /// <param name="lost">Whether a lost-chunk list follows.</param>
+    public static void WriteNoData(ref LittleEndianWriter w, bool lost = false) => w.U8(lost ? LostFlag : (byte)0);
 
     /// <summary>Ends an entry with inline data.</summary>
     /// <param name="w">The writer.</param>
@@ -140,14 +148,20 @@ internal static class CheckpointCodec
         w.U16((ushort)offset);
     }
 
-    /// <summary>Continues an entry with a chunk map of <paramref name="count"/> extents; follow with that many <see cref="WriteExtent"/>.</summary>
+    /// <summary>Continues an entry with a chunk map of <paramref name="count"/> extents; follow with that many <see cref="WriteExtent"/> (then, with <paramref name="lost"/>, <see cref="WriteLostCount"/>).</summary>
     /// <param name="w">The writer.</param>
     /// <param name="count">Extents that follow.</param>
-    public static void WriteExtentCount(ref LittleEndianWriter w, int count)
+    /// <param name="lost">Whether a lost-chunk list follows the extents.</param>
+    public static void WriteExtentCount(ref LittleEndianWriter w, int count, bool lost = false)
     {
-        w.U8(2);
+        w.U8(lost ? (byte)(2 | LostFlag) : (byte)2);
         w.U32((uint)count);
     }
+
+    /// <summary>Ends an entry whose data kind has <see cref="LostFlag"/> with the count of its lost chunks; follow with that many chunk numbers (u32, ascending).</summary>
+    /// <param name="w">The writer.</param>
+    /// <param name="count">Chunks that follow (at least 1).</param>
+    public static void WriteLostCount(ref LittleEndianWriter w, int count) => w.U32((uint)count);
 
     /// <summary>Writes one extent of a chunk map.</summary>
     /// <param name="w">The writer.</param>
@@ -186,6 +200,7 @@ internal static class CheckpointCodec
 
             foreach (var e in image.Entries)
             {
+                bool lost = !e.Lost.IsDefaultOrEmpty;
                 WriteEntryStart(ref w, e.Id, e.Parent, e.IsDirectory, e.Name.AsSpan(), e.Size, e.ModificationSequence);
                 if (e.IsInline)
                 {
@@ -193,7 +208,7 @@ internal static class CheckpointCodec
                 }
                 else if (e.IsChunked)
                 {
-                    WriteExtentCount(ref w, e.Extents.Length);
+                    WriteExtentCount(ref w, e.Extents.Length, lost);
                     foreach (var x in e.Extents)
                     {
                         WriteExtent(ref w, x.Logical, x.Page, x.Count);
@@ -201,7 +216,16 @@ internal static class CheckpointCodec
                 }
                 else
                 {
-                    WriteNoData(ref w);
+                    WriteNoData(ref w, lost);
+                }
+
+                if (lost)
+                {
+                    WriteLostCount(ref w, e.Lost.Length);
+                    foreach (uint chunk in e.Lost)
+                    {
+                        w.U32(chunk);
+                    }
                 }
             }
 
@@ -265,7 +289,7 @@ internal static class CheckpointCodec
         var entries = ImmutableArray.CreateBuilder<CheckpointEntry>((int)Math.Min(entryCount, (uint)body.Length / EntryFixedSize));
         for (uint i = 0; i < entryCount; i++)
         {
-            entries.Add(ReadEntry(ref r, limits));
+            entries.Add(ReadEntry(ref r, limits, version));
         }
 
         if (r.Remaining != 0)
@@ -326,7 +350,7 @@ internal static class CheckpointCodec
         return list.MoveToImmutable();
     }
 
-    private static CheckpointEntry ReadEntry(ref LittleEndianReader r, Limits limits)
+    private static CheckpointEntry ReadEntry(ref LittleEndianReader r, Limits limits, ushort version)
     {
         uint id = r.U32();
         uint parent = r.U32();
@@ -347,7 +371,18 @@ internal static class CheckpointCodec
 
         int inlinePage = -1, inlineOffset = 0;
         ImmutableArray<CheckpointExtent> extents = default;
-        switch (r.U8())
+        byte dataKind = r.U8();
+        bool hasLost = version >= LostChunksVersion && (dataKind & LostFlag) != 0;
+        if (hasLost)
+        {
+            dataKind &= unchecked((byte)~LostFlag);
+            if (kind == 2 || dataKind == 1)
+            {
+                throw new FileSystemCorruptException($"Entry {id} lists lost chunks but is {(kind == 2 ? "a directory" : "inline")}.");
+            }
+        }
+
+        switch (dataKind)
         {
             case 0:
                 break;
@@ -382,7 +417,30 @@ internal static class CheckpointCodec
                 throw new FileSystemCorruptException($"Entry {id} has an unknown data kind.");
         }
 
-        return new CheckpointEntry(id, parent, kind == 2, ImmutableCollectionsMarshal.AsImmutableArray(name), size, modified, inlinePage, inlineOffset, extents);
+        var lost = hasLost ? ReadLost(ref r, id, limits) : [];
+        return new CheckpointEntry(id, parent, kind == 2, ImmutableCollectionsMarshal.AsImmutableArray(name), size, modified, inlinePage, inlineOffset, extents, lost);
+    }
+
+    /// <summary>An entry's lost-chunk list: at least one chunk, ascending (that none is mapped is checked where the index is built).</summary>
+    private static ImmutableArray<uint> ReadLost(ref LittleEndianReader r, uint id, Limits limits)
+    {
+        uint count = r.U32();
+        if (count == 0 || count > (uint)limits.PageCount || count > (uint)r.Remaining / 4)
+        {
+            throw new FileSystemCorruptException($"Entry {id} claims {count} lost chunks.");
+        }
+
+        var chunks = new uint[count];
+        for (int k = 0; k < chunks.Length; k++)
+        {
+            chunks[k] = r.U32();
+            if (k > 0 && chunks[k] <= chunks[k - 1])
+            {
+                throw new FileSystemCorruptException($"Entry {id} lists its lost chunks out of order.");
+            }
+        }
+
+        return ImmutableCollectionsMarshal.AsImmutableArray(chunks);
     }
 
     /// <summary>The device a body must fit.</summary>

@@ -65,6 +65,7 @@ internal readonly record struct CheckpointExtent(uint Logical, int Page, int Cou
 /// <param name="InlinePage">The metadata page holding its inline data, or -1.</param>
 /// <param name="InlineOffset">The inline data's offset in that page.</param>
 /// <param name="Extents">Its chunk map; default (<see cref="ImmutableArray{T}.IsDefault"/>) when it has none.</param>
+/// <param name="Lost">Chunks whose only copy was unreadable, ascending (version 3; empty for none): they read as corrupt.</param>
 internal sealed record CheckpointEntry(
     uint Id,
     uint Parent,
@@ -74,7 +75,8 @@ internal sealed record CheckpointEntry(
     ulong ModificationSequence,
     int InlinePage,
     int InlineOffset,
-    ImmutableArray<CheckpointExtent> Extents)
+    ImmutableArray<CheckpointExtent> Extents,
+    ImmutableArray<uint> Lost)
 {
     /// <summary>Whether the data is inline in a metadata page.</summary>
     public bool IsInline => InlinePage >= 0;

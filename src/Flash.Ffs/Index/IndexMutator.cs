@@ -19,11 +19,14 @@ internal sealed class IndexMutator
     /// <summary>Every entry by id.</summary>
     public NodeTable Nodes { get; }
 
+    /// <summary>Chunks whose only copy was unreadable (they read as corrupt, not as holes); changed with the entries.</summary>
+    public LostChunks Lost { get; } = new();
+
     /// <summary>Told before each change; null when nobody needs to know (no checkpoint in progress).</summary>
     public IIndexObserver? Observer { get; set; }
 
     /// <summary>RAM held by the index: this object and the table (its records, names, chunk maps and child lists).</summary>
-    public long RamBytes => RamSize.Object(2 * RamSize.Reference) + Nodes.RamBytes;
+    public long RamBytes => RamSize.Object(3 * RamSize.Reference) + Nodes.RamBytes + Lost.RamBytes;
 
     /// <summary>Adds a new entry to the table and lists it in its parent directory.</summary>
     /// <param name="parent">The directory.</param>
@@ -64,6 +67,7 @@ internal sealed class IndexMutator
         Changing(node);
         Unlist(node);
         Nodes.Remove(node);
+        Lost.ForgetFrom(node.Id, 0);
     }
 
     /// <summary>Removes an entry and, for a directory, everything below it (replay of a deletion or a kind change).</summary>
@@ -108,6 +112,7 @@ internal sealed class IndexMutator
         Changing(node);
         node.InlinePage = page;
         node.InlineOffset = offset;
+        Lost.ForgetFrom(node.Id, 0);
     }
 
     /// <summary>Forgets a file's inline data (superseded, moved into chunks, or lost).</summary>
@@ -135,6 +140,7 @@ internal sealed class IndexMutator
     {
         Changing(node);
         node.Chunks = null;
+        Lost.ForgetFrom(node.Id, 0);
     }
 
     /// <summary>Maps a file's chunk to a page, creating the map if the file has none.</summary>
@@ -166,6 +172,7 @@ internal sealed class IndexMutator
     {
         Changing(node);
         node.Chunks?.Truncate(chunkCount, dropped);
+        Lost.ForgetFrom(node.Id, chunkCount);
     }
 
     /// <summary>Unmaps every chunk of a file, keeping its (now empty) map.</summary>
@@ -174,6 +181,24 @@ internal sealed class IndexMutator
     {
         Changing(node);
         node.Chunks!.Clear();
+        Lost.ForgetFrom(node.Id, 0);
+    }
+
+    /// <summary>Forgets a file's lost chunks: its whole content is being defined anew (a whole-file write).</summary>
+    /// <param name="node">The file.</param>
+    public void ForgetLost(Node node)
+    {
+        Changing(node);
+        Lost.ForgetFrom(node.Id, 0);
+    }
+
+    /// <summary>Marks a chunk (0: inline data) whose only copy is unreadable as lost; the caller has unmapped it.</summary>
+    /// <param name="node">The file.</param>
+    /// <param name="chunk">The chunk.</param>
+    public void MarkLost(Node node, uint chunk)
+    {
+        Changing(node);
+        Lost.Add(node.Id, chunk);
     }
 
     /// <summary>

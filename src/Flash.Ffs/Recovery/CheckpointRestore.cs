@@ -31,14 +31,25 @@ internal static class CheckpointRestore
     /// <summary>Builds the index from the image's entries into an empty table.</summary>
     /// <param name="nodes">The table, empty.</param>
     /// <param name="entries">The entries, in any order.</param>
+    /// <param name="lost">Receives the entries' lost chunks (empty).</param>
     /// <param name="rootId">The root directory's id.</param>
     /// <returns>The root directory.</returns>
-    /// <exception cref="FileSystemCorruptException">The entries do not form a tree under a root directory.</exception>
-    public static Node Index(NodeTable nodes, ImmutableArray<CheckpointEntry> entries, uint rootId)
+    /// <exception cref="FileSystemCorruptException">The entries do not form a tree under a root directory, or list a mapped chunk as lost.</exception>
+    public static Node Index(NodeTable nodes, LostChunks lost, ImmutableArray<CheckpointEntry> entries, uint rootId)
     {
         foreach (var e in entries)
         {
-            nodes.AppendUnordered(NodeOf(e));
+            var node = NodeOf(e);
+            nodes.AppendUnordered(node);
+            foreach (uint chunk in e.Lost)
+            {
+                if (node.Chunks?.Get(chunk) >= 0)
+                {
+                    throw new FileSystemCorruptException($"Entry {e.Id} lists chunk {chunk} as lost and maps it to a page.");
+                }
+
+                lost.Add(e.Id, chunk);
+            }
         }
 
         // Checkpoints list entries by id, so this is a check; older ones (hash-table order) are sorted once here.

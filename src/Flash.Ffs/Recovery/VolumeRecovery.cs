@@ -118,7 +118,7 @@ internal sealed class VolumeRecovery
         _pool.Reservations.Cold = image.Cold.ReservedNext;
         _pool.Reservations.Checkpoint = image.CheckpointNext;
         CheckpointRestore.Blocks(_blocks, image);
-        return CheckpointRestore.Index(_index.Nodes, image.Entries, FlashFileSystem.RootId);
+        return CheckpointRestore.Index(_index.Nodes, _index.Lost, image.Entries, FlashFileSystem.RootId);
     }
 
     private byte[] ReadCheckpoint(List<int> pages, int length, List<ulong> pageSequences)

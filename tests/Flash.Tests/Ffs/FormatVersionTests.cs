@@ -6,9 +6,13 @@ namespace Flash.Tests.Ffs;
 
 /// <summary>
 /// Volumes of format version 1 (anchors listing every checkpoint page, checkpoints without the open-transaction list)
-/// still mount, clean or after a power cut, and are written in version 2 from then on. The fixtures were written by
-/// the library at commit 573b7c1: a directory, an inline and a chunked file, unmounted cleanly; then a new file and a
-/// rename, and a power cut.
+/// and version 2 (no lost-chunk lists) still mount, clean or after a power cut, and are written in the current version
+/// from then on. The version-1 fixtures were written by the library at commit 573b7c1: a directory, an inline and a
+/// chunked file, unmounted cleanly; then a new file and a rename, and a power cut. The version-2 fixtures were written
+/// at commit 636c2f6: directories /etc, /d/deep, inline /etc/a, chunked /b, /d/deep/x and /h2, unmounted cleanly
+/// (v2-clean); then (v2-unclean) a remount with a 2-block checkpoint interval, a handle overwriting /h2's first 100
+/// bytes left open while /f0../f11 are written (so periodic checkpoints list its transaction as open), /c written,
+/// /etc/a renamed to /etc/renamed, and a power cut.
 /// </summary>
 public sealed class FormatVersionTests
 {
@@ -24,7 +28,7 @@ public sealed class FormatVersionTests
     }
 
     [Fact]
-    public void A_clean_version_1_volume_mounts_and_is_written_in_version_2()
+    public void A_clean_version_1_volume_mounts_and_is_written_in_the_current_version()
     {
         using var dev = Fixture("v1-clean");
         var fs = FlashFileSystem.Mount(dev);
@@ -50,5 +54,58 @@ public sealed class FormatVersionTests
         Assert.Equal(FfsTestDevice.Pattern(20_000, 2), fs.ReadAllBytes("/b"));
         Assert.True(fs.Check().IsClean);
         fs.Unmount();
+    }
+
+    [Fact]
+    public void A_clean_version_2_volume_mounts_and_is_written_in_version_3()
+    {
+        using var dev = Fixture("v2-clean");
+        Assert.Equal(2, FlashFileSystem.ReadCheckpointImage(dev).Version);
+        var fs = FlashFileSystem.Mount(dev);
+        Assert.False(fs.MountReport.Recovered);
+        AssertVersion2Content(fs, renamed: false);
+        Assert.True(fs.Check().IsClean);
+        fs.WriteAllBytes("/new", FfsTestDevice.Pattern(7000, 4));
+        fs.Unmount();
+        Assert.Equal(Flash.Ffs.Format.CheckpointCodec.Version, FlashFileSystem.ReadCheckpointImage(dev).Version);
+        fs = FlashFileSystem.Mount(dev);
+        Assert.Equal(FfsTestDevice.Pattern(7000, 4), fs.ReadAllBytes("/new"));
+        AssertVersion2Content(fs, renamed: false);
+        Assert.True(fs.Check().IsClean);
+        fs.Unmount();
+    }
+
+    [Fact]
+    public void A_version_2_volume_cut_off_with_an_open_handle_recovers_the_committed_changes()
+    {
+        using var dev = Fixture("v2-unclean");
+        var image = FlashFileSystem.ReadCheckpointImage(dev);
+        Assert.Equal(2, image.Version);
+        Assert.NotEmpty(image.OpenTransactions);
+        var fs = FlashFileSystem.Mount(dev);
+        Assert.True(fs.MountReport.Recovered);
+        AssertVersion2Content(fs, renamed: true);
+        Assert.Equal(FfsTestDevice.Pattern(5000, 3), fs.ReadAllBytes("/c"));
+        for (int i = 0; i < 12; i++)
+        {
+            Assert.Equal(FfsTestDevice.Pattern(6000, 100 + i), fs.ReadAllBytes($"/f{i}"));
+        }
+
+        Assert.True(fs.Check().IsClean);
+        fs.Unmount();
+        Assert.Equal(Flash.Ffs.Format.CheckpointCodec.Version, FlashFileSystem.ReadCheckpointImage(dev).Version);
+        fs = FlashFileSystem.Mount(dev);
+        AssertVersion2Content(fs, renamed: true);
+        fs.Unmount();
+    }
+
+    /// <summary>What both version-2 fixtures hold (the handle on /h2 never flushed, so /h2 is as first written).</summary>
+    private static void AssertVersion2Content(FlashFileSystem fs, bool renamed)
+    {
+        Assert.Equal(renamed, !fs.Exists("/etc/a"));
+        Assert.Equal(FfsTestDevice.Pattern(300, 1), fs.ReadAllBytes(renamed ? "/etc/renamed" : "/etc/a"));
+        Assert.Equal(FfsTestDevice.Pattern(20_000, 2), fs.ReadAllBytes("/b"));
+        Assert.Equal(FfsTestDevice.Pattern(5000, 7), fs.ReadAllBytes("/d/deep/x"));
+        Assert.Equal(FfsTestDevice.Pattern(4000, 6), fs.ReadAllBytes("/h2"));
     }
 }

@@ -61,7 +61,7 @@ internal class VolumeRig : ILogHost, IReclaimPolicy
 
     public TransactionTable Txns { get; }
 
-    public LostChunks Lost { get; } = new();
+    public LostChunks Lost => Index.Lost;
 
     public PageRelocator Relocator { get; }
 

@@ -10,8 +10,8 @@ namespace Flash.Tests.Ffs.Check;
 /// <c>Check(repair: true)</c> through the facade on flash damaged after a clean unmount: an unreadable page, a stale
 /// page (this file's chunk, from an earlier erase cycle of its block) and a misplaced page (another file's page where
 /// the index expects this one's) are each reported by kind; the repair drops the mappings, the files read as corrupt
-/// there (never another file's bytes), and the next mount and check are clean (after that mount the dropped range
-/// reads as a hole: see the known gap noted below). A page mapped twice cannot be made by damaging flash alone and is
+/// there (never another file's bytes), and the next mount and check are clean, with the dropped range still reading
+/// as corrupt (the checkpoint records it). A page mapped twice cannot be made by damaging flash alone and is
 /// <see cref="VolumeCheckerTests"/>'s case.
 /// </summary>
 public class CheckRepairTests
@@ -105,10 +105,9 @@ public class CheckRepairTests
         Assert.True(again.Check().IsClean, again.Check().ToString());
         Assert.Equal(b, again.ReadAllBytes("/b"));
 
-        // Known gap (issue 16): the set of chunks a repair dropped is kept in RAM only, and the checkpoint format has
-        // no way to record one, so after a remount the dropped chunk reads as a hole (zeros), not as corrupt. It never
-        // reads another file's bytes.
-        Assert.NotEqual(b, again.ReadAllBytes(lost));
+        // The checkpoint (version 3) records the chunk the repair dropped: after a remount it still reads as corrupt,
+        // never as a hole of zeros.
+        Assert.Throws<FlashDataCorruptException>(() => again.ReadAllBytes(lost));
         var rewritten = FfsTestDevice.Pattern(5000, 9);
         again.WriteAllBytes(lost, rewritten);
         again.Unmount();

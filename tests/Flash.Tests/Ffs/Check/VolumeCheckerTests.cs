@@ -127,7 +127,7 @@ public class VolumeCheckerTests
 
         public InlinePageRefs Inline { get; }
 
-        public LostChunks Lost { get; } = new();
+        public LostChunks Lost => Index.Lost;
 
         /// <summary>Checkpoints the check asked for.</summary>
         public int Checkpoints { get; private set; }
@@ -137,7 +137,7 @@ public class VolumeCheckerTests
             var c = new Components(device);
             var image = FlashFileSystem.ReadCheckpointImage(device);
             CheckpointRestore.Blocks(c.Pool.Table, image);
-            CheckpointRestore.Index(c.Index.Nodes, image.Entries, FlashFileSystem.RootId);
+            CheckpointRestore.Index(c.Index.Nodes, c.Index.Lost, image.Entries, FlashFileSystem.RootId);
             PageValidity.Rebuild(c.Pool.Table, c.Index.Nodes, c.Inline);
             return c;
         }

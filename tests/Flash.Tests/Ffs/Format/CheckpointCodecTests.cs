@@ -37,10 +37,13 @@ public sealed class CheckpointCodecTests
             Entry(4, 2, false, "a-rather-long-file-name.bin", size: 9000, extents: [new(0, 32, 3), new(3, 40, 2)]),
             Entry(5, 1, false, "empty-map", extents: []),
             Entry(6, 1, false, "empty"),
+            .. version >= CheckpointCodec.LostChunksVersion
+                ? new[] { Entry(7, 1, false, "holed", size: 9000, extents: [new(0, 50, 1)], lost: [1, 3]), Entry(8, 1, false, "lost-inline", size: 30, lost: [0]) }
+                : [],
         ]);
 
-    private static CheckpointEntry Entry(uint id, uint parent, bool dir, string name, long size = 0, int inlinePage = -1, int inlineOffset = 0, ImmutableArray<CheckpointExtent> extents = default)
-        => new(id, parent, dir, [.. System.Text.Encoding.UTF8.GetBytes(name)], size, id * 10, inlinePage, inlineOffset, extents);
+    private static CheckpointEntry Entry(uint id, uint parent, bool dir, string name, long size = 0, int inlinePage = -1, int inlineOffset = 0, ImmutableArray<CheckpointExtent> extents = default, ImmutableArray<uint> lost = default)
+        => new(id, parent, dir, [.. System.Text.Encoding.UTF8.GetBytes(name)], size, id * 10, inlinePage, inlineOffset, extents, lost.IsDefault ? [] : lost);
 
     private static CheckpointImage Decode(byte[] body) => CheckpointCodec.Decode(body, Crc32C.Compute(body), Blocks, PagesPerBlock);
 
@@ -50,9 +53,10 @@ public sealed class CheckpointCodecTests
             .Concat(i.Blocks.Select(b => b.ToString()))
             .Concat(i.OpenTransactions.Select(t => $"txn {t.Id}: {string.Join(",", t.Blocks)}"))
             .Concat(i.Entries.Select(e => $"{e.Id} {e.Parent} {e.IsDirectory} {Convert.ToHexString(e.Name.AsSpan())} {e.Size} {e.ModificationSequence} {e.InlinePage}@{e.InlineOffset} "
-                + (e.IsChunked ? string.Join(",", e.Extents) : "unchunked"))));
+                + (e.IsChunked ? string.Join(",", e.Extents) : "unchunked") + $" lost {string.Join(",", e.Lost)}")));
 
     [Theory]
+    [InlineData(3)]
     [InlineData(2)]
     [InlineData(1)]
     public void An_image_round_trips(ushort version)
@@ -71,15 +75,47 @@ public sealed class CheckpointCodecTests
         var body = CheckpointCodec.Encode(image);
         Assert.Equal(CheckpointCodec.Magic, BinaryPrimitives.ReadUInt32LittleEndian(body));
         Assert.Equal("CKPT"u8.ToArray(), body[..4]);
-        Assert.Equal(2, BinaryPrimitives.ReadUInt16LittleEndian(body.AsSpan(4)));
+        Assert.Equal(3, BinaryPrimitives.ReadUInt16LittleEndian(body.AsSpan(4)));
         Assert.Equal(0x1122334455UL, BinaryPrimitives.ReadUInt64LittleEndian(body.AsSpan(8)));
         Assert.Equal((uint)Blocks, BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan(24)));
-        Assert.Equal(6u, BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan(28)));
+        Assert.Equal(8u, BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan(28)));
         Assert.Equal(4, BinaryPrimitives.ReadInt32LittleEndian(body.AsSpan(56)));
         Assert.Equal((byte)BlockState.Anchor, body[CheckpointCodec.HeaderSize]);
         int head = CheckpointCodec.HeadSize(Blocks, CheckpointCodec.OpenTxnListSize(1, 2));
-        int entries = image.Entries.Sum(e => CheckpointCodec.EntrySize(e.Name.Length, e.IsInline, e.IsChunked ? e.Extents.Length : -1));
+        int entries = image.Entries.Sum(e => CheckpointCodec.EntrySize(e.Name.Length, e.IsInline, e.IsChunked ? e.Extents.Length : -1, e.Lost.Length));
         Assert.Equal(head + entries, body.Length);
+
+        // The last entry: no data (kind 0) with the lost flag, then the count and the chunks.
+        Assert.Equal(CheckpointCodec.LostFlag, body[^9]);
+        Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan(body.Length - 8)));
+        Assert.Equal(0u, BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan(body.Length - 4)));
+    }
+
+    [Fact]
+    public void Malformed_lost_chunk_lists_are_refused_by_name()
+    {
+        Assert.Contains("a directory", Refused(Sample() with { Entries = [Entry(1, 0, true, "", lost: [0])] }), StringComparison.Ordinal);
+        Assert.Contains("out of order", Refused(Sample() with { Entries = [Entry(1, 0, false, "f", size: 9000, lost: [3, 1])] }), StringComparison.Ordinal);
+        Assert.Contains("out of order", Refused(Sample() with { Entries = [Entry(1, 0, false, "f", size: 9000, lost: [2, 2])] }), StringComparison.Ordinal);
+
+        // The flag on an inline entry.
+        var inline = CheckpointCodec.Encode(Sample() with { Entries = [Entry(1, 0, false, "f", size: 10, inlinePage: 3, inlineOffset: 0)] });
+        inline[^7] |= CheckpointCodec.LostFlag;
+        Assert.Contains("inline", Assert.Throws<FileSystemCorruptException>(() => Decode(inline)).Message, StringComparison.Ordinal);
+
+        // A count of zero, and a count longer than the body.
+        var body = CheckpointCodec.Encode(Sample() with { Entries = [Entry(1, 0, false, "f", size: 10, lost: [0])] });
+        BinaryPrimitives.WriteUInt32LittleEndian(body.AsSpan(body.Length - 8), 0);
+        Assert.Contains("claims 0 lost chunks", Assert.Throws<FileSystemCorruptException>(() => Decode(body)).Message, StringComparison.Ordinal);
+        BinaryPrimitives.WriteUInt32LittleEndian(body.AsSpan(body.Length - 8), 100);
+        Assert.Contains("claims 100 lost chunks", Assert.Throws<FileSystemCorruptException>(() => Decode(body)).Message, StringComparison.Ordinal);
+
+        // Version 2 has no lost-chunk lists: the flag is an unknown data kind there.
+        var v2 = CheckpointCodec.Encode(Sample(2) with { Entries = [Entry(1, 0, false, "f")] });
+        v2[^1] = CheckpointCodec.LostFlag;
+        Assert.Contains("unknown data kind", Assert.Throws<FileSystemCorruptException>(() => Decode(v2)).Message, StringComparison.Ordinal);
+
+        static string Refused(CheckpointImage image) => Assert.Throws<FileSystemCorruptException>(() => Decode(CheckpointCodec.Encode(image))).Message;
     }
 
     [Fact]
@@ -121,7 +157,7 @@ public sealed class CheckpointCodecTests
     public static TheoryData<string, int, long, string> Faults => new()
     {
         { "magic", 0, 0x12345678, "magic" },
-        { "version 3", 4, 3, "version" },
+        { "version 4", 4, 4, "version" },
         { "version 0", 4, 0, "version" },
         { "block count", 24, Blocks + 1, "block count" },
         { "hot block", 32, Blocks, "block 8" },
@@ -143,7 +179,7 @@ public sealed class CheckpointCodecTests
     public void A_field_out_of_range_is_refused_by_name(string field, int offset, long value, string message)
     {
         var body = CheckpointCodec.Encode(Sample());
-        int width = field switch { "version 3" or "version 0" => 2, "block state" or "entry kind" => 1, _ => 4 };
+        int width = field switch { "version 4" or "version 0" => 2, "block state" or "entry kind" => 1, _ => 4 };
         for (int k = 0; k < width; k++)
         {
             body[offset + k] = (byte)(value >> (8 * k));
