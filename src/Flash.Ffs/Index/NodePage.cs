@@ -73,6 +73,10 @@ internal sealed class NodePage
     {
         int count = Count;
         int rank = BitOperations.PopCount(Bits & ((1UL << bit) - 1));
+
+        // Where the name goes and the bytes in use, read from the records before they shift.
+        int at = NameStart(rank);
+        int used = rank == count ? at : NameStart(count);
         var records = Records;
         if (count == records.Length)
         {
@@ -86,8 +90,6 @@ internal sealed class NodePage
             Array.Copy(records, rank, records, rank + 1, count - rank);
         }
 
-        int at = NameStart(rank);
-        int used = rank == count ? at : NameStart(count);
         records[rank] = record;
         records[rank].NameLength = (byte)name.Length;
         Records = records;
