@@ -24,13 +24,18 @@ internal sealed partial class WorkloadRunner
         // workload goes on with and whose simulated time is reported.
         var wall = new double[WallPasses.Count];
         var snapshot = device.Snapshot();
-        for (int pass = 0; pass < WallPasses.Count - 1; pass++)
+        // A first branch mount is not reported: the scaled-down warm-up leaves the loops over large volumes on
+        // unoptimised code, which tiers up during this mount (without it the passes fell 116, 78, 55 ms on W7).
+        for (int pass = -1; pass < WallPasses.Count - 1; pass++)
         {
             using var branch = FlashSimulator.FromSnapshot(snapshot);
             QuietHeap();
             var bsw = Stopwatch.StartNew();
             _ = FlashFileSystem.Mount(branch);
-            wall[pass] = bsw.Elapsed.TotalMilliseconds;
+            if (pass >= 0)
+            {
+                wall[pass] = bsw.Elapsed.TotalMilliseconds;
+            }
         }
 
         QuietHeap();
