@@ -132,6 +132,7 @@ internal sealed partial class WorkloadRunner
             }
 
             (device, fs) = Fresh(g);
+            QuietHeap();
             first = device.MutationCount + 1;
             var c0 = device.Statistics.Capture();
             var sw = Stopwatch.StartNew();

@@ -154,6 +154,13 @@ internal sealed partial class BlockPool : IBlockStateObserver
         return (_wear.Max, _wear.Mean);
     }
 
+    /// <summary>Lowest erase count over the good blocks outside the anchors (kept, no walk).</summary>
+    public uint LowestEraseCount()
+    {
+        EnsureIndexed();
+        return _wear.Min;
+    }
+
     /// <summary>Erases a block; a failed erase takes it out of service. Returns whether it is now erased and usable.</summary>
     public bool Erase(int block)
     {

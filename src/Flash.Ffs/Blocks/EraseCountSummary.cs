@@ -4,7 +4,7 @@ namespace Flash.Ffs.Blocks;
 
 /// <summary>
 /// How many good blocks outside the anchors have each erase count, kept as counts rise and blocks enter or leave
-/// service: the highest and mean count (which the cold head's block choice and the wear rule ask for on every block
+/// service: the highest, lowest and mean count (which the cold head's block choice and the wear rule ask for on every block
 /// opened) and the number of such blocks, without a walk over the block table.
 /// </summary>
 internal sealed class EraseCountSummary
@@ -17,6 +17,9 @@ internal sealed class EraseCountSummary
 
     /// <summary>The highest erase count among them (0 when there are none).</summary>
     public uint Max { get; private set; }
+
+    /// <summary>The lowest erase count among them (0 when there are none): a bound that lets the wear rule skip its walk.</summary>
+    public uint Min { get; private set; }
 
     /// <summary>Their mean erase count (0 when there are none).</summary>
     public double Mean => Count == 0 ? 0 : (double)_sum / Count;
@@ -31,6 +34,7 @@ internal sealed class EraseCountSummary
         _sum += eraseCount;
         Count++;
         Max = Math.Max(Max, eraseCount);
+        Min = Count == 1 ? eraseCount : Math.Min(Min, eraseCount);
     }
 
     /// <summary>Stops counting a block counted with <paramref name="eraseCount"/>.</summary>
@@ -51,6 +55,7 @@ internal sealed class EraseCountSummary
         if (Count == 0)
         {
             Max = 0;
+            Min = 0;
             return;
         }
 
@@ -62,6 +67,14 @@ internal sealed class EraseCountSummary
                 Max--;
             }
         }
+
+        if (left == 0 && eraseCount == Min)
+        {
+            while (!_blocksAt.ContainsKey(Min))
+            {
+                Min++;
+            }
+        }
     }
 
     /// <summary>Forgets every block.</summary>
@@ -71,5 +84,6 @@ internal sealed class EraseCountSummary
         _sum = 0;
         Count = 0;
         Max = 0;
+        Min = 0;
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
@@ -114,36 +115,60 @@ internal sealed class ChildList : IReadOnlyCollection<Node>
 
     /// <summary>Appends an entry without keeping the order (bulk loading); call <see cref="Seal"/> before any lookup.</summary>
     /// <param name="child">The entry (in the table).</param>
+    /// <remarks>Nothing is compared here: <see cref="Seal"/> reads every name once and checks the order then.</remarks>
     public void AppendUnordered(Node child)
     {
-        if (_count > 0 && !_unsorted && Compare(_ids[_count - 1], child.Id) >= 0)
-        {
-            _unsorted = true;
-        }
-
         InsertAt(_count, child.Id);
+        _unsorted = true;
     }
 
     /// <summary>Restores the order after <see cref="AppendUnordered"/>; returns the first of two entries with equal names, or null.</summary>
     /// <returns>A duplicate, or null when every name is unique.</returns>
+    /// <remarks>
+    /// Each name is looked up in the table once, into a pooled array of sort keys that lives only for this call (a
+    /// comparison through the table finds the entry's page and walks its records, twice per comparison: most of the
+    /// CPU a mount spent on directories of a thousand files). Keys sorted already, as checkpoints list them, are not sorted again.
+    /// </remarks>
     public Node? Seal()
     {
-        if (_unsorted)
+        if (!_unsorted)
         {
-            System.Array.Sort(_ids, 0, _count, Comparer<uint>.Create(Compare));
+            return null;
+        }
+
+        var table = Table;
+        var keys = ArrayPool<ReadOnlyMemory<byte>>.Shared.Rent(_count);
+        try
+        {
+            bool ordered = true;
+            for (int i = 0; i < _count; i++)
+            {
+                keys[i] = table.NameMemoryOf(_ids[i]);
+                ordered &= i == 0 || keys[i - 1].Span.SequenceCompareTo(keys[i].Span) <= 0;
+            }
+
+            if (!ordered)
+            {
+                System.Array.Sort(keys, _ids, 0, _count, NameOrder.Instance);
+            }
+
             _unsorted = false;
             _version++;
-        }
-
-        for (int i = 1; i < _count; i++)
-        {
-            if (Compare(_ids[i - 1], _ids[i]) == 0)
+            for (int i = 1; i < _count; i++)
             {
-                return Table.View(_ids[i]);
+                if (keys[i - 1].Span.SequenceEqual(keys[i].Span))
+                {
+                    return table.View(_ids[i]);
+                }
             }
-        }
 
-        return null;
+            return null;
+        }
+        finally
+        {
+            keys.AsSpan(0, _count).Clear();
+            ArrayPool<ReadOnlyMemory<byte>>.Shared.Return(keys);
+        }
     }
 
     /// <summary>A copy of the entries, in order (for changing the directory while walking it).</summary>
@@ -178,8 +203,6 @@ internal sealed class ChildList : IReadOnlyCollection<Node>
 
         _table = table;
     }
-
-    private int Compare(uint a, uint b) => Table.NameOf(a).SequenceCompareTo(Table.NameOf(b));
 
     private void InsertAt(int index, uint id)
     {
@@ -259,6 +282,14 @@ internal sealed class ChildList : IReadOnlyCollection<Node>
         }
 
         return ~lo;
+    }
+
+    /// <summary>Bytewise order of UTF-8 names held as memory.</summary>
+    private sealed class NameOrder : IComparer<ReadOnlyMemory<byte>>
+    {
+        public static readonly NameOrder Instance = new();
+
+        public int Compare(ReadOnlyMemory<byte> x, ReadOnlyMemory<byte> y) => x.Span.SequenceCompareTo(y.Span);
     }
 
     /// <summary>Walks the entries in order; throws if the list changes meanwhile.</summary>

@@ -9,7 +9,10 @@ namespace Flash.Ffs.Index;
 /// overhead; a page holding a few scattered ids stays small because both arrays grow with the entries.
 /// </summary>
 /// <remarks>
-/// The name run is replaced, never changed in place, so a span a caller holds over an entry's name stays what it read.
+/// The bytes of the name run in use are never changed in place (the run is replaced), so a span a caller holds over an
+/// entry's name stays what it read. While a table is bulk-loaded (<see cref="NodeTable.AppendUnordered"/>) the run may
+/// have spare room past the names, which appends fill; <see cref="Trim"/> drops it when loading ends, so the RAM of a
+/// loaded table is that of one built entry by entry.
 /// </remarks>
 internal sealed class NodePage
 {
@@ -57,11 +60,23 @@ internal sealed class NodePage
 
     public ReadOnlySpan<byte> NameAt(int rank) => Names.AsSpan(NameStart(rank), Records[rank].NameLength);
 
+    /// <summary>Name bytes in use (the run may have spare room after them while loading).</summary>
+    public int NameBytes => NameStart(Count);
+
     /// <summary>Adds the record of a new id (its bit must be clear).</summary>
-    public void Insert(int bit, in NodeRecord record, ReadOnlySpan<byte> name)
+    /// <param name="bit">The id's low bits.</param>
+    /// <param name="record">The record.</param>
+    /// <param name="name">The UTF-8 name.</param>
+    /// <param name="spare">Bulk loading: leave room in the name run for more appends (one copy per doubling instead of
+    /// one per entry); <see cref="Trim"/> removes it.</param>
+    public void Insert(int bit, in NodeRecord record, ReadOnlySpan<byte> name, bool spare = false)
     {
         int count = Count;
         int rank = BitOperations.PopCount(Bits & ((1UL << bit) - 1));
+
+        // Where the name goes and the bytes in use, read from the records before they shift.
+        int at = NameStart(rank);
+        int used = rank == count ? at : NameStart(count);
         var records = Records;
         if (count == records.Length)
         {
@@ -78,13 +93,31 @@ internal sealed class NodePage
         records[rank] = record;
         records[rank].NameLength = (byte)name.Length;
         Records = records;
-        int at = NameStart(rank);
-        var names = new byte[Names.Length + name.Length];
-        Names.AsSpan(0, at).CopyTo(names);
-        name.CopyTo(names.AsSpan(at));
-        Names.AsSpan(at).CopyTo(names.AsSpan(at + name.Length));
-        Names = names;
+        if (spare && rank == count && Names.Length - used >= name.Length)
+        {
+            // An append into spare room: the bytes in use stay as they are.
+            name.CopyTo(Names.AsSpan(used));
+        }
+        else
+        {
+            var names = new byte[spare ? Math.Max(used + name.Length, 2 * Names.Length) : used + name.Length];
+            Names.AsSpan(0, at).CopyTo(names);
+            name.CopyTo(names.AsSpan(at));
+            Names.AsSpan(at, used - at).CopyTo(names.AsSpan(at + name.Length));
+            Names = names;
+        }
+
         Bits |= 1UL << bit;
+    }
+
+    /// <summary>Drops the spare room bulk loading left after the names.</summary>
+    public void Trim()
+    {
+        int used = NameBytes;
+        if (Names.Length > used)
+        {
+            Names = Names.AsSpan(0, used).ToArray();
+        }
     }
 
     /// <summary>Removes the record at a bit (which must be set).</summary>
@@ -94,9 +127,10 @@ internal sealed class NodePage
         int count = Count;
         int at = NameStart(rank);
         int length = Records[rank].NameLength;
-        var names = new byte[Names.Length - length];
+        int used = NameStart(count);
+        var names = new byte[used - length];
         Names.AsSpan(0, at).CopyTo(names);
-        Names.AsSpan(at + length).CopyTo(names.AsSpan(at));
+        Names.AsSpan(at + length, used - at - length).CopyTo(names.AsSpan(at));
         Names = names;
         var records = Records;
         if (count - 1 <= records.Length / 4)
@@ -120,10 +154,11 @@ internal sealed class NodePage
     {
         int at = NameStart(rank);
         int length = Records[rank].NameLength;
-        var names = new byte[Names.Length - length + name.Length];
+        int used = NameBytes;
+        var names = new byte[used - length + name.Length];
         Names.AsSpan(0, at).CopyTo(names);
         name.CopyTo(names.AsSpan(at));
-        Names.AsSpan(at + length).CopyTo(names.AsSpan(at + name.Length));
+        Names.AsSpan(at + length, used - at - length).CopyTo(names.AsSpan(at + name.Length));
         Names = names;
         Records[rank].NameLength = (byte)name.Length;
     }

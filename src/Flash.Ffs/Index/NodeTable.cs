@@ -116,7 +116,9 @@ internal sealed class NodeTable : IReadOnlyCollection<Node>
     /// <summary>Adds a node (its data is copied into the table and the node becomes a view of it); false when its id is taken.</summary>
     /// <param name="node">The node.</param>
     /// <returns>Whether it was added.</returns>
-    public bool TryAdd(Node node)
+    public bool TryAdd(Node node) => TryAdd(node, loading: false);
+
+    private bool TryAdd(Node node, bool loading)
     {
         uint id = node.Id;
         if (ContainsKey(id))
@@ -135,7 +137,7 @@ internal sealed class NodeTable : IReadOnlyCollection<Node>
         long size = node.Size;
         object? ext = (object?)node.Children ?? node.Chunks;
         int p = PageFor(id >> NodePage.Shift);
-        _pages[p].Insert((int)(id & (NodePage.Size - 1)), record, node.NameUtf8);
+        _pages[p].Insert((int)(id & (NodePage.Size - 1)), record, node.NameUtf8, spare: loading);
         _count++;
         _version++;
         SetSize(id, size);
@@ -241,7 +243,7 @@ internal sealed class NodeTable : IReadOnlyCollection<Node>
     /// <param name="node">The node.</param>
     public void AppendUnordered(Node node)
     {
-        if (!TryAdd(node))
+        if (!TryAdd(node, loading: true))
         {
             _duplicate ??= node;
         }
@@ -251,6 +253,12 @@ internal sealed class NodeTable : IReadOnlyCollection<Node>
     /// <returns>A duplicate, or null when every id is unique.</returns>
     public Node? Seal()
     {
+        // Loading left room for appends in the pages' name runs; a loaded table holds what a built one does.
+        for (int i = 0; i < _pageCount; i++)
+        {
+            _pages[i].Trim();
+        }
+
         var d = _duplicate;
         _duplicate = null;
         return d;
@@ -269,6 +277,16 @@ internal sealed class NodeTable : IReadOnlyCollection<Node>
     internal ref NodeRecord Record(uint id) => ref Existing(id, out int rank).Records[rank];
 
     internal ReadOnlySpan<byte> NameOf(uint id) => Existing(id, out int rank).NameAt(rank);
+
+    /// <summary>
+    /// An entry's UTF-8 name as memory: its page replaces the name run rather than changing the bytes in use, so the
+    /// memory keeps reading this name after the table changes (a sort key that is looked up once).
+    /// </summary>
+    internal ReadOnlyMemory<byte> NameMemoryOf(uint id)
+    {
+        var page = Existing(id, out int rank);
+        return page.Names.AsMemory(page.NameStart(rank), page.Records[rank].NameLength);
+    }
 
     internal void Rename(uint id, ReadOnlySpan<byte> utf8) => Existing(id, out int rank).Rename(rank, utf8);
 

@@ -106,8 +106,16 @@ internal sealed class GarbageCollector : IReclaimPolicy
     /// </summary>
     public bool WearLevelingDue()
     {
-        int victim = VictimPolicy.WearLevelingVictim(View, _log.Sequence);
+        // Any victim is a full block, counted in the pool's erase-count summary, so it is worn at least as much as the
+        // least-worn block: when even that one is within the threshold of the most-worn the rule cannot fire, and the
+        // walk over the whole table (once per block opened; host CPU per page that grew with the device) is skipped.
         var (max, mean) = _pool.EraseCounts();
+        if (max - _pool.LowestEraseCount() <= (uint)_options.WearLevelingThreshold)
+        {
+            return false;
+        }
+
+        int victim = VictimPolicy.WearLevelingVictim(View, _log.Sequence);
         if (victim < 0)
         {
             return false;
