@@ -13,7 +13,7 @@ namespace Flash.Tests.Contexts;
 /// </summary>
 public sealed class ContextStoreImageTests
 {
-    private const string ImageSha256 = "66D9952E09AB61E2D855F43F17AE75976C0F990A6BBD751A7035A4B7BBE60B2D";
+    private const string ImageSha256 = "279CBFEEAB38A22E89161DEB55894BE1D3E32A376DC2D19493E949EA9C694940";
 
     [Fact]
     public void A_fixed_history_gives_the_recorded_image()
