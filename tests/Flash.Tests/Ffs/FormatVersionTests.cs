@@ -12,7 +12,9 @@ namespace Flash.Tests.Ffs;
 /// at commit 636c2f6: directories /etc, /d/deep, inline /etc/a, chunked /b, /d/deep/x and /h2, unmounted cleanly
 /// (v2-clean); then (v2-unclean) a remount with a 2-block checkpoint interval, a handle overwriting /h2's first 100
 /// bytes left open while /f0../f11 are written (so periodic checkpoints list its transaction as open), /c written,
-/// /etc/a renamed to /etc/renamed, and a power cut.
+/// /etc/a renamed to /etc/renamed, and a power cut. The version-3 fixtures were written at commit c7c0253 with the same
+/// history plus /l (three chunks) written before the clean unmount, whose chunk 1 was then damaged and dropped by
+/// <c>Check(repair: true)</c>, so its checkpoint entry carries a lost-chunk list.
 /// </summary>
 public sealed class FormatVersionTests
 {
@@ -57,7 +59,7 @@ public sealed class FormatVersionTests
     }
 
     [Fact]
-    public void A_clean_version_2_volume_mounts_and_is_written_in_version_3()
+    public void A_clean_version_2_volume_mounts_and_is_written_in_the_current_version()
     {
         using var dev = Fixture("v2-clean");
         Assert.Equal(2, FlashFileSystem.ReadCheckpointImage(dev).Version);
@@ -97,6 +99,67 @@ public sealed class FormatVersionTests
         fs = FlashFileSystem.Mount(dev);
         AssertVersion2Content(fs, renamed: true);
         fs.Unmount();
+    }
+
+    [Fact]
+    public void A_clean_version_3_volume_keeps_its_lost_chunk_and_is_written_in_the_current_version()
+    {
+        using var dev = Fixture("v3-clean");
+        Assert.Equal(3, FlashFileSystem.ReadCheckpointImage(dev).Version);
+        var fs = FlashFileSystem.Mount(dev);
+        Assert.False(fs.MountReport.Recovered);
+        AssertVersion3Content(fs, renamed: false);
+        fs.WriteAllBytes("/new", FfsTestDevice.Pattern(7000, 4));
+        fs.Unmount();
+        Assert.Equal(Flash.Ffs.Format.CheckpointCodec.Version, FlashFileSystem.ReadCheckpointImage(dev).Version);
+        fs = FlashFileSystem.Mount(dev);
+        Assert.Equal(FfsTestDevice.Pattern(7000, 4), fs.ReadAllBytes("/new"));
+        AssertVersion3Content(fs, renamed: false);
+        fs.Unmount();
+    }
+
+    [Fact]
+    public void A_version_3_volume_cut_off_with_an_open_handle_recovers_the_committed_changes_and_its_lost_chunk()
+    {
+        using var dev = Fixture("v3-unclean");
+        var image = FlashFileSystem.ReadCheckpointImage(dev);
+        Assert.Equal(3, image.Version);
+        Assert.NotEmpty(image.OpenTransactions);
+        var fs = FlashFileSystem.Mount(dev);
+        Assert.True(fs.MountReport.Recovered);
+        AssertVersion3Content(fs, renamed: true);
+        Assert.Equal(FfsTestDevice.Pattern(5000, 3), fs.ReadAllBytes("/c"));
+        for (int i = 0; i < 12; i++)
+        {
+            Assert.Equal(FfsTestDevice.Pattern(6000, 100 + i), fs.ReadAllBytes($"/f{i}"));
+        }
+
+        fs.Unmount();
+        Assert.Equal(Flash.Ffs.Format.CheckpointCodec.Version, FlashFileSystem.ReadCheckpointImage(dev).Version);
+        fs = FlashFileSystem.Mount(dev);
+        AssertVersion3Content(fs, renamed: true);
+        fs.Unmount();
+    }
+
+    /// <summary>The version-2 content, plus /l whose chunk 1 is lost: it reads as corrupt, its other chunks read back.</summary>
+    private static void AssertVersion3Content(FlashFileSystem fs, bool renamed)
+    {
+        AssertVersion2Content(fs, renamed);
+        var l = FfsTestDevice.Pattern(3 * fs.ChunkSize, 8);
+        Assert.Throws<FlashDataCorruptException>(() => fs.ReadAllBytes("/l"));
+        using var file = fs.OpenRead("/l");
+        var first = new byte[fs.ChunkSize];
+        Assert.Equal(first.Length, file.Read(first));
+        Assert.Equal(l.AsSpan(0, fs.ChunkSize).ToArray(), first);
+        file.Seek(2L * fs.ChunkSize, SeekOrigin.Begin);
+        var last = new byte[fs.ChunkSize];
+        Assert.Equal(last.Length, file.Read(last));
+        Assert.Equal(l.AsSpan(2 * fs.ChunkSize).ToArray(), last);
+        Assert.Throws<FlashDataCorruptException>(() =>
+        {
+            file.Seek(fs.ChunkSize + 10, SeekOrigin.Begin);
+            file.Read(new byte[10]);
+        });
     }
 
     /// <summary>What both version-2 fixtures hold (the handle on /h2 never flushed, so /h2 is as first written).</summary>
