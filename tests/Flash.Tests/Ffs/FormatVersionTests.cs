@@ -60,84 +60,67 @@ public sealed class FormatVersionTests
 
     [Fact]
     public void A_clean_version_2_volume_mounts_and_is_written_in_the_current_version()
-    {
-        using var dev = Fixture("v2-clean");
-        Assert.Equal(2, FlashFileSystem.ReadCheckpointImage(dev).Version);
-        var fs = FlashFileSystem.Mount(dev);
-        Assert.False(fs.MountReport.Recovered);
-        AssertVersion2Content(fs, renamed: false);
-        Assert.True(fs.Check().IsClean);
-        fs.WriteAllBytes("/new", FfsTestDevice.Pattern(7000, 4));
-        fs.Unmount();
-        Assert.Equal(Flash.Ffs.Format.CheckpointCodec.Version, FlashFileSystem.ReadCheckpointImage(dev).Version);
-        fs = FlashFileSystem.Mount(dev);
-        Assert.Equal(FfsTestDevice.Pattern(7000, 4), fs.ReadAllBytes("/new"));
-        AssertVersion2Content(fs, renamed: false);
-        Assert.True(fs.Check().IsClean);
-        fs.Unmount();
-    }
+        => CleanFixtureIsUpgraded("v2-clean", 2, fs => AssertVersion2Content(fs, renamed: false), checkIsClean: true);
 
     [Fact]
     public void A_version_2_volume_cut_off_with_an_open_handle_recovers_the_committed_changes()
-    {
-        using var dev = Fixture("v2-unclean");
-        var image = FlashFileSystem.ReadCheckpointImage(dev);
-        Assert.Equal(2, image.Version);
-        Assert.NotEmpty(image.OpenTransactions);
-        var fs = FlashFileSystem.Mount(dev);
-        Assert.True(fs.MountReport.Recovered);
-        AssertVersion2Content(fs, renamed: true);
-        Assert.Equal(FfsTestDevice.Pattern(5000, 3), fs.ReadAllBytes("/c"));
-        for (int i = 0; i < 12; i++)
-        {
-            Assert.Equal(FfsTestDevice.Pattern(6000, 100 + i), fs.ReadAllBytes($"/f{i}"));
-        }
-
-        Assert.True(fs.Check().IsClean);
-        fs.Unmount();
-        Assert.Equal(Flash.Ffs.Format.CheckpointCodec.Version, FlashFileSystem.ReadCheckpointImage(dev).Version);
-        fs = FlashFileSystem.Mount(dev);
-        AssertVersion2Content(fs, renamed: true);
-        fs.Unmount();
-    }
+        => UncleanFixtureRecovers("v2-unclean", 2, renamed => fs => AssertVersion2Content(fs, renamed), checkIsClean: true);
 
     [Fact]
     public void A_clean_version_3_volume_keeps_its_lost_chunk_and_is_written_in_the_current_version()
+        => CleanFixtureIsUpgraded("v3-clean", 3, fs => AssertVersion3Content(fs, renamed: false), checkIsClean: false);
+
+    [Fact]
+    public void A_version_3_volume_cut_off_with_an_open_handle_recovers_the_committed_changes_and_its_lost_chunk()
+        => UncleanFixtureRecovers("v3-unclean", 3, renamed => fs => AssertVersion3Content(fs, renamed), checkIsClean: false);
+
+    /// <summary>
+    /// A cleanly unmounted fixture of <paramref name="version"/> mounts without recovery, holds its content, takes a
+    /// write, and is written in the current version at unmount, content and write intact after a remount.
+    /// (<paramref name="checkIsClean"/>: whether <c>Check()</c> must find nothing; a lost chunk is a finding.)
+    /// </summary>
+    private static void CleanFixtureIsUpgraded(string name, int version, Action<FlashFileSystem> content, bool checkIsClean)
     {
-        using var dev = Fixture("v3-clean");
-        Assert.Equal(3, FlashFileSystem.ReadCheckpointImage(dev).Version);
+        using var dev = Fixture(name);
+        Assert.Equal(version, FlashFileSystem.ReadCheckpointImage(dev).Version);
         var fs = FlashFileSystem.Mount(dev);
         Assert.False(fs.MountReport.Recovered);
-        AssertVersion3Content(fs, renamed: false);
+        content(fs);
+        Assert.True(!checkIsClean || fs.Check().IsClean);
         fs.WriteAllBytes("/new", FfsTestDevice.Pattern(7000, 4));
         fs.Unmount();
         Assert.Equal(Flash.Ffs.Format.CheckpointCodec.Version, FlashFileSystem.ReadCheckpointImage(dev).Version);
         fs = FlashFileSystem.Mount(dev);
         Assert.Equal(FfsTestDevice.Pattern(7000, 4), fs.ReadAllBytes("/new"));
-        AssertVersion3Content(fs, renamed: false);
+        content(fs);
+        Assert.True(!checkIsClean || fs.Check().IsClean);
         fs.Unmount();
     }
 
-    [Fact]
-    public void A_version_3_volume_cut_off_with_an_open_handle_recovers_the_committed_changes_and_its_lost_chunk()
+    /// <summary>
+    /// A fixture of <paramref name="version"/> cut off with an open handle listed in its checkpoint recovers every
+    /// committed change (the rename, /c, /f0../f11), and is written in the current version at unmount.
+    /// </summary>
+    private static void UncleanFixtureRecovers(string name, int version, Func<bool, Action<FlashFileSystem>> content, bool checkIsClean)
     {
-        using var dev = Fixture("v3-unclean");
+        using var dev = Fixture(name);
         var image = FlashFileSystem.ReadCheckpointImage(dev);
-        Assert.Equal(3, image.Version);
+        Assert.Equal(version, image.Version);
         Assert.NotEmpty(image.OpenTransactions);
         var fs = FlashFileSystem.Mount(dev);
         Assert.True(fs.MountReport.Recovered);
-        AssertVersion3Content(fs, renamed: true);
+        content(true)(fs);
         Assert.Equal(FfsTestDevice.Pattern(5000, 3), fs.ReadAllBytes("/c"));
         for (int i = 0; i < 12; i++)
         {
             Assert.Equal(FfsTestDevice.Pattern(6000, 100 + i), fs.ReadAllBytes($"/f{i}"));
         }
 
+        Assert.True(!checkIsClean || fs.Check().IsClean);
         fs.Unmount();
         Assert.Equal(Flash.Ffs.Format.CheckpointCodec.Version, FlashFileSystem.ReadCheckpointImage(dev).Version);
         fs = FlashFileSystem.Mount(dev);
-        AssertVersion3Content(fs, renamed: true);
+        content(true)(fs);
         fs.Unmount();
     }
 
