@@ -33,6 +33,13 @@ internal sealed class PendingTxn
     /// <summary>How many of <see cref="Blocks"/> a checkpoint holds (keeps from garbage collection, BlockTable.Held).</summary>
     public int HeldBlocks { get; set; }
 
+    /// <summary>
+    /// The file's lost-chunk marks when the transaction first touched it (null when it had none): a checkpoint taken
+    /// while the handle is open records the file as before the handle, marks included, even those the handle's
+    /// truncation or rewrite has forgotten since (LostChunks).
+    /// </summary>
+    public uint[]? CommittedLost { get; set; }
+
     /// <summary>The ordinal the transaction's next page gets in its tag: how many of its pages programmed so far (modulo 2^16).</summary>
     public ushort PageOrdinal { get; set; }
 
@@ -67,6 +74,7 @@ internal sealed class PendingTxn
         HeldBlocks = 0;
         PageOrdinal = 0;
         LastPageMeta = false;
+        CommittedLost = null;
         Node = null;
         Created = false;
         CommittedSize = 0;
@@ -95,6 +103,6 @@ internal sealed class PendingTxn
 
     /// <summary>RAM held, for statistics.</summary>
     public long RamBytes =>
-        RamSize.Object((RamSize.Reference * 4) + 4 + 4 + 8 + 4 + 2 + 1)
+        RamSize.Object((RamSize.Reference * 5) + 4 + 4 + 8 + 4 + 2 + 1)
         + RamSize.List(20, Released.Capacity) + RamSize.HashSet(12, Own.Capacity) + RamSize.List(4, Blocks.Capacity);
 }
