@@ -92,7 +92,7 @@ internal sealed class CheckpointSource(
         if (lostCount > 0)
         {
             CheckpointCodec.WriteLostCount(ref w, lostCount);
-            foreach (uint chunk in lost.Of(n.Id))
+            foreach (uint chunk in MarksOf(n))
             {
                 if (Records(n, chunk))
                 {
@@ -140,13 +140,14 @@ internal sealed class CheckpointSource(
     /// <summary>How many of the entry's lost chunks its checkpoint entry lists.</summary>
     private int LostCount(Node n)
     {
-        if (lost.Count == 0 || n.IsDirectory || n.IsInline)
+        // A committed view may have marks the index no longer has (MarksOf), so only a live node may stop at an empty set.
+        if (n.IsDirectory || n.IsInline || (lost.Count == 0 && openTxns.Count == 0))
         {
             return 0;
         }
 
         int count = 0;
-        foreach (uint chunk in lost.Of(n.Id))
+        foreach (uint chunk in MarksOf(n))
         {
             if (Records(n, chunk))
             {
@@ -155,6 +156,36 @@ internal sealed class CheckpointSource(
         }
 
         return count;
+    }
+
+    /// <summary>
+    /// The lost marks of entry <paramref name="n"/>, ascending. A committed view of a file with an open handle (not the
+    /// index's own node) also has the marks the file had when the handle first changed it: the handle may have
+    /// forgotten them (a truncation below them), but the checkpoint records the file as before the handle.
+    /// </summary>
+    private ReadOnlySpan<uint> MarksOf(Node n)
+    {
+        var marks = lost.Of(n.Id);
+        if (nodes.TryGetValue(n.Id, out var live) && ReferenceEquals(live, n))
+        {
+            return marks;
+        }
+
+        foreach (var t in openTxns.Values)
+        {
+            if (t.Node?.Id == n.Id && t.CommittedLost is { } committed)
+            {
+                var merged = new SortedSet<uint>(committed);
+                foreach (uint chunk in marks)
+                {
+                    merged.Add(chunk);
+                }
+
+                return merged.ToArray();
+            }
+        }
+
+        return marks;
     }
 
     /// <summary>

@@ -17,8 +17,17 @@ internal static class CheckpointCodec
     /// <summary>"CKPT".</summary>
     public const uint Magic = 0x54504B43;
 
-    /// <summary>The format version written; 2 added the open-transaction list, 3 the entries' lost chunks.</summary>
-    public const ushort Version = 3;
+    /// <summary>
+    /// The format version written; 2 added the open-transaction list, 3 the entries' lost chunks, 4 the version-4 page
+    /// tags (<see cref="TxnOrdinalTagsVersion"/>).
+    /// </summary>
+    public const ushort Version = 4;
+
+    /// <summary>
+    /// The first version whose volume writes version-4 page tags (magic 0xF2: 48-bit sequence, transaction page ordinal,
+    /// PageTag). The checkpoint body does not change; the number tells older code that it cannot read the pages.
+    /// </summary>
+    public const ushort TxnOrdinalTagsVersion = 4;
 
     /// <summary>The first version whose entries may list lost chunks.</summary>
     public const ushort LostChunksVersion = 3;

@@ -9,7 +9,10 @@ namespace Flash.Ffs.Index;
 /// A mark only matters while its chunk is unmapped: a write that maps the chunk makes it readable, and the mark lies
 /// dormant (it is not cleared, because a checkpoint taken while that write's handle is still open records the file as
 /// before the handle, where the chunk is still lost). A mark goes when the data it covers is gone or redefined whole:
-/// the file is cut below it, its chunks are cleared, it becomes inline, or it is deleted. Owned by
+/// the file is cut below it, its chunks are cleared, it becomes inline, or it is deleted. A file handle's transaction
+/// keeps the marks the file had when it first changed it (<c>PendingTxn.CommittedLost</c>): a checkpoint taken while
+/// the handle is open records the file as before the handle, marks included, so a power cut before the handle commits
+/// cannot turn a mark its truncation forgot into a chunk that reads as zeros. Owned by
 /// <see cref="IndexMutator"/>, which changes it together with the entries.
 /// </remarks>
 internal sealed class LostChunks

@@ -31,6 +31,9 @@ internal sealed class PageLog : IGcLog, IBlockRetirementSink
     private readonly int _ppb;
     private ILogCheckpoint? _checkpoint;
 
+    /// <summary>The ordinal the next self-contained page (transaction 0) gets: its place among this mount's (tag version 4).</summary>
+    private ushort _selfContainedOrdinal;
+
     public PageLog(IFlashDevice device, PageIo io, ILogger logger, ILogHost host)
     {
         _io = io;
@@ -59,7 +62,7 @@ internal sealed class PageLog : IGcLog, IBlockRetirementSink
     public ulong Sequence { get; set; }
 
     /// <summary>RAM held: this object and the two heads (the page buffer is the page I/O's).</summary>
-    public static long RamBytes => RamSize.Object((8 * RamSize.Reference) + 8 + 4) + (RamSize.Object(RamSize.Reference + 16) * 2);
+    public static long RamBytes => RamSize.Object((8 * RamSize.Reference) + 8 + 4 + 2) + (RamSize.Object(RamSize.Reference + 16) * 2);
 
     /// <summary>The checkpoint above the log, told of closed blocks (connected once it exists).</summary>
     private ILogCheckpoint Checkpoint => _checkpoint ?? throw new InvalidOperationException("The log's checkpoint is not connected.");
@@ -94,7 +97,18 @@ internal sealed class PageLog : IGcLog, IBlockRetirementSink
 
             head.Inherited = false;
 
-            var tag = new PageTag { Kind = kind, Flags = flags, ObjectId = objectId, Chunk = chunk, TxnId = txnId, Sequence = Sequence + 1 };
+            // The ordinal counts the pages of the transaction (or the mount's self-contained pages) that programmed, so
+            // recovery can tell how many of them a damaged tag took (TxnPageAccounting); a failed program keeps it.
+            var tag = new PageTag
+            {
+                Kind = kind,
+                Flags = txn is { LastPageMeta: true } ? flags | PageFlags.AfterMeta : flags,
+                ObjectId = objectId,
+                Chunk = chunk,
+                TxnId = txnId,
+                Sequence = Sequence + 1,
+                Ordinal = txn?.PageOrdinal ?? _selfContainedOrdinal,
+            };
             try
             {
                 _io.Program(page, payload, tag);
@@ -116,6 +130,12 @@ internal sealed class PageLog : IGcLog, IBlockRetirementSink
             if (txnId != 0)
             {
                 txn!.NoteBlock(block);
+                txn.PageOrdinal++;
+                txn.LastPageMeta = kind == PageKind.Meta;
+            }
+            else
+            {
+                _selfContainedOrdinal++;
             }
 
             if (head.WritePointer >= _ppb)

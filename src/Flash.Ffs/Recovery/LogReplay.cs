@@ -69,14 +69,23 @@ internal sealed partial class LogReplay
     private sealed record ReplayOp(ReplayKind Kind, uint Id, uint Chunk, int Page, uint Parent = 0, bool IsDirectory = false, long Size = 0, string Name = "", bool HasInline = false, int InlineOffset = 0, bool IsChunked = false);
 
     /// <summary>
-    /// Applies <paramref name="logged"/> (sorted by sequence) up to <paramref name="cutoff"/>: a change whose commit
-    /// page has a sequence at or above it is dropped, and so is every transaction in <paramref name="distrusted"/>
-    /// (open at the checkpoint with a page that could not be read). A metadata page that cannot be read moves the
+    /// Applies <paramref name="logged"/> (sorted by sequence) up to the cutoff of <paramref name="lost"/>: a change
+    /// whose commit page has a sequence at or above it is dropped, and so is every transaction in
+    /// <paramref name="distrusted"/> (open at the checkpoint with a page that could not be read) or in the account's
+    /// incomplete ones (they lost a data page whose tag cannot be read). A metadata page that cannot be read moves the
     /// cutoff down to itself. A data page that cannot be read drops its change (its whole transaction), and later
     /// changes that depend on a dropped one are dropped too (<see cref="ReplayDependencies"/>).
     /// </summary>
-    public void Run(List<LoggedPage> logged, ulong cutoff, IReadOnlySet<uint> distrusted, ReplayOutcome outcome)
+    public void Run(List<LoggedPage> logged, LostPageAccount lost, IReadOnlySet<uint> distrusted, ReplayOutcome outcome)
     {
+        ulong cutoff = lost.Cutoff;
+        foreach (var (after, before, count) in lost.LostCopies)
+        {
+            // Garbage-collection copies change nothing: the entries they moved keep their earlier pages, which reads verify.
+            _log.LogWarning(FfsEvents.RecoveryDropped, "{Count} garbage-collection cop(ies) between sequences {After} and {Before} cannot be read; the entries keep their earlier pages", count, after, before);
+            outcome.Dropped.Add($"{count} garbage-collection cop(ies) between sequences {after} and {before}, unreadable (the entries keep their earlier pages)");
+        }
+
         var pending = new Dictionary<uint, List<ReplayOp>>();
         var dependencies = new ReplayDependencies();
         var buffer = new byte[_chunk];
@@ -177,8 +186,14 @@ internal sealed partial class LogReplay
                 outcome.Applied++;
                 if (tag.IsCommit)
                 {
-                    ApplyOrDropChange(list, tag, distrusted.Contains(tag.TxnId) ? "open at the checkpoint with a page that cannot be read" : null,
-                        dependencies, outcome, buffer);
+                    string? txnDamage = distrusted.Contains(tag.TxnId) ? "open at the checkpoint with a page that cannot be read"
+                        : lost.Incomplete.Contains(tag.TxnId) ? "a data page of it cannot be read (its tag is damaged)" : null;
+                    if (txnDamage is not null && lost.Incomplete.Contains(tag.TxnId))
+                    {
+                        _log.LogWarning(FfsEvents.RecoveryDropped, "Transaction {Txn} (committed at sequence {Sequence}) lost a data page to a damaged tag; it is dropped", tag.TxnId, tag.Sequence);
+                    }
+
+                    ApplyOrDropChange(list, tag, txnDamage, dependencies, outcome, buffer);
 
                     pending.Remove(tag.TxnId);
                 }

@@ -5,8 +5,9 @@ namespace Flash.Ffs.Recovery;
 /// the next sequence number (data, metadata, checkpoint and anchor pages, and a failed program too), so after the
 /// checkpoint the pages found on flash must carry consecutive numbers up to the newest one; a number that is missing
 /// is a page that was there and can no longer be read (a damaged tag, an erased or overwritten page). The page that
-/// a power cut tore is always the newest and leaves no gap. Nothing tells which transaction a lost page belonged to,
-/// so replay applies only what committed before the first gap.
+/// a power cut tore is always the newest and leaves no gap. When the tags' ordinals account for every missing number
+/// (<see cref="TxnPageAccounting"/>), replay drops only the transactions that lost pages; otherwise it applies only
+/// what committed before the first gap.
 /// </summary>
 internal static class ReplayCutoff
 {
@@ -38,5 +39,31 @@ internal static class ReplayCutoff
         }
 
         return ulong.MaxValue;
+    }
+
+    /// <summary>
+    /// How many sequence numbers above <paramref name="checkpointSeq"/> are missing from <paramref name="sortedSeen"/>
+    /// (ascending, duplicates allowed), not counting jumps of at least <paramref name="recoveryGap"/> (as <see cref="FirstGap"/>).
+    /// </summary>
+    public static long MissingCount(IReadOnlyList<ulong> sortedSeen, ulong checkpointSeq, ulong recoveryGap)
+    {
+        ulong expected = checkpointSeq + 1;
+        long missing = 0;
+        foreach (ulong seq in sortedSeen)
+        {
+            if (seq < expected)
+            {
+                continue;
+            }
+
+            if (seq > expected && seq - expected < recoveryGap)
+            {
+                missing += (long)(seq - expected);
+            }
+
+            expected = seq + 1;
+        }
+
+        return missing;
     }
 }

@@ -237,10 +237,10 @@ internal sealed class VolumeRecovery
         scan.Seen.AddRange(checkpointPageSequences);
         scan.Seen.Add(anchorSequence);
         scan.Seen.Sort();
-        ulong cutoff = ReplayCutoff.FirstGap(scan.Seen, checkpointSeq, SequenceGapAfterRecovery / 2);
+        var lost = TxnPageAccounting.Account(scan.Seen, logged, checkpointSeq, SequenceGapAfterRecovery / 2, open.Select(t => t.Txn).ToHashSet());
         var outcome = new ReplayOutcome();
         outcome.DamagedPages.AddRange(scan.Damaged);
-        replay.Run(logged, cutoff, distrusted, outcome);
+        replay.Run(logged, lost, distrusted, outcome);
         var report = new MountReport(true, outcome.Applied, outcome.DamagedPages, outcome.StoppedAt, outcome.Dropped);
         if (outcome.Dropped.Count > 0 || outcome.DamagedPages.Count > 0)
         {

@@ -33,6 +33,19 @@ internal sealed class PendingTxn
     /// <summary>How many of <see cref="Blocks"/> a checkpoint holds (keeps from garbage collection, BlockTable.Held).</summary>
     public int HeldBlocks { get; set; }
 
+    /// <summary>
+    /// The file's lost-chunk marks when the transaction first touched it (null when it had none): a checkpoint taken
+    /// while the handle is open records the file as before the handle, marks included, even those the handle's
+    /// truncation or rewrite has forgotten since (LostChunks).
+    /// </summary>
+    public uint[]? CommittedLost { get; set; }
+
+    /// <summary>The ordinal the transaction's next page gets in its tag: how many of its pages programmed so far (modulo 2^16).</summary>
+    public ushort PageOrdinal { get; set; }
+
+    /// <summary>Whether the transaction's last page programmed was a metadata page (the next tag says so, <c>PageFlags.AfterMeta</c>).</summary>
+    public bool LastPageMeta { get; set; }
+
     /// <summary>The file a handle's transaction writes; null for a namespace change (open only within one call).</summary>
     public Node? Node { get; private set; }
 
@@ -59,6 +72,9 @@ internal sealed class PendingTxn
         Own.Clear();
         Blocks.Clear();
         HeldBlocks = 0;
+        PageOrdinal = 0;
+        LastPageMeta = false;
+        CommittedLost = null;
         Node = null;
         Created = false;
         CommittedSize = 0;
@@ -87,6 +103,6 @@ internal sealed class PendingTxn
 
     /// <summary>RAM held, for statistics.</summary>
     public long RamBytes =>
-        RamSize.Object((RamSize.Reference * 4) + 4 + 4 + 8 + 4)
+        RamSize.Object((RamSize.Reference * 5) + 4 + 4 + 8 + 4 + 2 + 1)
         + RamSize.List(20, Released.Capacity) + RamSize.HashSet(12, Own.Capacity) + RamSize.List(4, Blocks.Capacity);
 }

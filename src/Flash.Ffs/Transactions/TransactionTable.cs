@@ -90,6 +90,11 @@ internal sealed class TransactionTable
     {
         var txn = Begin();
         txn.Attach(node, created);
+        if (!created && _index.Lost.Of(node.Id) is { Length: > 0 } marks)
+        {
+            txn.CommittedLost = marks.ToArray();
+        }
+
         return txn;
     }
 

@@ -13,7 +13,7 @@ namespace Flash.Tests.Contexts;
 /// </summary>
 public sealed class ContextStoreImageTests
 {
-    private const string ImageSha256 = "279CBFEEAB38A22E89161DEB55894BE1D3E32A376DC2D19493E949EA9C694940";
+    private const string ImageSha256 = "315103A4642061F526C7C0ED422EA5E9C076A718FF2CC46D30B4493232F9265B";
 
     [Fact]
     public void A_fixed_history_gives_the_recorded_image()

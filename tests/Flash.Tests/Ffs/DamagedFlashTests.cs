@@ -29,9 +29,9 @@ public class DamagedFlashTests
         for (int p = 0; p < g.PageCount; p++)
         {
             var t = image.AsSpan((p * raw) + g.PageSize + g.SpareFreeOffset, 32);
-            if (t[0] == 0xF1)
+            if (t[0] is 0xF1 or 0xF2)
             {
-                tags.Add(new ImageTag(p, t[1] & 0x0F, (t[1] & 0x10) != 0, BinaryPrimitives.ReadUInt64LittleEndian(t[4..]),
+                tags.Add(new ImageTag(p, t[1] & 0x0F, (t[1] & 0x10) != 0, BinaryPrimitives.ReadUInt64LittleEndian(t[4..]) & 0xFFFF_FFFF_FFFF,
                     BinaryPrimitives.ReadUInt32LittleEndian(t[12..]), BinaryPrimitives.ReadUInt32LittleEndian(t[16..]), BinaryPrimitives.ReadUInt32LittleEndian(t[20..])));
             }
         }

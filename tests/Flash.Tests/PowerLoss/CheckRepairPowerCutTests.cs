@@ -49,7 +49,7 @@ public class CheckRepairPowerCutTests
         for (int p = 0; p < s_geometry.PageCount; p++)
         {
             var tag = image.AsSpan((p * raw) + s_geometry.PageSize + s_geometry.SpareFreeOffset, 32);
-            if (tag[0] == 0xF1 && (tag[1] & 0x0F) == 1)
+            if (tag[0] is 0xF1 or 0xF2 && (tag[1] & 0x0F) == 1)
             {
                 data.Add((p, BinaryPrimitives.ReadUInt32LittleEndian(tag[12..]), BinaryPrimitives.ReadUInt32LittleEndian(tag[16..])));
             }

@@ -27,7 +27,7 @@ internal sealed class DamagedImageBase
         for (int p = 0; p < geometry.PageCount; p++)
         {
             var tag = bytes.AsSpan((p * Raw) + TagOffset, 32);
-            if (tag[0] != 0xF1)
+            if (tag[0] is not (0xF1 or 0xF2))
             {
                 continue;
             }

@@ -17,9 +17,11 @@ public sealed class RecordCodecTests
     private static PageTag RandomTag(Random random) => new()
     {
         Kind = (PageKind)random.Next(1, 5),
-        Flags = (PageFlags)(random.Next(4) << 4),
+        Flags = (PageFlags)(random.Next(8) << 4),
         ByteCount = (ushort)random.Next(ushort.MaxValue + 1),
-        Sequence = (ulong)random.NextInt64(),
+        Sequence = (ulong)random.NextInt64() & PageTag.MaxSequence,
+        Ordinal = (ushort)random.Next(ushort.MaxValue + 1),
+        HasOrdinal = true,
         ObjectId = (uint)random.Next(),
         Chunk = (uint)random.Next(),
         TxnId = (uint)random.Next(),
@@ -29,16 +31,45 @@ public sealed class RecordCodecTests
     [Fact]
     public void A_page_tag_round_trips_and_has_the_documented_layout()
     {
-        var tag = new PageTag { Kind = PageKind.Meta, Flags = PageFlags.Commit, ByteCount = 0x0102, Sequence = 0x1122334455667788, ObjectId = 7, Chunk = 9, TxnId = 3, PayloadCrc = 0xCAFEBABE };
+        var tag = new PageTag
+        {
+            Kind = PageKind.Meta, Flags = PageFlags.Commit | PageFlags.AfterMeta, ByteCount = 0x0102, Sequence = 0x3344_5566_7788, Ordinal = 0xABCD,
+            ObjectId = 7, Chunk = 9, TxnId = 3, PayloadCrc = 0xCAFEBABE, HasOrdinal = true,
+        };
         var bytes = new byte[PageTag.Size];
         tag.Write(bytes);
-        Assert.Equal(new byte[] { 0xF1, 0x12, 0x02, 0x01, 0x88, 0x77 }, bytes[..6]);
+        Assert.Equal(new byte[] { 0xF2, 0x52, 0x02, 0x01, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0xCD, 0xAB, 7, 0, 0, 0, 9, 0, 0, 0, 3, 0, 0, 0 }, bytes[..24]);
         Assert.Equal(Crc32C.Compute(bytes.AsSpan(0, 28)), BitConverter.ToUInt32(bytes, 28));
         Assert.True(PageTag.TryRead(bytes, out var read));
         Assert.Equal(tag, read);
         Assert.False(PageTag.TryRead(new byte[PageTag.Size].AsSpan(), out _));
         Assert.True(PageTag.IsErased(Enumerable.Repeat((byte)0xFF, PageTag.Size).ToArray()));
     }
+
+    [Fact]
+    public void A_version_3_page_tag_is_still_read()
+    {
+        // Magic 0xF1: u64 sequence at 4, no ordinal; the layout of format versions 1-3.
+        var bytes = new byte[PageTag.Size];
+        var w = new LittleEndianWriter(bytes);
+        w.U8(0xF1);
+        w.U8(0x12);
+        w.U16(0x0102);
+        w.U64(0x1122334455667788);
+        w.U32(7);
+        w.U32(9);
+        w.U32(3);
+        w.U32(0xCAFEBABE);
+        w.AppendCrc32C();
+        Assert.True(PageTag.TryRead(bytes, out var read));
+        Assert.Equal(
+            new PageTag { Kind = PageKind.Meta, Flags = PageFlags.Commit, ByteCount = 0x0102, Sequence = 0x1122334455667788, ObjectId = 7, Chunk = 9, TxnId = 3, PayloadCrc = 0xCAFEBABE },
+            read);
+    }
+
+    [Fact]
+    public void A_sequence_beyond_48_bits_is_refused()
+        => Assert.Throws<FlashFileSystemException>(() => new PageTag { Kind = PageKind.Data, Sequence = PageTag.MaxSequence + 1 }.Write(new byte[PageTag.Size]));
 
     [Fact]
     public void A_damaged_page_tag_is_refused()

@@ -104,6 +104,35 @@ public class LostChunksTests
     }
 
     [Fact]
+    public void A_checkpoint_while_a_handle_that_truncated_below_a_lost_chunk_is_open_keeps_the_mark_across_a_power_cut()
+    {
+        // The handle forgets the mark when it truncates; a checkpoint taken before it commits records the file as
+        // before the handle, so it must record the mark too, or the chunk would read as zeros after the cut.
+        var (dev, a) = VolumeWithLostChunk();
+        using var _ = dev;
+        var fs = FlashFileSystem.Mount(dev);
+        int chunk = fs.ChunkSize;
+        var file = fs.Open("/a");
+        file.SetLength(chunk);
+        int before = fs.CheckpointsOverOpenTransactions;
+        fs.Sync();
+        Assert.Equal(before + 1, fs.CheckpointsOverOpenTransactions);
+        Assert.Equal([1u], Entry(dev, "a").Lost.ToArray());
+
+        // Power cut with the handle still open: its truncation never committed.
+        using var image = new MemoryStream();
+        dev.SaveImage(image);
+        image.Position = 0;
+        using var cut = FlashSimulator.LoadImage(image, new FlashSimulatorOptions { Geometry = s_geometry });
+        using var again = FlashFileSystem.Mount(cut);
+        Assert.Equal(a.Length, again.GetEntry("/a").Length);
+        Assert.Throws<FlashDataCorruptException>(() => again.ReadAllBytes("/a"));
+        Assert.Equal(a.AsSpan(0, chunk).ToArray(), ReadRange(again, "/a", 0, chunk));
+        Assert.Equal(a.AsSpan(2 * chunk, chunk).ToArray(), ReadRange(again, "/a", 2 * chunk, chunk));
+        GC.KeepAlive(file);
+    }
+
+    [Fact]
     public void A_whole_file_write_or_a_delete_forgets_the_lost_chunks()
     {
         var (dev, _) = VolumeWithLostChunk();

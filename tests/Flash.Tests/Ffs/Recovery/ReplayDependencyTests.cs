@@ -249,8 +249,8 @@ public class ReplayDependencyTests
             image = Save(dev);
             var tags = Enumerable.Range(0, geometry.PageCount)
                 .Select(p => (Page: p, Tag: image.AsSpan((p * raw) + geometry.PageSize + geometry.SpareFreeOffset, 32).ToArray()))
-                .Where(t => t.Tag[0] == 0xF1)
-                .Select(t => (t.Page, Kind: t.Tag[1] & 0x0F, Relocated: (t.Tag[1] & 0x20) != 0, Seq: BitConverter.ToUInt64(t.Tag, 4), Txn: BitConverter.ToUInt32(t.Tag, 20)))
+                .Where(t => t.Tag[0] is 0xF1 or 0xF2)
+                .Select(t => (t.Page, Kind: t.Tag[1] & 0x0F, Relocated: (t.Tag[1] & 0x20) != 0, Seq: BitConverter.ToUInt64(t.Tag, 4) & 0xFFFF_FFFF_FFFF, Txn: BitConverter.ToUInt32(t.Tag, 20)))
                 .ToList();
             ulong checkpoint = tags.Where(t => t.Kind == 3).Max(t => t.Seq);
             ulong newest = tags.Max(t => t.Seq);

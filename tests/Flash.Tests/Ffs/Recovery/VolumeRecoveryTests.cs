@@ -177,9 +177,9 @@ public class VolumeRecoveryTests
         for (int p = 0; p < s_geometry.PageCount; p++)
         {
             var t = image.AsSpan((p * raw) + s_geometry.PageSize + s_geometry.SpareFreeOffset, 32);
-            if (t[0] == 0xF1)
+            if (t[0] is 0xF1 or 0xF2)
             {
-                tags.Add((p, BinaryPrimitives.ReadUInt64LittleEndian(t[4..])));
+                tags.Add((p, BinaryPrimitives.ReadUInt64LittleEndian(t[4..]) & 0xFFFF_FFFF_FFFF));
             }
         }
 
