@@ -119,7 +119,11 @@ public sealed partial class FlashFileSystem
         _checkpoint.Pages = recovered.CheckpointPages;
         _anchors.Current = recovered.AnchorCurrent;
         _anchors.WritePointer = recovered.AnchorWritePointer;
-        _checkpoint.BlocksSinceCheckpoint = recovered.BlocksSinceCheckpoint;
+        // Blocks the replay found count toward the next checkpoint, but as at most half an interval: when the mount
+        // writes no checkpoint (MountCheckpointPolicy), the one that covers them starts with the next Maintain call or
+        // after half an interval of new blocks, not inside the first write after the mount. Until then those blocks
+        // stay unmovable; a volume that runs out of space writes a checkpoint first (TryWriteToFreeSpace).
+        _checkpoint.BlocksSinceCheckpoint = Math.Min(recovered.BlocksSinceCheckpoint, Math.Max(1, _options.CheckpointIntervalBlocks / 2));
         _checkpoint.Coverage.ListedAtMount = [];
         _mountReport = recovered.Report;
         _mountDamageRepaired = false;
