@@ -13,8 +13,9 @@ namespace Flash.Ffs;
 /// <summary>
 /// Format and mount wiring: format writes an empty volume; mount runs <see cref="VolumeRecovery"/> (which writes
 /// nothing) and wires what it returns into the facade's fields (<see cref="AdoptRecovered"/>), then covers a replay
-/// with a checkpoint. Recovery is handed the anchor store, the open-transaction coverage and the inline-page
-/// references directly.
+/// with a checkpoint when it must. Recovery is handed the anchor store, the open-transaction coverage and the inline-page
+/// references directly. A replay that applied everything is not covered by a checkpoint at mount (see
+/// <see cref="MountCheckpointPolicy"/>).
 /// </summary>
 public sealed partial class FlashFileSystem
 {
@@ -76,17 +77,19 @@ public sealed partial class FlashFileSystem
     {
         var recovered = NewRecovery().Run();
         AdoptRecovered(recovered);
-        if (!recovered.Clean)
+        if (!recovered.Clean && recovered.Report.CheckpointReason is not null)
         {
             // Last point where cancelling is safe: from here on the recovered state is written down.
             _options.MountCancellation.ThrowIfCancellationRequested();
             if (!_options.ReadOnly)
             {
-                // Cover the replayed blocks with a checkpoint right away: until one does, garbage collection may not
-                // move them, which on a nearly full volume can leave nothing to reclaim.
+                // The replay stopped early or met damage: a second recovery would stop at the same place and leave out
+                // what is written after this mount too, so its outcome is written down now. A replay that applied
+                // everything needs no checkpoint (MountCheckpointPolicy): the next recovery repeats it.
                 try
                 {
                     _checkpoint.Write(forUnmount: false);
+                    _mountReport = _mountReport.WithCheckpointWritten();
                 }
                 catch (FlashNoSpaceException ex)
                 {
@@ -116,7 +119,11 @@ public sealed partial class FlashFileSystem
         _checkpoint.Pages = recovered.CheckpointPages;
         _anchors.Current = recovered.AnchorCurrent;
         _anchors.WritePointer = recovered.AnchorWritePointer;
-        _checkpoint.BlocksSinceCheckpoint = recovered.BlocksSinceCheckpoint;
+        // Blocks the replay found count toward the next checkpoint, but as at most half an interval: when the mount
+        // writes no checkpoint (MountCheckpointPolicy), the one that covers them starts with the next Maintain call or
+        // after half an interval of new blocks, not inside the first write after the mount. Until then those blocks
+        // stay unmovable; a volume that runs out of space writes a checkpoint first (TryWriteToFreeSpace).
+        _checkpoint.BlocksSinceCheckpoint = Math.Min(recovered.BlocksSinceCheckpoint, Math.Max(1, _options.CheckpointIntervalBlocks / 2));
         _checkpoint.Coverage.ListedAtMount = [];
         _mountReport = recovered.Report;
         _mountDamageRepaired = false;

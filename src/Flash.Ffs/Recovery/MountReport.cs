@@ -6,13 +6,16 @@ namespace Flash.Ffs;
 /// </summary>
 public sealed class MountReport
 {
-    internal MountReport(bool recovered, int pagesReplayed, IReadOnlyList<int> damagedPages, ulong? replayStoppedAt, IReadOnlyList<string> dropped)
+    internal MountReport(
+        bool recovered, int pagesReplayed, IReadOnlyList<int> damagedPages, ulong? replayStoppedAt, IReadOnlyList<string> dropped, string? checkpointReason = null, bool checkpointWritten = false)
     {
         Recovered = recovered;
         PagesReplayed = pagesReplayed;
         DamagedPages = damagedPages;
         ReplayStoppedAt = replayStoppedAt;
         Dropped = dropped;
+        CheckpointReason = checkpointReason;
+        CheckpointWritten = checkpointWritten;
     }
 
     /// <summary>A clean mount: nothing was written after the checkpoint, nothing was replayed.</summary>
@@ -36,6 +39,16 @@ public sealed class MountReport
     /// <summary>The committed changes left out, one description each (empty when nothing was dropped).</summary>
     public IReadOnlyList<string> Dropped { get; }
 
+    /// <summary>
+    /// Why the mount had to write a checkpoint after the replay (damage, a replay that stopped early, open transactions
+    /// in the mounted checkpoint), or null when it needed none: a replay that applied everything can be repeated by the
+    /// next recovery, so the mount leaves the checkpoint to the usual interval.
+    /// </summary>
+    public string? CheckpointReason { get; }
+
+    /// <summary>Whether the mount wrote a checkpoint (false on a clean mount, a read-only one, when none was needed or there was no room).</summary>
+    public bool CheckpointWritten { get; }
+
     /// <summary>Whether the mount met damage: damaged pages or dropped changes.</summary>
     public bool FoundDamage => DamagedPages.Count > 0 || Dropped.Count > 0;
 
@@ -43,5 +56,9 @@ public sealed class MountReport
     public override string ToString()
         => !Recovered ? "clean mount"
             : $"recovered: {PagesReplayed} page(s) replayed, {DamagedPages.Count} damaged page(s), {Dropped.Count} committed change(s) dropped"
-              + (ReplayStoppedAt is { } s ? $" (replay stopped at sequence {s})" : "");
+              + (ReplayStoppedAt is { } s ? $" (replay stopped at sequence {s})" : "")
+              + (CheckpointWritten ? $"; checkpoint written ({CheckpointReason})" : CheckpointReason is null ? "; no checkpoint needed" : $"; checkpoint due ({CheckpointReason})");
+
+    /// <summary>This report, noting that the mount wrote the checkpoint its reason asked for.</summary>
+    internal MountReport WithCheckpointWritten() => new(Recovered, PagesReplayed, DamagedPages, ReplayStoppedAt, Dropped, CheckpointReason, checkpointWritten: true);
 }

@@ -242,6 +242,7 @@ internal sealed class VolumeRecovery
         outcome.DamagedPages.AddRange(scan.Damaged);
         replay.Run(logged, lost, distrusted, outcome);
         var report = new MountReport(true, outcome.Applied, outcome.DamagedPages, outcome.StoppedAt, outcome.Dropped);
+        report = new MountReport(true, outcome.Applied, outcome.DamagedPages, outcome.StoppedAt, outcome.Dropped, MountCheckpointPolicy.Reason(report, open.Count > 0));
         if (outcome.Dropped.Count > 0 || outcome.DamagedPages.Count > 0)
         {
             _log.LogWarning(FfsEvents.RecoveryDropped, "Recovery met {Damaged} damaged page(s) and left out {Dropped} committed change(s) ({Replay}): {Changes}",
@@ -262,7 +263,12 @@ internal sealed class VolumeRecovery
             if (h.Block >= 0 && _blocks.State[h.Block] == BlockState.Open)
             {
                 _pool.CloseIfOpen(h.Block);
-                _blocks.LastSequence[h.Block] = Math.Max(_blocks.LastSequence[h.Block], checkpointSeq);
+
+                // Above the checkpoint's sequence, so that garbage collection leaves the block alone until a new
+                // checkpoint covers it: the mount may write none (MountCheckpointPolicy), and a recovery from the
+                // mounted one reads this block only from the write pointer it recorded, so the block must not be
+                // reclaimed and written again from its first page before then.
+                _blocks.LastSequence[h.Block] = Math.Max(_blocks.LastSequence[h.Block], checkpointSeq + 1);
             }
         }
 

@@ -124,6 +124,10 @@ public class ReplayDependencyTests
         Assert.Null(report.ReplayStoppedAt);
         var dropped = Assert.Single(report.Dropped);
         Assert.Contains("cannot be read", dropped);
+
+        // A second recovery would leave out what is written after this mount too: the mount wrote its outcome down.
+        Assert.True(report.CheckpointWritten, report.ToString());
+        Assert.Equal("the replay met damaged pages", report.CheckpointReason);
         var warning = Assert.Single(damaged.Log.Entries, e => e.Id == FfsEvents.RecoveryDropped && e.Message.StartsWith("Recovery met", StringComparison.Ordinal));
         // Replay did not stop (no sequence gap): the summary says so instead of naming an empty sequence.
         Assert.Contains("(replay ran to the end)", warning.Message, StringComparison.Ordinal);

@@ -85,13 +85,19 @@ public class VolumeRecoveryTests
 
         var mounted = FlashFileSystem.Mount(dev);
         Assert.Equal(r.Report.PagesReplayed, mounted.MountReport.PagesReplayed);
+
+        // The replay applied everything: the mount wrote nothing (the next recovery can repeat it).
+        Assert.Null(mounted.MountReport.CheckpointReason);
+        Assert.False(mounted.MountReport.CheckpointWritten);
+        Assert.Equal(mutations, dev.Statistics.Mutations);
         Assert.Equal(before, mounted.ReadAllBytes("/before"));
         Assert.Equal(inTxn, mounted.ReadAllBytes("/d/t"));
         Assert.False(mounted.Exists("/cut1"));
         Assert.False(mounted.Exists("/cut2"));
         Assert.True(mounted.Check().IsClean);
 
-        // The recovery checkpoint the mount wrote took the first number after the recovered sequence.
+        // The first page written after the mount took the first number after the recovered sequence.
+        mounted.WriteAllBytes("/after", FfsTestDevice.Pattern(300, 7));
         dev.CutPower();
         dev.PowerUp();
         Assert.Contains(Sequences(dev), s => s == r.Sequence + 1);
