@@ -190,9 +190,11 @@ public sealed partial class FlashFileSystem
     {
         try
         {
-            if (LivePages() + pages > UsableCapacityPages())
+            // Small files written one per page count at what they fill once garbage collection has packed them.
+            long live = LivePages() - _inline.TotalPackGain();
+            if (live + pages > UsableCapacityPages())
             {
-                throw new FlashNoSpaceException($"No space: {pages} page(s) needed, {Math.Max(0, UsableCapacityPages() - LivePages())} free.");
+                throw new FlashNoSpaceException($"No space: {pages} page(s) needed, {Math.Max(0, UsableCapacityPages() - live)} free.");
             }
 
             int hotRoom = _pageLog.Hot.Block >= 0 ? _ppb - _pageLog.Hot.WritePointer : 0;
