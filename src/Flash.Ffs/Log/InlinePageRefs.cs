@@ -138,9 +138,29 @@ internal sealed class InlinePageRefs : IPackGain
     /// </summary>
     public int PackGain(int block) => Gain(_pages[block], _refs[block]);
 
-    /// <summary>Pages packing every block's inline data would free, estimated as <see cref="PackGain(int)"/> over the volume.</summary>
+    /// <summary>
+    /// Pages packing every block's inline data would free, as <see cref="PackGain(int)"/> over the volume (an upper
+    /// bound: each victim's last packed page is partly filled, and blocks that gain little are not moved).
+    /// </summary>
     public long TotalPackGain() => Gain(InlinePages, References);
 
+    /// <summary>
+    /// Pages packing would free in the blocks victim choice moves for it (a gain of at least
+    /// <paramref name="minGain"/>): a walk over the per-block counts, for when space is short.
+    /// </summary>
+    public long ReachablePackGain(int minGain)
+    {
+        long sum = 0;
+        for (int b = 0; b < _pages.Length; b++)
+        {
+            int g = _pages[b] == 0 ? 0 : Gain(_pages[b], _refs[b]);
+            sum += g >= minGain ? g : 0;
+        }
+
+        return sum;
+    }
+
+    /// <summary>Pages of <paramref name="pages"/> freed by packing <paramref name="refs"/> records of the mean size, whole records to a page.</summary>
     private int Gain(long pages, long refs)
     {
         if (pages == 0 || _added == 0)
@@ -149,7 +169,8 @@ internal sealed class InlinePageRefs : IPackGain
         }
 
         long mean = Math.Max(1, _addedBytes / _added);
-        long packed = ((refs * mean) + _payload - 1) / _payload;
+        long perPage = Math.Max(1, _payload / mean);
+        long packed = (refs + perPage - 1) / perPage;
         return (int)Math.Max(0, pages - packed);
     }
 
