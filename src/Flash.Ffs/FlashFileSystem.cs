@@ -73,13 +73,13 @@ public sealed partial class FlashFileSystem : IDisposable
         _pageBuffer = new byte[_chunk];
         _index = new IndexMutator(new NodeTable());
         _nodes = _index.Nodes;
-        _inline = new InlinePageRefs(_blocks);
+        _inline = new InlinePageRefs(_blocks, _ppb, _chunk);
         _txns = new TransactionTable(_pageLog, _index, _inline, _ids, _chunk);
         _anchors = new AnchorStore(device, _io, _pool, _log);
         _checkpoint = new CheckpointWriter(_io, _pageLog, _index, _txns.Open, _ids, _anchors, new VolumeMetrics(this), options, _log);
         _pageLog.ConnectCheckpoint(_checkpoint);
         _txns.ConnectHost(_checkpoint);
-        _gc = new GarbageCollector(_pool, log: _pageLog, checkpoints: _checkpoint, options, _reserveBlocks, _log);
+        _gc = new GarbageCollector(_pool, log: _pageLog, checkpoints: _checkpoint, options, _reserveBlocks, _log, pack: _inline);
         _checkpoint.ConnectReclaim(_gc);
         _relocator = new PageRelocator(_pageLog, _io, _index, _txns, _inline, _index.Lost, _log);
     }

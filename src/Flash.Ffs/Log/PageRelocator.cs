@@ -76,6 +76,7 @@ internal sealed class PageRelocator
             else if (tag.Kind == PageKind.Meta)
             {
                 RelocateInline(page, buffer, tag);
+                _inline.Forget(page);
             }
 
             _blocks.ClearValid(page);
@@ -131,21 +132,120 @@ internal sealed class PageRelocator
         return -1;
     }
 
+    /// <summary>
+    /// Moves the live inline data of metadata page <paramref name="page"/>, packed: its inline-move records, then those
+    /// of the block's other live metadata pages while they fit, go into one relocated page (a block of small files
+    /// written one per page packs about seven to a page). The copy is one self-contained page programmed at once, so a
+    /// power cut leaves either every entry at its old page or every moved entry at the copy; entries are repointed
+    /// only after it is programmed, and source pages stay live until then.
+    /// </summary>
     private void RelocateInline(int page, byte[] buffer, PageTag tag)
     {
-        var payload = buffer.AsSpan(0, tag.ByteCount);
-        Span<byte> record = stackalloc byte[MetaRecord.InlineMoveFixedSize + 1024];
+        var pack = System.Buffers.ArrayPool<byte>.Shared.Rent(_chunk);
+        int most = (_chunk / MetaRecord.InlineMoveFixedSize) + 1;
+        var moves = System.Buffers.ArrayPool<PackedMove>.Shared.Rent(most);
+        var source = buffer;
+        try
+        {
+            int used = 0, count = 0;
+            bool full = PackRecords(page, buffer.AsSpan(0, tag.ByteCount), pack, ref used, moves, ref count);
+
+            // Further live metadata pages of the same block, while their records fit (a page is taken whole or not at
+            // all, so a page left behind keeps all its data where it was).
+            int block = page / _ppb;
+            int inlineLeft = _inline.InlinePagesIn(block) - 1;
+            if (!full && inlineLeft > 0)
+            {
+                source = System.Buffers.ArrayPool<byte>.Shared.Rent(_chunk);
+                foreach (int p in _blocks.ValidPages(block))
+                {
+                    if (p == page || inlineLeft <= 0 || full)
+                    {
+                        continue;
+                    }
+
+                    if (_io.Read(p, source.AsSpan(0, _chunk), out var t) != PageReadStatus.Ok || t.Kind != PageKind.Meta || !_blocks.SequenceFits(p, t.Sequence))
+                    {
+                        continue;
+                    }
+
+                    inlineLeft--;
+                    full = !PackRecordsIfFit(p, source.AsSpan(0, t.ByteCount), pack, ref used, moves, ref count);
+                }
+            }
+
+            if (count == 0)
+            {
+                return;
+            }
+
+            int copy = _log.Append(_log.Cold, PageKind.Meta, PageFlags.Relocated | PageFlags.Commit, 0, 0, null, pack.AsSpan(0, used));
+            for (int i = 0; i < count; i++)
+            {
+                var m = moves[i];
+                if (m.Node.InlinePage != m.From || m.Node.InlineOffset != m.FromOffset)
+                {
+                    continue; // moved meanwhile (a program failure's nested relocation)
+                }
+
+                _inline.Release(m.From);
+                _index.SetInline(m.Node, copy, m.ToOffset);
+                _inline.Add(copy, m.Node.Size);
+            }
+
+            PagesPacked += count;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<PackedMove>.Shared.Return(moves, clearArray: true);
+            System.Buffers.ArrayPool<byte>.Shared.Return(pack);
+            if (source != buffer)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(source);
+            }
+        }
+    }
+
+    /// <summary>Inline records moved into packed pages since mount.</summary>
+    public long PagesPacked { get; private set; }
+
+    /// <summary>One entry's inline data being packed: where it is, and where in the packed page it goes.</summary>
+    private readonly record struct PackedMove(Node Node, int From, int FromOffset, int ToOffset);
+
+    /// <summary>Appends the live inline records of <paramref name="payload"/> (page <paramref name="page"/>); returns whether the pack is full.</summary>
+    private bool PackRecords(int page, ReadOnlySpan<byte> payload, byte[] pack, ref int used, PackedMove[] moves, ref int count)
+    {
         for (int offset = 0; MetaRecord.TryRead(payload, offset, out var rec, out int length); offset += length)
         {
             if (rec.HasInline && _nodes.TryGetValue(rec.Id, out var node) && node.InlinePage == page && node.InlineOffset == rec.InlineOffset)
             {
-                int n = MetaRecord.WriteInlineMove(record, rec.Id, rec.Inline);
-                int copy = _log.Append(_log.Cold, PageKind.Meta, PageFlags.Relocated | PageFlags.Commit, 0, 0, null, record[..n]);
-                _inline.Release(page);
-                _index.SetInline(node, copy, MetaRecord.InlineMoveFixedSize);
-                _inline.Add(copy);
+                int n = MetaRecord.WriteInlineMove(pack.AsSpan(used), rec.Id, rec.Inline);
+                moves[count++] = new PackedMove(node, page, rec.InlineOffset, used + MetaRecord.InlineMoveFixedSize);
+                used += n;
             }
         }
+
+        return used + MetaRecord.InlineMoveFixedSize > _chunk;
+    }
+
+    /// <summary>Packs page <paramref name="page"/>'s live records when all of them fit; false when they do not (nothing added).</summary>
+    private bool PackRecordsIfFit(int page, ReadOnlySpan<byte> payload, byte[] pack, ref int used, PackedMove[] moves, ref int count)
+    {
+        int need = 0;
+        for (int offset = 0; MetaRecord.TryRead(payload, offset, out var rec, out int length); offset += length)
+        {
+            if (rec.HasInline && _nodes.TryGetValue(rec.Id, out var node) && node.InlinePage == page && node.InlineOffset == rec.InlineOffset)
+            {
+                need += MetaRecord.InlineMoveFixedSize + rec.Inline.Length;
+            }
+        }
+
+        if (used + need > _chunk)
+        {
+            return false;
+        }
+
+        return !PackRecords(page, payload, pack, ref used, moves, ref count);
     }
 
     /// <summary>Records the chunk (or inline data) an unreadable page held as lost and unmaps it.</summary>

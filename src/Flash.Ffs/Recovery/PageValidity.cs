@@ -30,7 +30,7 @@ internal static class PageValidity
 
             if (n.IsInline)
             {
-                inline.Add(n.InlinePage);
+                inline.Add(n.InlinePage, n.Size);
             }
         }
     }

@@ -100,7 +100,7 @@ internal sealed class MetaBatch
         foreach (var (node, offset) in _inlineTargets)
         {
             _index.SetInline(node, page, offset);
-            _inline.Add(page);
+            _inline.Add(page, node.Size);
         }
 
         _inlineTargets.Clear();

@@ -190,9 +190,19 @@ public sealed partial class FlashFileSystem
     {
         try
         {
-            if (LivePages() + pages > UsableCapacityPages())
+            // Small files written one per page count at what they fill once garbage collection has packed them: the
+            // gain of the blocks it would move for it, counted (a walk over the blocks) only once the pages as they
+            // are no longer fit, and one block short of it, so that the reserve stays whole when the estimate is
+            // high (each victim's last packed page is partly filled).
+            long live = LivePages();
+            if (live + pages > UsableCapacityPages() && _inline.InlinePages > 0)
             {
-                throw new FlashNoSpaceException($"No space: {pages} page(s) needed, {Math.Max(0, UsableCapacityPages() - LivePages())} free.");
+                live -= Math.Max(0, _inline.ReachablePackGain(VictimPolicy.MinPackGain) - _ppb);
+            }
+
+            if (live + pages > UsableCapacityPages())
+            {
+                throw new FlashNoSpaceException($"No space: {pages} page(s) needed, {Math.Max(0, UsableCapacityPages() - live)} free.");
             }
 
             int hotRoom = _pageLog.Hot.Block >= 0 ? _ppb - _pageLog.Hot.WritePointer : 0;

@@ -20,13 +20,15 @@ internal sealed class GarbageCollector : IReclaimPolicy
     private readonly FlashFileSystemOptions _options;
     private readonly int _reserveBlocks;
     private readonly ILogger _logger;
+    private readonly IPackGain? _pack;
     private readonly HashSet<int> _scrubQueue = [];
     private int _victim = -1;
     private bool _victimForWear;
     private int _reclaimsSinceWear;
 
-    public GarbageCollector(BlockPool pool, IGcLog log, ICheckpointTrigger checkpoints, FlashFileSystemOptions options, int reserveBlocks, ILogger logger)
+    public GarbageCollector(BlockPool pool, IGcLog log, ICheckpointTrigger checkpoints, FlashFileSystemOptions options, int reserveBlocks, ILogger logger, IPackGain? pack = null)
     {
+        _pack = pack;
         _pool = pool;
         _blocks = pool.Table;
         _log = log;
@@ -55,10 +57,10 @@ internal sealed class GarbageCollector : IReclaimPolicy
     public long PagesScrubbed { get; private set; }
 
     /// <summary>RAM held: this object and the scrub queue.</summary>
-    public long RamBytes => RamSize.Object((7 * RamSize.Reference) + (3 * 8) + 4 + 4 + 4 + 1) + RamSize.HashSet(12, _scrubQueue.Capacity);
+    public long RamBytes => RamSize.Object((8 * RamSize.Reference) + (3 * 8) + 4 + 4 + 4 + 1) + RamSize.HashSet(12, _scrubQueue.Capacity);
 
     /// <summary>The block table as victim choice sees it (read only), movability against the last checkpoint.</summary>
-    private BlockTableView View => new(_blocks, _pool.PagesPerBlock, _log.CheckpointSequence);
+    private BlockTableView View => new(_blocks, _pool.PagesPerBlock, _log.CheckpointSequence, _pack);
 
     /// <summary>Queues a block whose page needed ECC correction at or above the threshold: its data is rewritten.</summary>
     public void QueueScrub(int block) => _scrubQueue.Add(block);
@@ -230,8 +232,13 @@ internal sealed class GarbageCollector : IReclaimPolicy
 
         int ppb = _pool.PagesPerBlock;
         int valid = _blocks.Valid[_victim];
-        int dead = Math.Max(1, ppb - valid);
-        long keepUp = (((long)Math.Max(1, pages) * valid) + dead - 1) / dead;
+
+        // A victim of small files costs the pages its packed data fills (one move packs several), not one move per
+        // live page, and gains the rest.
+        int gain = Math.Min(valid, _pack?.PackGain(_victim) ?? 0);
+        int moves = valid > 0 ? Math.Max(1, valid - gain) : 0;
+        int dead = Math.Max(1, ppb - valid + gain);
+        long keepUp = (((long)Math.Max(1, pages) * moves) + dead - 1) / dead;
         long want = keepUp + Math.Max(0, lowWater - free);
         bool short_ = free <= _reserveBlocks + 1;
         int f = _options.MaxForegroundPagesPerOperation;
@@ -246,7 +253,7 @@ internal sealed class GarbageCollector : IReclaimPolicy
             return EraseUnits;
         }
 
-        return want >= valid && valid + EraseUnits <= cap ? valid + EraseUnits : (int)Math.Clamp(want, 1, Math.Min(cap, valid));
+        return want >= moves && moves + EraseUnits <= cap ? moves + EraseUnits : (int)Math.Clamp(want, 1, Math.Min(cap, moves));
     }
 
     /// <summary>Work units one operation does in steady state (see <see cref="PacedQuota"/>).</summary>
@@ -338,10 +345,9 @@ internal sealed class GarbageCollector : IReclaimPolicy
                 _logger.LogDebug(FfsEvents.GarbageCollection, "Reclaimed block {Block} (erase count {EraseCount})", victim, _blocks.EraseCount[victim]);
             }
 
-            if (urgent)
-            {
-                return moved;
-            }
+            // One block reclaimed a step: packing moves several small files' pages a move, so a slice of moves could
+            // otherwise empty and erase several victims in one operation (BoundedMaintenanceTests: 4 erases a create).
+            return moved;
         }
 
         return moved;

@@ -20,13 +20,29 @@ internal interface IBlockView
 
     /// <summary>Sequence number of the block's last written page (its age).</summary>
     ulong LastSequence(int block);
+
+    /// <summary>Live pages that packing the block's small files' inline data would free (<see cref="IPackGain"/>).</summary>
+    int PackGain(int block) => 0;
+}
+
+/// <summary>
+/// How much packing small files' inline data would free: a block of small files written one per page is all live,
+/// yet its inline data fits in a seventh of the pages. Implemented by the inline-page reference counts.
+/// </summary>
+internal interface IPackGain
+{
+    /// <summary>Live pages of <paramref name="block"/> that packing its inline data would free.</summary>
+    int PackGain(int block);
+
+    /// <summary>The same over the whole volume.</summary>
+    long TotalPackGain();
 }
 
 /// <summary>
 /// The block table as <see cref="IBlockView"/>, with movability decided against the last checkpoint's sequence number.
 /// A struct over the live table: building one costs nothing, and the policy functions are generic over it (no boxing).
 /// </summary>
-internal readonly struct BlockTableView(BlockTable blocks, int pagesPerBlock, ulong checkpointSequence) : IBlockView
+internal readonly struct BlockTableView(BlockTable blocks, int pagesPerBlock, ulong checkpointSequence, IPackGain? pack = null) : IBlockView
 {
     public int Count => blocks.Count;
 
@@ -40,6 +56,8 @@ internal readonly struct BlockTableView(BlockTable blocks, int pagesPerBlock, ul
     public uint EraseCount(int block) => blocks.EraseCount[block];
 
     public ulong LastSequence(int block) => blocks.LastSequence[block];
+
+    public int PackGain(int block) => pack?.PackGain(block) ?? 0;
 }
 
 /// <summary>
@@ -49,7 +67,8 @@ internal readonly struct BlockTableView(BlockTable blocks, int pagesPerBlock, ul
 internal static class VictimPolicy
 {
     /// <summary>
-    /// The garbage-collection victim: the movable, not entirely live block with the most dead pages (greedy), ties
+    /// The garbage-collection victim: the movable block with the most pages to gain (greedy): its dead pages plus
+    /// those packing its small files' inline data frees (<see cref="IBlockView.PackGain"/>), ties
     /// going to the block whose data is oldest. With <paramref name="costBenefit"/> the score is Rosenblum and
     /// Ousterhout's cost-benefit instead (free space gained times age, over the cost of copying the live part).
     /// -1 when no block qualifies.
@@ -74,12 +93,18 @@ internal static class VictimPolicy
         ulong bestLast = ulong.MaxValue;
         for (int b = 0; b < view.Count; b++)
         {
-            if (!view.Movable(b) || view.Valid(b) >= ppb)
+            if (!view.Movable(b))
             {
                 continue;
             }
 
-            int valid = view.Valid(b);
+            // Pages packing frees count as dead: moving the block costs about the pages its packed data fills.
+            int valid = view.Valid(b) - PackGainOrNone(view, b);
+            if (valid >= ppb)
+            {
+                continue;
+            }
+
             ulong last = view.LastSequence(b);
             double score = costBenefit
                 ? (double)(ppb - valid) * (1 + sequence - last) / (ppb + valid)
@@ -93,6 +118,19 @@ internal static class VictimPolicy
         }
 
         return best;
+    }
+
+    /// <summary>
+    /// Pages a block with no dead pages must gain from packing to be worth moving: a block whose inline data is
+    /// already packed (up to the last, partly filled page of each victim) is not moved again for a page or two.
+    /// </summary>
+    public const int MinPackGain = 4;
+
+    private static int PackGainOrNone<TView>(in TView view, int block)
+        where TView : IBlockView
+    {
+        int gain = view.PackGain(block);
+        return gain >= MinPackGain ? gain : 0;
     }
 
     /// <summary>

@@ -32,7 +32,7 @@ internal class VolumeRig : ILogHost, IReclaimPolicy
         Index = new IndexMutator(new NodeTable());
         Root = new Node(IdCounters.RootId, 0, "", isDirectory: true);
         Index.AddUnlisted(Root);
-        Inline = new InlinePageRefs(Log.Pool.Table);
+        Inline = new InlinePageRefs(Log.Pool.Table, geometry.PagesPerBlock, Io.PayloadSize);
         Txns = new TransactionTable(Log, Index, Inline, Ids, Io.PayloadSize);
         Relocator = new PageRelocator(Log, Io, Index, Txns, Inline, Lost, NullLogger.Instance);
     }

@@ -55,6 +55,7 @@ internal static class Workloads
         TxnConfigSwap(),
         TxnMixed(),
         GcNearlyFull(),
+        GcPacksSmallFiles(),
         StaticWearLevelling(),
         BadBlockProgram(),
         BadBlockErase(),
@@ -345,6 +346,36 @@ internal static class Workloads
         b.Transaction("rename-replace", t => t.Rename("/sw/v2/part0", "/sw/v2/part1", replace: true).WriteAllBytes("/sw/v2/part0", c),
             m => { m.Rename("/sw/v2/part0", "/sw/v2/part1"); m.Write("/sw/v2/part0", c); });
         return new Workload { Name = "txn-mixed", Geometry = Small, Steps = b.Steps };
+    }
+
+    /// <summary>
+    /// Small files written one per page fill more of a 512 KiB device than it has pages: garbage collection must pack
+    /// their inline data several to a page while some are rewritten and deleted (cuts land inside packed copies).
+    /// </summary>
+    private static Workload GcPacksSmallFiles()
+    {
+        var setup = new WorkloadBuilder();
+        for (int i = 0; i < 300; i++)
+        {
+            setup.Write($"/s{i}", Data.Pattern(200 + (i % 50), i));
+        }
+
+        var b = new WorkloadBuilder(setup.Model);
+        var rng = new Random(11);
+        for (int i = 0; i < 40 * Scale; i++)
+        {
+            int f = rng.Next(340);
+            if (i % 9 == 8 && b.Model.Exists($"/s{f}"))
+            {
+                b.Delete($"/s{f}");
+            }
+            else
+            {
+                b.Write($"/s{f}", Data.Pattern(180 + rng.Next(120), 500 + i));
+            }
+        }
+
+        return new Workload { Name = "gc-packs-small-files", Geometry = Tiny, Setup = setup.Steps, Steps = b.Steps };
     }
 
     /// <summary>A nearly full 1 MiB device where every rewrite needs garbage collection.</summary>

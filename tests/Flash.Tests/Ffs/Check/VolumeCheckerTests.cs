@@ -114,7 +114,7 @@ public class VolumeCheckerTests
             Pool = new BlockPool(device, NullLogger.Instance, new NoRetirement());
             Index = new IndexMutator(new NodeTable());
             Io = new PageIo(device);
-            Inline = new InlinePageRefs(Pool.Table);
+            Inline = new InlinePageRefs(Pool.Table, device.Geometry.PagesPerBlock, Io.PayloadSize);
         }
 
         public IFlashDevice Device { get; }
