@@ -444,6 +444,23 @@ internal sealed partial class BlockPool : IBlockStateObserver
         }
     }
 
+    /// <summary>
+    /// Recovery: takes a block the checkpoint recorded as free out of service when the device reports it bad (it went
+    /// bad after the checkpoint, e.g. an erase failed), so the mount's statistics and allocator know it at once.
+    /// </summary>
+    /// <returns>Whether the block is bad.</returns>
+    public bool TakeOutIfFoundBad(int block)
+    {
+        if (!_device.IsBad(block))
+        {
+            return false;
+        }
+
+        _log.LogWarning(FfsEvents.BadBlock, "Block {Block} went bad after the checkpoint; it is no longer used", block);
+        MarkFoundBad(block);
+        return true;
+    }
+
     /// <summary>A block the device already reports bad: out of service, nothing written.</summary>
     private void MarkFoundBad(int block) => Table.State.Apply(block, BlockTransition.MarkBad);
 }
