@@ -45,11 +45,8 @@ internal sealed class InlinePageRefs : IPackGain
     /// <summary>Pages holding inline data, over the whole volume.</summary>
     public long InlinePages { get; private set; }
 
-    /// <summary>References to inline data, over the whole volume.</summary>
-    public long References { get; private set; }
-
     /// <summary>RAM held: this object, the count table and the per-block counts.</summary>
-    public long RamBytes => RamSize.Object((4 * RamSize.Reference) + (4 * 8) + 8) + RamSize.Dictionary(16, _shared.Capacity) // int -> int
+    public long RamBytes => RamSize.Object((4 * RamSize.Reference) + (3 * 8) + 8) + RamSize.Dictionary(16, _shared.Capacity) // int -> int
         + (2 * RamSize.Array(2, _pages.Length));
 
     /// <summary>Counts one more reference, of <paramref name="bytes"/> bytes of inline data, in <paramref name="page"/>.</summary>
@@ -68,7 +65,6 @@ internal sealed class InlinePageRefs : IPackGain
         }
 
         _refs[b]++;
-        References++;
         _addedBytes += MetaRecord.InlineMoveFixedSize + bytes;
         _added++;
     }
@@ -80,7 +76,6 @@ internal sealed class InlinePageRefs : IPackGain
         if (_refs[b] > 0)
         {
             _refs[b]--;
-            References--;
         }
 
         if (!_shared.TryGetValue(page, out int n))
@@ -116,7 +111,6 @@ internal sealed class InlinePageRefs : IPackGain
         _shared.Remove(page);
         int drop = Math.Min(n, (int)_refs[b]);
         _refs[b] -= (ushort)drop;
-        References -= drop;
         if (_pages[b] > 0)
         {
             _pages[b]--;
@@ -139,12 +133,6 @@ internal sealed class InlinePageRefs : IPackGain
     public int PackGain(int block) => Gain(_pages[block], _refs[block]);
 
     /// <summary>
-    /// Pages packing every block's inline data would free, as <see cref="PackGain(int)"/> over the volume (an upper
-    /// bound: each victim's last packed page is partly filled, and blocks that gain little are not moved).
-    /// </summary>
-    public long TotalPackGain() => Gain(InlinePages, References);
-
-    /// <summary>
     /// Pages packing would free in the blocks victim choice moves for it (a gain of at least
     /// <paramref name="minGain"/>): a walk over the per-block counts, for when space is short.
     /// </summary>
@@ -153,7 +141,7 @@ internal sealed class InlinePageRefs : IPackGain
         long sum = 0;
         for (int b = 0; b < _pages.Length; b++)
         {
-            int g = _pages[b] == 0 ? 0 : Gain(_pages[b], _refs[b]);
+            int g = Gain(_pages[b], _refs[b]);
             sum += g >= minGain ? g : 0;
         }
 
@@ -181,6 +169,5 @@ internal sealed class InlinePageRefs : IPackGain
         Array.Clear(_pages);
         Array.Clear(_refs);
         InlinePages = 0;
-        References = 0;
     }
 }

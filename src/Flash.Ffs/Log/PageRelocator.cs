@@ -159,7 +159,12 @@ internal sealed class PageRelocator
                 source = System.Buffers.ArrayPool<byte>.Shared.Rent(_chunk);
                 foreach (int p in _blocks.ValidPages(block))
                 {
-                    if (p == page || inlineLeft <= 0 || full)
+                    if (inlineLeft <= 0 || full)
+                    {
+                        break;
+                    }
+
+                    if (p == page)
                     {
                         continue;
                     }
@@ -228,7 +233,10 @@ internal sealed class PageRelocator
         return used + MetaRecord.InlineMoveFixedSize > _chunk;
     }
 
-    /// <summary>Packs page <paramref name="page"/>'s live records when all of them fit; false when they do not (nothing added).</summary>
+    /// <summary>
+    /// Packs page <paramref name="page"/>'s live records when all of them fit (otherwise adds nothing). Returns whether
+    /// the pack still has room: false when they did not fit, or when it is full after them.
+    /// </summary>
     private bool PackRecordsIfFit(int page, ReadOnlySpan<byte> payload, byte[] pack, ref int used, PackedMove[] moves, ref int count)
     {
         int need = 0;

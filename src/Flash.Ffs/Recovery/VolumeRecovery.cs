@@ -208,15 +208,15 @@ internal sealed class VolumeRecovery
 
         for (int b = 0; b < _blocks.Count; b++)
         {
-            // Full blocks too: garbage collection may have reclaimed one after the checkpoint and the log reused it.
-            // Its first page then carries a sequence newer than the checkpoint; an untouched block stops the scan at once.
-            // A free block that went bad after the checkpoint is known now: the mount writes no checkpoint that would
-            // otherwise find it (h19pool), and statistics must not wait for the allocator to reach it.
+            // A free block that went bad after the checkpoint is known now: the mount may write no checkpoint that
+            // would find it (MountCheckpointPolicy), and statistics must not wait for the allocator to reach it.
             if (_blocks.State[b] == BlockState.Free && _pool.TakeOutIfFoundBad(b))
             {
                 continue;
             }
 
+            // Full blocks too: garbage collection may have reclaimed one after the checkpoint and the log reused it.
+            // Its first page then carries a sequence newer than the checkpoint; an untouched block stops the scan at once.
             if (_blocks.State[b] is BlockState.Free or BlockState.Full)
             {
                 candidates.Add((b, 0));

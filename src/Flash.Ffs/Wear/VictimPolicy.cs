@@ -33,9 +33,6 @@ internal interface IPackGain
 {
     /// <summary>Live pages of <paramref name="block"/> that packing its inline data would free.</summary>
     int PackGain(int block);
-
-    /// <summary>The same over the whole volume.</summary>
-    long TotalPackGain();
 }
 
 /// <summary>
