@@ -1,7 +1,7 @@
-using System.Buffers.Binary;
 using Flash.Drivers;
 using Flash.Drivers.Simulation;
 using Flash.Ffs;
+using Flash.Ffs.Format;
 using Microsoft.Extensions.Logging;
 
 namespace Flash.Tests.Ffs.Recovery;
@@ -20,30 +20,15 @@ public class DamagedTagReplayTests
 
     private static int TagOffset => s_geometry.PageSize + s_geometry.SpareFreeOffset;
 
-    private sealed class RecordingLogger : ILogger
-    {
-        public List<(LogLevel Level, EventId Id, string Message)> Entries { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            => Entries.Add((logLevel, eventId, formatter(state, exception)));
-    }
-
     /// <summary>Data and metadata tags in the image: page, kind, commit flag, sequence, object id, chunk.</summary>
     private static List<(int Page, int Kind, bool Commit, ulong Seq, uint Id, uint Chunk)> Tags(byte[] image)
     {
         var tags = new List<(int, int, bool, ulong, uint, uint)>();
         for (int p = 0; p < s_geometry.PageCount; p++)
         {
-            var t = image.AsSpan((p * Raw) + TagOffset, 32);
-            if (t[0] == 0xF2)
+            if (PageTag.TryRead(image.AsSpan((p * Raw) + TagOffset, PageTag.Size), out var t))
             {
-                tags.Add((p, t[1] & 0x0F, (t[1] & 0x10) != 0, BinaryPrimitives.ReadUInt64LittleEndian(t[4..]) & 0xFFFF_FFFF_FFFF,
-                    BinaryPrimitives.ReadUInt32LittleEndian(t[12..]), BinaryPrimitives.ReadUInt32LittleEndian(t[16..])));
+                tags.Add((p, (int)t.Kind, t.IsCommit, t.Sequence, t.ObjectId, t.Chunk));
             }
         }
 

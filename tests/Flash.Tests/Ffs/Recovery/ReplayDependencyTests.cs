@@ -17,19 +17,6 @@ public class ReplayDependencyTests
 
     private static int Raw => s_geometry.PageSize + s_geometry.SpareSize;
 
-    private sealed class RecordingLogger : ILogger
-    {
-        public List<(LogLevel Level, EventId Id, string Message)> Entries { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            => Entries.Add((logLevel, eventId, formatter(state, exception)));
-    }
-
     private static (FlashSimulator Dev, FlashFileSystem Fs) Fresh()
     {
         var dev = FlashSimulator.Create(new FlashSimulatorOptions { Geometry = s_geometry, Seed = 5 });
