@@ -14,7 +14,9 @@ namespace Flash.Tests.Ffs;
 /// bytes left open while /f0../f11 are written (so periodic checkpoints list its transaction as open), /c written,
 /// /etc/a renamed to /etc/renamed, and a power cut. The version-3 fixtures were written at commit c7c0253 with the same
 /// history plus /l (three chunks) written before the clean unmount, whose chunk 1 was then damaged and dropped by
-/// <c>Check(repair: true)</c>, so its checkpoint entry carries a lost-chunk list.
+/// <c>Check(repair: true)</c>, so its checkpoint entry carries a lost-chunk list. The version-4 fixtures (tags with
+/// magic 0xF2, 48-bit sequences and transaction ordinals) were written at commit ec99aae by
+/// <see cref="FormatFixtureWriter"/>, which replays that same history in whatever version is current.
 /// </summary>
 public sealed class FormatVersionTests
 {
@@ -73,6 +75,14 @@ public sealed class FormatVersionTests
     [Fact]
     public void A_version_3_volume_cut_off_with_an_open_handle_recovers_the_committed_changes_and_its_lost_chunk()
         => UncleanFixtureRecovers("v3-unclean", 3, renamed => fs => AssertVersion3Content(fs, renamed), checkIsClean: false);
+
+    [Fact]
+    public void A_clean_version_4_volume_keeps_its_content_and_is_written_in_the_current_version()
+        => CleanFixtureIsUpgraded("v4-clean", 4, fs => AssertVersion3Content(fs, renamed: false), checkIsClean: false);
+
+    [Fact]
+    public void A_version_4_volume_cut_off_with_an_open_handle_recovers_the_committed_changes_from_its_ordinal_tags()
+        => UncleanFixtureRecovers("v4-unclean", 4, renamed => fs => AssertVersion3Content(fs, renamed), checkIsClean: false);
 
     /// <summary>
     /// A cleanly unmounted fixture of <paramref name="version"/> mounts without recovery, holds its content, takes a
