@@ -49,9 +49,9 @@ internal sealed class BlockTable
         LastSequence = new ulong[blockCount];
         Valid = new PageCounts(blockCount);
         Written = new PageCounts(blockCount);
-        Pinned = new PageCounts(blockCount);
-        Held = new PageCounts(blockCount);
-        Erased = new bool[blockCount];
+        Pinned = new SparsePageCounts(blockCount);
+        Held = new SparsePageCounts(blockCount);
+        Erased = new BlockBits(blockCount);
         _validBits = new ulong[blockCount * _words];
         _emptiedBits = new ulong[(blockCount + 63) / 64];
     }
@@ -86,23 +86,26 @@ internal sealed class BlockTable
     public PageCounts Written { get; }
 
     /// <summary>Pages superseded by uncommitted transactions, still needed if power fails.</summary>
-    public PageCounts Pinned { get; }
+    public SparsePageCounts Pinned { get; }
 
     /// <summary>
     /// Checkpoints that list the block as holding pages of a transaction open at their start, whose recovery may need
     /// them where they are (docs/format.md, "Checkpoints over open handles"). Unlike <see cref="Pinned"/>, says
     /// nothing about which pages are live.
     /// </summary>
-    public PageCounts Held { get; }
+    public SparsePageCounts Held { get; }
 
     /// <summary>Whether a free block is known to be erased (and so can be opened without an erase).</summary>
-    public bool[] Erased { get; }
+    public BlockBits Erased { get; }
 
-    /// <summary>RAM held: this object and its arrays (28 bytes a block plus the validity bitmap).</summary>
+    /// <summary>
+    /// RAM held: this object and its arrays (25 bytes and two bits a block plus the validity bitmap; pinned and held
+    /// counts only for the few blocks that have them).
+    /// </summary>
     public long RamBytes =>
         RamSize.Object((11 * RamSize.Reference) + 4 + 4 + 4 + 8 + 1)
         + State.RamBytes + RamSize.Array(4, Count) + (2 * RamSize.Array(8, Count))
-        + Valid.RamBytes + Written.RamBytes + Pinned.RamBytes + Held.RamBytes + RamSize.Array(1, Count) + RamSize.Array(8, _validBits.Length) + RamSize.Array(8, _emptiedBits.Length);
+        + Valid.RamBytes + Written.RamBytes + Pinned.RamBytes + Held.RamBytes + Erased.RamBytes + RamSize.Array(8, _validBits.Length) + RamSize.Array(8, _emptiedBits.Length);
 
     public bool IsValid(int page)
     {
@@ -210,6 +213,104 @@ internal sealed class PageCounts
     }
 
     public void Clear() => Array.Clear(_values);
+}
+
+/// <summary>
+/// A page count per block that is zero for almost every block (pages pinned by uncommitted transactions, blocks held
+/// for a checkpoint's open transactions): only the non-zero counts are kept, so the table costs nothing a block
+/// (issue 19: ≤ 8 B of RAM a block). Reads of a zero count are one emptiness test while no block has one.
+/// </summary>
+internal sealed class SparsePageCounts
+{
+    private readonly Dictionary<int, int> _values = [];
+
+    public SparsePageCounts(int blocks) => Length = blocks;
+
+    public int Length { get; }
+
+    /// <summary>Blocks with a non-zero count.</summary>
+    public int NonZero => _values.Count;
+
+    /// <summary>RAM held: this object and its dictionary (its capacity stays at the most blocks counted at once, so updates do not allocate once warm).</summary>
+    public long RamBytes => RamSize.Object(RamSize.Reference + 4) + RamSize.Dictionary(16, _values.Capacity);
+
+    public int this[int block]
+    {
+        get
+        {
+            CheckBlock(block, Length);
+
+            return _values.Count != 0 && _values.TryGetValue(block, out int v) ? v : 0;
+        }
+
+        set
+        {
+            CheckBlock(block, Length);
+
+            // Stored as the 16-bit counts were: a count never goes below zero for long, and a bug that makes one
+            // negative must show as it did before (the checker compares counts).
+            int stored = (short)value;
+            if (stored == 0)
+            {
+                _values.Remove(block);
+            }
+            else
+            {
+                _values[block] = stored;
+            }
+        }
+    }
+
+    public void Clear() => _values.Clear();
+
+    internal static void CheckBlock(int block, int length)
+    {
+        if ((uint)block >= (uint)length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(block), block, "No such block.");
+        }
+    }
+}
+
+/// <summary>One bit a block (whether a free block is known to be erased), read and written as a bool.</summary>
+internal sealed class BlockBits
+{
+    private readonly ulong[] _bits;
+
+    public BlockBits(int blocks)
+    {
+        Length = blocks;
+        _bits = new ulong[(blocks + 63) / 64];
+    }
+
+    public int Length { get; }
+
+    /// <summary>RAM held: this object and its words.</summary>
+    public long RamBytes => RamSize.Object(RamSize.Reference + 4) + RamSize.Array(8, _bits.Length);
+
+    public bool this[int block]
+    {
+        get
+        {
+            SparsePageCounts.CheckBlock(block, Length);
+
+            return (_bits[block >> 6] & (1UL << (block & 63))) != 0;
+        }
+
+        set
+        {
+            SparsePageCounts.CheckBlock(block, Length);
+
+            if (value)
+            {
+                _bits[block >> 6] |= 1UL << (block & 63);
+            }
+            else
+            {
+                _bits[block >> 6] &= ~(1UL << (block & 63));
+            }
+        }
+    }
 }
 
 /// <summary>What follows the block states: told of each change, and when a bulk load makes incremental following impossible.</summary>
