@@ -45,13 +45,13 @@ internal sealed class BlockTable
         Count = blockCount;
         State = new BlockStates(blockCount);
         EraseCount = new uint[blockCount];
-        FirstSequence = new ulong[blockCount];
-        LastSequence = new ulong[blockCount];
+        FirstSequence = new FirstSequences(blockCount);
+        LastSequence = FirstSequence.Last;
         Valid = new PageCounts(blockCount);
         Written = new PageCounts(blockCount);
-        Pinned = new PageCounts(blockCount);
-        Held = new PageCounts(blockCount);
-        Erased = new bool[blockCount];
+        Pinned = new SparsePageCounts(blockCount);
+        Held = new SparsePageCounts(blockCount);
+        Erased = new BlockBits(blockCount);
         _validBits = new ulong[blockCount * _words];
         _emptiedBits = new ulong[(blockCount + 63) / 64];
     }
@@ -66,7 +66,7 @@ internal sealed class BlockTable
     public uint[] EraseCount { get; }
 
     /// <summary>Sequence number of the block's first page (its age).</summary>
-    public ulong[] FirstSequence { get; }
+    public FirstSequences FirstSequence { get; }
 
     /// <summary>
     /// Whether a page tagged <paramref name="sequence"/> can be the one this erase cycle of its block wrote at
@@ -77,7 +77,7 @@ internal sealed class BlockTable
     public bool SequenceFits(int page, ulong sequence) => sequence >= FirstSequence[page / _ppb] + (ulong)(page % _ppb);
 
     /// <summary>Sequence number of the block's last written page; a block is movable only once a checkpoint covers it.</summary>
-    public ulong[] LastSequence { get; }
+    public LastSequences LastSequence { get; }
 
     /// <summary>Live pages per block.</summary>
     public PageCounts Valid { get; }
@@ -86,23 +86,26 @@ internal sealed class BlockTable
     public PageCounts Written { get; }
 
     /// <summary>Pages superseded by uncommitted transactions, still needed if power fails.</summary>
-    public PageCounts Pinned { get; }
+    public SparsePageCounts Pinned { get; }
 
     /// <summary>
     /// Checkpoints that list the block as holding pages of a transaction open at their start, whose recovery may need
     /// them where they are (docs/format.md, "Checkpoints over open handles"). Unlike <see cref="Pinned"/>, says
     /// nothing about which pages are live.
     /// </summary>
-    public PageCounts Held { get; }
+    public SparsePageCounts Held { get; }
 
     /// <summary>Whether a free block is known to be erased (and so can be opened without an erase).</summary>
-    public bool[] Erased { get; }
+    public BlockBits Erased { get; }
 
-    /// <summary>RAM held: this object and its arrays (28 bytes a block plus the validity bitmap).</summary>
+    /// <summary>
+    /// RAM held: this object and its arrays (21 bytes and two bits a block plus the validity bitmap; pinned and held
+    /// counts only for the few blocks that have them).
+    /// </summary>
     public long RamBytes =>
         RamSize.Object((11 * RamSize.Reference) + 4 + 4 + 4 + 8 + 1)
-        + State.RamBytes + RamSize.Array(4, Count) + (2 * RamSize.Array(8, Count))
-        + Valid.RamBytes + Written.RamBytes + Pinned.RamBytes + Held.RamBytes + RamSize.Array(1, Count) + RamSize.Array(8, _validBits.Length) + RamSize.Array(8, _emptiedBits.Length);
+        + State.RamBytes + RamSize.Array(4, Count) + FirstSequence.RamBytes + LastSequence.RamBytes
+        + Valid.RamBytes + Written.RamBytes + Pinned.RamBytes + Held.RamBytes + Erased.RamBytes + RamSize.Array(8, _validBits.Length) + RamSize.Array(8, _emptiedBits.Length);
 
     public bool IsValid(int page)
     {
@@ -210,6 +213,197 @@ internal sealed class PageCounts
     }
 
     public void Clear() => Array.Clear(_values);
+}
+
+/// <summary>
+/// A page count per block that is zero for almost every block (pages pinned by uncommitted transactions, blocks held
+/// for a checkpoint's open transactions): only the non-zero counts are kept, so the table costs nothing a block
+/// (issue 19: ≤ 8 B of RAM a block). Reads of a zero count are one emptiness test while no block has one.
+/// </summary>
+internal sealed class SparsePageCounts
+{
+    private readonly Dictionary<int, int> _values = [];
+
+    public SparsePageCounts(int blocks) => Length = blocks;
+
+    public int Length { get; }
+
+    /// <summary>Blocks with a non-zero count.</summary>
+    public int NonZero => _values.Count;
+
+    /// <summary>RAM held: this object and its dictionary (its capacity stays at the most blocks counted at once, so updates do not allocate once warm).</summary>
+    public long RamBytes => RamSize.Object(RamSize.Reference + 4) + RamSize.Dictionary(16, _values.Capacity);
+
+    public int this[int block]
+    {
+        get
+        {
+            CheckBlock(block, Length);
+
+            return _values.Count != 0 && _values.TryGetValue(block, out int v) ? v : 0;
+        }
+
+        set
+        {
+            CheckBlock(block, Length);
+
+            // Stored as the 16-bit counts were: a count never goes below zero for long, and a bug that makes one
+            // negative must show as it did before (the checker compares counts).
+            int stored = (short)value;
+            if (stored == 0)
+            {
+                _values.Remove(block);
+            }
+            else
+            {
+                _values[block] = stored;
+            }
+        }
+    }
+
+    public void Clear() => _values.Clear();
+
+    internal static void CheckBlock(int block, int length)
+    {
+        if ((uint)block >= (uint)length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(block), block, "No such block.");
+        }
+    }
+}
+
+/// <summary>
+/// The sequence number of each block's first page. Setting one keeps the block's last sequence
+/// (<see cref="LastSequences"/>, stored relative to it) unchanged.
+/// </summary>
+internal sealed class FirstSequences
+{
+    private readonly ulong[] _values;
+
+    public FirstSequences(int blocks)
+    {
+        _values = new ulong[blocks];
+        Last = new LastSequences(_values);
+    }
+
+    /// <summary>The last sequences, stored as offsets from these.</summary>
+    public LastSequences Last { get; }
+
+    public int Length => _values.Length;
+
+    /// <summary>RAM held: this object and its array.</summary>
+    public long RamBytes => RamSize.Object(RamSize.Reference * 2) + RamSize.Array(8, _values.Length);
+
+    public ulong this[int block]
+    {
+        get => _values[block];
+        set
+        {
+            ulong last = Last[block];
+            _values[block] = value;
+            Last[block] = last;
+        }
+    }
+}
+
+/// <summary>
+/// The sequence number of each block's last written page, exact, in 4 bytes a block instead of 8 (issue 19): kept as
+/// a signed offset from the block's first sequence, which it is within a block's lifetime (a block is written by one
+/// head, pages in order; restored and released blocks set it just below or at the first). An offset that does not fit
+/// (a block left open over two billion other pages, or an old value far from a new first) is kept exactly in a small
+/// overflow table instead.
+/// </summary>
+internal sealed class LastSequences
+{
+    /// <summary>Offset marking a block whose last sequence is in the overflow table.</summary>
+    private const int Far = int.MinValue;
+
+    private readonly ulong[] _first;
+    private readonly int[] _offset;
+    private readonly Dictionary<int, ulong> _far = [];
+
+    public LastSequences(ulong[] first)
+    {
+        _first = first;
+        _offset = new int[first.Length];
+    }
+
+    public int Length => _offset.Length;
+
+    /// <summary>Blocks whose last sequence did not fit an offset.</summary>
+    public int FarCount => _far.Count;
+
+    /// <summary>RAM held: this object, its offsets and the overflow table.</summary>
+    public long RamBytes => RamSize.Object(RamSize.Reference * 3) + RamSize.Array(4, _offset.Length) + RamSize.Dictionary(16, _far.Capacity);
+
+    public ulong this[int block]
+    {
+        get
+        {
+            int o = _offset[block];
+            return o != Far ? unchecked(_first[block] + (ulong)(long)o) : _far[block];
+        }
+
+        set
+        {
+            long d = unchecked((long)(value - _first[block]));
+            if (d > int.MinValue && d <= int.MaxValue)
+            {
+                if (_offset[block] == Far)
+                {
+                    _far.Remove(block);
+                }
+
+                _offset[block] = (int)d;
+            }
+            else
+            {
+                _offset[block] = Far;
+                _far[block] = value;
+            }
+        }
+    }
+}
+
+/// <summary>One bit a block (whether a free block is known to be erased), read and written as a bool.</summary>
+internal sealed class BlockBits
+{
+    private readonly ulong[] _bits;
+
+    public BlockBits(int blocks)
+    {
+        Length = blocks;
+        _bits = new ulong[(blocks + 63) / 64];
+    }
+
+    public int Length { get; }
+
+    /// <summary>RAM held: this object and its words.</summary>
+    public long RamBytes => RamSize.Object(RamSize.Reference + 4) + RamSize.Array(8, _bits.Length);
+
+    public bool this[int block]
+    {
+        get
+        {
+            SparsePageCounts.CheckBlock(block, Length);
+
+            return (_bits[block >> 6] & (1UL << (block & 63))) != 0;
+        }
+
+        set
+        {
+            SparsePageCounts.CheckBlock(block, Length);
+
+            if (value)
+            {
+                _bits[block >> 6] |= 1UL << (block & 63);
+            }
+            else
+            {
+                _bits[block >> 6] &= ~(1UL << (block & 63));
+            }
+        }
+    }
 }
 
 /// <summary>What follows the block states: told of each change, and when a bulk load makes incremental following impossible.</summary>
