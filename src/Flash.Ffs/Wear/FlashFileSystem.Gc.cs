@@ -206,7 +206,10 @@ public sealed partial class FlashFileSystem
             }
 
             int hotRoom = _pageLog.Hot.Block >= 0 ? _ppb - _pageLog.Hot.WritePointer : 0;
-            _gc.MakeRoom(pages, hotRoom, firmwareIdle: _hotOpensSinceMaintain > 1, NextCheckpointBlocks());
+            // A checkpoint starting at this operation's commit programs its fixed part then: its collection stays a steady
+            // slice. One block early, since blocks this operation or its collection closes count towards the interval.
+            bool checkpointStarts = _checkpoint.Pending is null && _checkpoint.BlocksSinceCheckpoint + 1 >= _options.CheckpointIntervalBlocks;
+            _gc.MakeRoom(pages, hotRoom, firmwareIdle: _hotOpensSinceMaintain > 1, NextCheckpointBlocks(), checkpointStarts);
         }
         catch (Exception ex) when (FaultIfNeeded(ex))
         {

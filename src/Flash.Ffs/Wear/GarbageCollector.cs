@@ -150,7 +150,13 @@ internal sealed class GarbageCollector : IReclaimPolicy
     /// <paramref name="firmwareIdle"/>: no <c>Maintain</c> call came since the hot head opened its last block, so
     /// wear levelling may run here. Throws <see cref="FlashNoSpaceException"/> when nothing can be reclaimed.
     /// </summary>
-    public void MakeRoom(int pages, int hotRoom, bool firmwareIdle, int checkpointBlocks = 0)
+    /// <param name="pages">Pages the operation writes.</param>
+    /// <param name="hotRoom">Of those, pages that fit in the hot head's block.</param>
+    /// <param name="firmwareIdle">No <c>Maintain</c> call came since the hot head opened its last block.</param>
+    /// <param name="checkpointBlocks">Blocks the next checkpoint claims when it starts (see <see cref="LowWater(int)"/>).</param>
+    /// <param name="checkpointStarts">A checkpoint starts at this operation's commit (its fixed part is programmed then),
+    /// so the operation's collection is kept to a steady slice even with the pool short.</param>
+    public void MakeRoom(int pages, int hotRoom, bool firmwareIdle, int checkpointBlocks = 0, bool checkpointStarts = false)
     {
         int lowWater = LowWater(checkpointBlocks);
         int ppb = _pool.PagesPerBlock;
@@ -162,11 +168,12 @@ internal sealed class GarbageCollector : IReclaimPolicy
         bool wearHere = neededBlocks > 0 && firmwareIdle && free >= lowWater && WearLevelingMayRun(free) && WearLevelingDue();
         if (wearHere || (_scrubQueue.Count > 0 && neededBlocks > 0))
         {
-            CollectStep(_options.MaxForegroundPagesPerOperation, allowWearLeveling: wearHere, urgent: false);
+            // A bounded slice (PacingPolicy.WearSliceUnits): the victim is remembered and later operations continue it.
+            CollectStep(PacingPolicy.WearSliceUnits(_options.MaxForegroundPagesPerOperation), allowWearLeveling: wearHere, urgent: false, eraseMustFit: true);
         }
         else if (free < lowWater)
         {
-            int quota = PacedQuota(pages, free, lowWater);
+            int quota = PacedQuota(pages, free, lowWater, checkpointStarts);
             if (quota > 0 && CollectStep(quota, allowWearLeveling: false, urgent: false, eraseMustFit: true) == 0 && _victim < 0
                 && free <= _reserveBlocks + 1 && _checkpoints.InProgress)
             {
@@ -216,51 +223,28 @@ internal sealed class GarbageCollector : IReclaimPolicy
     /// pages does with <paramref name="free"/> blocks free, under <paramref name="lowWater"/>. In steady state
     /// reclaiming a victim with v live pages gains ppb - v pages for v moves, so keeping up takes pages * v / (ppb - v)
     /// moves; each block behind adds one (checkpoint pages and the cold head also take blocks). An operation does at
-    /// most <see cref="SteadyUnits"/> units (about 3.3 ms on the reference part), and its moves or the victim's erase
+    /// most <see cref="PacingPolicy.SteadyUnits"/> units (about 3.3 ms on the reference part), and its moves or the victim's erase
     /// plus a few moves, not a full slice and an erase; while a checkpoint is in progress (every operation then also
     /// programs a slice of it) one move and no erase. Only with the pool at the reserve plus one does it take up to
     /// <see cref="FlashFileSystemOptions.MaxForegroundPagesPerOperation"/>, twice that at the reserve itself (the
     /// block the next operation opens would otherwise have to be reclaimed in one go). Picks the next victim if there is none;
     /// 0 when there is nothing to do now.
     /// </summary>
-    public int PacedQuota(int pages, int free, int lowWater)
+    public int PacedQuota(int pages, int free, int lowWater, bool checkpointStarts = false)
     {
         if (_victim < 0 && !PickVictim(allowWearLeveling: false))
         {
             return 0;
         }
 
-        int ppb = _pool.PagesPerBlock;
         int valid = _blocks.Valid[_victim];
-
-        // A victim of small files costs the pages its packed data fills (one move packs several), not one move per
-        // live page, and gains the rest.
         int gain = Math.Min(valid, _pack?.PackGain(_victim) ?? 0);
-        int moves = valid > 0 ? Math.Max(1, valid - gain) : 0;
-        int dead = Math.Max(1, ppb - valid + gain);
-        long keepUp = (((long)Math.Max(1, pages) * moves) + dead - 1) / dead;
-        long want = keepUp + Math.Max(0, lowWater - free);
-        bool short_ = free <= _reserveBlocks + 1;
-        int f = _options.MaxForegroundPagesPerOperation;
-        int cap = !short_ ? SteadyUnits : Math.Max(free <= _reserveBlocks ? 2 * f : f, EraseUnits);
-        if (!short_ && _checkpoints.InProgress)
-        {
-            return Math.Min(1, valid);
-        }
-
-        if (valid == 0)
-        {
-            return EraseUnits;
-        }
-
-        return want >= moves && moves + EraseUnits <= cap ? moves + EraseUnits : (int)Math.Clamp(want, 1, Math.Min(cap, moves));
+        var state = new PacingState(pages, free, lowWater, _reserveBlocks, valid, gain, _pool.PagesPerBlock, _options.MaxForegroundPagesPerOperation, _checkpoints.InProgress, checkpointStarts);
+        return PacingPolicy.Quota(state);
     }
 
-    /// <summary>Work units one operation does in steady state (see <see cref="PacedQuota"/>).</summary>
-    private const int SteadyUnits = 10;
-
     /// <summary>An erase takes about as much device time as eight page moves (2 ms against 0.33 ms on the reference part).</summary>
-    public const int EraseUnits = 8;
+    public const int EraseUnits = PacingPolicy.EraseUnits;
 
     /// <summary>
     /// The device time the next unit of <see cref="CollectStep"/> would take (picking a victim if there is none):

@@ -190,3 +190,82 @@ internal static class VictimPolicy
         where TView : IBlockView
         => view.EraseCount(a) < view.EraseCount(b) || (view.EraseCount(a) == view.EraseCount(b) && view.LastSequence(a) < view.LastSequence(b));
 }
+
+/// <summary>What one operation's paced collection decides on (<see cref="PacingPolicy.Quota"/>).</summary>
+/// <param name="Pages">Pages the operation writes.</param>
+/// <param name="Free">Free blocks after the ones the operation opens.</param>
+/// <param name="LowWater">Free blocks under which every operation collects (<see cref="GarbageCollector.LowWater"/>).</param>
+/// <param name="Reserve">The GC reserve in blocks.</param>
+/// <param name="Valid">Live pages of the victim.</param>
+/// <param name="PackGain">Of those, pages packing its small files' inline data frees.</param>
+/// <param name="PagesPerBlock">Pages a block.</param>
+/// <param name="MaxForeground"><see cref="FlashFileSystemOptions.MaxForegroundPagesPerOperation"/>.</param>
+/// <param name="CheckpointInProgress">An incremental checkpoint is being written (each operation programs a slice of it).</param>
+/// <param name="CheckpointStarts">A checkpoint starts at this operation's commit (it programs its fixed part then).</param>
+internal readonly record struct PacingState(int Pages, int Free, int LowWater, int Reserve, int Valid, int PackGain, int PagesPerBlock, int MaxForeground, bool CheckpointInProgress, bool CheckpointStarts);
+
+/// <summary>
+/// How much garbage collection one foreground operation does, as pure functions (docs/latency.md, "The per-operation
+/// bound"). Work is counted in units: a page move 1, an erase <see cref="EraseUnits"/>.
+/// </summary>
+internal static class PacingPolicy
+{
+    /// <summary>An erase takes about as much device time as eight page moves (2 ms against 0.33 ms on the reference part).</summary>
+    public const int EraseUnits = 8;
+
+    /// <summary>Work units one operation does in steady state (about 3.3 ms on the reference part).</summary>
+    public const int SteadyUnits = 10;
+
+    /// <summary>
+    /// Work units with the pool at the reserve plus one: two steady slices (about 6.6 ms), and three at the reserve
+    /// itself (about 10 ms). Before issue 19's tail work these were <c>MaxForeground</c> and twice it (32 and 64 units
+    /// by default), which with a checkpoint starting in the same operation made W9's 20 ms operations.
+    /// </summary>
+    public const int ShortUnits = 2 * SteadyUnits;
+
+    /// <summary>
+    /// The units of <paramref name="s"/>'s operation. Keeping up with a victim of v live pages (less what packing
+    /// frees) takes pages * v / (ppb - v) moves; each block under the low-water mark adds one. Capped at
+    /// <see cref="SteadyUnits"/>, with its moves or the victim's erase plus a few moves, never a full slice and an erase;
+    /// while a checkpoint is in progress or starts in this operation (it programs pages of its own) one move and no
+    /// erase. With the pool at the reserve plus one the cap is <see cref="ShortUnits"/>, at the reserve 3 steady
+    /// slices, but never more than <c>MaxForeground</c> (at least an erase); a starting checkpoint keeps it to
+    /// <see cref="SteadyUnits"/> even then.
+    /// </summary>
+    public static int Quota(in PacingState s)
+    {
+        int ppb = s.PagesPerBlock;
+        int valid = s.Valid;
+        int gain = Math.Min(valid, s.PackGain);
+        int moves = valid > 0 ? Math.Max(1, valid - gain) : 0;
+        int dead = Math.Max(1, ppb - valid + gain);
+        long keepUp = (((long)Math.Max(1, s.Pages) * moves) + dead - 1) / dead;
+        long want = keepUp + Math.Max(0, s.LowWater - s.Free);
+        bool short_ = s.Free <= s.Reserve + 1;
+        if (!short_ && (s.CheckpointInProgress || s.CheckpointStarts))
+        {
+            return Math.Min(1, valid);
+        }
+
+        int cap = !short_
+            ? SteadyUnits
+            : Math.Max(Math.Min(s.Free <= s.Reserve ? 3 * SteadyUnits : ShortUnits, s.Free <= s.Reserve ? 2 * s.MaxForeground : s.MaxForeground), EraseUnits);
+        if (short_ && s.CheckpointStarts)
+        {
+            cap = Math.Min(cap, SteadyUnits);
+        }
+
+        if (valid == 0)
+        {
+            return EraseUnits;
+        }
+
+        return want >= moves && moves + EraseUnits <= cap ? moves + EraseUnits : (int)Math.Clamp(want, 1, Math.Min(cap, moves));
+    }
+
+    /// <summary>
+    /// Units of one foreground wear-levelling or scrub slice: a steady slice, not <c>MaxForeground</c> (a 32-move
+    /// wear slice was 10.6 ms of W9's 13–20 ms operations); the victim is remembered and later operations continue it.
+    /// </summary>
+    public static int WearSliceUnits(int maxForeground) => Math.Clamp(maxForeground, 1, SteadyUnits);
+}
