@@ -178,7 +178,9 @@ public class LatencyBoundTests(ITestOutputHelper output)
         }
 
         output.WriteLine($"worst overwrite: {without / 1e6:F3} ms without maintenance, {with / 1e6:F3} ms with Maintain(2 ms) between operations");
-        Assert.True(with * 2 < without, $"with maintenance {with / 1e6:F3} ms, without {without / 1e6:F3} ms");
+        // Foreground collection is paced to a few units per operation (PacingPolicy), so the worst operation without
+        // maintenance is already short; Maintain between operations must still take the collection out of them.
+        Assert.True(with < without, $"with maintenance {with / 1e6:F3} ms, without {without / 1e6:F3} ms");
     }
 
     [Fact]
