@@ -36,7 +36,7 @@ internal sealed class BlockTable
     private readonly int _ppb;
     private readonly int _words;
     private readonly ulong[] _validBits;
-    private readonly ulong[] _emptiedBits;
+    private readonly BlockBits _emptied;
 
     public BlockTable(int blockCount, int pagesPerBlock)
     {
@@ -53,7 +53,7 @@ internal sealed class BlockTable
         Held = new SparsePageCounts(blockCount);
         Erased = new BlockBits(blockCount);
         _validBits = new ulong[blockCount * _words];
-        _emptiedBits = new ulong[(blockCount + 63) / 64];
+        _emptied = new BlockBits(blockCount);
     }
 
     public int Count { get; }
@@ -105,7 +105,7 @@ internal sealed class BlockTable
     public long RamBytes =>
         RamSize.Object((11 * RamSize.Reference) + 4 + 4 + 4 + 8 + 1)
         + State.RamBytes + RamSize.Array(4, Count) + FirstSequence.RamBytes + LastSequence.RamBytes
-        + Valid.RamBytes + Written.RamBytes + Pinned.RamBytes + Held.RamBytes + Erased.RamBytes + RamSize.Array(8, _validBits.Length) + RamSize.Array(8, _emptiedBits.Length);
+        + Valid.RamBytes + Written.RamBytes + Pinned.RamBytes + Held.RamBytes + Erased.RamBytes + RamSize.Array(8, _validBits.Length) + _emptied.RamBytes;
 
     public bool IsValid(int page)
     {
@@ -147,13 +147,13 @@ internal sealed class BlockTable
     /// Marks a block whose last live page went (or that closed empty): a candidate for going back to the free pool, so
     /// that finding those needs a walk over one bit a block instead of the whole table.
     /// </summary>
-    public void MarkEmptied(int block) => _emptiedBits[block >> 6] |= 1UL << (block & 63);
+    public void MarkEmptied(int block) => _emptied[block] = true;
 
     /// <summary>Drops a block from the candidates (reclaimed, or live again).</summary>
-    public void UnmarkEmptied(int block) => _emptiedBits[block >> 6] &= ~(1UL << (block & 63));
+    public void UnmarkEmptied(int block) => _emptied[block] = false;
 
     /// <summary>The candidate bits, 64 blocks a word (block = word index * 64 + bit). Meaningless while <see cref="EmptiedUnknown"/> is set.</summary>
-    public ReadOnlySpan<ulong> EmptiedBits => _emptiedBits;
+    public ReadOnlySpan<ulong> EmptiedBits => _emptied.Words;
 
     /// <summary>Whether validity was rebuilt wholesale since the emptied candidates were last seeded by a full walk.</summary>
     public bool EmptiedUnknown { get; set; } = true;
@@ -365,7 +365,7 @@ internal sealed class LastSequences
     }
 }
 
-/// <summary>One bit a block (whether a free block is known to be erased), read and written as a bool.</summary>
+/// <summary>One bit a block (whether a free block is known to be erased; whether a block emptied), read and written as a bool.</summary>
 internal sealed class BlockBits
 {
     private readonly ulong[] _bits;
@@ -380,6 +380,9 @@ internal sealed class BlockBits
 
     /// <summary>RAM held: this object and its words.</summary>
     public long RamBytes => RamSize.Object(RamSize.Reference + 4) + RamSize.Array(8, _bits.Length);
+
+    /// <summary>The bits, 64 blocks a word (block = word index * 64 + bit), for walks that skip empty words.</summary>
+    public ReadOnlySpan<ulong> Words => _bits;
 
     public bool this[int block]
     {

@@ -220,15 +220,10 @@ internal sealed class GarbageCollector : IReclaimPolicy
 
     /// <summary>
     /// Work units (a page move 1, the victim's erase <see cref="EraseUnits"/>) one operation of <paramref name="pages"/>
-    /// pages does with <paramref name="free"/> blocks free, under <paramref name="lowWater"/>. In steady state
-    /// reclaiming a victim with v live pages gains ppb - v pages for v moves, so keeping up takes pages * v / (ppb - v)
-    /// moves; each block behind adds one (checkpoint pages and the cold head also take blocks). An operation does at
-    /// most <see cref="PacingPolicy.SteadyUnits"/> units (about 3.3 ms on the reference part), and its moves or the victim's erase
-    /// plus a few moves, not a full slice and an erase; while a checkpoint is in progress (every operation then also
-    /// programs a slice of it) one move and no erase. Only with the pool at the reserve plus one does it take up to
-    /// <see cref="FlashFileSystemOptions.MaxForegroundPagesPerOperation"/>, twice that at the reserve itself (the
-    /// block the next operation opens would otherwise have to be reclaimed in one go). Picks the next victim if there is none;
-    /// 0 when there is nothing to do now.
+    /// pages does with <paramref name="free"/> blocks free, under <paramref name="lowWater"/>: the current victim (picked
+    /// if there is none) and the pool as <see cref="PacingState"/>, decided by <see cref="PacingPolicy.Quota"/> (which
+    /// says how keeping up, the steady and short-pool caps and a checkpoint in progress or starting
+    /// (<paramref name="checkpointStarts"/>) bound it). 0 when there is nothing to do now.
     /// </summary>
     public int PacedQuota(int pages, int free, int lowWater, bool checkpointStarts = false)
     {
@@ -243,7 +238,7 @@ internal sealed class GarbageCollector : IReclaimPolicy
         return PacingPolicy.Quota(state);
     }
 
-    /// <summary>An erase takes about as much device time as eight page moves (2 ms against 0.33 ms on the reference part).</summary>
+    /// <summary>The work units of an erase (<see cref="PacingPolicy.EraseUnits"/>).</summary>
     public const int EraseUnits = PacingPolicy.EraseUnits;
 
     /// <summary>
