@@ -22,6 +22,14 @@ internal static class FfsTestDevice
         return FlashFileSystem.Mount(device, options);
     }
 
+    /// <summary>The page the volume's checkpoint maps chunk <paramref name="chunk"/> of the root's entry <paramref name="name"/> to.</summary>
+    public static int CheckpointPageOf(IFlashDevice device, string name, uint chunk)
+    {
+        var entry = FlashFileSystem.ReadCheckpointImage(device).Entries.Single(e => System.Text.Encoding.UTF8.GetString(e.Name.AsSpan()) == name);
+        var extent = entry.Extents.Single(x => x.Logical <= chunk && chunk < x.Logical + (uint)x.Count);
+        return extent.Page + (int)(chunk - extent.Logical);
+    }
+
     public static byte[] Pattern(int length, int seed)
     {
         var data = new byte[length];

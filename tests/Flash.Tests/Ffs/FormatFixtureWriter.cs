@@ -33,9 +33,7 @@ public sealed class FormatFixtureWriter
             fs.WriteAllBytes("/l", FfsTestDevice.Pattern(3 * fs.ChunkSize, 8));
         }
 
-        var l = FlashFileSystem.ReadCheckpointImage(dev).Entries.Single(e => System.Text.Encoding.UTF8.GetString(e.Name.AsSpan()) == "l");
-        var extent = l.Extents.Single(x => x.Logical <= 1 && 1 < x.Logical + (uint)x.Count);
-        dev.InjectBitFlips(extent.Page + (int)(1 - extent.Logical), 64, sector: 0);
+        dev.InjectBitFlips(FfsTestDevice.CheckpointPageOf(dev, "l", 1), 64, sector: 0);
         using (var fs = FlashFileSystem.Mount(dev))
         {
             Assert.All(fs.Check(repair: true).Problems, p => Assert.True(p.Repaired, p.Message));

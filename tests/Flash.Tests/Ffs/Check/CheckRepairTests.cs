@@ -1,4 +1,3 @@
-using System.Text;
 using Flash.Drivers;
 using Flash.Drivers.Simulation;
 using Flash.Ffs;
@@ -25,7 +24,7 @@ public class CheckRepairTests
     {
         var (device, _, b) = Volume();
         using var dev = device;
-        int page = PageOf(dev, "a", 1);
+        int page = FfsTestDevice.CheckpointPageOf(dev, "a", 1);
         dev.InjectBitFlips(page, 64, sector: 0);
 
         var fs = MountAndFind(dev, page, FsckProblemKind.UncorrectablePage);
@@ -37,7 +36,7 @@ public class CheckRepairTests
     public void A_misplaced_page_is_a_tag_mismatch_and_repair_never_serves_the_other_files_bytes()
     {
         var (dev, _, _) = Volume();
-        int pageA = PageOf(dev, "a", 0), pageB = PageOf(dev, "b", 0);
+        int pageA = FfsTestDevice.CheckpointPageOf(dev, "a", 0), pageB = FfsTestDevice.CheckpointPageOf(dev, "b", 0);
         var image = Save(dev);
         dev.Dispose();
 
@@ -55,7 +54,7 @@ public class CheckRepairTests
     public void A_stale_page_is_reported_and_repair_leaves_a_volume_whose_next_mount_and_check_are_clean()
     {
         var (device, _, _) = Volume();
-        int page = PageOf(device, "a", 2);
+        int page = FfsTestDevice.CheckpointPageOf(device, "a", 2);
         ulong floor = FlashFileSystem.ReadCheckpointImage(device).Blocks[page / s_geometry.PagesPerBlock].FirstSequence + (ulong)(page % s_geometry.PagesPerBlock);
         var image = Save(device);
         device.Dispose();
@@ -128,14 +127,6 @@ public class CheckRepairTests
         fs.WriteAllBytes("/b", b);
         fs.Unmount();
         return (dev, a, b);
-    }
-
-    /// <summary>The page the volume's checkpoint maps chunk <paramref name="chunk"/> of the root's entry <paramref name="name"/> to.</summary>
-    private static int PageOf(IFlashDevice dev, string name, uint chunk)
-    {
-        var entry = FlashFileSystem.ReadCheckpointImage(dev).Entries.Single(e => Encoding.UTF8.GetString(e.Name.AsSpan()) == name);
-        var extent = entry.Extents.Single(x => x.Logical <= chunk && chunk < x.Logical + (uint)x.Count);
-        return extent.Page + (int)(chunk - extent.Logical);
     }
 
     private static byte[] Save(FlashSimulator dev)

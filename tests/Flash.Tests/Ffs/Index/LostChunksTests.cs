@@ -234,9 +234,7 @@ public class LostChunksTests
             fs.WriteAllBytes("/b", FfsTestDevice.Pattern(3 * fs.ChunkSize, 2));
         }
 
-        var entry = Entry(dev, "a");
-        var extent = entry.Extents.Single(x => x.Logical <= 1 && 1 < x.Logical + (uint)x.Count);
-        dev.InjectBitFlips(extent.Page + (int)(1 - extent.Logical), 64, sector: 0);
+        dev.InjectBitFlips(FfsTestDevice.CheckpointPageOf(dev, "a", 1), 64, sector: 0);
         using (var fs = FlashFileSystem.Mount(dev))
         {
             Assert.All(fs.Check(repair: true).Problems, p => Assert.True(p.Repaired, p.Message));
