@@ -59,7 +59,7 @@ internal static class Compare
     /// <returns>True for throughputs, ratios to W1, capacity and intact; false for costs (WA, erases, times, RAM, wear, spreads).</returns>
     public static bool HigherIsBetter(string metric)
         => !metric.EndsWith(WallPasses.SpreadSuffix, StringComparison.Ordinal)
-            && (metric.Contains("mbps", StringComparison.Ordinal) || metric.Contains("_per_s", StringComparison.Ordinal) || metric is "intact" or "erase_min" or "files" or "wall_ratio_to_w1");
+            && (metric.Contains("mbps", StringComparison.Ordinal) || metric.Contains("_per_s", StringComparison.Ordinal) || metric is "intact" or "erase_min" or "files" or "wall_ratio_to_w1" or "cpu_ratio_to_w1");
 
     private static string Verdict(string metric, double a, double b, double threshold)
     {

@@ -117,6 +117,7 @@ internal sealed partial class WorkloadRunner
         int files = (int)(g.TotalBytes / 2 / _s.W8FileBytes);
         long payload = (long)files * _s.W8FileBytes;
         var wall = new double[WallPasses.Count];
+        var cpu = new double[WallPasses.Count];
         FlashSimulator device = null!;
         FlashFileSystem fs = null!;
         FlashCounters d = default;
@@ -135,6 +136,7 @@ internal sealed partial class WorkloadRunner
             QuietHeap();
             first = device.MutationCount + 1;
             var c0 = device.Statistics.Capture();
+            var clock = CpuClock.Start();
             var sw = Stopwatch.StartNew();
             for (int f = 0; f < files; f++)
             {
@@ -142,6 +144,7 @@ internal sealed partial class WorkloadRunner
             }
 
             sw.Stop();
+            cpu[pass] = Mbps(payload, clock.Elapsed);
             d = device.Statistics.Capture() - c0;
             last = device.MutationCount;
             wall[pass] = Mbps(payload, sw.Elapsed);
@@ -151,6 +154,8 @@ internal sealed partial class WorkloadRunner
         _results.Add(w, "sim_mbps", SimMbps(payload, d));
         double median = WallPasses.Report(_results, w, "wall_mbps", wall);
         _results.Add(w, "wall_ratio_to_w1", median / W1WallMbps());
+        double cpuMedian = WallPasses.Report(_results, w, "cpu_mbps", cpu);
+        _results.Add(w, "cpu_ratio_to_w1", cpuMedian / _w1CpuMbps!.Value);
         _results.Add(w, "wa", (double)d.DataBytesProgrammed / payload);
         _results.Add(w, "erases", d.BlockErases);
         _results.Add(w, "ram_bytes", fs.GetStatistics().RamBytes);
@@ -212,6 +217,7 @@ internal sealed partial class WorkloadRunner
             var scratch = new WorkloadRunner(_g, _s, new ResultsFile(), TextWriter.Null);
             scratch.W1(keepForW2: false);
             _w1WallMbps = scratch._w1WallMbps;
+            _w1CpuMbps = scratch._w1CpuMbps;
         }
 
         return _w1WallMbps!.Value;

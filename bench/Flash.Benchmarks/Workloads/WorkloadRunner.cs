@@ -67,8 +67,9 @@ internal sealed partial class WorkloadRunner
     // The lifetime mutation indexes bounding W4's overwrite phase (first, last), for W6's cut point.
     private (long First, long Last)? _w4Mutations;
 
-    // W1's wall MB/s (median of its passes), for W8's ratio.
+    // W1's wall and CPU MB/s (medians of its passes), for W8's ratios.
     private double? _w1WallMbps;
+    private double? _w1CpuMbps;
 
     /// <summary>Creates a runner.</summary>
     /// <param name="geometry">The device geometry.</param>
@@ -258,6 +259,7 @@ internal sealed partial class WorkloadRunner
         const string w = "W1";
         long payload = (long)_s.W1Files * _s.W1FileBytes;
         var wall = new double[WallPasses.Count];
+        var cpu = new double[WallPasses.Count];
         FlashSimulator device = null!;
         FlashFileSystem fs = null!;
         FlashCounters d = default;
@@ -267,6 +269,7 @@ internal sealed partial class WorkloadRunner
             (device, fs) = Fresh(_g);
             QuietHeap();
             var c0 = device.Statistics.Capture();
+            var clock = CpuClock.Start();
             var sw = Stopwatch.StartNew();
             for (int f = 0; f < _s.W1Files; f++)
             {
@@ -274,6 +277,7 @@ internal sealed partial class WorkloadRunner
             }
 
             sw.Stop();
+            cpu[pass] = Mbps(payload, clock.Elapsed);
             d = device.Statistics.Capture() - c0;
             wall[pass] = Mbps(payload, sw.Elapsed);
             if (pass < WallPasses.Count - 1)
@@ -284,6 +288,7 @@ internal sealed partial class WorkloadRunner
 
         _results.Add(w, "sim_mbps", SimMbps(payload, d));
         _w1WallMbps = WallPasses.Report(_results, w, "wall_mbps", wall);
+        _w1CpuMbps = WallPasses.Report(_results, w, "cpu_mbps", cpu);
         _results.Add(w, "wa", (double)d.DataBytesProgrammed / payload);
         _results.Add(w, "erases", d.BlockErases);
         _results.Add(w, "ram_bytes", fs.GetStatistics().RamBytes);
