@@ -118,6 +118,7 @@ internal sealed partial class WorkloadRunner
         long payload = (long)files * _s.W8FileBytes;
         var wall = new double[WallPasses.Count];
         var cpu = new double[WallPasses.Count];
+        var costs = new string[WallPasses.Count];
         FlashSimulator device = null!;
         FlashFileSystem fs = null!;
         FlashCounters d = default;
@@ -145,6 +146,7 @@ internal sealed partial class WorkloadRunner
 
             sw.Stop();
             cpu[pass] = Mbps(payload, clock.Elapsed);
+            costs[pass] = clock.Describe(payload / _g.PageSize);
             d = device.Statistics.Capture() - c0;
             last = device.MutationCount;
             wall[pass] = Mbps(payload, sw.Elapsed);
@@ -156,6 +158,7 @@ internal sealed partial class WorkloadRunner
         _results.Add(w, "wall_ratio_to_w1", median / W1WallMbps());
         double cpuMedian = WallPasses.Report(_results, w, "cpu_mbps", cpu);
         _results.Add(w, "cpu_ratio_to_w1", cpuMedian / _w1CpuMbps!.Value);
+        _results.Notes.Add((w, "host cost of the passes: " + string.Join("; ", costs)));
         _results.Add(w, "wa", (double)d.DataBytesProgrammed / payload);
         _results.Add(w, "erases", d.BlockErases);
         _results.Add(w, "ram_bytes", fs.GetStatistics().RamBytes);
