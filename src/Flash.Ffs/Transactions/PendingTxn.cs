@@ -19,13 +19,16 @@ internal readonly record struct Superseded(int Page, bool Inline, uint Chunk, in
 /// </remarks>
 internal sealed class PendingTxn
 {
+    /// <summary>Creates an unused transaction for a volume of <paramref name="pagesPerBlock"/>-page blocks.</summary>
+    public PendingTxn(int pagesPerBlock) => Own = new OwnPages(pagesPerBlock);
+
     public uint Id { get; private set; }
 
     /// <summary>References superseded by this transaction.</summary>
     public List<Superseded> Released { get; } = [];
 
     /// <summary>Data pages this transaction wrote that a file's chunk map points at (replaced in place, never released).</summary>
-    public HashSet<int> Own { get; } = [];
+    public OwnPages Own { get; }
 
     /// <summary>Blocks holding pages of this transaction, in the order it first wrote them.</summary>
     public List<int> Blocks { get; } = [];
@@ -104,5 +107,5 @@ internal sealed class PendingTxn
     /// <summary>RAM held, for statistics.</summary>
     public long RamBytes =>
         RamSize.Object((RamSize.Reference * 5) + 4 + 4 + 8 + 4 + 2 + 1)
-        + RamSize.List(20, Released.Capacity) + RamSize.HashSet(12, Own.Capacity) + RamSize.List(4, Blocks.Capacity);
+        + RamSize.List(20, Released.Capacity) + Own.RamBytes + RamSize.List(4, Blocks.Capacity);
 }

@@ -78,7 +78,7 @@ internal sealed class TransactionTable
     /// <summary>Starts a transaction.</summary>
     public PendingTxn Begin()
     {
-        var txn = _spares.TryPop(out var spare) ? spare : new PendingTxn();
+        var txn = _spares.TryPop(out var spare) ? spare : new PendingTxn(_ppb);
         txn.Reset(_ids.TakeTxn());
         Open[txn.Id] = txn;
         WroteSomething = false;
@@ -198,7 +198,7 @@ internal sealed class TransactionTable
 
         // Only small ones: a large write's sets keep their capacity after a reset, and RAM matters more than one
         // allocation per large transaction.
-        if (_spares.Count < MaxSpares && txn.Own.Capacity <= 64 && txn.Released.Capacity <= 64 && txn.Blocks.Capacity <= 16)
+        if (_spares.Count < MaxSpares && txn.Own.BlockCapacity <= 16 && txn.Released.Capacity <= 64 && txn.Blocks.Capacity <= 16)
         {
             txn.Reset(0);
             _spares.Push(txn);
