@@ -181,6 +181,22 @@ public sealed partial class FlashFileSystem
     }
 
     /// <summary>
+    /// The space garbage collection works in, for the bench's greedy models: live pages, and the blocks that can hold
+    /// data or garbage (good blocks less the two anchor blocks and the current checkpoint's blocks).
+    /// </summary>
+    internal (long LivePages, int DataBlocks, int FreeFloor) GcSpace
+    {
+        get
+        {
+            lock (_lock)
+            {
+                int checkpointBlocks = _checkpoint.Pages.Select(p => p / _ppb).Distinct().Count();
+                return (LivePages(), _pool.GoodBlocks - 2 - checkpointBlocks, _gc.FreeFloor);
+            }
+        }
+    }
+
+    /// <summary>
     /// Before the unmount's checkpoint: collection keeps only the free floor free, and the unmount's checkpoint must be
     /// written (a clean unmount is always recognised), so whole victims are reclaimed until its blocks are free: as
     /// many as the checkpoint estimate fills, plus each head's next block and the next checkpoint's, but no more than
