@@ -152,6 +152,7 @@ public sealed partial class FlashFileSystem : IDisposable
                         handle.CloseCore();
                     }
 
+                    ReclaimForUnmountCheckpoint();
                     _checkpoint.Write(forUnmount: true);
                 }
             }

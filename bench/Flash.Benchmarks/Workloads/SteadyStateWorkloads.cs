@@ -24,6 +24,7 @@ internal sealed partial class WorkloadRunner
         var budget = new MaintenanceBudget(SimulatedTimeBudget: _s.W9MaintainBudget);
         var c0 = device.Statistics.Capture();
         var s0 = fs.GetStatistics();
+        var g0 = fs.GcCounters;
         FlashCounters half = default;
         var sw = Stopwatch.StartNew();
         var rng = new Random(Seed);
@@ -69,6 +70,7 @@ internal sealed partial class WorkloadRunner
         long gcPages = stats.GcPagesMoved - s0.GcPagesMoved;
         long ownPages = (payload + _g.PageSize - 1) / _g.PageSize;
         long otherPages = d.PagePrograms - ownPages - gcPages;
+        AddWaSplit(w, fs, g0, ownPages, gcPages, otherPages);
         _results.Notes.Add((w, string.Create(
             CultureInfo.InvariantCulture,
             $"page programs {d.PagePrograms}: payload {ownPages}, GC moves {gcPages} ({(double)gcPages / ownPages:F3} of the payload), checkpoints and metadata {otherPages} ({(double)otherPages / ownPages:F3}); {stats.CheckpointsWritten - s0.CheckpointsWritten} checkpoints, {stats.GcBlocksReclaimed - s0.GcBlocksReclaimed} blocks reclaimed")));
@@ -84,5 +86,29 @@ internal sealed partial class WorkloadRunner
         }
 
         Check(w, problems);
+    }
+
+    /// <summary>
+    /// W9's WA split by cause, per user page, and what a pure greedy collector would do at the same utilisation: the
+    /// analytical large-block limit (<see cref="GreedyModel.FloorWa"/>) and a simulation over the same block and page
+    /// counts (<see cref="GreedyModel.Simulate"/>). Both models count user pages and GC moves only, so they compare
+    /// with 1 + gc_moves_per_user_page, not with wa (which has the checkpoints too).
+    /// </summary>
+    private void AddWaSplit(string w, FlashFileSystem fs, Flash.Ffs.Wear.GcCounters g0, long userPages, long gcPages, long otherPages)
+    {
+        var g = fs.GcCounters;
+        var (live, dataBlocks, floor) = fs.GcSpace;
+        double u = (double)live / ((long)dataBlocks * _g.PagesPerBlock);
+        _results.Add(w, "user_pages", userPages);
+        _results.Add(w, "gc_moves_per_user_page", (double)gcPages / userPages);
+        _results.Add(w, "wear_moves_per_user_page", (double)(g.WearPagesMoved - g0.WearPagesMoved) / userPages);
+        _results.Add(w, "scrub_moves_per_user_page", (double)(g.ScrubPagesMoved - g0.ScrubPagesMoved) / userPages);
+        _results.Add(w, "checkpoint_pages_per_user_page", (double)otherPages / userPages);
+        _results.Add(w, "utilisation_r", u);
+        _results.Add(w, "greedy_floor_wa", GreedyModel.FloorWa(u));
+
+        // The pages W9 overwrites at random are its files' (what the model's live pages are); the metadata pages
+        // (inodes, directory) are counted in live, since they take room the same way.
+        _results.Add(w, "greedy_model_wa", GreedyModel.Simulate(dataBlocks, _g.PagesPerBlock, (int)live, floor, userPages));
     }
 }

@@ -168,6 +168,52 @@ public sealed partial class FlashFileSystem
         return work + _gc.ScrubWork(_ppb) + (_gc.WearLevelingDue() ? _ppb : 0) + checkpoint;
     }
 
+    /// <summary>What garbage collection moved since mount, by cause (the bench splits W9's WA with it).</summary>
+    internal GcCounters GcCounters
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _gc.Counters;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The space garbage collection works in, for the bench's greedy models: live pages, and the blocks that can hold
+    /// data or garbage (good blocks less the two anchor blocks and the current checkpoint's blocks).
+    /// </summary>
+    internal (long LivePages, int DataBlocks, int FreeFloor) GcSpace
+    {
+        get
+        {
+            lock (_lock)
+            {
+                int checkpointBlocks = _checkpoint.Pages.Select(p => p / _ppb).Distinct().Count();
+                return (LivePages(), _pool.GoodBlocks - 2 - checkpointBlocks, _gc.FreeFloor);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Before the unmount's checkpoint: collection keeps only the free floor free, and the unmount's checkpoint must be
+    /// written (a clean unmount is always recognised), so whole victims are reclaimed until its blocks are free: as
+    /// many as the checkpoint estimate fills, plus each head's next block and the next checkpoint's, but no more than
+    /// the reserve, which is what the pool held before the floor. A reserve no larger than the floor is kept free by
+    /// collection as before, so nothing is collected (what a small volume writes at unmount stays the same).
+    /// </summary>
+    private void ReclaimForUnmountCheckpoint()
+    {
+        if (_gc.FreeFloor >= _reserveBlocks)
+        {
+            return;
+        }
+
+        int checkpointBlocks = ((_checkpoint.SizeEstimate() + _chunk - 1) / _chunk / _ppb) + 1;
+        _gc.ReclaimForCheckpoint(Math.Min(checkpointBlocks + 3, _reserveBlocks));
+    }
+
     /// <summary>Blocks the next checkpoint claims when it starts, as many as the last one took plus one; 0 while one is in progress.</summary>
     private int NextCheckpointBlocks() => _checkpoint.Pending is null ? ((_checkpoint.Pages.Count + _ppb - 1) / _ppb) + 1 : 0;
 

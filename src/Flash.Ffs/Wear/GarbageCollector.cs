@@ -19,11 +19,13 @@ internal sealed class GarbageCollector : IReclaimPolicy
     private readonly ICheckpointTrigger _checkpoints;
     private readonly FlashFileSystemOptions _options;
     private readonly int _reserveBlocks;
+    private readonly int _freeFloor;
     private readonly ILogger _logger;
     private readonly IPackGain? _pack;
     private readonly HashSet<int> _scrubQueue = [];
     private int _victim = -1;
     private bool _victimForWear;
+    private bool _victimForScrub;
     private int _reclaimsSinceWear;
 
     public GarbageCollector(BlockPool pool, IGcLog log, ICheckpointTrigger checkpoints, FlashFileSystemOptions options, int reserveBlocks, ILogger logger, IPackGain? pack = null)
@@ -35,6 +37,7 @@ internal sealed class GarbageCollector : IReclaimPolicy
         _checkpoints = checkpoints;
         _options = options;
         _reserveBlocks = reserveBlocks;
+        _freeFloor = PacingPolicy.FreeFloor(reserveBlocks);
         _logger = logger;
     }
 
@@ -56,8 +59,16 @@ internal sealed class GarbageCollector : IReclaimPolicy
     /// <summary>Pages rewritten by scrubbing since mount.</summary>
     public long PagesScrubbed { get; private set; }
 
+    /// <summary>Free blocks the mandatory collection keeps (<see cref="PacingPolicy.FreeFloor"/>).</summary>
+    public int FreeFloor => _freeFloor;
+
+    /// <summary>What collection moved since mount, by cause (the bench splits W9's WA with it).</summary>
+    public GcCounters Counters => new(_collectMoves, _wearMoves, _scrubMoves);
+
+    private long _collectMoves, _wearMoves, _scrubMoves;
+
     /// <summary>RAM held: this object and the scrub queue.</summary>
-    public long RamBytes => RamSize.Object((8 * RamSize.Reference) + (3 * 8) + 4 + 4 + 4 + 1) + RamSize.HashSet(12, _scrubQueue.Capacity);
+    public long RamBytes => RamSize.Object((8 * RamSize.Reference) + (6 * 8) + 4 + 4 + 4 + 4 + 1 + 1) + RamSize.HashSet(12, _scrubQueue.Capacity);
 
     /// <summary>The block table as victim choice sees it (read only), movability against the last checkpoint.</summary>
     private BlockTableView View => new(_blocks, _pool.PagesPerBlock, _log.CheckpointSequence, _pack);
@@ -129,16 +140,14 @@ internal sealed class GarbageCollector : IReclaimPolicy
     }
 
     /// <summary>
-    /// Free blocks (after the ones an operation opens) under which every operation collects a paced slice: a little
-    /// above the reserve, so the mandatory whole-block step below rarely runs, and no higher, because free blocks
-    /// held back in the pool are spare space the victims do not get to hold garbage in (that raises WA).
+    /// Free blocks (after the ones an operation opens) under which every operation collects a paced slice
+    /// (<see cref="PacingPolicy.LowWater"/>): a little above the free floor, so the mandatory whole-block step below
+    /// rarely runs, and no higher, because free blocks held back in the pool are spare space the victims do not get
+    /// to hold garbage in (that raises WA).
     /// </summary>
     /// <param name="checkpointBlocks">Blocks the next checkpoint will claim from the pool when it starts (0 while one
-    /// is in progress): kept free too, so that its start does not drop the pool under the reserve at once.</param>
-    public int LowWater(int checkpointBlocks) => _reserveBlocks + PaceMarginBlocks + checkpointBlocks;
-
-    /// <summary>Blocks above the reserve that paced collection keeps free.</summary>
-    private const int PaceMarginBlocks = 2;
+    /// is in progress): kept free too, so that its start does not drop the pool under the floor at once.</param>
+    public int LowWater(int checkpointBlocks) => PacingPolicy.LowWater(_freeFloor, checkpointBlocks);
 
     /// <summary>
     /// Reclaims room for <paramref name="pages"/> more pages, <paramref name="hotRoom"/> of which fit in the hot head's
@@ -175,7 +184,7 @@ internal sealed class GarbageCollector : IReclaimPolicy
         {
             int quota = PacedQuota(pages, free, lowWater, checkpointStarts);
             if (quota > 0 && CollectStep(quota, allowWearLeveling: false, urgent: false, eraseMustFit: true) == 0 && _victim < 0
-                && free <= _reserveBlocks + 1 && _checkpoints.InProgress)
+                && free <= _freeFloor + 1 && _checkpoints.InProgress)
             {
                 // Nothing can move yet because the garbage is younger than the last checkpoint: a slice of the
                 // checkpoint in progress helps.
@@ -183,9 +192,9 @@ internal sealed class GarbageCollector : IReclaimPolicy
             }
         }
 
-        // Mandatory: never let user data eat into the reserve that garbage collection needs to make progress.
+        // Mandatory: never let user data eat into the free floor that garbage collection needs to make progress.
         bool checkpointed = false;
-        while (_pool.FreeCount - neededBlocks < _reserveBlocks)
+        while (_pool.FreeCount - neededBlocks < _freeFloor)
         {
             int moved = CollectStep(ppb, allowWearLeveling: false, urgent: true);
             if (moved > 0 || _victim >= 0)
@@ -219,6 +228,36 @@ internal sealed class GarbageCollector : IReclaimPolicy
     }
 
     /// <summary>
+    /// Reclaims whole victims until <paramref name="blocks"/> blocks are free, for a checkpoint that must be written
+    /// now (the unmount's): paced collection keeps only the free floor, which a large index's checkpoint may not fit
+    /// in. Ends when no victim can move (a checkpoint in progress is finished first, which lets the garbage written
+    /// before it move); the checkpoint then takes what there is, as it did before.
+    /// </summary>
+    /// <param name="blocks">Free blocks the checkpoint needs, with the heads' and the next checkpoint's blocks.</param>
+    public void ReclaimForCheckpoint(int blocks)
+    {
+        int ppb = _pool.PagesPerBlock;
+        bool finished = false;
+        while (_pool.FreeCount < blocks)
+        {
+            int moved = CollectStep(ppb, allowWearLeveling: false, urgent: true);
+            if (moved > 0 || _victim >= 0)
+            {
+                continue;
+            }
+
+            if (!finished && _checkpoints.InProgress)
+            {
+                finished = true;
+                _checkpoints.FinishInProgress();
+                continue;
+            }
+
+            return;
+        }
+    }
+
+    /// <summary>
     /// Work units (a page move 1, the victim's erase <see cref="EraseUnits"/>) one operation of <paramref name="pages"/>
     /// pages does with <paramref name="free"/> blocks free, under <paramref name="lowWater"/>: the current victim (picked
     /// if there is none) and the pool as <see cref="PacingState"/>, decided by <see cref="PacingPolicy.Quota"/> (which
@@ -234,7 +273,7 @@ internal sealed class GarbageCollector : IReclaimPolicy
 
         int valid = _blocks.Valid[_victim];
         int gain = Math.Min(valid, _pack?.PackGain(_victim) ?? 0);
-        var state = new PacingState(pages, free, lowWater, _reserveBlocks, valid, gain, _pool.PagesPerBlock, _options.MaxForegroundPagesPerOperation, _checkpoints.InProgress, checkpointStarts);
+        var state = new PacingState(pages, free, lowWater, _freeFloor, valid, gain, _pool.PagesPerBlock, _options.MaxForegroundPagesPerOperation, _checkpoints.InProgress, checkpointStarts);
         return PacingPolicy.Quota(state);
     }
 
@@ -305,6 +344,19 @@ internal sealed class GarbageCollector : IReclaimPolicy
             {
                 _log.Relocate(next);
                 moved++;
+                if (_victimForWear)
+                {
+                    _wearMoves++;
+                }
+                else if (_victimForScrub)
+                {
+                    _scrubMoves++;
+                }
+                else
+                {
+                    _collectMoves++;
+                }
+
                 continue;
             }
 
@@ -342,6 +394,7 @@ internal sealed class GarbageCollector : IReclaimPolicy
             {
                 _victim = b;
                 _victimForWear = false;
+                _victimForScrub = true;
                 PagesScrubbed += _blocks.Valid[b];
                 _logger.LogInformation(FfsEvents.Scrub, "Scrubbing block {Block}: rewriting {Pages} page(s) read with corrected bit errors", b, _blocks.Valid[b]);
                 return true;
@@ -355,6 +408,7 @@ internal sealed class GarbageCollector : IReclaimPolicy
             {
                 _victim = coldest;
                 _victimForWear = true;
+                _victimForScrub = false;
                 _reclaimsSinceWear = 0;
                 WearLevelingMoves++;
                 _logger.LogDebug(FfsEvents.WearLeveling, "Wear levelling: moving cold block {Block} (erase count {EraseCount})", coldest, _blocks.EraseCount[coldest]);
@@ -365,6 +419,13 @@ internal sealed class GarbageCollector : IReclaimPolicy
         int best = VictimPolicy.CollectionVictim(View, _log.Sequence);
         _victim = best;
         _victimForWear = false;
+        _victimForScrub = false;
         return best >= 0;
     }
 }
+
+/// <summary>Pages garbage collection moved since mount, by cause.</summary>
+/// <param name="CollectPagesMoved">Moves out of garbage-collection victims (to reclaim space).</param>
+/// <param name="WearPagesMoved">Moves out of static wear-levelling victims (cold data into worn blocks).</param>
+/// <param name="ScrubPagesMoved">Moves out of blocks queued for scrubbing (pages read with corrected bit errors).</param>
+internal readonly record struct GcCounters(long CollectPagesMoved, long WearPagesMoved, long ScrubPagesMoved);

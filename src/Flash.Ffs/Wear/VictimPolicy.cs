@@ -195,7 +195,7 @@ internal static class VictimPolicy
 /// <param name="Pages">Pages the operation writes.</param>
 /// <param name="Free">Free blocks after the ones the operation opens.</param>
 /// <param name="LowWater">Free blocks under which every operation collects (<see cref="GarbageCollector.LowWater"/>).</param>
-/// <param name="Reserve">The GC reserve in blocks.</param>
+/// <param name="Reserve">The free floor in blocks (<see cref="PacingPolicy.FreeFloor"/>): the pool is short at it plus one.</param>
 /// <param name="Valid">Live pages of the victim.</param>
 /// <param name="PackGain">Of those, pages packing its small files' inline data frees.</param>
 /// <param name="PagesPerBlock">Pages a block.</param>
@@ -210,6 +210,34 @@ internal readonly record struct PacingState(int Pages, int Free, int LowWater, i
 /// </summary>
 internal static class PacingPolicy
 {
+    /// <summary>
+    /// The free floor: the most free blocks garbage collection keeps, whatever the reserve. Four is what the working
+    /// blocks need (each head's next block, a destination for moved pages, the checkpoint's next block); the rest of
+    /// the reserve (<see cref="FlashFileSystemOptions.ReservedBlocks"/>, by default a fiftieth of the device) is a
+    /// capacity rule only: user data may not fill it, but it holds garbage like any other block, so victims carry
+    /// more dead pages and collection moves fewer live ones (docs/wear.md, "The free floor").
+    /// </summary>
+    /// <param name="reserve">The reserve in blocks.</param>
+    /// <returns>Free blocks the mandatory collection keeps.</returns>
+    public static int FreeFloor(int reserve) => Math.Min(reserve, MaxFreeFloor);
+
+    /// <summary>The working blocks (see <see cref="FreeFloor"/>).</summary>
+    public const int MaxFreeFloor = 4;
+
+    /// <summary>Blocks above the floor that paced collection keeps free, so the mandatory whole-block step rarely runs.</summary>
+    public const int PaceMarginBlocks = 2;
+
+    /// <summary>
+    /// Free blocks (after the ones an operation opens) under which every operation collects a paced slice: the floor,
+    /// <see cref="PaceMarginBlocks"/>, and the blocks the next checkpoint claims when it starts, so that a checkpoint
+    /// can always start without dropping the pool under the floor. No higher: free blocks held back are space victims
+    /// do not get to hold garbage in, which raises WA.
+    /// </summary>
+    /// <param name="floor">The free floor (<see cref="FreeFloor"/>).</param>
+    /// <param name="checkpointBlocks">Blocks the next checkpoint claims (0 while one is in progress).</param>
+    /// <returns>The low-water mark in blocks.</returns>
+    public static int LowWater(int floor, int checkpointBlocks) => floor + PaceMarginBlocks + checkpointBlocks;
+
     /// <summary>An erase takes about as much device time as eight page moves (2 ms against 0.33 ms on the reference part).</summary>
     public const int EraseUnits = 8;
 

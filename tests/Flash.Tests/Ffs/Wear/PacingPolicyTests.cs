@@ -48,6 +48,14 @@ public sealed class PacingPolicyTests
         => Assert.Equal(PacingPolicy.EraseUnits, PacingPolicy.Quota(State(free: Reserve + 3, valid: 0)));
 
     [Theory]
+    [InlineData(20, 0, 6)]
+    [InlineData(20, 3, 9)]
+    [InlineData(4, 2, 8)]
+    [InlineData(2, 1, 5)]
+    public void Paced_collection_starts_at_the_floor_plus_two_plus_the_next_checkpoints_blocks_not_at_the_reserve(int reserve, int checkpointBlocks, int lowWater)
+        => Assert.Equal(lowWater, PacingPolicy.LowWater(PacingPolicy.FreeFloor(reserve), checkpointBlocks));
+
+    [Theory]
     [InlineData(4, 4)]
     [InlineData(8, 8)]
     [InlineData(32, PacingPolicy.SteadyUnits)]
