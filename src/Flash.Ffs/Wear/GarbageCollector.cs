@@ -24,8 +24,7 @@ internal sealed class GarbageCollector : IReclaimPolicy
     private readonly IPackGain? _pack;
     private readonly HashSet<int> _scrubQueue = [];
     private int _victim = -1;
-    private bool _victimForWear;
-    private bool _victimForScrub;
+    private VictimCause _victimCause;
     private int _reclaimsSinceWear;
 
     public GarbageCollector(BlockPool pool, IGcLog log, ICheckpointTrigger checkpoints, FlashFileSystemOptions options, int reserveBlocks, ILogger logger, IPackGain? pack = null)
@@ -68,7 +67,7 @@ internal sealed class GarbageCollector : IReclaimPolicy
     private long _collectMoves, _wearMoves, _scrubMoves;
 
     /// <summary>RAM held: this object and the scrub queue.</summary>
-    public long RamBytes => RamSize.Object((8 * RamSize.Reference) + (6 * 8) + 4 + 4 + 4 + 4 + 1 + 1) + RamSize.HashSet(12, _scrubQueue.Capacity);
+    public long RamBytes => RamSize.Object((8 * RamSize.Reference) + (6 * 8) + 4 + 4 + 4 + 4 + 4) + RamSize.HashSet(12, _scrubQueue.Capacity);
 
     /// <summary>The block table as victim choice sees it (read only), movability against the last checkpoint.</summary>
     private BlockTableView View => new(_blocks, _pool.PagesPerBlock, _log.CheckpointSequence, _pack);
@@ -320,7 +319,7 @@ internal sealed class GarbageCollector : IReclaimPolicy
                 continue;
             }
 
-            if (urgent && _victimForWear && _pool.FreeCount <= 1)
+            if (urgent && _victimCause == VictimCause.Wear && _pool.FreeCount <= 1)
             {
                 // Space is short: a wear-levelling move gains no space, so it waits; reclaim garbage first.
                 _victim = -1;
@@ -344,17 +343,11 @@ internal sealed class GarbageCollector : IReclaimPolicy
             {
                 _log.Relocate(next);
                 moved++;
-                if (_victimForWear)
+                switch (_victimCause)
                 {
-                    _wearMoves++;
-                }
-                else if (_victimForScrub)
-                {
-                    _scrubMoves++;
-                }
-                else
-                {
-                    _collectMoves++;
+                    case VictimCause.Wear: _wearMoves++; break;
+                    case VictimCause.Scrub: _scrubMoves++; break;
+                    default: _collectMoves++; break;
                 }
 
                 continue;
@@ -393,8 +386,7 @@ internal sealed class GarbageCollector : IReclaimPolicy
             if (Movable(b))
             {
                 _victim = b;
-                _victimForWear = false;
-                _victimForScrub = true;
+                _victimCause = VictimCause.Scrub;
                 PagesScrubbed += _blocks.Valid[b];
                 _logger.LogInformation(FfsEvents.Scrub, "Scrubbing block {Block}: rewriting {Pages} page(s) read with corrected bit errors", b, _blocks.Valid[b]);
                 return true;
@@ -407,8 +399,7 @@ internal sealed class GarbageCollector : IReclaimPolicy
             if (coldest >= 0)
             {
                 _victim = coldest;
-                _victimForWear = true;
-                _victimForScrub = false;
+                _victimCause = VictimCause.Wear;
                 _reclaimsSinceWear = 0;
                 WearLevelingMoves++;
                 _logger.LogDebug(FfsEvents.WearLeveling, "Wear levelling: moving cold block {Block} (erase count {EraseCount})", coldest, _blocks.EraseCount[coldest]);
@@ -418,10 +409,22 @@ internal sealed class GarbageCollector : IReclaimPolicy
 
         int best = VictimPolicy.CollectionVictim(View, _log.Sequence);
         _victim = best;
-        _victimForWear = false;
-        _victimForScrub = false;
+        _victimCause = VictimCause.Collect;
         return best >= 0;
     }
+}
+
+/// <summary>Why the current victim is being moved (its moves are counted by cause).</summary>
+internal enum VictimCause
+{
+    /// <summary>Collection, to reclaim space.</summary>
+    Collect,
+
+    /// <summary>Static wear levelling: cold data into a worn block.</summary>
+    Wear,
+
+    /// <summary>Scrubbing: pages read with corrected bit errors.</summary>
+    Scrub,
 }
 
 /// <summary>Pages garbage collection moved since mount, by cause.</summary>
