@@ -37,19 +37,22 @@ internal sealed partial class CheckpointWriter : IIndexObserver
     public PendingCheckpoint? Pending => _pending;
 
     /// <summary>
-    /// Checkpoint pages one operation programs: a quarter of the foreground page budget (at least 2), so a slice costs
-    /// about as much device time as a quarter of the garbage-collection slice it may share an operation with.
+    /// Units of an operation a checkpoint slice fills up to (<see cref="PacingPolicy.CheckpointSlicePages"/>: a quarter
+    /// of the foreground page budget, at least 2), counting the operation's own collection (<see cref="AdvanceSlice"/>).
     /// </summary>
-    public int SlicePages => Math.Max(2, _options.MaxForegroundPagesPerOperation / 4);
+    public int SlicePages => PacingPolicy.CheckpointSlicePages(_options.MaxForegroundPagesPerOperation);
 
     /// <summary>Runs the checkpoint step a commit in this call asked for (at the end of the call, so S0 is a settled state).</summary>
     /// <param name="firmwareMaintains">Whether firmware calls Maintain (then it finishes a checkpoint in progress in idle time).</param>
-    public void AfterCommit(bool firmwareMaintains)
+    /// <param name="movesInOperation">Pages the operation's collection moved (its slice counts them, <see cref="PacingPolicy.CheckpointSliceGoesOn"/>).</param>
+    /// <param name="erasesInOperation">Erases the operation already did.</param>
+    /// <param name="copiedPages">Checkpoint pages the operation already programmed (copy-on-write entries).</param>
+    public void AfterCommit(bool firmwareMaintains, int movesInOperation = 0, int erasesInOperation = 0, int copiedPages = 0)
     {
         if (StepDue)
         {
             StepDue = false;
-            Step(firmwareMaintains);
+            Step(firmwareMaintains, movesInOperation, erasesInOperation, copiedPages);
         }
     }
 
@@ -57,7 +60,7 @@ internal sealed partial class CheckpointWriter : IIndexObserver
     /// The checkpoint step of a committed operation: continues the checkpoint in progress by a bounded slice, or starts
     /// one when <see cref="FlashFileSystemOptions.CheckpointIntervalBlocks"/> blocks were filled since the last one.
     /// </summary>
-    private void Step(bool firmwareMaintains)
+    private void Step(bool firmwareMaintains, int movesInOperation, int erasesInOperation, int copiedPages)
     {
         using var timer = _metrics.TimeCheckpoint("step");
         if (_pending is not null)
@@ -65,7 +68,7 @@ internal sealed partial class CheckpointWriter : IIndexObserver
             // While firmware calls Maintain, it finishes the checkpoint in idle time (it also started it).
             if (!firmwareMaintains)
             {
-                AdvanceSlice();
+                AdvanceSlice(movesInOperation, erasesInOperation, copiedPages);
             }
         }
         else if (BlocksSinceCheckpoint >= _options.CheckpointIntervalBlocks)
@@ -77,25 +80,27 @@ internal sealed partial class CheckpointWriter : IIndexObserver
     /// <summary>
     /// Writes one foreground slice of the checkpoint in progress: <see cref="SlicePages"/> pages' worth of device time,
     /// where reaching a new checkpoint block counts 8 pages more (it may have to be erased first, which takes about as
-    /// long as 8 programs). A slice that reaches one writes fewer pages, and one that would reach one after its first
-    /// page stops before it, so no operation pays for a full slice and an erase (issue 19: those were most of W9's
-    /// operations over 5 ms).
+    /// long as 8 programs), and what the operation already did counts too (its collection's moves and erases, the
+    /// entries it copied on write):
+    /// the rule is <see cref="PacingPolicy.CheckpointSliceGoesOn"/>. A slice that reaches a new block writes fewer
+    /// pages, and one that would reach one after its first page stops before it, so no operation pays for a full slice
+    /// and an erase (issue 19: those were most of W9's operations over 5 ms).
     /// </summary>
-    public void AdvanceSlice()
+    /// <param name="movesInOperation">Pages the operation's collection moved.</param>
+    /// <param name="erasesInOperation">Erases the operation already did.</param>
+    /// <param name="copiedPages">Checkpoint pages the operation already programmed (copy-on-write entries).</param>
+    public void AdvanceSlice(int movesInOperation = 0, int erasesInOperation = 0, int copiedPages = 0)
     {
         var p = _pending!;
         int start = p.Written.Count;
+        int last = start, entryPages = 1;
         Advance(int.MaxValue, () =>
         {
+            // The most pages an entry took so far in this slice: whether the next one may reach a new block.
             int w = p.Written.Count;
-            int cost = w - start;
-            for (int i = start; i < w; i++)
-            {
-                cost += i % _ppb == 0 ? 8 : 0;
-            }
-
-            cost += w > start && w % _ppb == 0 ? 8 : 0;
-            return cost < SlicePages;
+            entryPages = Math.Max(entryPages, w - last);
+            last = w;
+            return PacingPolicy.CheckpointSliceGoesOn(SlicePages, movesInOperation, erasesInOperation, copiedPages, start, w, _ppb, entryPages);
         });
     }
 

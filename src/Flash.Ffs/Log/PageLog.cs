@@ -239,6 +239,21 @@ internal sealed class PageLog : IGcLog, IBlockRetirementSink
     bool IGcLog.ColdHeadFull => Cold.Block < 0 || Cold.WritePointer >= _ppb;
 
     /// <inheritdoc/>
+    int IGcLog.ColdRoomBeforeErase
+    {
+        get
+        {
+            int b = Cold.ReservedNext;
+            if (b < 0 || _blocks.State[b] != BlockState.Free)
+            {
+                b = Pool.PickFree(mostWorn: true);
+            }
+
+            return b >= 0 && !_blocks.Erased[b] ? (Cold.Block < 0 ? 0 : Math.Max(0, _ppb - Cold.WritePointer)) : int.MaxValue;
+        }
+    }
+
+    /// <inheritdoc/>
     void IGcLog.CloseHeadsIn(int block)
     {
         if (Hot.Block == block)

@@ -91,9 +91,12 @@ public sealed partial class FlashFileSystem
         while (moved < maxPages && rounds++ < _blocks.Count * 16)
         {
             // Reclaiming space comes first: wear levelling gains none, so it waits while the pool is low.
+            // The mark is the one that holds once the checkpoint in progress commits (the next one's blocks counted):
+            // otherwise the mark jumps up at its commit and the operations after it collect and erase (W9M's p99).
             int free = _pool.FreeCount;
-            bool wear = free >= _gc.LowWater(NextCheckpointBlocks()) && _gc.WearLevelingMayRun(free) && _gc.WearLevelingDue();
-            bool gcWanted = _gc.Victim >= 0 || free < _gc.LowWater(NextCheckpointBlocks()) + 1 || _gc.ScrubPending || wear;
+            int mark = _gc.LowWater(CheckpointBlocksAfterCommit());
+            bool wear = free >= mark && _gc.WearLevelingMayRun(free) && _gc.WearLevelingDue();
+            bool gcWanted = _gc.Victim >= 0 || free < mark + 1 || _gc.ScrubPending || wear;
             if (!gcWanted)
             {
                 break;
@@ -214,6 +217,21 @@ public sealed partial class FlashFileSystem
         _gc.ReclaimForCheckpoint(Math.Min(checkpointBlocks + 3, _reserveBlocks));
     }
 
+    /// <summary>Whether the block the hot head opens next must be erased first (its reserved block, else the least-worn free one).</summary>
+    private bool NextHotBlockUnerased()
+    {
+        int b = _pageLog.Hot.ReservedNext;
+        if (b < 0 || _blocks.State[b] != BlockState.Free)
+        {
+            b = _pool.PickFree(mostWorn: false);
+        }
+
+        return b >= 0 && !_blocks.Erased[b];
+    }
+
+    /// <summary>Blocks the checkpoint after the one in progress (or the next one) claims when it starts: as <see cref="NextCheckpointBlocks"/>, even while one is in progress.</summary>
+    private int CheckpointBlocksAfterCommit() => ((_checkpoint.Pages.Count + _ppb - 1) / _ppb) + 1;
+
     /// <summary>Blocks the next checkpoint claims when it starts, as many as the last one took plus one; 0 while one is in progress.</summary>
     private int NextCheckpointBlocks() => _checkpoint.Pending is null ? ((_checkpoint.Pages.Count + _ppb - 1) / _ppb) + 1 : 0;
 
@@ -234,6 +252,7 @@ public sealed partial class FlashFileSystem
     /// </summary>
     private void EnsureSpace(int pages)
     {
+        MarkOperationStart();
         try
         {
             // Small files written one per page count at what they fill once garbage collection has packed them: the
@@ -255,7 +274,7 @@ public sealed partial class FlashFileSystem
             // A checkpoint starting at this operation's commit programs its fixed part then: its collection stays a steady
             // slice. One block early, since blocks this operation or its collection closes count towards the interval.
             bool checkpointStarts = _checkpoint.Pending is null && _checkpoint.BlocksSinceCheckpoint + 1 >= _options.CheckpointIntervalBlocks;
-            _gc.MakeRoom(pages, hotRoom, firmwareIdle: _hotOpensSinceMaintain > 1, NextCheckpointBlocks(), checkpointStarts);
+            _gc.MakeRoom(pages, hotRoom, firmwareIdle: _hotOpensSinceMaintain > 1, NextCheckpointBlocks(), checkpointStarts, pages > hotRoom && NextHotBlockUnerased());
         }
         catch (Exception ex) when (FaultIfNeeded(ex))
         {

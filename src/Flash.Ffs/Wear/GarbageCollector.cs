@@ -164,7 +164,8 @@ internal sealed class GarbageCollector : IReclaimPolicy
     /// <param name="checkpointBlocks">Blocks the next checkpoint claims when it starts (see <see cref="LowWater(int)"/>).</param>
     /// <param name="checkpointStarts">A checkpoint starts at this operation's commit (its fixed part is programmed then),
     /// so the operation's collection is kept to a steady slice even with the pool short.</param>
-    public void MakeRoom(int pages, int hotRoom, bool firmwareIdle, int checkpointBlocks = 0, bool checkpointStarts = false)
+    /// <param name="opensUnerased">The hot head's next block must be erased when this operation opens it (if it opens one).</param>
+    public void MakeRoom(int pages, int hotRoom, bool firmwareIdle, int checkpointBlocks = 0, bool checkpointStarts = false, bool opensUnerased = false)
     {
         int lowWater = LowWater(checkpointBlocks);
         int ppb = _pool.PagesPerBlock;
@@ -181,7 +182,7 @@ internal sealed class GarbageCollector : IReclaimPolicy
         }
         else if (free < lowWater)
         {
-            int quota = PacedQuota(pages, free, lowWater, checkpointStarts);
+            int quota = PacedQuota(pages, free, lowWater, checkpointStarts, opensUnerased: neededBlocks > 0 && opensUnerased);
             if (quota > 0 && CollectStep(quota, allowWearLeveling: false, urgent: false, eraseMustFit: true) == 0 && _victim < 0
                 && free <= _freeFloor + 1 && _checkpoints.InProgress)
             {
@@ -263,7 +264,13 @@ internal sealed class GarbageCollector : IReclaimPolicy
     /// says how keeping up, the steady and short-pool caps and a checkpoint in progress or starting
     /// (<paramref name="checkpointStarts"/>) bound it). 0 when there is nothing to do now.
     /// </summary>
-    public int PacedQuota(int pages, int free, int lowWater, bool checkpointStarts = false)
+    /// <param name="pages">Pages the operation writes.</param>
+    /// <param name="free">Free blocks after the ones it opens.</param>
+    /// <param name="lowWater">The low-water mark.</param>
+    /// <param name="checkpointStarts">A checkpoint starts at its commit.</param>
+    /// <param name="opensUnerased">It opens a hot-head block that must be erased first.</param>
+    /// <returns>Work units.</returns>
+    public int PacedQuota(int pages, int free, int lowWater, bool checkpointStarts = false, bool opensUnerased = false)
     {
         if (_victim < 0 && !PickVictim(allowWearLeveling: false))
         {
@@ -272,7 +279,7 @@ internal sealed class GarbageCollector : IReclaimPolicy
 
         int valid = _blocks.Valid[_victim];
         int gain = Math.Min(valid, _pack?.PackGain(_victim) ?? 0);
-        var state = new PacingState(pages, free, lowWater, _freeFloor, valid, gain, _pool.PagesPerBlock, _options.MaxForegroundPagesPerOperation, _checkpoints.InProgress, checkpointStarts);
+        var state = new PacingState(pages, free, lowWater, _freeFloor, valid, gain, _pool.PagesPerBlock, _options.MaxForegroundPagesPerOperation, _checkpoints.InProgress, checkpointStarts, opensUnerased, ColdRoom: _log.ColdRoomBeforeErase);
         return PacingPolicy.Quota(state);
     }
 

@@ -12,6 +12,9 @@ internal interface IGcLog
     /// <summary>Whether the cold head (where moved pages go) has no room left in its block.</summary>
     bool ColdHeadFull { get; }
 
+    /// <summary>Pages the cold head still takes before it opens a block that must be erased first; int.MaxValue when its next block is erased.</summary>
+    int ColdRoomBeforeErase => int.MaxValue;
+
     /// <summary>Closes any head writing <paramref name="block"/>, so that the block can move.</summary>
     void CloseHeadsIn(int block);
 

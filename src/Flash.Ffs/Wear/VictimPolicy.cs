@@ -202,7 +202,9 @@ internal static class VictimPolicy
 /// <param name="MaxForeground"><see cref="FlashFileSystemOptions.MaxForegroundPagesPerOperation"/>.</param>
 /// <param name="CheckpointInProgress">An incremental checkpoint is being written (each operation programs a slice of it).</param>
 /// <param name="CheckpointStarts">A checkpoint starts at this operation's commit (it programs its fixed part then).</param>
-internal readonly record struct PacingState(int Pages, int Free, int LowWater, int Reserve, int Valid, int PackGain, int PagesPerBlock, int MaxForeground, bool CheckpointInProgress, bool CheckpointStarts);
+/// <param name="OpensUnerased">The operation opens a block for the hot head that must be erased first (that erase is part of its work).</param>
+/// <param name="ColdRoom">Moves the cold head takes before it opens a block that must be erased first (int.MaxValue: none).</param>
+internal readonly record struct PacingState(int Pages, int Free, int LowWater, int Reserve, int Valid, int PackGain, int PagesPerBlock, int MaxForeground, bool CheckpointInProgress, bool CheckpointStarts, bool OpensUnerased = false, int ColdRoom = int.MaxValue);
 
 /// <summary>
 /// How much garbage collection one foreground operation does, as pure functions (docs/latency.md, "The per-operation
@@ -252,13 +254,77 @@ internal static class PacingPolicy
     public const int ShortUnits = 2 * SteadyUnits;
 
     /// <summary>
+    /// Work units (a page 1, an erase <see cref="EraseUnits"/>) of an operation that a checkpoint slice fills up to:
+    /// a quarter of <c>MaxForeground</c>, at least 2 (8 by default). The slice counts what the operation already did
+    /// (<see cref="CheckpointSliceGoesOn"/>), so an operation that collected writes fewer checkpoint pages and one
+    /// that did not (W4: no collection) writes the whole slice.
+    /// </summary>
+    /// <param name="maxForeground"><see cref="FlashFileSystemOptions.MaxForegroundPagesPerOperation"/>.</param>
+    /// <returns>Units of the operation a checkpoint slice fills up to.</returns>
+    public static int CheckpointSlicePages(int maxForeground) => Math.Max(2, maxForeground / 4);
+
+    /// <summary>
+    /// Units an operation's collection leaves for the checkpoint slice while one is in progress (<see cref="Quota"/>):
+    /// collection gets the cap less these, at least an erase. Before issue 19's tail work collection did one move
+    /// while a checkpoint ran, so the pool fell to the floor during every checkpoint and the short-pool slices
+    /// (20 units) landed on operations that also wrote 8-12 checkpoint pages: all of W9's slowest 0.1 % (6.4-8.4 ms).
+    /// </summary>
+    public const int CheckpointReserveUnits = 2;
+
+    /// <summary>
+    /// Whether an operation's checkpoint slice writes another entry: the slice fills the operation up to
+    /// <paramref name="slicePages"/> units (<see cref="CheckpointSlicePages"/>), counting what the operation already
+    /// did: its collection's moves (1 each) and erases (<see cref="EraseUnits"/> each), and entries its own changes
+    /// already wrote (copy-on-write, mostly of files whose pages its collection moved: <paramref name="copiedPages"/>;
+    /// they are the checkpoint's progress). Pages the slice programs count 1 each, and reaching a new checkpoint block
+    /// an erase (it may have to be erased first); the next entry reaches one when it starts a block or its pages
+    /// (<paramref name="entryPages"/>, the most an entry took so far) would not fit in the current one; and the next
+    /// entry is written only when its pages fit what is left (an entry of a large file takes several pages). The first entry is always written unless the operation already made
+    /// checkpoint progress, or it erased and the entry would open a new block: the checkpoint always advances, and no
+    /// operation pays for two erases because of its slice.
+    /// </summary>
+    /// <param name="slicePages">Units the slice fills the operation up to (<see cref="CheckpointSlicePages"/>).</param>
+    /// <param name="movesInOperation">Pages the operation's collection moved.</param>
+    /// <param name="erasesInOperation">Erases the operation already did (its collection's, a head's block).</param>
+    /// <param name="copiedPages">Checkpoint pages the operation already programmed before its slice (copy-on-write).</param>
+    /// <param name="start">Checkpoint pages written when the slice began.</param>
+    /// <param name="written">Checkpoint pages written now.</param>
+    /// <param name="pagesPerBlock">Pages a block.</param>
+    /// <param name="entryPages">Pages the next entry may take (the most one took so far; at least 1).</param>
+    /// <returns>Whether to write the next entry.</returns>
+    public static bool CheckpointSliceGoesOn(int slicePages, int movesInOperation, int erasesInOperation, int copiedPages, int start, int written, int pagesPerBlock, int entryPages = 1)
+    {
+        int inBlock = written % pagesPerBlock;
+        bool nextOpensBlock = inBlock == 0 || inBlock + Math.Max(1, entryPages) > pagesPerBlock;
+        if (written == start && copiedPages == 0)
+        {
+            return erasesInOperation == 0 || !nextOpensBlock;
+        }
+
+        long cost = movesInOperation + ((long)erasesInOperation * EraseUnits) + copiedPages + (written - start);
+        for (int i = start; i < written; i++)
+        {
+            cost += i % pagesPerBlock == 0 ? EraseUnits : 0;
+        }
+
+        cost += nextOpensBlock ? EraseUnits : 0;
+        return cost + Math.Max(1, entryPages) <= slicePages;
+    }
+
+    /// <summary>
     /// The units of <paramref name="s"/>'s operation. Keeping up with a victim of v live pages (less what packing
     /// frees) takes pages * v / (ppb - v) moves; each block under the low-water mark adds one. Capped at
-    /// <see cref="SteadyUnits"/>, with its moves or the victim's erase plus a few moves, never a full slice and an erase;
-    /// while a checkpoint is in progress or starts in this operation (it programs pages of its own) one move and no
+    /// <see cref="SteadyUnits"/>, with its moves or the victim's erase plus a few moves, never a full slice and an erase.
+    /// The work of a checkpoint in the same operation comes out of that cap: while one is in progress the operation
+    /// also programs a slice of it (which fills the operation up to <see cref="CheckpointSlicePages"/> units), so
+    /// collection gets the cap less <see cref="CheckpointReserveUnits"/>, at least an erase (collection keeps up during checkpoints, so the pool does not fall to the floor while one
+    /// runs); an operation at whose commit a checkpoint starts (it programs the fixed part then) does one move and no
     /// erase. With the pool at the reserve plus one the cap is <see cref="ShortUnits"/>, at the reserve 3 steady
-    /// slices, but never more than <c>MaxForeground</c> (at least an erase); a starting checkpoint keeps it to
-    /// <see cref="SteadyUnits"/> even then.
+    /// slices, but never more than <c>MaxForeground</c> (at least an erase), less a checkpoint slice in progress; a
+    /// starting checkpoint keeps it to <see cref="SteadyUnits"/> even then. An operation that opens an unerased block
+    /// for the hot head pays for that erase: its collection gets the cap less an erase and erases nothing (unless the
+    /// pool is at the floor); moves stop before the cold head would open a block that must be erased, and when the
+    /// next move opens one it counts that erase: so no operation pays for two erases.
     /// </summary>
     public static int Quota(in PacingState s)
     {
@@ -270,7 +336,7 @@ internal static class PacingPolicy
         long keepUp = (((long)Math.Max(1, s.Pages) * moves) + dead - 1) / dead;
         long want = keepUp + Math.Max(0, s.LowWater - s.Free);
         bool short_ = s.Free <= s.Reserve + 1;
-        if (!short_ && (s.CheckpointInProgress || s.CheckpointStarts))
+        if (!short_ && s.CheckpointStarts)
         {
             return Math.Min(1, valid);
         }
@@ -278,17 +344,43 @@ internal static class PacingPolicy
         int cap = !short_
             ? SteadyUnits
             : Math.Max(Math.Min(s.Free <= s.Reserve ? 3 * SteadyUnits : ShortUnits, s.Free <= s.Reserve ? 2 * s.MaxForeground : s.MaxForeground), EraseUnits);
+        if (s.CheckpointInProgress)
+        {
+            cap = Math.Max(EraseUnits, cap - CheckpointReserveUnits);
+        }
+
         if (short_ && s.CheckpointStarts)
         {
             cap = Math.Min(cap, SteadyUnits);
         }
 
-        if (valid == 0)
+        // The erase of the hot head's next block is the operation's erase: collection adds moves to it, not a second
+        // (unless the pool is at the floor).
+        bool noErase = s.OpensUnerased && s.Free > s.Reserve;
+        if (noErase)
         {
-            return EraseUnits;
+            cap = Math.Max(1, cap - EraseUnits);
         }
 
-        return want >= moves && moves + EraseUnits <= cap ? moves + EraseUnits : (int)Math.Clamp(want, 1, Math.Min(cap, moves));
+        if (valid == 0)
+        {
+            return noErase ? 0 : EraseUnits;
+        }
+
+        if (want >= moves && moves + EraseUnits <= cap && moves <= s.ColdRoom)
+        {
+            return moves + EraseUnits;
+        }
+
+        // Moves that would make the cold head open a block to erase stop before it, unless the erase is the
+        // operation's only one (the first move, with no erase of its own).
+        int units = (int)Math.Clamp(want, 1, Math.Min(cap, moves));
+        if (units > s.ColdRoom && s.Free > s.Reserve)
+        {
+            units = s.ColdRoom > 0 ? s.ColdRoom : (noErase ? 0 : Math.Min(units, Math.Max(1, cap - EraseUnits)));
+        }
+
+        return units;
     }
 
     /// <summary>
