@@ -89,7 +89,7 @@ internal sealed class PowerCutSweeper
     public IReadOnlyList<long> CutPoints(int quota)
     {
         var all = Enumerable.Range(0, (int)Mutations).Select(i => FirstCut + i).ToList();
-        if (PowerLossProfile.Exhaustive || all.Count <= quota)
+        if (PowerLossProfile.Exhaustive || _workload.EveryCut || all.Count <= quota)
         {
             return all;
         }

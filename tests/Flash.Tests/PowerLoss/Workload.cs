@@ -51,6 +51,9 @@ internal sealed class Workload
     /// </summary>
     public string? KnownIssue { get; init; }
 
+    /// <summary>Sweep every cut point even in the quick profile (a workload small enough to).</summary>
+    public bool EveryCut { get; init; }
+
     /// <summary>Steps run before the snapshot (not swept): pre-fill the volume.</summary>
     public IReadOnlyList<WorkloadStep> Setup { get; init; } = [];
 

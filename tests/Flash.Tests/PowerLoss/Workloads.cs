@@ -55,6 +55,7 @@ internal static class Workloads
         TxnConfigSwap(),
         TxnMixed(),
         GcNearlyFull(),
+        GcFreeFloor(),
         GcPacksSmallFiles(),
         StaticWearLevelling(),
         BadBlockProgram(),
@@ -376,6 +377,45 @@ internal static class Workloads
         }
 
         return new Workload { Name = "gc-packs-small-files", Geometry = Tiny, Setup = setup.Steps, Steps = b.Steps };
+    }
+
+    /// <summary>
+    /// Garbage collection at the free floor (issue 19): a reserve of 12 blocks on the 64-block device, so collection
+    /// keeps only <c>PacingPolicy.FreeFloor</c> (4) blocks free and the rest of the reserve holds garbage; the volume is
+    /// filled to about 90 % of what it lets users store (9 files of 148 KiB), then random 4 KiB overwrites run with paced collection, small
+    /// checkpoints sliced over the operations, and unmounts (whose checkpoint first reclaims whole victims up to its
+    /// blocks) every 20 overwrites. Swept at every mutation, even in the quick profile.
+    /// </summary>
+    private static Workload GcFreeFloor()
+    {
+        const int files = 9, chunks = 37, chunk = 4096;
+        var setup = new WorkloadBuilder();
+        for (int f = 0; f < files; f++)
+        {
+            setup.Write($"/floor{f}", Data.Pattern(chunks * chunk, f));
+        }
+
+        var b = new WorkloadBuilder(setup.Model);
+        var rng = new Random(19);
+        for (int i = 0; i < 80 * Scale; i++)
+        {
+            int f = rng.Next(files);
+            b.Overwrite($"/floor{f}", (long)rng.Next(chunks) * chunk, Data.Pattern(chunk, 1000 + i));
+            if (i % 20 == 19)
+            {
+                b.Remount();
+            }
+        }
+
+        return new Workload
+        {
+            Name = "gc-free-floor",
+            Geometry = Small,
+            MountOptions = new FlashFileSystemOptions { ReservedBlocks = 12, CheckpointIntervalBlocks = 4 },
+            Setup = setup.Steps,
+            Steps = b.Steps,
+            EveryCut = true,
+        };
     }
 
     /// <summary>A nearly full 1 MiB device where every rewrite needs garbage collection.</summary>
