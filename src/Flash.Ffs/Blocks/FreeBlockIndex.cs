@@ -148,6 +148,39 @@ internal sealed class FreeBlockIndex
         return -1;
     }
 
+    /// <summary>
+    /// Every free block in the order <see cref="Pick"/> would return them if each were taken in turn (the write pool's
+    /// choice, once an anchor): by erase count, ascending, or with <paramref name="mostWorn"/> descending from
+    /// <paramref name="cap"/> and then the counts above it ascending; within a bucket the erased ones first.
+    /// </summary>
+    public IEnumerable<int> InOrder(bool mostWorn, uint cap)
+    {
+        var order = new List<uint>(_counts);
+        if (mostWorn)
+        {
+            var below = order.Where(c => c <= cap).Reverse();
+            order = [.. below.Concat(order.Where(c => c > cap))];
+        }
+
+        foreach (uint count in order)
+        {
+            if (!_buckets.TryGetValue(count, out var bucket))
+            {
+                continue;
+            }
+
+            for (int b = bucket.ErasedHead; b >= 0; b = _next[b])
+            {
+                yield return b;
+            }
+
+            for (int b = bucket.DirtyHead; b >= 0; b = _next[b])
+            {
+                yield return b;
+            }
+        }
+    }
+
     private int First(Bucket bucket, bool erasedOnly, BlockReservations? skip, int exclude)
     {
         int b = FirstIn(bucket.ErasedHead, skip, exclude);

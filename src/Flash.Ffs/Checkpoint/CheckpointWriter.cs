@@ -86,7 +86,7 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
     /// The largest checkpoint, in pages: the anchor page lists the blocks it fills (a checkpoint's pages run from the
     /// start of each block in order), 4 bytes a block.
     /// </summary>
-    private int MaxPages => (_chunk - AnchorRecord.FixedSize) / 4 * _ppb;
+    private int MaxPages => (_chunk - AnchorRecord.FixedSize - 4) / 4 * _ppb; // 4: the anchor's pool count (version 5)
 
     /// <summary>
     /// RAM held: this object and its small parts (source, anchor store, coverage), the current checkpoint's page

@@ -13,6 +13,12 @@ internal sealed class AnchorRecord
     /// <summary>Bytes before the list.</summary>
     public const int FixedSize = 96;
 
+    /// <summary>The first format version whose anchor records a write pool after the list.</summary>
+    public const ushort PoolVersion = 5;
+
+    /// <summary>The pool count that says "no pool recorded": recovery scans every free and full block (the page had no room).</summary>
+    public const uint NoPool = uint.MaxValue;
+
     /// <summary>Bytes of the label field.</summary>
     public const int LabelSize = 32;
 
@@ -74,12 +80,24 @@ internal sealed class AnchorRecord
     /// </summary>
     public required int[]? List { get; init; }
 
+    /// <summary>
+    /// Version 5 and later: the write pool, the blocks writes may take until the next anchor (docs/format.md, "Anchor
+    /// page"); null when the version has none or the anchor recorded <see cref="NoPool"/>.
+    /// </summary>
+    public int[]? Pool { get; init; }
+
+    /// <summary>Whether the decoded page declared a pool longer than the page holds (the caller reports the impossible layout).</summary>
+    public bool PoolTruncated { get; init; }
+
+    /// <summary>Pool entries an anchor page of <paramref name="payloadSize"/> bytes has room for beside a list of <paramref name="listEntries"/>; negative when not even the count fits.</summary>
+    public static int PoolRoom(int payloadSize, int listEntries) => ((payloadSize - FixedSize - (4 * listEntries)) / 4) - 1;
+
     /// <summary>Entries the list has for a version and page count.</summary>
     public static int ListedFor(ushort version, int pageCount, int pagesPerBlock)
         => version == 1 ? pageCount : (int)Math.Min(int.MaxValue, ((long)pageCount + pagesPerBlock - 1) / pagesPerBlock);
 
     /// <summary>Bytes the record takes.</summary>
-    public int EncodedSize => FixedSize + (4 * (List?.Length ?? 0));
+    public int EncodedSize => FixedSize + (4 * (List?.Length ?? 0)) + (Version >= PoolVersion ? 4 + (4 * (Pool?.Length ?? 0)) : 0);
 
     /// <summary>Encodes the record into <paramref name="destination"/> (at least <see cref="EncodedSize"/> bytes).</summary>
     public void Encode(Span<byte> destination)
@@ -113,6 +131,15 @@ internal sealed class AnchorRecord
         foreach (int entry in List ?? [])
         {
             w.I32(entry);
+        }
+
+        if (Version >= PoolVersion)
+        {
+            w.U32(Pool is { } pool ? (uint)pool.Length : NoPool);
+            foreach (int block in Pool ?? [])
+            {
+                w.I32(block);
+            }
         }
     }
 
@@ -156,6 +183,30 @@ internal sealed class AnchorRecord
             }
         }
 
+        int[]? pool = null;
+        bool truncated = false;
+        if (version >= PoolVersion && list is not null)
+        {
+            // The writer always writes the count: a version-5 page without one is an impossible layout.
+            truncated = r.Remaining < 4;
+            uint declared = truncated ? NoPool : r.U32();
+            if (declared != NoPool)
+            {
+                if (declared > (uint)(r.Remaining / 4))
+                {
+                    truncated = true;
+                }
+                else
+                {
+                    pool = new int[declared];
+                    for (int i = 0; i < pool.Length; i++)
+                    {
+                        pool[i] = r.I32();
+                    }
+                }
+            }
+        }
+
         return new AnchorRecord
         {
             Version = version,
@@ -175,6 +226,8 @@ internal sealed class AnchorRecord
             AnchorBlock0 = anchor0,
             AnchorBlock1 = anchor1,
             List = list,
+            Pool = pool,
+            PoolTruncated = truncated,
         };
     }
 

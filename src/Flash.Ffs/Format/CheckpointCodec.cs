@@ -19,9 +19,9 @@ internal static class CheckpointCodec
 
     /// <summary>
     /// The format version written; 2 added the open-transaction list, 3 the entries' lost chunks, 4 the version-4 page
-    /// tags (<see cref="TxnOrdinalTagsVersion"/>).
+    /// tags (<see cref="TxnOrdinalTagsVersion"/>), 5 the anchor's write pool (<see cref="AnchorRecord.PoolVersion"/>; the body does not change).
     /// </summary>
-    public const ushort Version = 4;
+    public const ushort Version = 5;
 
     /// <summary>
     /// The first version whose volume writes version-4 page tags (magic 0xF2: 48-bit sequence, transaction page ordinal,

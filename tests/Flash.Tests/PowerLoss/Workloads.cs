@@ -70,6 +70,8 @@ internal static class Workloads
         RandomMix("nor-mix", Nor, 31, 60 * Scale),
         RandomMix("small-page-mix", SmallPage, 41, 60 * Scale),
         WearOut(),
+        PoolRefillGc(),
+        PoolLargeDevice(),
         .. StackWorkloads.All(),
     ];
 
@@ -396,6 +398,41 @@ internal static class Workloads
         }
 
         return new Workload { Name = "gc-nearly-full", Geometry = Tiny, Setup = setup.Steps, Steps = b.Steps };
+    }
+
+    /// <summary>
+    /// Issue 19: garbage collection on a nearly full volume with a short checkpoint interval, so that the write pool
+    /// runs out between checkpoints and refill anchors are written (cuts land before, in and after them).
+    /// </summary>
+    private static Workload PoolRefillGc()
+    {
+        var setup = new WorkloadBuilder();
+        for (int i = 0; i < 12; i++)
+        {
+            setup.Write($"/fill{i}", Data.Pattern(30_000, i));
+        }
+
+        var b = new WorkloadBuilder(setup.Model);
+        var rng = new Random(19);
+        for (int i = 0; i < 10 * Scale; i++)
+        {
+            int f = rng.Next(12);
+            b.Write($"/fill{f}", Data.Pattern(22_000 + rng.Next(8000), 300 + i));
+        }
+
+        return new Workload { Name = "pool-refill-gc", Geometry = Tiny, Setup = setup.Steps, Steps = b.Steps, MountOptions = new FlashFileSystemOptions { CheckpointIntervalBlocks = 2 } };
+    }
+
+    /// <summary>Issue 19: a 256-block device, where recovery reads the write pool instead of the device.</summary>
+    private static Workload PoolLargeDevice()
+    {
+        var b = new WorkloadBuilder();
+        for (int i = 0; i < 12 * Scale; i++)
+        {
+            b.Write($"/big{i % 9}", Data.Pattern(12_000 + (i * 131 % 9000), 500 + i));
+        }
+
+        return new Workload { Name = "pool-large-device", Geometry = new FlashGeometry(2048, 64, 16, 256), Steps = b.Steps, MountOptions = new FlashFileSystemOptions { CheckpointIntervalBlocks = 4 } };
     }
 
     /// <summary>Cold data that static wear levelling must move while hot files are rewritten.</summary>

@@ -75,7 +75,7 @@ public sealed class CheckpointCodecTests
         var body = CheckpointCodec.Encode(image);
         Assert.Equal(CheckpointCodec.Magic, BinaryPrimitives.ReadUInt32LittleEndian(body));
         Assert.Equal("CKPT"u8.ToArray(), body[..4]);
-        Assert.Equal(4, BinaryPrimitives.ReadUInt16LittleEndian(body.AsSpan(4)));
+        Assert.Equal(5, BinaryPrimitives.ReadUInt16LittleEndian(body.AsSpan(4)));
         Assert.Equal(0x1122334455UL, BinaryPrimitives.ReadUInt64LittleEndian(body.AsSpan(8)));
         Assert.Equal((uint)Blocks, BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan(24)));
         Assert.Equal(8u, BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan(28)));
@@ -157,7 +157,7 @@ public sealed class CheckpointCodecTests
     public static TheoryData<string, int, long, string> Faults => new()
     {
         { "magic", 0, 0x12345678, "magic" },
-        { "version 5", 4, 5, "version" },
+        { "version 6", 4, 6, "version" },
         { "version 0", 4, 0, "version" },
         { "block count", 24, Blocks + 1, "block count" },
         { "hot block", 32, Blocks, "block 8" },
@@ -179,7 +179,7 @@ public sealed class CheckpointCodecTests
     public void A_field_out_of_range_is_refused_by_name(string field, int offset, long value, string message)
     {
         var body = CheckpointCodec.Encode(Sample());
-        int width = field switch { "version 5" or "version 0" => 2, "block state" or "entry kind" => 1, _ => 4 };
+        int width = field switch { "version 6" or "version 0" => 2, "block state" or "entry kind" => 1, _ => 4 };
         for (int k = 0; k < width; k++)
         {
             body[offset + k] = (byte)(value >> (8 * k));

@@ -1,0 +1,42 @@
+using Flash.Ffs.Blocks;
+
+namespace Flash.Tests.Ffs.Blocks;
+
+/// <summary><see cref="WritePoolPolicy"/>: how large the write pool is and in which order it lists blocks.</summary>
+public class WritePoolPolicyTests
+{
+    [Theory]
+    [InlineData(16, 1, 37)]
+    [InlineData(16, 3, 39)]
+    [InlineData(2, 1, 9)]
+    [InlineData(0, 0, 7)]
+    public void The_target_covers_two_intervals_the_checkpoint_and_spares(int interval, int checkpointBlocks, int target)
+        => Assert.Equal(target, WritePoolPolicy.Target(interval, checkpointBlocks));
+
+    [Fact]
+    public void Kept_blocks_come_first_then_reservations_then_both_orders_in_turn_each_block_once()
+    {
+        var pool = WritePoolPolicy.Compose(keep: [40, 41], reserved: [7, -1, 41], leastWorn: [1, 2, 3, 4, 7], mostWorn: [9, 8, 1, 2], target: 9, room: 100);
+        Assert.Equal([40, 41, 7, 1, 9, 2, 8, 3], pool![..8]);
+        Assert.Equal(9, pool.Length);
+        Assert.Equal(pool.Length, pool.Distinct().Count());
+    }
+
+    [Fact]
+    public void It_stops_at_the_room_and_when_the_free_blocks_run_out()
+    {
+        Assert.Equal([1, 9, 2], WritePoolPolicy.Compose([], [], [1, 2, 3], [9, 8], target: 50, room: 3)!);
+        Assert.Equal([1, 9, 2, 8, 3], WritePoolPolicy.Compose([], [], [1, 2, 3], [9, 8], target: 50, room: 100)!);
+    }
+
+    [Fact]
+    public void A_pool_whose_kept_blocks_do_not_fit_is_none()
+        => Assert.Null(WritePoolPolicy.Compose([1, 2, 3], [4], [5], [6], target: 10, room: 3));
+
+    [Fact]
+    public void Kept_blocks_beyond_the_target_still_get_spares()
+    {
+        var pool = WritePoolPolicy.Compose([.. Enumerable.Range(100, 10)], [], [1, 2, 3, 4, 5, 6], [], target: 5, room: 100);
+        Assert.Equal(10 + WritePoolPolicy.SpareBlocks, pool!.Length);
+    }
+}
