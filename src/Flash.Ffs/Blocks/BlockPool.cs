@@ -37,6 +37,10 @@ internal sealed partial class BlockPool : IBlockStateObserver
     /// <summary>Writes the refill anchor when a write takes a block outside the pool (the anchor store).</summary>
     private IWritePoolAnchor? _anchor;
 
+    /// <summary>Scratch of <see cref="ChoosePoolForAnchor"/>: a flag per block (all false between calls) and the pool chosen.</summary>
+    private bool[]? _poolSeen;
+    private int[] _poolChosen = [];
+
     public BlockPool(IFlashDevice device, ILogger log, IBlockRetirementSink retirement)
     {
         _device = device;
@@ -122,7 +126,7 @@ internal sealed partial class BlockPool : IBlockStateObserver
     private int PickMember(bool mostWorn, uint cap, bool erasedOnly, BlockReservations? skip, int exclude)
     {
         int best = -1, fallback = -1;
-        foreach (int b in Writes.Members)
+        foreach (int b in Writes.MemberSpan)
         {
             if (b == exclude || Table.State[b] != BlockState.Free || (erasedOnly && !Table.Erased[b]) || (skip is not null && skip.Holds(b)))
             {
@@ -157,23 +161,34 @@ internal sealed partial class BlockPool : IBlockStateObserver
     /// <summary>
     /// The pool the next anchor records (checkpoint commit: <paramref name="refillFor"/> -1; refill: the block being
     /// taken): what must stay listed, the reservations, then free blocks in the allocator's order (<see cref="WritePoolPolicy.Compose"/>).
-    /// Null when it does not fit <paramref name="room"/> entries.
+    /// False when it does not fit <paramref name="room"/> entries. Allocates nothing once the scratch has grown to the
+    /// room (a refill is on the write path); <paramref name="pool"/> is valid until the next call.
     /// </summary>
     /// <param name="room">Pool entries the anchor page has room for.</param>
     /// <param name="checkpointBlocks">Blocks the checkpoint fills.</param>
     /// <param name="refillFor">The block a write is taking (a refill), or -1 (a checkpoint's anchor).</param>
-    public int[]? ChoosePoolForAnchor(int room, int checkpointBlocks, int refillFor)
+    /// <param name="pool">The pool chosen (empty when none fits).</param>
+    public bool ChoosePoolForAnchor(int room, int checkpointBlocks, int refillFor, out ReadOnlySpan<int> pool)
     {
         EnsureIndexed();
         uint max = _wear.Max;
-        var keep = refillFor >= 0 ? Writes.MustKeep.Append(refillFor) : Writes.TakenSinceCheckpoint;
-        int[] reserved = [Reservations.Hot, Reservations.Cold, Reservations.Checkpoint];
-        return WritePoolPolicy.Compose(keep, reserved, _free.InOrder(mostWorn: false, uint.MaxValue), _free.InOrder(max > 0, max - 1),
-            WritePoolPolicy.Target(IntervalBlocks, checkpointBlocks), room);
+        _poolSeen ??= new bool[Table.Count];
+        if (_poolChosen.Length < room)
+        {
+            _poolChosen = new int[room];
+        }
+
+        // A refill keeps what the checkpoint carried and what was taken since, and the block being taken; a
+        // checkpoint's anchor keeps only what was taken since its snapshot.
+        Span<int> reserved = [refillFor, Reservations.Hot, Reservations.Cold, Reservations.Checkpoint];
+        int n = WritePoolPolicy.Compose(refillFor >= 0 ? Writes.Carried : [], Writes.Taken, reserved, _free.InOrder(mostWorn: false, uint.MaxValue),
+            _free.InOrder(max > 0, max - 1), WritePoolPolicy.Target(IntervalBlocks, checkpointBlocks), room, _poolSeen, _poolChosen);
+        pool = n < 0 ? [] : _poolChosen.AsSpan(0, n);
+        return n >= 0;
     }
 
-    /// <summary>A checkpoint's anchor was written recording <paramref name="members"/>.</summary>
-    public void PoolCommitted(int[]? members) => Writes.Committed(members, Writes.OpenAmongAllowed(b => Table.State[b] == BlockState.Open));
+    /// <summary>A checkpoint's anchor was written recording <paramref name="members"/> (<paramref name="active"/> false: no pool).</summary>
+    public void PoolCommitted(ReadOnlySpan<int> members, bool active) => Writes.Committed(members, active, Writes.OpenAmongAllowed(b => Table.State[b] == BlockState.Open));
 
     /// <summary>
     /// Notes that a write takes <paramref name="block"/>; outside an active pool, a refill anchor listing it (and more

@@ -13,12 +13,13 @@ internal sealed class WritePool
     private readonly bool[] _isCarried;
     private readonly bool[] _isTaken;
     private int[] _members = [];
+    private int _memberCount;
 
     /// <summary>Members taken before the newest checkpoint's anchor but after its snapshot might have been: still read by recovery.</summary>
-    private readonly List<int> _carried = [];
+    private List<int> _carried = [];
 
     /// <summary>Blocks taken since the newest checkpoint's anchor (kept whether the pool is active or not: the next checkpoint carries them).</summary>
-    private readonly List<int> _taken = [];
+    private List<int> _taken = [];
 
     /// <summary>Blocks open at the anchor (the heads'): written past their recorded write pointers without being members.</summary>
     private int[] _openAtAnchor = [];
@@ -35,7 +36,16 @@ internal sealed class WritePool
     public bool Active { get; private set; }
 
     /// <summary>The members, in the order the anchor lists them.</summary>
-    public IReadOnlyList<int> Members => _members;
+    public IReadOnlyList<int> Members => _members[.._memberCount];
+
+    /// <summary>The members, without a copy (the allocator walks them at every block it opens).</summary>
+    public ReadOnlySpan<int> MemberSpan => _members.AsSpan(0, _memberCount);
+
+    /// <summary>Members taken before the newest checkpoint's anchor that recovery still reads (a refill keeps them first).</summary>
+    public ReadOnlySpan<int> Carried => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_carried);
+
+    /// <summary>Blocks taken since the newest checkpoint's anchor (every anchor keeps them).</summary>
+    public ReadOnlySpan<int> Taken => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_taken);
 
     /// <summary>Refill anchors written since mount (statistics and tests).</summary>
     public int Refills { get; private set; }
@@ -46,12 +56,6 @@ internal sealed class WritePool
 
     /// <summary>Whether <paramref name="block"/> is a member.</summary>
     public bool Contains(int block) => _member[block];
-
-    /// <summary>Blocks a refill anchor must list again: those carried from the checkpoint and those taken since.</summary>
-    public IEnumerable<int> MustKeep => _carried.Concat(_taken.Where(b => !_isCarried[b]));
-
-    /// <summary>Blocks taken since the newest checkpoint's anchor.</summary>
-    public IReadOnlyList<int> TakenSinceCheckpoint => _taken;
 
     /// <summary>Notes that a write takes <paramref name="block"/> (opens it or claims it for a checkpoint).</summary>
     /// <remarks>
@@ -67,33 +71,35 @@ internal sealed class WritePool
         }
     }
 
-    /// <summary>A checkpoint's anchor recorded <paramref name="members"/> (null: no pool); blocks taken before it are carried.</summary>
+    /// <summary>A checkpoint's anchor recorded <paramref name="members"/>; blocks taken before it are carried.</summary>
     /// <param name="members">The pool the anchor lists.</param>
+    /// <param name="active">False: the anchor recorded no pool.</param>
     /// <param name="openAtAnchor">The blocks open at the anchor.</param>
-    public void Committed(int[]? members, int[] openAtAnchor)
+    public void Committed(ReadOnlySpan<int> members, bool active, int[] openAtAnchor)
     {
         foreach (int b in _carried)
         {
             _isCarried[b] = false;
         }
 
+        // The taken list becomes the carried one and the old carried list, emptied, takes its place: both keep their
+        // capacity, so that once they have grown to what an interval takes, bookkeeping allocates nothing.
         _carried.Clear();
-        foreach (int b in _taken)
+        (_carried, _taken) = (_taken, _carried);
+        foreach (int b in _carried)
         {
             _isTaken[b] = false;
             _isCarried[b] = true;
-            _carried.Add(b);
         }
 
-        _taken.Clear();
-        Adopt(members, openAtAnchor);
+        Adopt(members, active, openAtAnchor);
     }
 
-    /// <summary>A refill anchor for the same checkpoint recorded <paramref name="members"/> (null: no pool).</summary>
-    public void Refilled(int[]? members)
+    /// <summary>A refill anchor for the same checkpoint recorded <paramref name="members"/> (<paramref name="active"/> false: no pool).</summary>
+    public void Refilled(ReadOnlySpan<int> members, bool active)
     {
         Refills++;
-        Adopt(members, _openAtAnchor);
+        Adopt(members, active, _openAtAnchor);
     }
 
     /// <summary>
@@ -123,29 +129,41 @@ internal sealed class WritePool
             }
         }
 
-        Adopt(members, openAtAnchor);
+        Adopt(members, members is not null, openAtAnchor);
     }
 
     /// <summary>Whether a page may be programmed in <paramref name="block"/> now (the invariant recovery depends on); anchor blocks are the caller's check.</summary>
     public bool MayProgram(int block) => !Active || _member[block] || Array.IndexOf(_openAtAnchor, block) >= 0;
 
     /// <summary>The blocks writes may have used (members, open at the anchor, kept) that satisfy <paramref name="isOpen"/>: the next anchor's open blocks.</summary>
-    public int[] OpenAmongAllowed(Func<int, bool> isOpen) => [.. _members.Concat(_openAtAnchor).Concat(_carried).Concat(_taken).Distinct().Where(isOpen)];
+    public int[] OpenAmongAllowed(Func<int, bool> isOpen) => [.. _members.Take(_memberCount).Concat(_openAtAnchor).Concat(_carried).Concat(_taken).Distinct().Where(isOpen)];
 
-    private void Adopt(int[]? members, int[] openAtAnchor)
+    private void Adopt(ReadOnlySpan<int> members, bool active, int[] openAtAnchor)
     {
-        foreach (int b in _members)
+        foreach (int b in MemberSpan)
         {
             _member[b] = false;
         }
 
-        _members = members ?? [];
-        foreach (int b in _members)
+        // The member list is kept, not replaced: a refill rewrites it on the write path.
+        if (_members.Length < members.Length)
+        {
+            _members = new int[Math.Max(members.Length, 2 * _members.Length)];
+        }
+
+        members.CopyTo(_members);
+        _memberCount = members.Length;
+
+        // Every block a write takes while the pool is active is a member: lists of them sized to the pool never grow
+        // on the write path.
+        _taken.EnsureCapacity(_memberCount);
+        _carried.EnsureCapacity(_memberCount);
+        foreach (int b in MemberSpan)
         {
             _member[b] = true;
         }
 
-        Active = members is not null;
+        Active = active;
         _openAtAnchor = openAtAnchor;
     }
 }

@@ -25,47 +25,53 @@ internal static class WritePoolPolicy
     /// The pool to record: first the blocks it must keep (taken since the checkpoint, so that recovery still reads
     /// them), then the reserved blocks (the next ones the heads and the checkpoint open), then free blocks taking turns
     /// from the least-worn order (the hot head's and the checkpoint's) and the most-worn order (the cold head's), each
-    /// block once, until <paramref name="target"/> entries or the free blocks run out. Null when the kept and reserved
+    /// block once, until <paramref name="target"/> entries or the free blocks run out. -1 when the kept and reserved
     /// blocks alone do not fit <paramref name="room"/>: the anchor then records no pool (recovery scans everything).
+    /// Allocates nothing (a refill anchor chooses a pool on the write path): the caller lends the scratch.
     /// </summary>
+    /// <typeparam name="TLeast">The least-worn walk's type (a struct, so that nothing is boxed).</typeparam>
+    /// <typeparam name="TMost">The most-worn walk's type.</typeparam>
     /// <param name="keep">Blocks that must stay listed.</param>
+    /// <param name="keepToo">More blocks that must stay listed, after those.</param>
     /// <param name="reserved">Reserved free blocks (-1 entries are skipped).</param>
     /// <param name="leastWorn">Free blocks in the least-worn pick order.</param>
     /// <param name="mostWorn">Free blocks in the most-worn pick order.</param>
     /// <param name="target">Entries wanted (<see cref="Target"/>).</param>
     /// <param name="room">Entries the anchor page has room for.</param>
-    public static int[]? Compose(IEnumerable<int> keep, IEnumerable<int> reserved, IEnumerable<int> leastWorn, IEnumerable<int> mostWorn, int target, int room)
+    /// <param name="seen">One flag per block, all false; left all false.</param>
+    /// <param name="chosen">Receives the pool; at least <paramref name="room"/> entries.</param>
+    /// <returns>The entries written to <paramref name="chosen"/>, or -1.</returns>
+    public static int Compose<TLeast, TMost>(ReadOnlySpan<int> keep, ReadOnlySpan<int> keepToo, ReadOnlySpan<int> reserved, TLeast leastWorn, TMost mostWorn,
+        int target, int room, Span<bool> seen, Span<int> chosen)
+        where TLeast : IEnumerator<int>
+        where TMost : IEnumerator<int>
     {
-        var chosen = new List<int>();
-        var seen = new HashSet<int>();
-        foreach (int b in keep.Concat(reserved))
+        if (room < 0)
         {
-            if (b >= 0 && seen.Add(b))
-            {
-                chosen.Add(b);
-            }
+            return -1;
         }
 
-        if (chosen.Count > room)
+        int count = 0;
+        bool fits = Keep(keep, seen, chosen, room, ref count) && Keep(keepToo, seen, chosen, room, ref count) && Keep(reserved, seen, chosen, room, ref count);
+        if (!fits)
         {
-            return null;
+            Forget(chosen[..count], seen);
+            return -1;
         }
 
-        int limit = Math.Min(room, Math.Max(target, chosen.Count + SpareBlocks));
-        using var least = leastWorn.GetEnumerator();
-        using var most = mostWorn.GetEnumerator();
+        int limit = Math.Min(room, Math.Max(target, count + SpareBlocks));
         bool leastLeft = true, mostLeft = true;
         bool turn = false;
-        while (chosen.Count < limit && (leastLeft || mostLeft))
+        while (count < limit && (leastLeft || mostLeft))
         {
             turn = !turn;
-            var source = turn ? least : most;
             if (turn ? !leastLeft : !mostLeft)
             {
                 continue;
             }
 
-            if (!source.MoveNext())
+            bool moved = turn ? leastWorn.MoveNext() : mostWorn.MoveNext();
+            if (!moved)
             {
                 if (turn)
                 {
@@ -79,12 +85,45 @@ internal static class WritePoolPolicy
                 continue;
             }
 
-            if (seen.Add(source.Current))
+            int b = turn ? leastWorn.Current : mostWorn.Current;
+            if (!seen[b])
             {
-                chosen.Add(source.Current);
+                seen[b] = true;
+                chosen[count++] = b;
             }
         }
 
-        return [.. chosen];
+        Forget(chosen[..count], seen);
+        return count;
+    }
+
+    /// <summary>Appends the blocks not yet chosen; false as soon as one more would exceed <paramref name="room"/>.</summary>
+    private static bool Keep(ReadOnlySpan<int> blocks, Span<bool> seen, Span<int> chosen, int room, ref int count)
+    {
+        foreach (int b in blocks)
+        {
+            if (b < 0 || seen[b])
+            {
+                continue;
+            }
+
+            if (count >= room)
+            {
+                return false;
+            }
+
+            seen[b] = true;
+            chosen[count++] = b;
+        }
+
+        return true;
+    }
+
+    private static void Forget(ReadOnlySpan<int> chosen, Span<bool> seen)
+    {
+        foreach (int b in chosen)
+        {
+            seen[b] = false;
+        }
     }
 }

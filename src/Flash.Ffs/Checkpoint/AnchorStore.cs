@@ -44,6 +44,9 @@ internal sealed class AnchorStore : IWritePoolAnchor
     /// <summary>The newest checkpoint's anchor record (a refill anchor repeats it with another pool); null before one.</summary>
     private AnchorRecord? _commit;
 
+    /// <summary>The page an anchor is encoded into (kept: a refill anchor is written on the write path).</summary>
+    private byte[] _page = [];
+
     /// <summary>The sequence number the newest checkpoint's anchor page took (its refills carry it again).</summary>
     private ulong _commitTagSequence;
 
@@ -317,20 +320,20 @@ internal sealed class AnchorStore : IWritePoolAnchor
         int checkpointBlocks = anchor.List!.Length;
 
         // The write pool this anchor records (issue 19): chosen here, at the commit point, from the free blocks.
-        int[]? pool = _pool.ChoosePoolForAnchor(AnchorRecord.PoolRoom(_io.PayloadSize, checkpointBlocks), checkpointBlocks, refillFor: -1);
-        anchor = With(anchor, pool);
-        Append(anchor, new PageTag { Kind = PageKind.Anchor, ObjectId = VolumeId, Sequence = pageSequence });
+        bool hasPool = _pool.ChoosePoolForAnchor(AnchorRecord.PoolRoom(_io.PayloadSize, checkpointBlocks), checkpointBlocks, refillFor: -1, out var pool);
+        Append(anchor, pool, hasPool, new PageTag { Kind = PageKind.Anchor, ObjectId = VolumeId, Sequence = pageSequence });
         _commit = anchor;
         _commitTagSequence = pageSequence;
         _refills = 0;
-        _pool.PoolCommitted(pool);
+        _pool.PoolCommitted(pool, hasPool);
     }
 
     /// <inheritdoc/>
     /// <remarks>
     /// The refill repeats the checkpoint's anchor (same sequence number, so the log's numbering has no gap recovery
     /// would stop at) with the next refill number in the tag's chunk field. A cut before it is intact leaves the
-    /// previous anchor newest, and nothing was written in the new blocks yet.
+    /// previous anchor newest, and nothing was written in the new blocks yet. Allocates nothing: a write that opens a
+    /// block outside the pool writes it.
     /// </remarks>
     public void WriteRefillAnchor(int block)
     {
@@ -339,44 +342,28 @@ internal sealed class AnchorStore : IWritePoolAnchor
             return;
         }
 
-        int[]? pool = _pool.ChoosePoolForAnchor(AnchorRecord.PoolRoom(_io.PayloadSize, commit.List?.Length ?? 0), commit.List?.Length ?? 1, refillFor: block);
-        if (pool is null)
+        bool hasPool = _pool.ChoosePoolForAnchor(AnchorRecord.PoolRoom(_io.PayloadSize, commit.List?.Length ?? 0), commit.List?.Length ?? 1, refillFor: block, out var pool);
+        if (!hasPool)
         {
             _log.LogInformation(FfsEvents.Checkpoint, "The write pool outgrew the anchor page; until the next checkpoint, recovery scans every block");
         }
 
-        Append(With(commit, pool), new PageTag { Kind = PageKind.Anchor, ObjectId = VolumeId, Sequence = _commitTagSequence, Chunk = _refills + 1 });
+        Append(commit, pool, hasPool, new PageTag { Kind = PageKind.Anchor, ObjectId = VolumeId, Sequence = _commitTagSequence, Chunk = _refills + 1 });
         _refills++;
-        _pool.Writes.Refilled(pool);
+        _pool.Writes.Refilled(pool, hasPool);
     }
 
-    private static AnchorRecord With(AnchorRecord a, int[]? pool) => new()
-    {
-        Version = a.Version,
-        TagSize = a.TagSize,
-        PageSize = a.PageSize,
-        SpareSize = a.SpareSize,
-        PagesPerBlock = a.PagesPerBlock,
-        BlockCount = a.BlockCount,
-        Kind = a.Kind,
-        TagInSpare = a.TagInSpare,
-        VolumeId = a.VolumeId,
-        CheckpointSequence = a.CheckpointSequence,
-        CheckpointLength = a.CheckpointLength,
-        CheckpointCrc = a.CheckpointCrc,
-        CheckpointPageCount = a.CheckpointPageCount,
-        Label = a.Label,
-        AnchorBlock0 = a.AnchorBlock0,
-        AnchorBlock1 = a.AnchorBlock1,
-        List = a.List,
-        Pool = pool,
-    };
-
     /// <summary>Appends one anchor page; switches anchor blocks when this one is full or its next page is not erased.</summary>
-    private void Append(AnchorRecord anchor, PageTag tag)
+    private void Append(AnchorRecord anchor, ReadOnlySpan<int> pool, bool hasPool, PageTag tag)
     {
-        var buffer = new byte[anchor.EncodedSize];
-        anchor.Encode(buffer);
+        int size = anchor.EncodedSizeWith(hasPool ? pool.Length : 0);
+        if (_page.Length < size)
+        {
+            _page = new byte[Math.Max(size, _io.PayloadSize)];
+        }
+
+        var buffer = _page.AsSpan(0, size);
+        anchor.EncodeWith(buffer, pool, hasPool);
         for (int attempt = 0; attempt < 4; attempt++)
         {
             if (WritePointer >= _ppb)

@@ -97,12 +97,30 @@ internal sealed class AnchorRecord
         => version == 1 ? pageCount : (int)Math.Min(int.MaxValue, ((long)pageCount + pagesPerBlock - 1) / pagesPerBlock);
 
     /// <summary>Bytes the record takes.</summary>
-    public int EncodedSize => FixedSize + (4 * (List?.Length ?? 0)) + (Version >= PoolVersion ? 4 + (4 * (Pool?.Length ?? 0)) : 0);
+    public int EncodedSize => EncodedSizeWith(Pool?.Length ?? 0);
+
+    /// <summary>Bytes the record takes with a pool of <paramref name="poolEntries"/> entries instead of <see cref="Pool"/>.</summary>
+    public int EncodedSizeWith(int poolEntries) => FixedSize + (4 * (List?.Length ?? 0)) + (Version >= PoolVersion ? 4 + (4 * poolEntries) : 0);
 
     /// <summary>Encodes the record into <paramref name="destination"/> (at least <see cref="EncodedSize"/> bytes).</summary>
-    public void Encode(Span<byte> destination)
+    public void Encode(Span<byte> destination) => EncodeWith(destination, Pool, Pool is not null);
+
+    /// <summary>
+    /// Encodes the record with another pool (a refill anchor repeats its checkpoint's record with the pool refilled)
+    /// into <paramref name="destination"/> (at least <see cref="EncodedSizeWith"/> bytes). Allocates nothing.
+    /// </summary>
+    /// <param name="destination">Receives the record.</param>
+    /// <param name="pool">The pool to record.</param>
+    /// <param name="hasPool">False: record <see cref="NoPool"/> (and ignore <paramref name="pool"/>).</param>
+    /// <exception cref="InvalidOperationException">The label takes more than <see cref="LabelSize"/> UTF-8 bytes.</exception>
+    public void EncodeWith(Span<byte> destination, ReadOnlySpan<int> pool, bool hasPool)
     {
-        var w = new LittleEndianWriter(destination[..EncodedSize]);
+        if (!hasPool)
+        {
+            pool = [];
+        }
+
+        var w = new LittleEndianWriter(destination[..EncodedSizeWith(pool.Length)]);
         w.Bytes(Magic);
         w.U16(Version);
         w.U16(TagSize);
@@ -118,12 +136,14 @@ internal sealed class AnchorRecord
         w.I32(CheckpointLength);
         w.U32(CheckpointCrc);
         w.I32(CheckpointPageCount);
-        byte[] label = Encoding.UTF8.GetBytes(Label);
-        if (label.Length > LabelSize)
+        int labelBytes = Encoding.UTF8.GetByteCount(Label);
+        if (labelBytes > LabelSize)
         {
-            throw new InvalidOperationException($"The label takes {label.Length} UTF-8 bytes; at most {LabelSize} fit.");
+            throw new InvalidOperationException($"The label takes {labelBytes} UTF-8 bytes; at most {LabelSize} fit.");
         }
 
+        Span<byte> label = stackalloc byte[LabelSize];
+        label = label[..Encoding.UTF8.GetBytes(Label, label)];
         w.Bytes(label);
         w.Fill(0, LabelSize - label.Length);
         w.I32(AnchorBlock0);
@@ -135,8 +155,8 @@ internal sealed class AnchorRecord
 
         if (Version >= PoolVersion)
         {
-            w.U32(Pool is { } pool ? (uint)pool.Length : NoPool);
-            foreach (int block in Pool ?? [])
+            w.U32(hasPool ? (uint)pool.Length : NoPool);
+            foreach (int block in pool)
             {
                 w.I32(block);
             }

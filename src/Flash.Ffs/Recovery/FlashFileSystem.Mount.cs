@@ -30,6 +30,9 @@ public sealed partial class FlashFileSystem
     /// <summary>The write pool the newest anchor records (tests and diagnostics).</summary>
     internal Blocks.WritePool WritePool => _pool.Writes;
 
+    /// <summary>The anchor store (tests: writing a refill anchor directly).</summary>
+    internal Checkpoint.AnchorStore Anchors => _anchors;
+
     private void FormatCore(FormatOptions options)
     {
         if (Encoding.UTF8.GetByteCount(options.Label) > 32)
