@@ -130,10 +130,6 @@ internal sealed partial class CheckpointWriter : IIndexObserver
         }
 
         var (previousNext, size, targets, oldBlocks, views, delta) = plan;
-        if (delta is not null && !FitDelta(delta, targets, oldBlocks, ref size, previousNext))
-        {
-            return false;
-        }
 
         int leftOut = views.Count(v => v.Value is null);
         var retiring = Enumerable.Range(0, _blocks.Count).Where(b => _blocks.State[b] == BlockState.Retiring).ToArray();

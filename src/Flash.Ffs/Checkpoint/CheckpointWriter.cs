@@ -178,11 +178,6 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
     private bool TryWrite(bool forUnmount)
     {
         var (previousNext, size, targets, oldBlocks, views, delta) = Plan(mustWrite: true)!.Value;
-        if (delta is not null && !FitDelta(delta, targets, oldBlocks, ref size, previousNext))
-        {
-            throw new FlashNoSpaceException("No free block for a checkpoint.");
-        }
-
         Coverage.HoldOpenTxnBlocks();
 
         // Blocks of the old checkpoint are recorded as free (to erase) in the new one: once the anchor points at the
@@ -329,9 +324,9 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
     /// block-table entries it lists): claims another block while it does not fit, releases the last while it fits
     /// in fewer. Terminates: a claimed block always differs from the base's entry (the base never records a block it
     /// did not fill as a checkpoint block), so claiming never shrinks the size and releasing never grows it. False
-    /// (everything it claimed released, the reservation restored) when no block is left.
+    /// (the blocks claimed so far stay claimed, for the base written instead) when no block is left.
     /// </summary>
-    private bool FitDelta(DeltaPlan delta, List<int> targets, int[] recordFree, ref int size, int previousNext)
+    private bool FitDelta(DeltaPlan delta, List<int> targets, int[] recordFree, ref int size)
     {
         for (; ; )
         {
@@ -343,13 +338,6 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
                 int b = _pool.PickFreeOrReserved(mostWorn: false);
                 if (b < 0)
                 {
-                    foreach (int t in targets)
-                    {
-                        _pool.ReleaseCheckpointBlock(t);
-                    }
-
-                    targets.Clear();
-                    _pool.Reservations.Checkpoint = previousNext;
                     return false;
                 }
 
@@ -460,17 +448,7 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
         int pages = (size + _chunk - 1) / _chunk;
         if (pages > MaxPages)
         {
-            _pool.Reservations.Checkpoint = previousNext;
-            var tooLarge = new FlashNoSpaceException($"The index ({size} bytes) exceeds the largest checkpoint an anchor page can describe ({MaxPages} pages).");
-            if (mustWrite)
-            {
-                throw tooLarge;
-            }
-
-            // An incremental one runs after an operation committed, which must not fail: the next operation that
-            // needs space reports it (see EnsureSpace).
-            _logger.LogError(FfsEvents.Checkpoint, tooLarge, "No checkpoint possible");
-            return null;
+            return TooLarge(size, previousNext, mustWrite);
         }
 
         List<int> targets;
@@ -484,12 +462,42 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
             return null;
         }
 
+        var oldBlocks = BlocksReleasedBy(delta is not null).Where(b => !targets.Contains(b)).ToArray();
+        if (delta is not null)
+        {
+            // Exact once its blocks are claimed; a delta that would eat the room a base after it needs is a base.
+            int nextBaseBlocks = CheckpointKindPolicy.BodyBlocks((long)_base.Reference!.Length + size, _chunk, _ppb);
+            if (!FitDelta(delta, targets, oldBlocks, ref size)
+                || !CheckpointKindPolicy.DeltaLeavesRoomForBase(_pool.FreeCount, oldBlocks.Length, nextBaseBlocks))
+            {
+                delta = null;
+                size = _source.Size(views);
+                pages = (size + _chunk - 1) / _chunk;
+                if (pages > MaxPages)
+                {
+                    // The index outgrew an anchor page's description since the base: as at the start, but with blocks claimed.
+                    foreach (int t in targets)
+                    {
+                        _pool.ReleaseCheckpointBlock(t);
+                    }
+
+                    return TooLarge(size, previousNext, mustWrite);
+                }
+
+                if (!TopUpTargets(targets, (pages + _ppb - 1) / _ppb, previousNext, mustWrite))
+                {
+                    return null;
+                }
+
+                oldBlocks = BlocksReleasedBy(delta: false).Where(b => !targets.Contains(b)).ToArray();
+            }
+        }
+
         if (mustWrite)
         {
             KeepReservations(previousNext);
         }
 
-        var oldBlocks = BlocksReleasedBy(delta is not null).Where(b => !targets.Contains(b)).ToArray();
         return (previousNext, size, targets, oldBlocks, views, delta);
     }
 
@@ -525,6 +533,64 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
         }
 
         return targets;
+    }
+
+    /// <summary>The index is too large for one anchor page: throws if <paramref name="mustWrite"/> is set, else logs and returns null.</summary>
+    private (int PreviousNext, int Size, List<int> Targets, int[] OldBlocks, Dictionary<uint, Node?> Views, DeltaPlan? Delta)? TooLarge(int size, int previousNext, bool mustWrite)
+    {
+        _pool.Reservations.Checkpoint = previousNext;
+        var tooLarge = new FlashNoSpaceException($"The index ({size} bytes) exceeds the largest checkpoint an anchor page can describe ({MaxPages} pages).");
+        if (mustWrite)
+        {
+            throw tooLarge;
+        }
+
+        // An incremental one runs after an operation committed, which must not fail: the next operation that
+        // needs space reports it (see EnsureSpace).
+        _logger.LogError(FfsEvents.Checkpoint, tooLarge, "No checkpoint possible");
+        return null;
+    }
+
+    /// <summary>
+    /// A delta's blocks become a base's (<see cref="Plan"/>'s fallback): claims more until there are
+    /// <paramref name="blocksNeeded"/>, or releases the extra ones. When no free block is left, releases them all and
+    /// restores the reservation: throws <see cref="FlashNoSpaceException"/> if <paramref name="mustWrite"/> is set,
+    /// else returns false (an incremental checkpoint tries again later).
+    /// </summary>
+    private bool TopUpTargets(List<int> targets, int blocksNeeded, int previousNext, bool mustWrite)
+    {
+        while (targets.Count > Math.Max(blocksNeeded, 1))
+        {
+            _pool.ReleaseCheckpointBlock(targets[^1]);
+            targets.RemoveAt(targets.Count - 1);
+        }
+
+        while (targets.Count < blocksNeeded)
+        {
+            int b = _pool.PickFreeOrReserved(mostWorn: false);
+            if (b < 0)
+            {
+                foreach (int t in targets)
+                {
+                    _pool.ReleaseCheckpointBlock(t);
+                }
+
+                targets.Clear();
+                _pool.Reservations.Checkpoint = previousNext;
+                if (mustWrite)
+                {
+                    throw new FlashNoSpaceException("No free block for a checkpoint.");
+                }
+
+                _logger.LogDebug(FfsEvents.Checkpoint, "No room to start a checkpoint; trying again later");
+                return false;
+            }
+
+            _pool.ClaimForCheckpoint(b);
+            targets.Add(b);
+        }
+
+        return true;
     }
 
     /// <summary>

@@ -5,7 +5,8 @@ namespace Flash.Tests.Ffs.Checkpoint;
 /// <summary>
 /// The choice between a base and a delta (<see cref="CheckpointKindPolicy"/>): no base known means a base; deltas
 /// while they and the next one stay below the base's size and the next one is at most half of it; and over a steady
-/// change rate the bytes written stay within twice the best fixed period's (the ski-rental bound).
+/// change rate the bytes written stay within twice the best fixed period's (the ski-rental bound); and a delta only
+/// while, once it commits, the free blocks still hold a base and its three reservations (the room rule).
 /// </summary>
 public sealed class CheckpointKindPolicyTests
 {
@@ -60,4 +61,24 @@ public sealed class CheckpointKindPolicyTests
 
         Assert.True(written / (double)Intervals <= 2 * best, $"{written / (double)Intervals:F0} bytes an interval, best {best:F0}");
     }
+
+    [Theory]
+    [InlineData(4, 0, 1, true)]   // a base of 1 block needs it, its next checkpoint block and both heads' next blocks
+    [InlineData(3, 0, 1, false)]  // the unmount-time delta of issue 19's full volume: a base after it would find no reservation
+    [InlineData(3, 1, 1, true)]   // a delta over a delta releases the old one's block when it commits
+    [InlineData(10, 0, 8, false)]
+    [InlineData(11, 0, 8, true)]
+    [InlineData(5, 6, 8, true)]
+    [InlineData(0, 0, 0, false)]
+    public void A_delta_leaves_the_base_after_it_its_body_and_three_reservations(int free, int released, int nextBase, bool delta)
+        => Assert.Equal(delta, CheckpointKindPolicy.DeltaLeavesRoomForBase(free, released, nextBase));
+
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(1, 1)]
+    [InlineData(2048 * 64, 1)]
+    [InlineData((2048 * 64) + 1, 2)]
+    [InlineData(2048 * 65, 2)]
+    public void A_body_fills_whole_blocks_of_whole_pages(long bytes, int blocks)
+        => Assert.Equal(blocks, CheckpointKindPolicy.BodyBlocks(bytes, 2048, 64));
 }
