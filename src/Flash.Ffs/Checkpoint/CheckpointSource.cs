@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Flash.Ffs.Blocks;
 using Flash.Ffs.Format;
@@ -111,12 +112,15 @@ internal sealed class CheckpointSource(
     public void ChangedBlocks(byte[] baseTable, int[] recordFree, List<int> changed)
     {
         changed.Clear();
-        Span<byte> entry = stackalloc byte[CheckpointCodec.BlockSize];
-        for (int b = 0; b < blocks.Count; b++)
+
+        // Field by field against the encoded entry (CheckpointCodec.WriteBlock's layout): no encoding per block.
+        var table = baseTable.AsSpan();
+        for (int b = 0, o = 0; b < blocks.Count; b++, o += CheckpointCodec.BlockSize)
         {
-            var w = new LittleEndianWriter(entry);
-            CheckpointCodec.WriteBlock(ref w, RecordedBlock(b, recordFree));
-            if (!entry.SequenceEqual(baseTable.AsSpan(b * CheckpointCodec.BlockSize, CheckpointCodec.BlockSize)))
+            var e = RecordedBlock(b, recordFree);
+            if (table[o] != (byte)e.State || table[o + 1] != (e.Erased ? 1 : 0)
+                || BinaryPrimitives.ReadUInt32LittleEndian(table[(o + 2)..]) != e.EraseCount
+                || BinaryPrimitives.ReadUInt64LittleEndian(table[(o + 6)..]) != e.FirstSequence)
             {
                 changed.Add(b);
             }
