@@ -100,7 +100,10 @@ internal sealed class VolumeRecovery
         // are open at the anchor.
         _pool.Writes.Mounted(anchor.Pool, anchor.Pool?.Where(b => _blocks.State[b] is not (BlockState.Free or BlockState.Bad)) ?? [],
             [.. new[] { image.Hot.Block, image.Cold.Block }.Where(b => b >= 0)]);
-        return new RecoveredVolume(clean, image.Sequence, sequence, replay.NextId, replay.NextTxn, root, hot, cold, anchor.CheckpointPages,
+
+        // A delta's base stays claimed with it: both bodies' pages are the mounted checkpoint's.
+        var checkpointPages = image.BasePages.IsEmpty ? anchor.CheckpointPages : [.. image.BasePages, .. anchor.CheckpointPages];
+        return new RecoveredVolume(clean, image.Sequence, sequence, replay.NextId, replay.NextTxn, root, hot, cold, checkpointPages,
             anchor.Block == anchor.AnchorBlock0 ? 0 : 1, anchor.NextFree, blocksSinceCheckpoint, report);
     }
 
@@ -113,8 +116,38 @@ internal sealed class VolumeRecovery
         return new FoundAnchor(anchor.Block, anchor.NextFree, anchor.Sequence, pages, length, crc, _anchors.Blocks[0], _anchors.Blocks[1], _anchors.ParsedPool);
     }
 
+    /// <summary>
+    /// The body the anchor names, decoded; a delta (format 5) is applied to the base it references, read from the
+    /// blocks it lists and checked against the length and CRC it records. Either damaged: corrupt, naming which.
+    /// </summary>
     private CheckpointImage ReadImage(FoundAnchor anchor, List<ulong> pageSequences)
-        => CheckpointCodec.Decode(ReadCheckpoint(anchor.CheckpointPages, anchor.CheckpointLength, pageSequences), anchor.CheckpointCrc, _blocks.Count, _ppb);
+    {
+        var body = ReadCheckpoint(anchor.CheckpointPages, anchor.CheckpointLength, pageSequences);
+        if (!CheckpointCodec.IsDelta(body))
+        {
+            return CheckpointCodec.Decode(body, anchor.CheckpointCrc, _blocks.Count, _ppb);
+        }
+
+        var delta = CheckpointCodec.DecodeDelta(body, anchor.CheckpointCrc, _blocks.Count, _ppb);
+        var basePages = delta.BasePages(_ppb);
+        CheckpointImage baseImage;
+        try
+        {
+            var baseBody = ReadCheckpoint(basePages, delta.Base.Length, []);
+            if (CheckpointCodec.IsDelta(baseBody))
+            {
+                throw new FileSystemCorruptException("It is a delta, not a base.");
+            }
+
+            baseImage = CheckpointCodec.Decode(baseBody, delta.Base.Crc, _blocks.Count, _ppb);
+        }
+        catch (FileSystemCorruptException ex)
+        {
+            throw new FileSystemCorruptException($"The base checkpoint (sequence {delta.Base.Sequence}) of the delta checkpoint is damaged: {ex.Message}", ex);
+        }
+
+        return delta.Apply(baseImage) with { BasePages = [.. basePages] };
+    }
 
     /// <summary>Loads the block table, the reservations and the index from a checkpoint image; returns the root.</summary>
     private Node Restore(CheckpointImage image)

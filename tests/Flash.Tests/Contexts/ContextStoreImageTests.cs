@@ -18,7 +18,8 @@ public sealed class ContextStoreImageTests
     [Fact]
     public void A_fixed_history_gives_the_recorded_image()
     {
-        Assert.Equal(ImageSha256, RunHistory());
+        string actual = RunHistory();
+        Assert.True(ImageSha256 == actual, $"context store image changed: expected {ImageSha256}, got {actual}");
     }
 
     internal static string RunHistory()

@@ -61,6 +61,7 @@ internal static class Workloads
         BadBlockErase(),
         CheckpointChurn(),
         IncrementalCheckpoint(),
+        DeltaCheckpoints(),
         MaintainIdle(),
         RemountCycles(),
         HandleMultiFlush(),
@@ -576,6 +577,57 @@ internal static class Workloads
             Name = "incremental-checkpoint",
             Geometry = Small,
             MountOptions = new FlashFileSystemOptions { CheckpointIntervalBlocks = 1, MaxForegroundPagesPerOperation = 2 },
+            Setup = setup.Steps,
+            Steps = b.Steps,
+        };
+    }
+
+    /// <summary>
+    /// Delta checkpoints (format 5, issue 19): checkpoints go base, delta, delta, delta, then a base once the deltas
+    /// since the base would reach its size (ski rental), deltas over that base, a remount (the unmount's delta is
+    /// mounted as base plus delta; the first checkpoint after it is a base) and deltas again. Deltas list created,
+    /// changed, renamed and deleted entries. Small enough that every mutation is a cut point in the quick profile
+    /// (DeltaCheckpointWorkloadTests checks both).
+    /// </summary>
+    internal static Workload DeltaCheckpoints()
+    {
+        var setup = new WorkloadBuilder();
+        setup.Mkdir("/idx");
+        for (int i = 0; i < 120; i++)
+        {
+            setup.Write($"/idx/e{i:D3}", Data.Pattern(24, i));
+        }
+
+        var b = new WorkloadBuilder(setup.Model);
+        b.Sync();                                               // a base: none is known after a mount
+        b.Write("/idx/e000", Data.Pattern(40, 1000));
+        b.Sync();                                               // a delta
+        b.Write("/idx/e001", Data.Pattern(41, 1001));
+        b.Rename("/idx/e002", "/idx/r002");
+        b.Sync();                                               // a delta, cumulative
+        b.Delete("/idx/e003");
+        b.Write("/new0", Data.Pattern(600, 1002));
+        b.Sync();                                               // a delta with a deleted entry
+        for (int i = 10; i < 90; i++)
+        {
+            b.Write($"/idx/e{i:D3}", Data.Pattern(30, 1100 + i));
+        }
+
+        b.Sync();                                               // the next delta would exceed half the base: a base
+        b.Write("/idx/e004", Data.Pattern(42, 1003));
+        b.Delete("/new0");
+        b.Sync();                                               // a delta over the new base
+        b.Mkdir("/d");
+        b.Remount();                                            // the unmount's delta; mounted as base plus delta
+        b.Write("/d/f", Data.Pattern(700, 1004));
+        b.Sync();                                               // a base again
+        b.Write("/idx/e005", Data.Pattern(43, 1005));
+        b.Sync();                                               // a delta
+        return new Workload
+        {
+            Name = "delta-checkpoints",
+            Geometry = Small,
+            MountOptions = new FlashFileSystemOptions { CheckpointIntervalBlocks = 64 },
             Setup = setup.Steps,
             Steps = b.Steps,
         };
