@@ -76,6 +76,11 @@ public sealed partial class FlashFileSystem : IDisposable
         _inline = new InlinePageRefs(_blocks, _ppb, _chunk);
         _txns = new TransactionTable(_pageLog, _index, _inline, _ids, _chunk);
         _anchors = new AnchorStore(device, _io, _pool, _log);
+        _pool.IntervalBlocks = options.CheckpointIntervalBlocks;
+#if DEBUG
+        // Issue 19: every page programmed after an anchor lies where the next recovery reads (the write pool).
+        _io.BeforeProgram = page => _pool.CheckMayProgram(page / _ppb);
+#endif
         _checkpoint = new CheckpointWriter(_io, _pageLog, _index, _txns.Open, _ids, _anchors, new VolumeMetrics(this), options, _log);
         _pageLog.ConnectCheckpoint(_checkpoint);
         _txns.ConnectHost(_checkpoint);

@@ -34,6 +34,13 @@ internal sealed partial class BlockPool : IBlockStateObserver
     /// <summary>Whether <see cref="_free"/> and <see cref="_wear"/> follow the table; false after a wholesale load, until the next use rebuilds them.</summary>
     private bool _indexed;
 
+    /// <summary>Writes the refill anchor when a write takes a block outside the pool (the anchor store).</summary>
+    private IWritePoolAnchor? _anchor;
+
+    /// <summary>Scratch of <see cref="ChoosePoolForAnchor"/>: a flag per block (all false between calls) and the pool chosen.</summary>
+    private bool[]? _poolSeen;
+    private int[] _poolChosen = [];
+
     public BlockPool(IFlashDevice device, ILogger log, IBlockRetirementSink retirement)
     {
         _device = device;
@@ -44,6 +51,7 @@ internal sealed partial class BlockPool : IBlockStateObserver
         Table = new BlockTable(device.Geometry.BlockCount, PagesPerBlock);
         Table.State.Observer = this;
         _free = new FreeBlockIndex(Table.Count);
+        Writes = new WritePool(Table.Count);
     }
 
     /// <summary>Pages a block.</summary>
@@ -54,6 +62,15 @@ internal sealed partial class BlockPool : IBlockStateObserver
 
     /// <summary>The blocks the last checkpoint reserved for the heads and the next checkpoint.</summary>
     public BlockReservations Reservations { get; } = new();
+
+    /// <summary>The write pool the newest anchor records (see <see cref="WritePool"/>): free blocks are picked from it first.</summary>
+    public WritePool Writes { get; private set; } = null!;
+
+    /// <summary>Blocks written between checkpoints (the options' interval): sizes the write pool (<see cref="WritePoolPolicy.Target"/>).</summary>
+    public int IntervalBlocks { get; set; } = 16;
+
+    /// <summary>Connects the anchor store that writes refill anchors.</summary>
+    public void ConnectAnchor(IWritePoolAnchor anchor) => _anchor = anchor;
 
     /// <summary>Blocks in the free pool (kept as states change, no walk).</summary>
     public int FreeCount => Table.State.FreeCount;
@@ -88,7 +105,117 @@ internal sealed partial class BlockPool : IBlockStateObserver
     {
         EnsureIndexed();
         uint max = _wear.Max;
+        if (Writes.Active)
+        {
+            // The pool's members first; a block outside it costs a refill anchor when it is taken (NoteTaken).
+            int member = PickMember(mostWorn && max > 0, max - 1, erasedOnly: false, ignoreReservations ? null : Reservations, exclude: -1);
+            if (member >= 0)
+            {
+                return member;
+            }
+        }
+
         return _free.Pick(mostWorn && max > 0, max - 1, erasedOnly: false, ignoreReservations ? null : Reservations, exclude: -1);
+    }
+
+    /// <summary>
+    /// <see cref="FreeBlockIndex.Pick"/>'s choice among the free members of the write pool: the least-worn one, or
+    /// the most-worn one at most <paramref name="cap"/> (the least-worn when none is); of equals an erased one, then
+    /// the one listed first. A walk over the pool (tens of entries), not the table.
+    /// </summary>
+    private int PickMember(bool mostWorn, uint cap, bool erasedOnly, BlockReservations? skip, int exclude)
+    {
+        int best = -1, fallback = -1;
+        foreach (int b in Writes.MemberSpan)
+        {
+            if (b == exclude || Table.State[b] != BlockState.Free || (erasedOnly && !Table.Erased[b]) || (skip is not null && skip.Holds(b)))
+            {
+                continue;
+            }
+
+            if (Better(b, fallback, mostWorn: false))
+            {
+                fallback = b;
+            }
+
+            if (mostWorn && Table.EraseCount[b] <= cap && Better(b, best, mostWorn: true))
+            {
+                best = b;
+            }
+        }
+
+        return best >= 0 ? best : fallback;
+
+        bool Better(int b, int than, bool mostWorn)
+        {
+            if (than < 0)
+            {
+                return true;
+            }
+
+            uint x = Table.EraseCount[b], y = Table.EraseCount[than];
+            return x != y ? (mostWorn ? x > y : x < y) : Table.Erased[b] && !Table.Erased[than];
+        }
+    }
+
+    /// <summary>
+    /// The pool the next anchor records (checkpoint commit: <paramref name="refillFor"/> -1; refill: the block being
+    /// taken): what must stay listed, the reservations, then free blocks in the allocator's order (<see cref="WritePoolPolicy.Compose"/>).
+    /// False when it does not fit <paramref name="room"/> entries. Allocates nothing once the scratch has grown to the
+    /// room (a refill is on the write path); <paramref name="pool"/> is valid until the next call.
+    /// </summary>
+    /// <param name="room">Pool entries the anchor page has room for.</param>
+    /// <param name="checkpointBlocks">Blocks the checkpoint fills.</param>
+    /// <param name="refillFor">The block a write is taking (a refill), or -1 (a checkpoint's anchor).</param>
+    /// <param name="pool">The pool chosen (empty when none fits).</param>
+    public bool ChoosePoolForAnchor(int room, int checkpointBlocks, int refillFor, out ReadOnlySpan<int> pool)
+    {
+        EnsureIndexed();
+        uint max = _wear.Max;
+        _poolSeen ??= new bool[Table.Count];
+        if (_poolChosen.Length < room)
+        {
+            _poolChosen = new int[room];
+        }
+
+        // A refill keeps what the checkpoint carried and what was taken since, and the block being taken; a
+        // checkpoint's anchor keeps only what was taken since its snapshot.
+        Span<int> reserved = [refillFor, Reservations.Hot, Reservations.Cold, Reservations.Checkpoint];
+        int n = WritePoolPolicy.Compose(refillFor >= 0 ? Writes.Carried : [], Writes.Taken, reserved, _free.InOrder(mostWorn: false, uint.MaxValue),
+            _free.InOrder(max > 0, max - 1), WritePoolPolicy.Target(IntervalBlocks, checkpointBlocks), room, _poolSeen, _poolChosen);
+        pool = n < 0 ? [] : _poolChosen.AsSpan(0, n);
+        return n >= 0;
+    }
+
+    /// <summary>A checkpoint's anchor was written recording <paramref name="members"/> (<paramref name="active"/> false: no pool).</summary>
+    public void PoolCommitted(ReadOnlySpan<int> members, bool active) => Writes.Committed(members, active, Writes.OpenAmongAllowed(b => Table.State[b] == BlockState.Open));
+
+    /// <summary>
+    /// Notes that a write takes <paramref name="block"/>; outside an active pool, a refill anchor listing it (and more
+    /// free blocks) is written first, so that recovery reads it. Writes no more than that one anchor page: the anchor
+    /// store's block switch erases an anchor block, which takes nothing.
+    /// </summary>
+    private void NoteTaken(int block)
+    {
+        if (Writes.Active && !Writes.Contains(block) && _anchor is not null)
+        {
+            _anchor.WriteRefillAnchor(block);
+        }
+
+        Writes.Take(block);
+    }
+
+    /// <summary>
+    /// Debug check of the write pool's invariant before every page program: the block is a member of the newest
+    /// anchor's pool, a block open at that anchor, or an anchor block.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A page would be programmed where the next recovery does not look.</exception>
+    public void CheckMayProgram(int block)
+    {
+        if (!Writes.MayProgram(block) && Table.State[block] != BlockState.Anchor)
+        {
+            throw new InvalidOperationException($"A page is programmed in block {block} ({Table.State[block]}), outside the newest anchor's write pool: recovery would not read it.");
+        }
     }
 
     /// <summary>
@@ -115,6 +242,15 @@ internal sealed partial class BlockPool : IBlockStateObserver
     public int PickReservable(bool mostWorn, int exclude)
     {
         EnsureIndexed();
+        if (Writes.Active)
+        {
+            int member = PickMember(mostWorn, uint.MaxValue, erasedOnly: true, Reservations, exclude);
+            if (member >= 0)
+            {
+                return member;
+            }
+        }
+
         return _free.Pick(mostWorn, uint.MaxValue, erasedOnly: true, Reservations, exclude);
     }
 
@@ -234,6 +370,7 @@ internal sealed partial class BlockPool : IBlockStateObserver
     /// <summary>A head starts writing into free <paramref name="block"/>; its first page will carry <paramref name="lastSequence"/> + 1.</summary>
     public void Open(int block, ulong lastSequence)
     {
+        NoteTaken(block);
         Table.State.Apply(block, BlockTransition.Open);
         Table.Erased[block] = false;
         Table.ClearBlock(block);
@@ -312,6 +449,7 @@ internal sealed partial class BlockPool : IBlockStateObserver
     /// </summary>
     public void ClaimForCheckpoint(int block)
     {
+        NoteTaken(block);
         bool erased = Table.Erased[block];
         Table.State.Apply(block, BlockTransition.AssignCheckpoint);
         Table.Erased[block] = false;
@@ -400,9 +538,26 @@ internal sealed partial class BlockPool : IBlockStateObserver
         Table.LastSequence[block] = last;
     }
 
-    /// <summary>After an unclean shutdown a free block may have been half-erased or half-written: each is erased before use.</summary>
-    public void DistrustErasedFreeBlocks()
+    /// <summary>
+    /// After an unclean shutdown a free block that writes may have taken may have been half-erased or half-written:
+    /// each is erased before use. With a write pool, only its members (nothing else was written or erased from an
+    /// erased state); without one, every free block.
+    /// </summary>
+    public void DistrustErasedFreeBlocks(IReadOnlyList<int>? pool = null)
     {
+        if (pool is not null)
+        {
+            foreach (int b in pool)
+            {
+                if (Table.State[b] == BlockState.Free)
+                {
+                    SetErased(b, false);
+                }
+            }
+
+            return;
+        }
+
         for (int b = 0; b < Table.Count; b++)
         {
             if (Table.State[b] == BlockState.Free)

@@ -1,3 +1,4 @@
+using System.Collections;
 using Flash.Ffs.Index;
 
 namespace Flash.Ffs.Blocks;
@@ -148,6 +149,13 @@ internal sealed class FreeBlockIndex
         return -1;
     }
 
+    /// <summary>
+    /// Every free block in the order <see cref="Pick"/> would return them if each were taken in turn (the write pool's
+    /// choice, once an anchor): by erase count, ascending, or with <paramref name="mostWorn"/> descending from
+    /// <paramref name="cap"/> and then the counts above it ascending; within a bucket the erased ones first.
+    /// </summary>
+    public Order InOrder(bool mostWorn, uint cap) => new(this, mostWorn, cap);
+
     private int First(Bucket bucket, bool erasedOnly, BlockReservations? skip, int exclude)
     {
         int b = FirstIn(bucket.ErasedHead, skip, exclude);
@@ -165,6 +173,86 @@ internal sealed class FreeBlockIndex
         }
 
         return -1;
+    }
+
+    /// <summary>
+    /// A walk over the free blocks in <see cref="InOrder"/>'s order that allocates nothing (the write pool is chosen at
+    /// every refill anchor, on the write path). Valid while the index is not changed.
+    /// </summary>
+    public struct Order : IEnumerator<int>
+    {
+        private readonly FreeBlockIndex _index;
+        private readonly bool _mostWorn;
+
+        /// <summary>Erase counts at most the cap (the most-worn walk takes these first, descending).</summary>
+        private readonly int _atMostCap;
+        private int _step;
+        private Bucket? _bucket;
+        private bool _inDirty;
+        private int _block;
+
+        internal Order(FreeBlockIndex index, bool mostWorn, uint cap)
+        {
+            _index = index;
+            _mostWorn = mostWorn;
+            int at = index._counts.BinarySearch(cap);
+            _atMostCap = at >= 0 ? at + 1 : ~at;
+            _block = -1;
+        }
+
+        /// <inheritdoc/>
+        public int Current { get; private set; }
+
+        readonly object IEnumerator.Current => Current;
+
+        /// <inheritdoc/>
+        public bool MoveNext()
+        {
+            while (true)
+            {
+                if (_bucket is not null)
+                {
+                    if (_block >= 0)
+                    {
+                        Current = _block;
+                        _block = _index._next[_block];
+                        return true;
+                    }
+
+                    if (!_inDirty)
+                    {
+                        _inDirty = true;
+                        _block = _bucket.DirtyHead;
+                        continue;
+                    }
+
+                    _bucket = null;
+                }
+
+                if (_step >= _index._counts.Count)
+                {
+                    return false;
+                }
+
+                // Most-worn: the counts up to the cap descending, then those above it ascending.
+                int i = _mostWorn && _step < _atMostCap ? _atMostCap - 1 - _step : _step;
+                _step++;
+                if (_index._buckets.TryGetValue(_index._counts[i], out var bucket))
+                {
+                    _bucket = bucket;
+                    _inDirty = false;
+                    _block = bucket.ErasedHead;
+                }
+            }
+        }
+
+        /// <inheritdoc/>
+        public void Reset() => throw new NotSupportedException();
+
+        /// <inheritdoc/>
+        public readonly void Dispose()
+        {
+        }
     }
 
     private sealed class Bucket

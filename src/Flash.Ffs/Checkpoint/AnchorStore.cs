@@ -14,7 +14,8 @@ namespace Flash.Ffs.Checkpoint;
 /// <param name="NextFree">The first erased page of its block (where the next anchor page goes).</param>
 /// <param name="Sequence">Its tag's sequence number.</param>
 /// <param name="Payload">Its encoded <see cref="AnchorRecord"/>.</param>
-internal readonly record struct AnchorPage(int Block, int Page, int NextFree, ulong Sequence, byte[] Payload);
+/// <param name="Refill">Its tag's chunk field: 0 for a checkpoint's anchor, 1, 2, ... for the refill anchors after it (same sequence).</param>
+internal readonly record struct AnchorPage(int Block, int Page, int NextFree, ulong Sequence, byte[] Payload, uint Refill = 0);
 
 /// <summary>
 /// The two anchor blocks and the write pointer into them. An anchor page names the current checkpoint; appending
@@ -24,7 +25,7 @@ internal readonly record struct AnchorPage(int Block, int Page, int NextFree, ul
 /// is newer than anything in the other. The store also keeps the volume's identity (id and label) every anchor
 /// page records.
 /// </summary>
-internal sealed class AnchorStore
+internal sealed class AnchorStore : IWritePoolAnchor
 {
     /// <summary>Anchor blocks are the first two good blocks among this many (format's choice; mount looks there).</summary>
     public const int SearchBlocks = 16;
@@ -40,6 +41,18 @@ internal sealed class AnchorStore
     /// <summary>Whether the rest of the anchor block this mount found was checked to be erased.</summary>
     private bool _tailChecked;
 
+    /// <summary>The newest checkpoint's anchor record (a refill anchor repeats it with another pool); null before one.</summary>
+    private AnchorRecord? _commit;
+
+    /// <summary>The page an anchor is encoded into (kept: a refill anchor is written on the write path).</summary>
+    private byte[] _page = [];
+
+    /// <summary>The sequence number the newest checkpoint's anchor page took (its refills carry it again).</summary>
+    private ulong _commitTagSequence;
+
+    /// <summary>Refill anchors written for the newest checkpoint (the next one's tag chunk).</summary>
+    private uint _refills;
+
     /// <summary>Creates the store over a device; nothing is read until <see cref="FindNewest"/>.</summary>
     public AnchorStore(IFlashDevice device, PageIo io, BlockPool pool, ILogger log)
     {
@@ -49,7 +62,11 @@ internal sealed class AnchorStore
         _log = log;
         _g = device.Geometry;
         _ppb = _g.PagesPerBlock;
+        pool.ConnectAnchor(this);
     }
+
+    /// <summary>The write pool the newest anchor decoded by <see cref="Parse"/> records (null: none, recovery scans everything).</summary>
+    public int[]? ParsedPool { get; private set; }
 
     /// <summary>The volume identifier every anchor page records.</summary>
     public uint VolumeId { get; set; }
@@ -107,7 +124,7 @@ internal sealed class AnchorStore
                 break;
             }
 
-            if (!StartsWithAnchor(other, out ulong otherFirst) || otherFirst < newest.Sequence)
+            if (!StartsWithAnchor(other, out ulong otherFirst, out uint otherRefill) || (otherFirst, otherRefill).CompareTo((newest.Sequence, newest.Refill)) < 0)
             {
                 return newest;
             }
@@ -119,15 +136,23 @@ internal sealed class AnchorStore
     }
 
     /// <summary>Whether block <paramref name="b"/> is good and its first page is an intact anchor page (and its sequence).</summary>
-    private bool StartsWithAnchor(int b, out ulong sequence)
+    private bool StartsWithAnchor(int b, out ulong sequence) => StartsWithAnchor(b, out sequence, out _);
+
+    /// <summary>
+    /// <see cref="StartsWithAnchor(int, out ulong)"/> and the first page's refill number: refill anchors repeat their
+    /// checkpoint's sequence, so of two blocks started with the same sequence the higher refill number is newer.
+    /// </summary>
+    private bool StartsWithAnchor(int b, out ulong sequence, out uint refill)
     {
         sequence = 0;
+        refill = 0;
         if (_device.IsBad(b) || _io.ReadTag(b * _ppb, out var first) != PageReadStatus.Ok || first.Kind != PageKind.Anchor)
         {
             return false;
         }
 
         sequence = first.Sequence;
+        refill = first.Chunk;
         return true;
     }
 
@@ -137,16 +162,16 @@ internal sealed class AnchorStore
     /// </summary>
     private AnchorPage Search(byte[] buffer, int search)
     {
-        var found = new List<(int Block, ulong Sequence)>(2);
+        var found = new List<(int Block, ulong Sequence, uint Refill)>(2);
         for (int b = 0; b < search && found.Count < 2; b++)
         {
-            if (StartsWithAnchor(b, out ulong sequence))
+            if (StartsWithAnchor(b, out ulong sequence, out uint refill))
             {
-                found.Add((b, sequence));
+                found.Add((b, sequence, refill));
             }
         }
 
-        foreach (var (block, _) in found.OrderByDescending(f => f.Sequence))
+        foreach (var (block, _, _) in found.OrderByDescending(f => (f.Sequence, f.Refill)))
         {
             if (NewestIn(block, buffer) is { } anchor)
             {
@@ -179,7 +204,7 @@ internal sealed class AnchorStore
         {
             if (_io.Read((b * _ppb) + p, buffer, out var tag) == PageReadStatus.Ok && tag.Kind == PageKind.Anchor)
             {
-                return new AnchorPage(b, (b * _ppb) + p, lo, tag.Sequence, buffer.AsSpan(0, tag.ByteCount).ToArray());
+                return new AnchorPage(b, (b * _ppb) + p, lo, tag.Sequence, buffer.AsSpan(0, tag.ByteCount).ToArray(), tag.Chunk);
             }
         }
 
@@ -204,7 +229,14 @@ internal sealed class AnchorStore
             throw new GeometryMismatchException($"The volume was formatted for {anchor.PageSize}+{anchor.SpareSize} B pages, {anchor.PagesPerBlock} pages a block, {anchor.BlockCount} blocks; the device is {_g}.");
         }
 
+        if (anchor.PoolTruncated || (anchor.Pool is { } members && (members.Any(b => b < 0 || b >= _g.BlockCount) || members.Distinct().Count() != members.Length)))
+        {
+            throw new FileSystemCorruptException("The anchor page describes an impossible write pool.");
+        }
+
         VolumeId = anchor.VolumeId;
+        ParsedPool = anchor.Pool;
+        _commit = anchor;
         length = anchor.CheckpointLength;
         crc = anchor.CheckpointCrc;
         int count = anchor.CheckpointPageCount;
@@ -239,6 +271,13 @@ internal sealed class AnchorStore
 
             pages.Add((block * _ppb) + (i % _ppb));
         }
+    }
+
+    /// <summary>Mount: the anchor page found is the newest; a refill anchor repeats its sequence with the next refill number.</summary>
+    public void NoteFound(AnchorPage found)
+    {
+        _commitTagSequence = found.Sequence;
+        _refills = found.Refill;
     }
 
     /// <summary>
@@ -277,7 +316,54 @@ internal sealed class AnchorStore
     /// <exception cref="FlashFileSystemException">The other anchor block failed to erase, or four programs failed.</exception>
     public void Write(ulong checkpointSeq, List<int> pages, int checkpointLength, uint checkpointCrc, ulong pageSequence)
     {
-        var buffer = Encode(checkpointSeq, pages, checkpointLength, checkpointCrc);
+        var anchor = Encode(checkpointSeq, pages, checkpointLength, checkpointCrc);
+        int checkpointBlocks = anchor.List!.Length;
+
+        // The write pool this anchor records (issue 19): chosen here, at the commit point, from the free blocks.
+        bool hasPool = _pool.ChoosePoolForAnchor(AnchorRecord.PoolRoom(_io.PayloadSize, checkpointBlocks), checkpointBlocks, refillFor: -1, out var pool);
+        Append(anchor, pool, hasPool, new PageTag { Kind = PageKind.Anchor, ObjectId = VolumeId, Sequence = pageSequence });
+        _commit = anchor;
+        _commitTagSequence = pageSequence;
+        _refills = 0;
+        _pool.PoolCommitted(pool, hasPool);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// The refill repeats the checkpoint's anchor (same sequence number, so the log's numbering has no gap recovery
+    /// would stop at) with the next refill number in the tag's chunk field. A cut before it is intact leaves the
+    /// previous anchor newest, and nothing was written in the new blocks yet. Allocates nothing: a write that opens a
+    /// block outside the pool writes it.
+    /// </remarks>
+    public void WriteRefillAnchor(int block)
+    {
+        if (_commit is not { } commit)
+        {
+            return;
+        }
+
+        bool hasPool = _pool.ChoosePoolForAnchor(AnchorRecord.PoolRoom(_io.PayloadSize, commit.List?.Length ?? 0), commit.List?.Length ?? 1, refillFor: block, out var pool);
+        if (!hasPool)
+        {
+            _log.LogInformation(FfsEvents.Checkpoint, "The write pool outgrew the anchor page; until the next checkpoint, recovery scans every block");
+        }
+
+        Append(commit, pool, hasPool, new PageTag { Kind = PageKind.Anchor, ObjectId = VolumeId, Sequence = _commitTagSequence, Chunk = _refills + 1 });
+        _refills++;
+        _pool.Writes.Refilled(pool, hasPool);
+    }
+
+    /// <summary>Appends one anchor page; switches anchor blocks when this one is full or its next page is not erased.</summary>
+    private void Append(AnchorRecord anchor, ReadOnlySpan<int> pool, bool hasPool, PageTag tag)
+    {
+        int size = anchor.EncodedSizeWith(hasPool ? pool.Length : 0);
+        if (_page.Length < size)
+        {
+            _page = new byte[Math.Max(size, _io.PayloadSize)];
+        }
+
+        var buffer = _page.AsSpan(0, size);
+        anchor.EncodeWith(buffer, pool, hasPool);
         for (int attempt = 0; attempt < 4; attempt++)
         {
             if (WritePointer >= _ppb)
@@ -309,7 +395,7 @@ internal sealed class AnchorStore
             {
                 // The number is used up only by a page that took it (recovery stops at a missing one): the caller
                 // advances the log's counter once this returns.
-                _io.Program(page, buffer, new PageTag { Kind = PageKind.Anchor, ObjectId = VolumeId, Sequence = pageSequence });
+                _io.Program(page, buffer, tag);
                 return;
             }
             catch (ProgramFailedException)
@@ -322,8 +408,8 @@ internal sealed class AnchorStore
         throw new FlashFileSystemException("Could not write an anchor page.");
     }
 
-    /// <summary>The anchor record naming a checkpoint, encoded; version 2 lists the blocks the checkpoint fills.</summary>
-    private byte[] Encode(ulong checkpointSeq, List<int> pages, int checkpointLength, uint checkpointCrc)
+    /// <summary>The anchor record naming a checkpoint (no pool yet); version 2 lists the blocks the checkpoint fills.</summary>
+    private AnchorRecord Encode(ulong checkpointSeq, List<int> pages, int checkpointLength, uint checkpointCrc)
     {
         int blocks = (pages.Count + _ppb - 1) / _ppb;
         var list = new int[blocks];
@@ -360,8 +446,6 @@ internal sealed class AnchorStore
             AnchorBlock1 = _blocks[1],
             List = list,
         };
-        var buffer = new byte[anchor.EncodedSize];
-        anchor.Encode(buffer);
-        return buffer;
+        return anchor;
     }
 }

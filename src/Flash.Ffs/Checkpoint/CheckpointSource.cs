@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Flash.Ffs.Blocks;
 using Flash.Ffs.Format;
@@ -51,16 +52,127 @@ internal sealed class CheckpointSource(
         CheckpointCodec.WriteHeader(ref w, header, blocks.Count, (uint)(nodes.Count - leftOut));
         for (int b = 0; b < blocks.Count; b++)
         {
-            bool free = Array.IndexOf(recordFree, b) >= 0;
-            var state = free ? BlockState.Free : blocks.State[b] == BlockState.Retiring ? BlockState.Bad : blocks.State[b];
-            CheckpointCodec.WriteBlock(ref w, new CheckpointBlock(state, blocks.Erased[b] && !free, blocks.EraseCount[b], blocks.FirstSequence[b]));
+            CheckpointCodec.WriteBlock(ref w, RecordedBlock(b, recordFree));
         }
 
+        WriteOpenTxns(ref w);
+    }
+
+    /// <summary>
+    /// A delta's fixed part (format 5): header (kind delta), the reference to its base, the block-table entries that
+    /// differ from the base's (<paramref name="changedBlocks"/>, as <see cref="ChangedBlocks"/> found them) and the
+    /// open-transaction list.
+    /// </summary>
+    /// <param name="w">Where to write.</param>
+    /// <param name="checkpointSeq">The sequence it describes.</param>
+    /// <param name="clean">Whether it is an unmount's.</param>
+    /// <param name="recordFree">Blocks to record as free.</param>
+    /// <param name="baseRef">The base.</param>
+    /// <param name="changedBlocks">Blocks whose recorded entry differs from the base's, ascending.</param>
+    /// <param name="entryCount">Entries that follow.</param>
+    public void SerializeDeltaHead(ref LittleEndianWriter w, ulong checkpointSeq, bool clean, int[] recordFree, CheckpointBaseRef baseRef, List<int> changedBlocks, int entryCount)
+    {
+        var header = new CheckpointHeader(clean, checkpointSeq, ids.NextEntry, ids.NextTxn, HeadOf(hot), HeadOf(cold), reservations.Checkpoint);
+        CheckpointCodec.WriteHeader(ref w, header, blocks.Count, (uint)entryCount, CheckpointCodec.Version, CheckpointCodec.KindDelta);
+        CheckpointCodec.WriteBaseRef(ref w, baseRef);
+        CheckpointCodec.WriteChangedBlockCount(ref w, changedBlocks.Count);
+        foreach (int b in changedBlocks)
+        {
+            CheckpointCodec.WriteChangedBlock(ref w, b, RecordedBlock(b, recordFree));
+        }
+
+        WriteOpenTxns(ref w);
+    }
+
+    /// <summary>Bytes of a delta's fixed part (<see cref="SerializeDeltaHead"/>).</summary>
+    /// <param name="baseBlocks">Blocks the base fills.</param>
+    /// <param name="changedBlocks">Changed blocks listed.</param>
+    /// <returns>The size in bytes.</returns>
+    public int DeltaHeadSize(int baseBlocks, int changedBlocks) => CheckpointCodec.DeltaHeadSize(baseBlocks, changedBlocks, OpenTxnBytes());
+
+    /// <summary>The block table as a base records it, 14 bytes a block (kept in RAM while the base is current, to find what a delta must list).</summary>
+    /// <param name="recordFree">Blocks to record as free.</param>
+    /// <returns>The encoded table.</returns>
+    public byte[] RecordedTable(int[] recordFree)
+    {
+        var table = new byte[blocks.Count * CheckpointCodec.BlockSize];
+        var w = new LittleEndianWriter(table);
+        for (int b = 0; b < blocks.Count; b++)
+        {
+            CheckpointCodec.WriteBlock(ref w, RecordedBlock(b, recordFree));
+        }
+
+        return table;
+    }
+
+    /// <summary>Fills <paramref name="changed"/> with the blocks whose entry, as recorded now, differs from <paramref name="baseTable"/>'s (O(blocks), no allocation).</summary>
+    /// <param name="baseTable">The base's table (<see cref="RecordedTable"/>).</param>
+    /// <param name="recordFree">Blocks to record as free.</param>
+    /// <param name="changed">Receives the blocks, ascending.</param>
+    public void ChangedBlocks(byte[] baseTable, int[] recordFree, List<int> changed)
+    {
+        changed.Clear();
+
+        // Field by field against the encoded entry (CheckpointCodec.WriteBlock's layout): no encoding per block.
+        var table = baseTable.AsSpan();
+        for (int b = 0, o = 0; b < blocks.Count; b++, o += CheckpointCodec.BlockSize)
+        {
+            var e = RecordedBlock(b, recordFree);
+            if (table[o] != (byte)e.State || table[o + 1] != (e.Erased ? 1 : 0)
+                || BinaryPrimitives.ReadUInt32LittleEndian(table[(o + 2)..]) != e.EraseCount
+                || BinaryPrimitives.ReadUInt64LittleEndian(table[(o + 6)..]) != e.FirstSequence)
+            {
+                changed.Add(b);
+            }
+        }
+    }
+
+    /// <summary>Bytes of the entry a checkpoint records for entry <paramref name="id"/> (its committed view if it has one), or -1 when it records none.</summary>
+    /// <param name="id">The entry id.</param>
+    /// <param name="views">Files with uncommitted writes as committed.</param>
+    /// <returns>The size, or -1.</returns>
+    public int RecordedEntrySize(uint id, Dictionary<uint, Node?> views)
+    {
+        if (views.TryGetValue(id, out var view))
+        {
+            return view is null ? -1 : EntrySize(view);
+        }
+
+        return nodes.TryGetValue(id, out var n) ? EntrySize(n) : -1;
+    }
+
+    /// <summary>The entry a checkpoint records for id <paramref name="id"/>: its committed view, the live node, or null (none).</summary>
+    /// <param name="id">The entry id.</param>
+    /// <param name="views">Files with uncommitted writes as committed.</param>
+    /// <returns>The entry, or null.</returns>
+    public Node? RecordedEntry(uint id, Dictionary<uint, Node?> views)
+        => views.TryGetValue(id, out var view) ? view : nodes.TryGetValue(id, out var n) ? n : null;
+
+    private CheckpointBlock RecordedBlock(int b, int[] recordFree)
+    {
+        bool free = Array.IndexOf(recordFree, b) >= 0;
+        var state = free ? BlockState.Free : blocks.State[b] == BlockState.Retiring ? BlockState.Bad : blocks.State[b];
+        return new CheckpointBlock(state, blocks.Erased[b] && !free, blocks.EraseCount[b], blocks.FirstSequence[b]);
+    }
+
+    private void WriteOpenTxns(ref LittleEndianWriter w)
+    {
         CheckpointCodec.WriteOpenTxnCount(ref w, openTxns.Count);
         foreach (var t in openTxns.Values)
         {
             CheckpointCodec.WriteOpenTxn(ref w, t.Id, CollectionsMarshal.AsSpan(t.Blocks));
         }
+    }
+
+    private int OpenTxnBytes()
+    {
+        int txnBlocks = 0;
+        foreach (var t in openTxns.Values)
+        {
+            txnBlocks += t.Blocks.Count;
+        }
+
+        return CheckpointCodec.OpenTxnListSize(openTxns.Count, txnBlocks);
     }
 
     private static CheckpointHead HeadOf(Head h) => new(h.Block, h.WritePointer, h.ReservedNext);
@@ -123,16 +235,7 @@ internal sealed class CheckpointSource(
 
     /// <summary>Bytes of the fixed part: header, heads, block table and open-transaction list.</summary>
     /// <returns>The size in bytes.</returns>
-    public int HeadSize()
-    {
-        int txnBlocks = 0;
-        foreach (var t in openTxns.Values)
-        {
-            txnBlocks += t.Blocks.Count;
-        }
-
-        return CheckpointCodec.HeadSize(blocks.Count, CheckpointCodec.OpenTxnListSize(openTxns.Count, txnBlocks));
-    }
+    public int HeadSize() => CheckpointCodec.HeadSize(blocks.Count, OpenTxnBytes());
 
     /// <summary>Bytes of one checkpoint entry.</summary>
     private int EntrySize(Node n) => CheckpointCodec.EntrySize(n.NameUtf8.Length, n.IsInline, n.Chunks is { } m ? m.ExtentCount : -1, LostCount(n));

@@ -134,17 +134,28 @@ internal sealed partial class CheckpointWriter : IIndexObserver
             return false;
         }
 
-        var (previousNext, size, targets, oldBlocks, views) = plan;
+        var (previousNext, size, targets, oldBlocks, views, delta) = plan;
+
         int leftOut = views.Count(v => v.Value is null);
         var retiring = Enumerable.Range(0, _blocks.Count).Where(b => _blocks.State[b] == BlockState.Retiring).ToArray();
-        var p = new PendingCheckpoint(_pageLog.Sequence, _ids.NextEntry, (uint)(_nodes.Count - leftOut), size, targets, oldBlocks, retiring, previousNext, BlocksSinceCheckpoint, _chunk);
+        uint nodeCount = delta is null ? (uint)(_nodes.Count - leftOut) : (uint)delta.Present.Length;
+        var p = new PendingCheckpoint(_pageLog.Sequence, _ids.NextEntry, nodeCount, size, targets, oldBlocks, retiring, previousNext, BlocksSinceCheckpoint, _chunk) { Delta = delta };
         _pending = p;
-        _index.Observer = this;
         Coverage.HoldOpenTxnBlocks();
-        var head = LittleEndianWriter.Growable(_source.HeadSize());
+        var head = LittleEndianWriter.Growable(delta is null ? _source.HeadSize() : 4096);
         try
         {
-            _source.SerializeHead(ref head, p.Sequence, clean: false, oldBlocks, leftOut);
+            if (delta is null)
+            {
+                // Its block table as recorded, for the deltas over it once it commits; changes from now on are theirs.
+                _base.BaseStarted(_source.RecordedTable(oldBlocks));
+                _source.SerializeHead(ref head, p.Sequence, clean: false, oldBlocks, leftOut);
+            }
+            else
+            {
+                _source.SerializeDeltaHead(ref head, p.Sequence, clean: false, oldBlocks, delta.Base, delta.Changed, delta.Present.Length);
+            }
+
             Emit(p, head.Written);
         }
         finally
@@ -154,7 +165,15 @@ internal sealed partial class CheckpointWriter : IIndexObserver
 
         foreach (var (id, view) in views)
         {
-            p.Early.Add(id);
+            if (delta is null)
+            {
+                p.Early.Add(id);
+            }
+            else if (!delta.Remaining.Remove(id))
+            {
+                continue;
+            }
+
             if (view is not null)
             {
                 EmitNode(p, view);
@@ -177,7 +196,31 @@ internal sealed partial class CheckpointWriter : IIndexObserver
     {
         var p = _pending!;
         int startPages = p.Written.Count;
-        while (!p.Failed && p.Written.Count - startPages < maxPages && more())
+        while (!p.Failed && p.Delta is { } d && p.Written.Count - startPages < maxPages && more())
+        {
+            // A delta's entries in id order; one already written (it changed before its turn) is skipped.
+            if (d.Cursor == d.Present.Length)
+            {
+                Commit(p);
+                return;
+            }
+
+            uint id = d.Present[d.Cursor++];
+            if (d.Remaining.Remove(id))
+            {
+                if (_nodes.TryGetValue(id, out var node))
+                {
+                    EmitNode(p, node);
+                }
+                else
+                {
+                    // Removed since S0 without its copy-on-write hook.
+                    p.Failed = true;
+                }
+            }
+        }
+
+        while (!p.Failed && p.Delta is null && p.Written.Count - startPages < maxPages && more())
         {
             var next = _nodes.FirstAfter(p.Cursor);
             if (next is null || next.Id >= p.EndId)
@@ -203,6 +246,7 @@ internal sealed partial class CheckpointWriter : IIndexObserver
     /// <param name="node">The entry, as it was at S0 (nothing changed it since, or it was written already).</param>
     public void Changing(Node node)
     {
+        _base.Changing(node.Id);
         if (_pending is { } p && p.TakeEarly(node))
         {
             EmitNode(p, node);
@@ -279,6 +323,20 @@ internal sealed partial class CheckpointWriter : IIndexObserver
 
     private void Commit(PendingCheckpoint p)
     {
+        if (p.Delta is { } d && !p.Failed)
+        {
+            var deleted = LittleEndianWriter.Growable(CheckpointCodec.DeletedListSize(d.Deleted.Length));
+            try
+            {
+                CheckpointCodec.WriteDeleted(ref deleted, d.Deleted);
+                Emit(p, deleted.Written);
+            }
+            finally
+            {
+                deleted.Dispose();
+            }
+        }
+
         if (p.Fill > 0)
         {
             ProgramPage(p);
@@ -300,7 +358,8 @@ internal sealed partial class CheckpointWriter : IIndexObserver
             _blocks.LastSequence[t] = _pageLog.Sequence;
         }
 
-        WriteAnchor(p.Sequence, p.Written, p.Length, p.Crc.GetCurrentHashAsUInt32());
+        uint crc = p.Crc.GetCurrentHashAsUInt32();
+        WriteAnchor(p.Sequence, p.Written, p.Length, crc);
         EndPending();
 
         foreach (int b in p.OldBlocks)
@@ -321,21 +380,25 @@ internal sealed partial class CheckpointWriter : IIndexObserver
             }
         }
 
-        Pages = p.Written;
+        Committed(p.Delta is null, p.Sequence, p.Written, p.Length, crc, null);
         Sequence = p.Sequence;
         Coverage.Held.Release(p.Sequence);
         BlocksSinceCheckpoint = Math.Max(0, BlocksSinceCheckpoint - p.BlocksAtStart);
-        _lastSize = p.Size;
         CheckpointsWritten++;
         IncrementalCheckpointsCommitted++;
         _metrics.CheckpointWritten();
-        _logger.LogDebug(FfsEvents.Checkpoint, "Incremental checkpoint at sequence {Sequence}: {Pages} page(s), {Entries} entries", p.Sequence, p.Written.Count, p.NodeCount);
+        _logger.LogDebug(FfsEvents.Checkpoint, "Incremental checkpoint ({Kind}) at sequence {Sequence}: {Pages} page(s), {Entries} entries", p.Delta is null ? "base" : "delta", p.Sequence, p.Written.Count, p.NodeCount);
     }
 
     /// <summary>Drops the checkpoint in progress: its blocks go back to the pool once the next checkpoint commits (a failed one is retired).</summary>
     private void Abandon(PendingCheckpoint p)
     {
         EndPending();
+        if (p.Delta is null)
+        {
+            _base.BaseAbandoned();
+        }
+
         foreach (int t in p.Targets)
         {
             if (t == p.FailedBlock)
@@ -354,10 +417,6 @@ internal sealed partial class CheckpointWriter : IIndexObserver
         _logger.LogWarning(FfsEvents.Checkpoint, "Incremental checkpoint at sequence {Sequence} abandoned; the previous one stays current", p.Sequence);
     }
 
-    /// <summary>No checkpoint in progress any more: the index stops reporting changes.</summary>
-    private void EndPending()
-    {
-        _pending = null;
-        _index.Observer = null;
-    }
+    /// <summary>No checkpoint in progress any more (the index keeps reporting changes: the next delta needs them).</summary>
+    private void EndPending() => _pending = null;
 }

@@ -40,8 +40,10 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
     private readonly ILogger _logger;
     private readonly int _ppb;
     private readonly int _chunk;
+    private readonly CheckpointBase _base = new();
     private IReclaimPolicy? _reclaim;
     private int _lastSize = 16384;
+    private List<int> _pages = [];
 
     /// <summary>Creates the writer over the components it records.</summary>
     public CheckpointWriter(
@@ -65,6 +67,9 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
         _chunk = io.PayloadSize;
         _source = new CheckpointSource(_blocks, _pool.Reservations, _nodes, index.Lost, _hot, _cold, openTxns, ids, _chunk);
         Coverage = new OpenTxnCoverage(openTxns, _blocks);
+
+        // Always told: a delta records the entries changed since its base (and copy-on-write needs it while one is written).
+        _index.Observer = this;
     }
 
     /// <summary>The checkpoint's coverage of open transactions.</summary>
@@ -73,8 +78,29 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
     /// <summary>The sequence the current checkpoint describes (only blocks written up to it may move).</summary>
     public ulong Sequence { get; set; }
 
-    /// <summary>The current checkpoint's pages (their blocks are released once the next one commits).</summary>
-    public List<int> Pages { get; set; } = [];
+    /// <summary>
+    /// The current checkpoint's pages, a delta's base's first (their blocks are released once the next one commits: a
+    /// delta's alone when the next is a delta). Set at mount: the changes since a base are not known then, so the
+    /// next checkpoint is a base.
+    /// </summary>
+    public List<int> Pages
+    {
+        get => _pages;
+        set
+        {
+            _pages = value;
+            _base.Forget();
+        }
+    }
+
+    /// <summary>Pages of the largest body the next checkpoint may write: the current base's (a delta is at most half of it), or the current checkpoint's when no base is known.</summary>
+    public int NextBodyPages => _base.Known ? _base.Pages.Count : _pages.Count;
+
+    /// <summary>Whether the next checkpoints may be deltas (tests turn it off to exercise bases; the policy decides otherwise).</summary>
+    public bool DeltasAllowed { get; set; } = true;
+
+    /// <summary>Whether the current checkpoint is a delta (format 5) over a base this mount wrote.</summary>
+    public bool CurrentIsDelta => _base.Known && _pages.Count > _base.Pages.Count;
 
     /// <summary>Blocks the heads filled since the current checkpoint.</summary>
     public int BlocksSinceCheckpoint { get; set; }
@@ -86,7 +112,7 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
     /// The largest checkpoint, in pages: the anchor page lists the blocks it fills (a checkpoint's pages run from the
     /// start of each block in order), 4 bytes a block.
     /// </summary>
-    private int MaxPages => (_chunk - AnchorRecord.FixedSize) / 4 * _ppb;
+    private int MaxPages => (_chunk - AnchorRecord.FixedSize - 4) / 4 * _ppb; // 4: the anchor's pool count (version 5)
 
     /// <summary>
     /// RAM held: this object and its small parts (source, anchor store, coverage), the current checkpoint's page
@@ -98,7 +124,7 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
         {
             long ram = RamSize.Object((19 * RamSize.Reference) + (2 * 8) + (5 * 4) + 1)
                 + RamSize.Object(7 * RamSize.Reference)                             // the source
-                + _anchors.RamBytes + Coverage.RamBytes + RamSize.List(4, Pages.Capacity);
+                + _anchors.RamBytes + Coverage.RamBytes + RamSize.List(4, _pages.Capacity) + _base.RamBytes;
             if (_pending is { } p)
             {
                 ram += p.RamBytes;
@@ -151,8 +177,7 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
 
     private bool TryWrite(bool forUnmount)
     {
-        var (previousNext, size, targets, oldBlocks, views) = Plan(mustWrite: true)!.Value;
-        int pages = (size + _chunk - 1) / _chunk;
+        var (previousNext, size, targets, oldBlocks, views, delta) = Plan(mustWrite: true)!.Value;
         Coverage.HoldOpenTxnBlocks();
 
         // Blocks of the old checkpoint are recorded as free (to erase) in the new one: once the anchor points at the
@@ -162,17 +187,33 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
             _pool.ReleaseCheckpointBlock(b);
         }
 
+        int pages = (size + _chunk - 1) / _chunk;
         ulong checkpointSeq = _pageLog.Sequence;
         var body = LittleEndianWriter.Growable(size);
         try
         {
-            _source.Serialize(ref body, checkpointSeq, forUnmount, views);
+            if (delta is null)
+            {
+                _source.Serialize(ref body, checkpointSeq, forUnmount, views);
+            }
+            else
+            {
+                _source.SerializeDeltaHead(ref body, checkpointSeq, forUnmount, oldBlocks, delta.Base, delta.Changed, delta.Present.Length);
+                foreach (uint id in delta.Present)
+                {
+                    _source.SerializeNode(ref body, _source.RecordedEntry(id, views)!);
+                }
+
+                CheckpointCodec.WriteDeleted(ref body, delta.Deleted);
+            }
+
             if (body.Position != size)
             {
                 throw new InvalidOperationException($"Checkpoint size mismatch: computed {size}, serialised {body.Position}.");
             }
 
-            _lastSize = size;
+            // A base's block table as recorded, for the deltas over it (the old blocks are released: recorded as free).
+            byte[]? baseTable = delta is null ? _source.RecordedTable([]) : null;
 
             // The old checkpoint is still current: put its blocks back, take the failed one out of service, try again.
             void GiveUp(int failed, bool markBad)
@@ -231,7 +272,8 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
                 _blocks.LastSequence[t] = _pageLog.Sequence;
             }
 
-            WriteAnchor(checkpointSeq, written, payload.Length, Crc32C.Compute(payload));
+            uint crc = Crc32C.Compute(payload);
+            WriteAnchor(checkpointSeq, written, payload.Length, crc);
 
             // Committed. Retiring blocks were recorded as bad; now mark them so on the chip too.
             for (int b = 0; b < _blocks.Count; b++)
@@ -242,19 +284,120 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
                 }
             }
 
-            Pages = written;
+            Committed(delta is null, checkpointSeq, written, payload.Length, crc, baseTable);
             Sequence = checkpointSeq;
             Coverage.Held.Release(checkpointSeq);
             BlocksSinceCheckpoint = 0;
             CheckpointsWritten++;
             _metrics.CheckpointWritten();
-            _logger.LogDebug(FfsEvents.Checkpoint, "Checkpoint at sequence {Sequence}: {Pages} page(s), {Entries} entries; next blocks hot {Hot}, cold {Cold}, checkpoint {Next}", checkpointSeq, pages, _nodes.Count, _hot.ReservedNext, _cold.ReservedNext, _pool.Reservations.Checkpoint);
+            _logger.LogDebug(FfsEvents.Checkpoint, "Checkpoint ({Kind}) at sequence {Sequence}: {Pages} page(s), {Entries} entries; next blocks hot {Hot}, cold {Cold}, checkpoint {Next}", delta is null ? "base" : "delta", checkpointSeq, pages, _nodes.Count, _hot.ReservedNext, _cold.ReservedNext, _pool.Reservations.Checkpoint);
             return true;
         }
         finally
         {
             body.Dispose();
         }
+    }
+
+    /// <summary>
+    /// A body committed: a base becomes the current base (its changes since S0 tracked from now on) and the current
+    /// checkpoint; a delta is current with its base, whose pages stay claimed.
+    /// </summary>
+    private void Committed(bool isBase, ulong sequence, List<int> written, int length, uint crc, byte[]? baseTable)
+    {
+        if (isBase)
+        {
+            var blocks = written.Select(p => p / _ppb).Distinct().ToArray();
+            _base.BaseCommitted(new CheckpointBaseRef(sequence, length, crc, written.Count, [.. blocks]), written, baseTable);
+            _pages = written;
+            _lastSize = length;
+        }
+        else
+        {
+            _base.DeltaBytesSince += length;
+            _pages = [.. _base.Pages, .. written];
+        }
+    }
+
+    /// <summary>
+    /// Makes a delta's size exact once the blocks it fills are claimed (claiming and releasing blocks changes the
+    /// block-table entries it lists): claims another block while it does not fit, releases the last while it fits
+    /// in fewer. Terminates: a claimed block always differs from the base's entry (the base never records a block it
+    /// did not fill as a checkpoint block), so claiming never shrinks the size and releasing never grows it. False
+    /// (the blocks claimed so far stay claimed, for the base written instead) when no block is left.
+    /// </summary>
+    private bool FitDelta(DeltaPlan delta, List<int> targets, int[] recordFree, ref int size)
+    {
+        for (; ; )
+        {
+            _source.ChangedBlocks(_base.Table, recordFree, delta.Changed);
+            size = _source.DeltaHeadSize(delta.Base.Blocks.Length, delta.Changed.Count) + delta.EntryBytes + CheckpointCodec.DeletedListSize(delta.Deleted.Length);
+            int need = (((size + _chunk - 1) / _chunk) + _ppb - 1) / _ppb;
+            if (need > targets.Count)
+            {
+                int b = _pool.PickFreeOrReserved(mostWorn: false);
+                if (b < 0)
+                {
+                    return false;
+                }
+
+                _pool.ClaimForCheckpoint(b);
+                targets.Add(b);
+            }
+            else if (need < targets.Count && targets.Count > 1)
+            {
+                _pool.ReleaseCheckpointBlock(targets[^1]);
+                targets.RemoveAt(targets.Count - 1);
+            }
+            else
+            {
+                return true;
+            }
+        }
+    }
+
+    /// <summary>
+    /// What a delta over the current base would record now: the entries changed since the base (and the files with
+    /// uncommitted writes) that exist, as committed, and the ids of the others.
+    /// </summary>
+    private DeltaPlan PlanDelta(Dictionary<uint, Node?> views)
+    {
+        var ids = new List<uint>(_base.Changed.Count + views.Count);
+        ids.AddRange(_base.Changed);
+        foreach (uint id in views.Keys)
+        {
+            if (!_base.Changed.Contains(id))
+            {
+                ids.Add(id);
+            }
+        }
+
+        ids.Sort();
+        var present = new List<uint>(ids.Count);
+        var deleted = new List<uint>();
+        int bytes = 0;
+        foreach (uint id in ids)
+        {
+            int entry = _source.RecordedEntrySize(id, views);
+            if (entry < 0)
+            {
+                deleted.Add(id);
+            }
+            else
+            {
+                present.Add(id);
+                bytes += entry;
+            }
+        }
+
+        return new DeltaPlan(_base.Reference!, [.. present], [.. deleted], bytes);
+    }
+
+    /// <summary>The blocks of the current checkpoint the next one releases: a delta's own (its base stays), or all.</summary>
+    private int[] BlocksReleasedBy(bool delta)
+    {
+        var pages = delta ? _pages.Skip(_base.Pages.Count) : _pages;
+        return pages.Select(p => p / _ppb).Distinct().ToArray();
     }
 
     /// <summary>The commit point: the anchor page naming the checkpoint; its tag takes the log's next number.</summary>
@@ -275,7 +418,7 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
     /// page or there are not enough free blocks, if <paramref name="mustWrite"/> is set; else returns null (an
     /// incremental checkpoint tries again later).
     /// </summary>
-    private (int PreviousNext, int Size, List<int> Targets, int[] OldBlocks, Dictionary<uint, Node?> Views)? Plan(bool mustWrite)
+    private (int PreviousNext, int Size, List<int> Targets, int[] OldBlocks, Dictionary<uint, Node?> Views, DeltaPlan? Delta)? Plan(bool mustWrite)
     {
         int previousNext = _pool.Reservations.Checkpoint;
         ReserveNext(_hot, mostWorn: false);
@@ -283,21 +426,29 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
         _pool.Reservations.Checkpoint = _pool.PickReservable(mostWorn: false, exclude: previousNext);
 
         var views = Coverage.CommittedViews();
-        int size = _source.Size(views);
+        DeltaPlan? delta = null;
+        int size = 0;
+        if (_base.Known && DeltasAllowed)
+        {
+            // The delta's size before its blocks are claimed (FitDelta makes it exact): enough to choose the kind.
+            delta = PlanDelta(views);
+            _source.ChangedBlocks(_base.Table, BlocksReleasedBy(delta: true), delta.Changed);
+            size = _source.DeltaHeadSize(delta.Base.Blocks.Length, delta.Changed.Count + 1) + delta.EntryBytes + CheckpointCodec.DeletedListSize(delta.Deleted.Length);
+            if (!CheckpointKindPolicy.WriteDelta(hasBase: true, _base.Reference!.Length, _base.DeltaBytesSince, size))
+            {
+                delta = null;
+            }
+        }
+
+        if (delta is null)
+        {
+            size = _source.Size(views);
+        }
+
         int pages = (size + _chunk - 1) / _chunk;
         if (pages > MaxPages)
         {
-            _pool.Reservations.Checkpoint = previousNext;
-            var tooLarge = new FlashNoSpaceException($"The index ({size} bytes) exceeds the largest checkpoint an anchor page can describe ({MaxPages} pages).");
-            if (mustWrite)
-            {
-                throw tooLarge;
-            }
-
-            // An incremental one runs after an operation committed, which must not fail: the next operation that
-            // needs space reports it (see EnsureSpace).
-            _logger.LogError(FfsEvents.Checkpoint, tooLarge, "No checkpoint possible");
-            return null;
+            return TooLarge(size, previousNext, mustWrite);
         }
 
         List<int> targets;
@@ -311,13 +462,43 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
             return null;
         }
 
+        var oldBlocks = BlocksReleasedBy(delta is not null).Where(b => !targets.Contains(b)).ToArray();
+        if (delta is not null)
+        {
+            // Exact once its blocks are claimed; a delta that would eat the room a base after it needs is a base.
+            int nextBaseBlocks = CheckpointKindPolicy.BodyBlocks((long)_base.Reference!.Length + size, _chunk, _ppb);
+            if (!FitDelta(delta, targets, oldBlocks, ref size)
+                || !CheckpointKindPolicy.DeltaLeavesRoomForBase(_pool.FreeCount, oldBlocks.Length, nextBaseBlocks))
+            {
+                delta = null;
+                size = _source.Size(views);
+                pages = (size + _chunk - 1) / _chunk;
+                if (pages > MaxPages)
+                {
+                    // The index outgrew an anchor page's description since the base: as at the start, but with blocks claimed.
+                    foreach (int t in targets)
+                    {
+                        _pool.ReleaseCheckpointBlock(t);
+                    }
+
+                    return TooLarge(size, previousNext, mustWrite);
+                }
+
+                if (!TopUpTargets(targets, (pages + _ppb - 1) / _ppb, previousNext, mustWrite))
+                {
+                    return null;
+                }
+
+                oldBlocks = BlocksReleasedBy(delta: false).Where(b => !targets.Contains(b)).ToArray();
+            }
+        }
+
         if (mustWrite)
         {
             KeepReservations(previousNext);
         }
 
-        var oldBlocks = Pages.Select(p => p / _ppb).Distinct().Where(b => !targets.Contains(b)).ToArray();
-        return (previousNext, size, targets, oldBlocks, views);
+        return (previousNext, size, targets, oldBlocks, views, delta);
     }
 
     /// <summary>
@@ -352,6 +533,64 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
         }
 
         return targets;
+    }
+
+    /// <summary>The index is too large for one anchor page: throws if <paramref name="mustWrite"/> is set, else logs and returns null.</summary>
+    private (int PreviousNext, int Size, List<int> Targets, int[] OldBlocks, Dictionary<uint, Node?> Views, DeltaPlan? Delta)? TooLarge(int size, int previousNext, bool mustWrite)
+    {
+        _pool.Reservations.Checkpoint = previousNext;
+        var tooLarge = new FlashNoSpaceException($"The index ({size} bytes) exceeds the largest checkpoint an anchor page can describe ({MaxPages} pages).");
+        if (mustWrite)
+        {
+            throw tooLarge;
+        }
+
+        // An incremental one runs after an operation committed, which must not fail: the next operation that
+        // needs space reports it (see EnsureSpace).
+        _logger.LogError(FfsEvents.Checkpoint, tooLarge, "No checkpoint possible");
+        return null;
+    }
+
+    /// <summary>
+    /// A delta's blocks become a base's (<see cref="Plan"/>'s fallback): claims more until there are
+    /// <paramref name="blocksNeeded"/>, or releases the extra ones. When no free block is left, releases them all and
+    /// restores the reservation: throws <see cref="FlashNoSpaceException"/> if <paramref name="mustWrite"/> is set,
+    /// else returns false (an incremental checkpoint tries again later).
+    /// </summary>
+    private bool TopUpTargets(List<int> targets, int blocksNeeded, int previousNext, bool mustWrite)
+    {
+        while (targets.Count > Math.Max(blocksNeeded, 1))
+        {
+            _pool.ReleaseCheckpointBlock(targets[^1]);
+            targets.RemoveAt(targets.Count - 1);
+        }
+
+        while (targets.Count < blocksNeeded)
+        {
+            int b = _pool.PickFreeOrReserved(mostWorn: false);
+            if (b < 0)
+            {
+                foreach (int t in targets)
+                {
+                    _pool.ReleaseCheckpointBlock(t);
+                }
+
+                targets.Clear();
+                _pool.Reservations.Checkpoint = previousNext;
+                if (mustWrite)
+                {
+                    throw new FlashNoSpaceException("No free block for a checkpoint.");
+                }
+
+                _logger.LogDebug(FfsEvents.Checkpoint, "No room to start a checkpoint; trying again later");
+                return false;
+            }
+
+            _pool.ClaimForCheckpoint(b);
+            targets.Add(b);
+        }
+
+        return true;
     }
 
     /// <summary>

@@ -73,10 +73,13 @@ internal sealed class PendingCheckpoint(
     /// </summary>
     public long RamBytes => RamSize.Object((12 * RamSize.Reference) + 64) + RamSize.Array(1, Page.Length) + RamSize.Array(1, 256)
         + RamSize.List(4, Targets.Capacity) + RamSize.List(4, Written.Capacity) + RamSize.HashSet(12, Early.Count)
-        + RamSize.Array(4, OldBlocks.Length) + RamSize.Array(4, RetiringAtStart.Length);
+        + RamSize.Array(4, OldBlocks.Length) + RamSize.Array(4, RetiringAtStart.Length) + (Delta?.RamBytes ?? 0);
+
+    /// <summary>For a delta, what it records (null: a base).</summary>
+    public DeltaPlan? Delta { get; init; }
 
     /// <summary>Whether <paramref name="node"/>, about to change, must be written first, as it was at S0 (and marks it written).</summary>
     /// <param name="node">The entry, unchanged yet.</param>
     /// <returns>Whether to write it now.</returns>
-    public bool TakeEarly(Node node) => !Failed && node.Id < EndId && node.Id > Cursor && Early.Add(node.Id);
+    public bool TakeEarly(Node node) => !Failed && (Delta is { } d ? d.Remaining.Remove(node.Id) : node.Id < EndId && node.Id > Cursor && Early.Add(node.Id));
 }

@@ -13,6 +13,12 @@ internal sealed class AnchorRecord
     /// <summary>Bytes before the list.</summary>
     public const int FixedSize = 96;
 
+    /// <summary>The first format version whose anchor records a write pool after the list.</summary>
+    public const ushort PoolVersion = 5;
+
+    /// <summary>The pool count that says "no pool recorded": recovery scans every free and full block (the page had no room).</summary>
+    public const uint NoPool = uint.MaxValue;
+
     /// <summary>Bytes of the label field.</summary>
     public const int LabelSize = 32;
 
@@ -74,17 +80,47 @@ internal sealed class AnchorRecord
     /// </summary>
     public required int[]? List { get; init; }
 
+    /// <summary>
+    /// Version 5 and later: the write pool, the blocks writes may take until the next anchor (docs/format.md, "Anchor
+    /// page"); null when the version has none or the anchor recorded <see cref="NoPool"/>.
+    /// </summary>
+    public int[]? Pool { get; init; }
+
+    /// <summary>Whether the decoded page declared a pool longer than the page holds (the caller reports the impossible layout).</summary>
+    public bool PoolTruncated { get; init; }
+
+    /// <summary>Pool entries an anchor page of <paramref name="payloadSize"/> bytes has room for beside a list of <paramref name="listEntries"/>; negative when not even the count fits.</summary>
+    public static int PoolRoom(int payloadSize, int listEntries) => ((payloadSize - FixedSize - (4 * listEntries)) / 4) - 1;
+
     /// <summary>Entries the list has for a version and page count.</summary>
     public static int ListedFor(ushort version, int pageCount, int pagesPerBlock)
         => version == 1 ? pageCount : (int)Math.Min(int.MaxValue, ((long)pageCount + pagesPerBlock - 1) / pagesPerBlock);
 
     /// <summary>Bytes the record takes.</summary>
-    public int EncodedSize => FixedSize + (4 * (List?.Length ?? 0));
+    public int EncodedSize => EncodedSizeWith(Pool?.Length ?? 0);
+
+    /// <summary>Bytes the record takes with a pool of <paramref name="poolEntries"/> entries instead of <see cref="Pool"/>.</summary>
+    public int EncodedSizeWith(int poolEntries) => FixedSize + (4 * (List?.Length ?? 0)) + (Version >= PoolVersion ? 4 + (4 * poolEntries) : 0);
 
     /// <summary>Encodes the record into <paramref name="destination"/> (at least <see cref="EncodedSize"/> bytes).</summary>
-    public void Encode(Span<byte> destination)
+    public void Encode(Span<byte> destination) => EncodeWith(destination, Pool, Pool is not null);
+
+    /// <summary>
+    /// Encodes the record with another pool (a refill anchor repeats its checkpoint's record with the pool refilled)
+    /// into <paramref name="destination"/> (at least <see cref="EncodedSizeWith"/> bytes). Allocates nothing.
+    /// </summary>
+    /// <param name="destination">Receives the record.</param>
+    /// <param name="pool">The pool to record.</param>
+    /// <param name="hasPool">False: record <see cref="NoPool"/> (and ignore <paramref name="pool"/>).</param>
+    /// <exception cref="InvalidOperationException">The label takes more than <see cref="LabelSize"/> UTF-8 bytes.</exception>
+    public void EncodeWith(Span<byte> destination, ReadOnlySpan<int> pool, bool hasPool)
     {
-        var w = new LittleEndianWriter(destination[..EncodedSize]);
+        if (!hasPool)
+        {
+            pool = [];
+        }
+
+        var w = new LittleEndianWriter(destination[..EncodedSizeWith(pool.Length)]);
         w.Bytes(Magic);
         w.U16(Version);
         w.U16(TagSize);
@@ -100,12 +136,14 @@ internal sealed class AnchorRecord
         w.I32(CheckpointLength);
         w.U32(CheckpointCrc);
         w.I32(CheckpointPageCount);
-        byte[] label = Encoding.UTF8.GetBytes(Label);
-        if (label.Length > LabelSize)
+        int labelBytes = Encoding.UTF8.GetByteCount(Label);
+        if (labelBytes > LabelSize)
         {
-            throw new InvalidOperationException($"The label takes {label.Length} UTF-8 bytes; at most {LabelSize} fit.");
+            throw new InvalidOperationException($"The label takes {labelBytes} UTF-8 bytes; at most {LabelSize} fit.");
         }
 
+        Span<byte> label = stackalloc byte[LabelSize];
+        label = label[..Encoding.UTF8.GetBytes(Label, label)];
         w.Bytes(label);
         w.Fill(0, LabelSize - label.Length);
         w.I32(AnchorBlock0);
@@ -113,6 +151,15 @@ internal sealed class AnchorRecord
         foreach (int entry in List ?? [])
         {
             w.I32(entry);
+        }
+
+        if (Version >= PoolVersion)
+        {
+            w.U32(hasPool ? (uint)pool.Length : NoPool);
+            foreach (int block in pool)
+            {
+                w.I32(block);
+            }
         }
     }
 
@@ -156,6 +203,30 @@ internal sealed class AnchorRecord
             }
         }
 
+        int[]? pool = null;
+        bool truncated = false;
+        if (version >= PoolVersion && list is not null)
+        {
+            // The writer always writes the count: a version-5 page without one is an impossible layout.
+            truncated = r.Remaining < 4;
+            uint declared = truncated ? NoPool : r.U32();
+            if (declared != NoPool)
+            {
+                if (declared > (uint)(r.Remaining / 4))
+                {
+                    truncated = true;
+                }
+                else
+                {
+                    pool = new int[declared];
+                    for (int i = 0; i < pool.Length; i++)
+                    {
+                        pool[i] = r.I32();
+                    }
+                }
+            }
+        }
+
         return new AnchorRecord
         {
             Version = version,
@@ -175,6 +246,8 @@ internal sealed class AnchorRecord
             AnchorBlock0 = anchor0,
             AnchorBlock1 = anchor1,
             List = list,
+            Pool = pool,
+            PoolTruncated = truncated,
         };
     }
 

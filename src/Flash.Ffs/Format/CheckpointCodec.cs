@@ -19,9 +19,27 @@ internal static class CheckpointCodec
 
     /// <summary>
     /// The format version written; 2 added the open-transaction list, 3 the entries' lost chunks, 4 the version-4 page
-    /// tags (<see cref="TxnOrdinalTagsVersion"/>).
+    /// tags (<see cref="TxnOrdinalTagsVersion"/>), 5 the anchor's write pool (<see cref="AnchorRecord.PoolVersion"/>) and the body kind (<see cref="DeltaVersion"/>: a base or a delta over one).
     /// </summary>
-    public const ushort Version = 4;
+    public const ushort Version = 5;
+
+    /// <summary>The first version whose header has a kind byte (offset 60): 0 a base (the whole volume), 1 a delta over a base.</summary>
+    public const ushort DeltaVersion = 5;
+
+    /// <summary>The kind byte of a base body.</summary>
+    public const byte KindBase = 0;
+
+    /// <summary>The kind byte of a delta body.</summary>
+    public const byte KindDelta = 1;
+
+    /// <summary>Offset of the kind byte in the header.</summary>
+    public const int KindOffset = 60;
+
+    /// <summary>Bytes of a delta's reference to its base without the block list: sequence, length, CRC, page count, block count.</summary>
+    public const int BaseRefFixedSize = 24;
+
+    /// <summary>Bytes of one changed block of a delta: the block number and its entry.</summary>
+    public const int ChangedBlockSize = 4 + BlockSize;
 
     /// <summary>
     /// The first version whose volume writes version-4 page tags (magic 0xF2: 48-bit sequence, transaction page ordinal,
@@ -76,7 +94,8 @@ internal static class CheckpointCodec
     /// <param name="blockCount">Blocks of the device (the block table that follows).</param>
     /// <param name="entryCount">Entries that follow the fixed part.</param>
     /// <param name="version">The layout version (only images decoded from old bodies say anything but <see cref="Version"/>).</param>
-    public static void WriteHeader(ref LittleEndianWriter w, CheckpointHeader image, int blockCount, uint entryCount, ushort version = Version)
+    /// <param name="kind">The body kind (<see cref="KindBase"/> or <see cref="KindDelta"/>; version 5 on).</param>
+    public static void WriteHeader(ref LittleEndianWriter w, CheckpointHeader image, int blockCount, uint entryCount, ushort version = Version, byte kind = KindBase)
     {
         w.U32(Magic);
         w.U16(version);
@@ -89,8 +108,82 @@ internal static class CheckpointCodec
         WriteHead(ref w, image.Hot);
         WriteHead(ref w, image.Cold);
         w.I32(image.CheckpointNext);
-        w.U32(0);
+        w.U8(kind);
+        w.U8(0);
+        w.U16(0);
     }
+
+    /// <summary>Bytes of a delta before its entries: header, base reference, changed blocks and open-transaction list.</summary>
+    /// <param name="baseBlocks">Blocks the base fills.</param>
+    /// <param name="changedBlocks">Block-table entries that differ from the base's.</param>
+    /// <param name="openTxnBytes">Bytes of the open-transaction list (<see cref="OpenTxnListSize"/>).</param>
+    /// <returns>The size.</returns>
+    public static int DeltaHeadSize(int baseBlocks, int changedBlocks, int openTxnBytes)
+        => HeaderSize + BaseRefFixedSize + (4 * baseBlocks) + 4 + (ChangedBlockSize * changedBlocks) + openTxnBytes;
+
+    /// <summary>Bytes of a delta's deleted-id list.</summary>
+    /// <param name="deleted">Ids listed.</param>
+    /// <returns>The size.</returns>
+    public static int DeletedListSize(int deleted) => 4 + (4 * deleted);
+
+    /// <summary>Writes a delta's reference to its base (after the header).</summary>
+    /// <param name="w">The writer.</param>
+    /// <param name="reference">The base.</param>
+    public static void WriteBaseRef(ref LittleEndianWriter w, CheckpointBaseRef reference) => WriteBaseRef(ref w, reference.Sequence, reference.Length, reference.Crc, reference.PageCount, reference.Blocks.AsSpan());
+
+    /// <summary>Writes a delta's reference to its base (after the header).</summary>
+    /// <param name="w">The writer.</param>
+    /// <param name="sequence">The base's sequence.</param>
+    /// <param name="length">Bytes of the base body.</param>
+    /// <param name="crc">Its CRC-32C.</param>
+    /// <param name="pageCount">Pages it fills.</param>
+    /// <param name="blocks">The blocks it fills, in order (its pages run from the start of each).</param>
+    public static void WriteBaseRef(ref LittleEndianWriter w, ulong sequence, int length, uint crc, int pageCount, ReadOnlySpan<int> blocks)
+    {
+        w.U64(sequence);
+        w.U32((uint)length);
+        w.U32(crc);
+        w.U32((uint)pageCount);
+        w.U32((uint)blocks.Length);
+        foreach (int b in blocks)
+        {
+            w.I32(b);
+        }
+    }
+
+    /// <summary>Writes the count of a delta's changed blocks; follow with that many <see cref="WriteChangedBlock"/>, ascending.</summary>
+    /// <param name="w">The writer.</param>
+    /// <param name="count">Blocks that follow.</param>
+    public static void WriteChangedBlockCount(ref LittleEndianWriter w, int count) => w.U32((uint)count);
+
+    /// <summary>Writes one changed block of a delta.</summary>
+    /// <param name="w">The writer.</param>
+    /// <param name="block">The block number.</param>
+    /// <param name="entry">Its entry.</param>
+    public static void WriteChangedBlock(ref LittleEndianWriter w, int block, CheckpointBlock entry)
+    {
+        w.I32(block);
+        WriteBlock(ref w, entry);
+    }
+
+    /// <summary>Writes a delta's deleted-id list (ids ascending), which ends the body.</summary>
+    /// <param name="w">The writer.</param>
+    /// <param name="ids">The ids.</param>
+    public static void WriteDeleted(ref LittleEndianWriter w, ReadOnlySpan<uint> ids)
+    {
+        w.U32((uint)ids.Length);
+        foreach (uint id in ids)
+        {
+            w.U32(id);
+        }
+    }
+
+    /// <summary>Whether a body is a delta (version 5 on, kind byte 1); anything else is decoded as a base by <see cref="Decode"/>.</summary>
+    /// <param name="body">The body.</param>
+    /// <returns>Whether to decode it with <see cref="DecodeDelta"/>.</returns>
+    public static bool IsDelta(ReadOnlySpan<byte> body)
+        => body.Length >= HeaderSize && System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(body) == Magic
+            && System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(body[4..]) >= DeltaVersion && body[KindOffset] == KindDelta;
 
     /// <summary>Writes one block of the block table.</summary>
     /// <param name="w">The writer.</param>
@@ -207,42 +300,78 @@ internal static class CheckpointCodec
                 }
             }
 
-            foreach (var e in image.Entries)
-            {
-                bool lost = !e.Lost.IsDefaultOrEmpty;
-                WriteEntryStart(ref w, e.Id, e.Parent, e.IsDirectory, e.Name.AsSpan(), e.Size, e.ModificationSequence);
-                if (e.IsInline)
-                {
-                    WriteInline(ref w, e.InlinePage, e.InlineOffset);
-                }
-                else if (e.IsChunked)
-                {
-                    WriteExtentCount(ref w, e.Extents.Length, lost);
-                    foreach (var x in e.Extents)
-                    {
-                        WriteExtent(ref w, x.Logical, x.Page, x.Count);
-                    }
-                }
-                else
-                {
-                    WriteNoData(ref w, lost);
-                }
-
-                if (lost)
-                {
-                    WriteLostCount(ref w, e.Lost.Length);
-                    foreach (uint chunk in e.Lost)
-                    {
-                        w.U32(chunk);
-                    }
-                }
-            }
-
+            WriteEntries(ref w, image.Entries);
             return w.Written.ToArray();
         }
         finally
         {
             w.Dispose();
+        }
+    }
+
+    /// <summary>Encodes a whole delta.</summary>
+    /// <param name="delta">The delta.</param>
+    /// <returns>The body.</returns>
+    public static byte[] EncodeDelta(CheckpointDelta delta)
+    {
+        var w = LittleEndianWriter.Growable(4096);
+        try
+        {
+            WriteHeader(ref w, delta.Header, delta.BlockCount, (uint)delta.Entries.Length, Version, KindDelta);
+            WriteBaseRef(ref w, delta.Base);
+            WriteChangedBlockCount(ref w, delta.ChangedBlocks.Length);
+            foreach (var (block, entry) in delta.ChangedBlocks)
+            {
+                WriteChangedBlock(ref w, block, entry);
+            }
+
+            WriteOpenTxnCount(ref w, delta.OpenTransactions.Length);
+            foreach (var t in delta.OpenTransactions)
+            {
+                WriteOpenTxn(ref w, t.Id, t.Blocks.AsSpan());
+            }
+
+            WriteEntries(ref w, delta.Entries);
+            WriteDeleted(ref w, delta.Deleted.AsSpan());
+            return w.Written.ToArray();
+        }
+        finally
+        {
+            w.Dispose();
+        }
+    }
+
+    private static void WriteEntries(ref LittleEndianWriter w, ImmutableArray<CheckpointEntry> entries)
+    {
+        foreach (var e in entries)
+        {
+            bool lost = !e.Lost.IsDefaultOrEmpty;
+            WriteEntryStart(ref w, e.Id, e.Parent, e.IsDirectory, e.Name.AsSpan(), e.Size, e.ModificationSequence);
+            if (e.IsInline)
+            {
+                WriteInline(ref w, e.InlinePage, e.InlineOffset);
+            }
+            else if (e.IsChunked)
+            {
+                WriteExtentCount(ref w, e.Extents.Length, lost);
+                foreach (var x in e.Extents)
+                {
+                    WriteExtent(ref w, x.Logical, x.Page, x.Count);
+                }
+            }
+            else
+            {
+                WriteNoData(ref w, lost);
+            }
+
+            if (lost)
+            {
+                WriteLostCount(ref w, e.Lost.Length);
+                foreach (uint chunk in e.Lost)
+                {
+                    w.U32(chunk);
+                }
+            }
         }
     }
 
@@ -281,17 +410,15 @@ internal static class CheckpointCodec
         var hot = ReadHead(ref r, limits);
         var cold = ReadHead(ref r, limits);
         int checkpointNext = limits.Block(r.I32(), allowNone: true);
-        r.U32();
+        if (ReadKind(ref r, version) != KindBase)
+        {
+            throw new FileSystemCorruptException("The checkpoint is a delta where a base was expected.");
+        }
+
         var blocks = ImmutableArray.CreateBuilder<CheckpointBlock>(blockCount);
         for (int b = 0; b < blockCount; b++)
         {
-            byte state = r.U8();
-            if (state > (byte)BlockState.Retiring)
-            {
-                throw new FileSystemCorruptException($"Block {b} has an unknown state {state} in the checkpoint.");
-            }
-
-            blocks.Add(new CheckpointBlock((BlockState)state, r.U8() == 1, r.U32(), r.U64()));
+            blocks.Add(ReadBlock(ref r, b));
         }
 
         var open = version >= 2 ? ReadOpenTxns(ref r, nextTxn, limits) : [];
@@ -307,6 +434,150 @@ internal static class CheckpointCodec
         }
 
         return new CheckpointImage(version, clean, sequence, nextId, nextTxn, hot, cold, checkpointNext, blocks.MoveToImmutable(), open, entries.DrainToImmutable());
+    }
+
+    /// <summary>Checks and decodes a delta body (<see cref="IsDelta"/>); applying it to its base is <see cref="CheckpointDelta.Apply"/>.</summary>
+    /// <param name="body">The body, exactly as long as the anchor says.</param>
+    /// <param name="crc">The CRC-32C the anchor records for it.</param>
+    /// <param name="blockCount">Blocks of the device.</param>
+    /// <param name="pagesPerBlock">Pages a block.</param>
+    /// <returns>The delta.</returns>
+    /// <exception cref="FileSystemCorruptException">The body is damaged or does not fit the device; the message names the first fault.</exception>
+    public static CheckpointDelta DecodeDelta(ReadOnlySpan<byte> body, uint crc, int blockCount, int pagesPerBlock)
+    {
+        if (Crc32C.Compute(body) != crc)
+        {
+            throw new FileSystemCorruptException("The delta checkpoint's CRC does not match.");
+        }
+
+        var limits = new Limits(blockCount, pagesPerBlock);
+        var r = new LittleEndianReader(body, s_short);
+        ushort version = 0;
+        if (r.U32() != Magic || (version = r.U16()) is < DeltaVersion or > Version)
+        {
+            throw new FileSystemCorruptException("The delta checkpoint has a wrong magic number or version.");
+        }
+
+        bool clean = r.U16() == 1;
+        ulong sequence = r.U64();
+        uint nextId = r.U32();
+        uint nextTxn = r.U32();
+        if (r.U32() != (uint)blockCount)
+        {
+            throw new FileSystemCorruptException("The delta checkpoint's block count does not match the device.");
+        }
+
+        uint entryCount = r.U32();
+        var hot = ReadHead(ref r, limits);
+        var cold = ReadHead(ref r, limits);
+        int checkpointNext = limits.Block(r.I32(), allowNone: true);
+        if (ReadKind(ref r, version) != KindDelta)
+        {
+            throw new FileSystemCorruptException("The delta checkpoint is not a delta.");
+        }
+
+        ulong baseSequence = r.U64();
+        uint baseLength = r.U32();
+        uint baseCrc = r.U32();
+        uint basePages = r.U32();
+        uint baseBlockCount = r.U32();
+        if (baseSequence > sequence || basePages == 0 || basePages > (uint)limits.PageCount || baseLength == 0
+            || baseBlockCount != (basePages + (uint)pagesPerBlock - 1) / (uint)pagesPerBlock)
+        {
+            throw new FileSystemCorruptException($"The delta checkpoint's base reference is impossible (sequence {baseSequence}, {baseLength} bytes, {basePages} pages in {baseBlockCount} blocks).");
+        }
+
+        var baseBlocks = new int[baseBlockCount];
+        for (int k = 0; k < baseBlocks.Length; k++)
+        {
+            baseBlocks[k] = limits.Block(r.I32(), allowNone: false);
+        }
+
+        uint changedCount = r.U32();
+        if (changedCount > (uint)blockCount)
+        {
+            throw new FileSystemCorruptException($"The delta checkpoint lists {changedCount} changed blocks.");
+        }
+
+        var changed = new (int Block, CheckpointBlock Entry)[changedCount];
+        for (int k = 0; k < changed.Length; k++)
+        {
+            int b = limits.Block(r.I32(), allowNone: false);
+            if (k > 0 && b <= changed[k - 1].Block)
+            {
+                throw new FileSystemCorruptException("The delta checkpoint lists its changed blocks out of order.");
+            }
+
+            changed[k] = (b, ReadBlock(ref r, b));
+        }
+
+        var open = ReadOpenTxns(ref r, nextTxn, limits);
+        var entries = ImmutableArray.CreateBuilder<CheckpointEntry>((int)Math.Min(entryCount, (uint)body.Length / EntryFixedSize));
+        var ids = new HashSet<uint>();
+        for (uint i = 0; i < entryCount; i++)
+        {
+            var e = ReadEntry(ref r, limits, version);
+            if (!ids.Add(e.Id))
+            {
+                throw new FileSystemCorruptException($"Entry {e.Id} in the delta checkpoint is malformed or duplicated.");
+            }
+
+            entries.Add(e);
+        }
+
+        uint deletedCount = r.U32();
+        if (deletedCount > (uint)r.Remaining / 4)
+        {
+            throw new FileSystemCorruptException($"The delta checkpoint claims {deletedCount} deleted entries.");
+        }
+
+        var deleted = new uint[deletedCount];
+        for (int k = 0; k < deleted.Length; k++)
+        {
+            deleted[k] = r.U32();
+            if (deleted[k] == 0 || (k > 0 && deleted[k] <= deleted[k - 1]) || ids.Contains(deleted[k]))
+            {
+                throw new FileSystemCorruptException($"The delta checkpoint's deleted entry {deleted[k]} is out of order, zero or also listed as changed.");
+            }
+        }
+
+        if (r.Remaining != 0)
+        {
+            throw new FileSystemCorruptException("The delta checkpoint has trailing bytes.");
+        }
+
+        var header = new CheckpointHeader(clean, sequence, nextId, nextTxn, hot, cold, checkpointNext);
+        var reference = new CheckpointBaseRef(baseSequence, (int)baseLength, baseCrc, (int)basePages, ImmutableCollectionsMarshal.AsImmutableArray(baseBlocks));
+        return new CheckpointDelta(header, blockCount, reference, ImmutableCollectionsMarshal.AsImmutableArray(changed), open, entries.DrainToImmutable(), ImmutableCollectionsMarshal.AsImmutableArray(deleted));
+    }
+
+    /// <summary>The header's kind byte (version 5 on; 0 before, where the four bytes were reserved and not checked).</summary>
+    private static byte ReadKind(ref LittleEndianReader r, ushort version)
+    {
+        if (version < DeltaVersion)
+        {
+            r.U32();
+            return KindBase;
+        }
+
+        byte kind = r.U8();
+        if (kind > KindDelta || r.U8() != 0 || r.U16() != 0)
+        {
+            throw new FileSystemCorruptException($"The checkpoint has an unknown kind {kind} or non-zero reserved bytes.");
+        }
+
+        return kind;
+    }
+
+    private static CheckpointBlock ReadBlock(ref LittleEndianReader r, int b)
+    {
+        byte state = r.U8();
+        if (state > (byte)BlockState.Retiring)
+        {
+            throw new FileSystemCorruptException($"Block {b} has an unknown state {state} in the checkpoint.");
+        }
+
+        return new CheckpointBlock((BlockState)state, r.U8() == 1, r.U32(), r.U64());
     }
 
     private static void WriteHead(ref LittleEndianWriter w, CheckpointHead h)

@@ -29,7 +29,14 @@ internal sealed record CheckpointImage(
     int CheckpointNext,
     ImmutableArray<CheckpointBlock> Blocks,
     ImmutableArray<CheckpointOpenTxn> OpenTransactions,
-    ImmutableArray<CheckpointEntry> Entries);
+    ImmutableArray<CheckpointEntry> Entries)
+{
+    /// <summary>
+    /// When the image is a base with a delta applied (format 5), the base's pages, in order (they stay claimed while
+    /// the delta is current); empty when the anchor names a base.
+    /// </summary>
+    public ImmutableArray<int> BasePages { get; init; } = [];
+}
 
 /// <summary>A log head as a checkpoint records it.</summary>
 /// <param name="Block">The block it writes, or -1.</param>

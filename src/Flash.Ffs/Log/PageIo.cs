@@ -51,9 +51,13 @@ internal sealed class PageIo
     /// <summary>Corrected bits in the worst ECC sector of the last read.</summary>
     public int LastCorrectedBits { get; private set; }
 
+    /// <summary>Test hook: called with the page before every program (debug builds check the write pool's invariant there).</summary>
+    public Action<int>? BeforeProgram { get; set; }
+
     /// <summary>Programs a page: payload (padded with 0xFF) and its tag, whose payload CRC is filled in here.</summary>
     public void Program(int page, ReadOnlySpan<byte> payload, PageTag tag)
     {
+        BeforeProgram?.Invoke(page);
         tag.ByteCount = (ushort)payload.Length;
         tag.PayloadCrc = Crc32C.Compute(payload);
         if (TagInSpare && payload.Length == _g.PageSize)

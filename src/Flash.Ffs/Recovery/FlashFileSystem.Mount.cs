@@ -27,6 +27,12 @@ public sealed partial class FlashFileSystem
     /// <summary>What the mount found: whether it replayed the log, damaged pages it met, changes it left out.</summary>
     public MountReport MountReport => _mountReport;
 
+    /// <summary>The write pool the newest anchor records (tests and diagnostics).</summary>
+    internal Blocks.WritePool WritePool => _pool.Writes;
+
+    /// <summary>The anchor store (tests: writing a refill anchor directly).</summary>
+    internal Checkpoint.AnchorStore Anchors => _anchors;
+
     private void FormatCore(FormatOptions options)
     {
         if (Encoding.UTF8.GetByteCount(options.Label) > 32)

@@ -9,5 +9,6 @@ namespace Flash.Ffs.Recovery;
 /// <param name="CheckpointCrc">The CRC-32C of the checkpoint body.</param>
 /// <param name="AnchorBlock0">The first anchor block the anchor names.</param>
 /// <param name="AnchorBlock1">The second anchor block the anchor names.</param>
-internal readonly record struct FoundAnchor(int Block, int NextFree, ulong Sequence, List<int> CheckpointPages, int CheckpointLength, uint CheckpointCrc, int AnchorBlock0, int AnchorBlock1);
+/// <param name="Pool">The write pool it records (version 5), or null: recovery then reads every free and full block.</param>
+internal readonly record struct FoundAnchor(int Block, int NextFree, ulong Sequence, List<int> CheckpointPages, int CheckpointLength, uint CheckpointCrc, int AnchorBlock0, int AnchorBlock1, int[]? Pool);
 

@@ -7,8 +7,9 @@ namespace Flash.Ffs;
 public sealed class MountReport
 {
     internal MountReport(
-        bool recovered, int pagesReplayed, IReadOnlyList<int> damagedPages, ulong? replayStoppedAt, IReadOnlyList<string> dropped, string? checkpointReason = null, bool checkpointWritten = false)
+        bool recovered, int pagesReplayed, IReadOnlyList<int> damagedPages, ulong? replayStoppedAt, IReadOnlyList<string> dropped, string? checkpointReason = null, bool checkpointWritten = false, int blocksScanned = 0)
     {
+        BlocksScanned = blocksScanned;
         Recovered = recovered;
         PagesReplayed = pagesReplayed;
         DamagedPages = damagedPages;
@@ -49,6 +50,12 @@ public sealed class MountReport
     /// <summary>Whether the mount wrote a checkpoint (false on a clean mount, a read-only one, when none was needed or there was no room).</summary>
     public bool CheckpointWritten { get; }
 
+    /// <summary>
+    /// Blocks whose tags the recovery read looking for pages written after the checkpoint (0 on a clean mount): the
+    /// write pool's members and the heads' open blocks on a version-5 volume, every free and full block on older ones.
+    /// </summary>
+    public int BlocksScanned { get; }
+
     /// <summary>Whether the mount met damage: damaged pages or dropped changes.</summary>
     public bool FoundDamage => DamagedPages.Count > 0 || Dropped.Count > 0;
 
@@ -60,5 +67,5 @@ public sealed class MountReport
               + (CheckpointWritten ? $"; checkpoint written ({CheckpointReason})" : CheckpointReason is null ? "; no checkpoint needed" : $"; checkpoint due ({CheckpointReason})");
 
     /// <summary>This report, noting that the mount wrote the checkpoint its reason asked for.</summary>
-    internal MountReport WithCheckpointWritten() => new(Recovered, PagesReplayed, DamagedPages, ReplayStoppedAt, Dropped, CheckpointReason, checkpointWritten: true);
+    internal MountReport WithCheckpointWritten() => new(Recovered, PagesReplayed, DamagedPages, ReplayStoppedAt, Dropped, CheckpointReason, checkpointWritten: true, BlocksScanned);
 }

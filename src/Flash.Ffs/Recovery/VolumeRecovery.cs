@@ -92,11 +92,18 @@ internal sealed class VolumeRecovery
         }
         else
         {
-            (sequence, blocksSinceCheckpoint, report) = Recover(image, anchor.Sequence, pageSequences, open, replay);
+            (sequence, blocksSinceCheckpoint, report) = Recover(image, anchor.Sequence, anchor.Pool, pageSequences, open, replay);
             hot = cold = new RecoveredHead(-1, 0, Inherited: false);
         }
 
-        return new RecoveredVolume(clean, image.Sequence, sequence, replay.NextId, replay.NextTxn, root, hot, cold, anchor.CheckpointPages,
+        // The write pool the anchor records: members recovery found used stay listed; the heads' checkpointed blocks
+        // are open at the anchor.
+        _pool.Writes.Mounted(anchor.Pool, anchor.Pool?.Where(b => _blocks.State[b] is not (BlockState.Free or BlockState.Bad)) ?? [],
+            [.. new[] { image.Hot.Block, image.Cold.Block }.Where(b => b >= 0)]);
+
+        // A delta's base stays claimed with it: both bodies' pages are the mounted checkpoint's.
+        var checkpointPages = image.BasePages.IsEmpty ? anchor.CheckpointPages : [.. image.BasePages, .. anchor.CheckpointPages];
+        return new RecoveredVolume(clean, image.Sequence, sequence, replay.NextId, replay.NextTxn, root, hot, cold, checkpointPages,
             anchor.Block == anchor.AnchorBlock0 ? 0 : 1, anchor.NextFree, blocksSinceCheckpoint, report);
     }
 
@@ -105,11 +112,42 @@ internal sealed class VolumeRecovery
     {
         var anchor = _anchors.FindNewest();
         _anchors.Parse(anchor.Payload, out var pages, out int length, out uint crc);
-        return new FoundAnchor(anchor.Block, anchor.NextFree, anchor.Sequence, pages, length, crc, _anchors.Blocks[0], _anchors.Blocks[1]);
+        _anchors.NoteFound(anchor);
+        return new FoundAnchor(anchor.Block, anchor.NextFree, anchor.Sequence, pages, length, crc, _anchors.Blocks[0], _anchors.Blocks[1], _anchors.ParsedPool);
     }
 
+    /// <summary>
+    /// The body the anchor names, decoded; a delta (format 5) is applied to the base it references, read from the
+    /// blocks it lists and checked against the length and CRC it records. Either damaged: corrupt, naming which.
+    /// </summary>
     private CheckpointImage ReadImage(FoundAnchor anchor, List<ulong> pageSequences)
-        => CheckpointCodec.Decode(ReadCheckpoint(anchor.CheckpointPages, anchor.CheckpointLength, pageSequences), anchor.CheckpointCrc, _blocks.Count, _ppb);
+    {
+        var body = ReadCheckpoint(anchor.CheckpointPages, anchor.CheckpointLength, pageSequences);
+        if (!CheckpointCodec.IsDelta(body))
+        {
+            return CheckpointCodec.Decode(body, anchor.CheckpointCrc, _blocks.Count, _ppb);
+        }
+
+        var delta = CheckpointCodec.DecodeDelta(body, anchor.CheckpointCrc, _blocks.Count, _ppb);
+        var basePages = delta.BasePages(_ppb);
+        CheckpointImage baseImage;
+        try
+        {
+            var baseBody = ReadCheckpoint(basePages, delta.Base.Length, []);
+            if (CheckpointCodec.IsDelta(baseBody))
+            {
+                throw new FileSystemCorruptException("It is a delta, not a base.");
+            }
+
+            baseImage = CheckpointCodec.Decode(baseBody, delta.Base.Crc, _blocks.Count, _ppb);
+        }
+        catch (FileSystemCorruptException ex)
+        {
+            throw new FileSystemCorruptException($"The base checkpoint (sequence {delta.Base.Sequence}) of the delta checkpoint is damaged: {ex.Message}", ex);
+        }
+
+        return delta.Apply(baseImage) with { BasePages = [.. basePages] };
+    }
 
     /// <summary>Loads the block table, the reservations and the index from a checkpoint image; returns the root.</summary>
     private Node Restore(CheckpointImage image)
@@ -189,10 +227,11 @@ internal sealed class VolumeRecovery
 
     /// <summary>
     /// Recovery after an unclean shutdown. Only blocks that were free at the checkpoint (plus the heads' tails) can
-    /// hold newer pages; their tags are read, sorted by sequence and replayed. Transactions without a commit page are
+    /// hold newer pages; with a write pool (version 5) only its members can, and nothing outside it was written or
+    /// erased from an erased state (their checkpointed state stands). Their tags are read, sorted by sequence and replayed. Transactions without a commit page are
     /// dropped. Returns the last sequence number used, the blocks written after the checkpoint and the report.
     /// </summary>
-    private (ulong Sequence, int BlocksSinceCheckpoint, MountReport Report) Recover(CheckpointImage image, ulong anchorSequence, List<ulong> checkpointPageSequences,
+    private (ulong Sequence, int BlocksSinceCheckpoint, MountReport Report) Recover(CheckpointImage image, ulong anchorSequence, int[]? pool, List<ulong> checkpointPageSequences,
         List<(uint Txn, int[] Blocks)> open, LogReplay replay)
     {
         ulong checkpointSeq = image.Sequence;
@@ -206,7 +245,7 @@ internal sealed class VolumeRecovery
             }
         }
 
-        for (int b = 0; b < _blocks.Count; b++)
+        foreach (int b in pool ?? Enumerable.Range(0, _blocks.Count))
         {
             // A free block that went bad after the checkpoint is known now: the mount may write no checkpoint that
             // would find it (MountCheckpointPolicy), and statistics must not wait for the allocator to reach it.
@@ -249,7 +288,7 @@ internal sealed class VolumeRecovery
         outcome.DamagedPages.AddRange(scan.Damaged);
         replay.Run(logged, lost, distrusted, outcome);
         var report = new MountReport(true, outcome.Applied, outcome.DamagedPages, outcome.StoppedAt, outcome.Dropped);
-        report = new MountReport(true, outcome.Applied, outcome.DamagedPages, outcome.StoppedAt, outcome.Dropped, MountCheckpointPolicy.Reason(report, open.Count > 0));
+        report = new MountReport(true, outcome.Applied, outcome.DamagedPages, outcome.StoppedAt, outcome.Dropped, MountCheckpointPolicy.Reason(report, open.Count > 0), blocksScanned: candidates.Count);
         if (outcome.Dropped.Count > 0 || outcome.DamagedPages.Count > 0)
         {
             _log.LogWarning(FfsEvents.RecoveryDropped, "Recovery met {Damaged} damaged page(s) and left out {Dropped} committed change(s) ({Replay}): {Changes}",
@@ -282,6 +321,9 @@ internal sealed class VolumeRecovery
         // The heads start afresh (the facade resets them from the result); their reservations are the pool's.
         _pool.Reservations.Hot = -1;
         _pool.Reservations.Cold = -1;
+        // Every free block, not only the pool's: a block outside the pool was not written since the checkpoint on an
+        // intact volume, but a damaged one (a block swapped in, DamagedImageFuzzTests) may hold pages where the
+        // checkpoint says erased; an erase before first use costs nothing at mount.
         _pool.DistrustErasedFreeBlocks();
         _pool.Reservations.Checkpoint = -1;
         PageValidity.Rebuild(_blocks, _index.Nodes, _inline);

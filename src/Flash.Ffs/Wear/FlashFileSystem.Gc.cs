@@ -233,7 +233,7 @@ public sealed partial class FlashFileSystem
     private int CheckpointBlocksAfterCommit() => ((_checkpoint.Pages.Count + _ppb - 1) / _ppb) + 1;
 
     /// <summary>Blocks the next checkpoint claims when it starts, as many as the last one took plus one; 0 while one is in progress.</summary>
-    private int NextCheckpointBlocks() => _checkpoint.Pending is null ? ((_checkpoint.Pages.Count + _ppb - 1) / _ppb) + 1 : 0;
+    private int NextCheckpointBlocks() => _checkpoint.Pending is null ? ((_checkpoint.NextBodyPages + _ppb - 1) / _ppb) + 1 : 0;
 
     /// <summary>Pages holding live data, including pages kept for uncommitted transactions.</summary>
     private long LivePages() => _blocks.LivePages;

@@ -315,6 +315,33 @@ public class FfsRamTests
         Assert.Equal(0, shortReads);
     }
 
+    /// <summary>
+    /// A refill anchor is on the write path (a write opening a block outside the write pool writes one first, in the
+    /// middle of an operation): choosing the pool, encoding and programming the anchor page and adopting the pool
+    /// allocate nothing once the first refill has sized the scratch.
+    /// </summary>
+    [Fact]
+    public void Refill_anchors_allocate_nothing()
+    {
+        using var dev = FfsTestDevice.Create(new FlashGeometry(2048, 64, 16, 256));
+        var fs = FfsTestDevice.FormatAndMount(dev);
+        fs.WriteAllBytes("/f", FfsTestDevice.Pattern(100_000, 1));
+        Assert.True(fs.WritePool.Active);
+        int outside = Enumerable.Range(0, 256).First(b => !fs.WritePool.Contains(b) && b > 8);
+        fs.Anchors.WriteRefillAnchor(outside);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++)
+        {
+            fs.Anchors.WriteRefillAnchor(outside);
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.Equal(21, fs.WritePool.Refills);
+        Assert.True(fs.WritePool.Contains(outside), "the refill listed the block");
+        Assert.Equal(FfsTestDevice.Pattern(100_000, 1), FlashFileSystem.Mount(dev).ReadAllBytes("/f"));
+    }
+
     [Fact]
     public void Chunk_map_enumerates_its_extents_in_order()
     {

@@ -84,6 +84,14 @@ public sealed class FormatVersionTests
     public void A_version_4_volume_cut_off_with_an_open_handle_recovers_the_committed_changes_from_its_ordinal_tags()
         => UncleanFixtureRecovers("v4-unclean", 4, renamed => fs => AssertVersion3Content(fs, renamed), checkIsClean: false);
 
+    [Fact]
+    public void A_clean_version_5_volume_with_its_write_pool_keeps_its_content()
+        => CleanFixtureIsUpgraded("v5-clean", 5, fs => AssertVersion3Content(fs, renamed: false), checkIsClean: false);
+
+    [Fact]
+    public void A_version_5_volume_cut_off_with_an_open_handle_recovers_from_its_write_pool()
+        => UncleanFixtureRecovers("v5-unclean", 5, renamed => fs => AssertVersion3Content(fs, renamed), checkIsClean: false);
+
     /// <summary>
     /// A cleanly unmounted fixture of <paramref name="version"/> mounts without recovery, holds its content, takes a
     /// write, and is written in the current version at unmount, content and write intact after a remount.

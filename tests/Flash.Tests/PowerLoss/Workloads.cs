@@ -62,6 +62,7 @@ internal static class Workloads
         BadBlockErase(),
         CheckpointChurn(),
         IncrementalCheckpoint(),
+        DeltaCheckpoints(),
         MaintainIdle(),
         RemountCycles(),
         HandleMultiFlush(),
@@ -71,6 +72,8 @@ internal static class Workloads
         RandomMix("nor-mix", Nor, 31, 60 * Scale),
         RandomMix("small-page-mix", SmallPage, 41, 60 * Scale),
         WearOut(),
+        PoolRefillGc(),
+        PoolLargeDevice(),
         .. StackWorkloads.All(),
     ];
 
@@ -438,6 +441,41 @@ internal static class Workloads
         return new Workload { Name = "gc-nearly-full", Geometry = Tiny, Setup = setup.Steps, Steps = b.Steps };
     }
 
+    /// <summary>
+    /// Issue 19: garbage collection on a nearly full volume with a short checkpoint interval, so that the write pool
+    /// runs out between checkpoints and refill anchors are written (cuts land before, in and after them).
+    /// </summary>
+    private static Workload PoolRefillGc()
+    {
+        var setup = new WorkloadBuilder();
+        for (int i = 0; i < 12; i++)
+        {
+            setup.Write($"/fill{i}", Data.Pattern(30_000, i));
+        }
+
+        var b = new WorkloadBuilder(setup.Model);
+        var rng = new Random(19);
+        for (int i = 0; i < 10 * Scale; i++)
+        {
+            int f = rng.Next(12);
+            b.Write($"/fill{f}", Data.Pattern(22_000 + rng.Next(8000), 300 + i));
+        }
+
+        return new Workload { Name = "pool-refill-gc", Geometry = Tiny, Setup = setup.Steps, Steps = b.Steps, MountOptions = new FlashFileSystemOptions { CheckpointIntervalBlocks = 2 } };
+    }
+
+    /// <summary>Issue 19: a 256-block device, where recovery reads the write pool instead of the device.</summary>
+    private static Workload PoolLargeDevice()
+    {
+        var b = new WorkloadBuilder();
+        for (int i = 0; i < 12 * Scale; i++)
+        {
+            b.Write($"/big{i % 9}", Data.Pattern(12_000 + (i * 131 % 9000), 500 + i));
+        }
+
+        return new Workload { Name = "pool-large-device", Geometry = new FlashGeometry(2048, 64, 16, 256), Steps = b.Steps, MountOptions = new FlashFileSystemOptions { CheckpointIntervalBlocks = 4 } };
+    }
+
     /// <summary>Cold data that static wear levelling must move while hot files are rewritten.</summary>
     private static Workload StaticWearLevelling()
     {
@@ -579,6 +617,57 @@ internal static class Workloads
             Name = "incremental-checkpoint",
             Geometry = Small,
             MountOptions = new FlashFileSystemOptions { CheckpointIntervalBlocks = 1, MaxForegroundPagesPerOperation = 2 },
+            Setup = setup.Steps,
+            Steps = b.Steps,
+        };
+    }
+
+    /// <summary>
+    /// Delta checkpoints (format 5, issue 19): checkpoints go base, delta, delta, delta, then a base once the deltas
+    /// since the base would reach its size (ski rental), deltas over that base, a remount (the unmount's delta is
+    /// mounted as base plus delta; the first checkpoint after it is a base) and deltas again. Deltas list created,
+    /// changed, renamed and deleted entries. Small enough that every mutation is a cut point in the quick profile
+    /// (DeltaCheckpointWorkloadTests checks both).
+    /// </summary>
+    internal static Workload DeltaCheckpoints()
+    {
+        var setup = new WorkloadBuilder();
+        setup.Mkdir("/idx");
+        for (int i = 0; i < 120; i++)
+        {
+            setup.Write($"/idx/e{i:D3}", Data.Pattern(24, i));
+        }
+
+        var b = new WorkloadBuilder(setup.Model);
+        b.Sync();                                               // a base: none is known after a mount
+        b.Write("/idx/e000", Data.Pattern(40, 1000));
+        b.Sync();                                               // a delta
+        b.Write("/idx/e001", Data.Pattern(41, 1001));
+        b.Rename("/idx/e002", "/idx/r002");
+        b.Sync();                                               // a delta, cumulative
+        b.Delete("/idx/e003");
+        b.Write("/new0", Data.Pattern(600, 1002));
+        b.Sync();                                               // a delta with a deleted entry
+        for (int i = 10; i < 90; i++)
+        {
+            b.Write($"/idx/e{i:D3}", Data.Pattern(30, 1100 + i));
+        }
+
+        b.Sync();                                               // the next delta would exceed half the base: a base
+        b.Write("/idx/e004", Data.Pattern(42, 1003));
+        b.Delete("/new0");
+        b.Sync();                                               // a delta over the new base
+        b.Mkdir("/d");
+        b.Remount();                                            // the unmount's delta; mounted as base plus delta
+        b.Write("/d/f", Data.Pattern(700, 1004));
+        b.Sync();                                               // a base again
+        b.Write("/idx/e005", Data.Pattern(43, 1005));
+        b.Sync();                                               // a delta
+        return new Workload
+        {
+            Name = "delta-checkpoints",
+            Geometry = Small,
+            MountOptions = new FlashFileSystemOptions { CheckpointIntervalBlocks = 64 },
             Setup = setup.Steps,
             Steps = b.Steps,
         };

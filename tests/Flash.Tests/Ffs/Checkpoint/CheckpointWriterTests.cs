@@ -37,10 +37,20 @@ public sealed class CheckpointWriterTests
         var second = CheckpointHarness.Entries(reference.CurrentImage());
         Assert.NotEqual(first, second);
 
-        // Committed: the first checkpoint's blocks are free (to erase) now, and the writer points at the second one.
-        Assert.All(firstBlocks, b => Assert.Equal(BlockState.Free, reference.Pool.Table.State[b]));
+        // Committed: the second is a delta over the first (format 5), whose blocks stay claimed as its base, and the
+        // writer points at it.
+        Assert.True(reference.Writer.CurrentIsDelta);
+        Assert.All(firstBlocks, b => Assert.Equal(BlockState.Checkpoint, reference.Pool.Table.State[b]));
         Assert.True(reference.Writer.Sequence > firstSeq);
         Assert.Equal(2, reference.Committed);
+        var deltaBlocks = reference.Writer.Pages.Skip(reference.Writer.Pages.Count - 1).Select(p => p / CheckpointHarness.PagesPerBlock).ToArray();
+
+        // A third (another delta over the same base) releases the second's blocks, not the base's.
+        reference.AddFiles(3);
+        reference.Writer.Write(forUnmount: false);
+        Assert.True(reference.Writer.CurrentIsDelta);
+        Assert.All(firstBlocks, b => Assert.Equal(BlockState.Checkpoint, reference.Pool.Table.State[b]));
+        Assert.All(deltaBlocks, b => Assert.Equal(BlockState.Free, reference.Pool.Table.State[b]));
 
         // A power cut at each program or erase of the second checkpoint: until the anchor page (the last program) is
         // programmed, the first one is current and reads back whole; afterwards the second one is.
@@ -57,13 +67,17 @@ public sealed class CheckpointWriterTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(3)]
-    public void An_incremental_checkpoint_written_in_slices_while_the_index_changes_equals_a_full_one_taken_at_its_start(int seed)
+    [InlineData(1, false)]
+    [InlineData(3, false)]
+    [InlineData(1, true)]
+    [InlineData(3, true)]
+    public void An_incremental_checkpoint_written_in_slices_while_the_index_changes_equals_a_full_one_taken_at_its_start(int seed, bool delta)
     {
-        // Two identical volumes: one takes a full checkpoint at S0, the other an incremental one from S0.
+        // Two identical volumes: one takes a full checkpoint at S0, the other an incremental one from S0 (a base, or
+        // a delta over the first checkpoint: the entries changed since it, one a slice).
         var full = WithFirstCheckpoint();
         var incremental = WithFirstCheckpoint();
+        full.Writer.DeltasAllowed = incremental.Writer.DeltasAllowed = delta;
         full.Writer.Write(forUnmount: false);
         var expected = CheckpointHarness.Entries(full.CurrentImage());
 
@@ -102,13 +116,14 @@ public sealed class CheckpointWriterTests
                     break;
             }
 
-            int entries = 4;
+            int entries = delta ? 1 : 4;
             incremental.Writer.Advance(1, () => entries-- > 0);
             slices++;
         }
 
         Assert.Equal(1, incremental.Writer.IncrementalCheckpointsCommitted);
-        Assert.Null(incremental.Index.Observer);
+        Assert.Equal(delta, incremental.Writer.CurrentIsDelta);
+        Assert.Same(incremental.Writer, incremental.Index.Observer);
         Assert.True(slices > 8, $"only {slices} slices");
         var image = incremental.CurrentImage();
         Assert.Equal(s0, image.Sequence);
@@ -132,7 +147,7 @@ public sealed class CheckpointWriterTests
         h.Writer.Advance(int.MaxValue, () => true);
 
         Assert.Null(h.Writer.Pending);
-        Assert.Null(h.Index.Observer);
+        Assert.Same(h.Writer, h.Index.Observer);
         Assert.Equal(0, h.Writer.IncrementalCheckpointsCommitted);
         Assert.Equal(firstSeq, h.Writer.Sequence);
         Assert.Same(firstPages, h.Writer.Pages);

@@ -56,6 +56,8 @@ public sealed class CheckpointCodecTests
                 + (e.IsChunked ? string.Join(",", e.Extents) : "unchunked") + $" lost {string.Join(",", e.Lost)}")));
 
     [Theory]
+    [InlineData(5)]
+    [InlineData(4)]
     [InlineData(3)]
     [InlineData(2)]
     [InlineData(1)]
@@ -75,7 +77,8 @@ public sealed class CheckpointCodecTests
         var body = CheckpointCodec.Encode(image);
         Assert.Equal(CheckpointCodec.Magic, BinaryPrimitives.ReadUInt32LittleEndian(body));
         Assert.Equal("CKPT"u8.ToArray(), body[..4]);
-        Assert.Equal(4, BinaryPrimitives.ReadUInt16LittleEndian(body.AsSpan(4)));
+        Assert.Equal(5, BinaryPrimitives.ReadUInt16LittleEndian(body.AsSpan(4)));
+        Assert.Equal(CheckpointCodec.KindBase, body[CheckpointCodec.KindOffset]);
         Assert.Equal(0x1122334455UL, BinaryPrimitives.ReadUInt64LittleEndian(body.AsSpan(8)));
         Assert.Equal((uint)Blocks, BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan(24)));
         Assert.Equal(8u, BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan(28)));
@@ -157,7 +160,10 @@ public sealed class CheckpointCodecTests
     public static TheoryData<string, int, long, string> Faults => new()
     {
         { "magic", 0, 0x12345678, "magic" },
-        { "version 5", 4, 5, "version" },
+        { "version 6", 4, 6, "version" },
+        { "kind 2", CheckpointCodec.KindOffset, 2, "unknown kind" },
+        { "kind delta", CheckpointCodec.KindOffset, 1, "a delta where a base was expected" },
+        { "reserved after the kind", CheckpointCodec.KindOffset + 1, 1, "non-zero reserved" },
         { "version 0", 4, 0, "version" },
         { "block count", 24, Blocks + 1, "block count" },
         { "hot block", 32, Blocks, "block 8" },
@@ -179,7 +185,7 @@ public sealed class CheckpointCodecTests
     public void A_field_out_of_range_is_refused_by_name(string field, int offset, long value, string message)
     {
         var body = CheckpointCodec.Encode(Sample());
-        int width = field switch { "version 5" or "version 0" => 2, "block state" or "entry kind" => 1, _ => 4 };
+        int width = field switch { "version 6" or "version 0" => 2, "block state" or "entry kind" or "kind 2" or "kind delta" or "reserved after the kind" => 1, _ => 4 };
         for (int k = 0; k < width; k++)
         {
             body[offset + k] = (byte)(value >> (8 * k));
