@@ -356,7 +356,7 @@ internal static class PacingPolicy
 
         // The erase of the hot head's next block is the operation's erase: collection adds moves to it, not a second
         // (unless the pool is at the floor).
-        bool noErase = s.OpensUnerased && s.Free > s.Reserve;
+        bool noErase = s.OpensUnerased && !short_;
         if (noErase)
         {
             cap = Math.Max(1, cap - EraseUnits);
@@ -375,7 +375,7 @@ internal static class PacingPolicy
         // Moves that would make the cold head open a block to erase stop before it, unless the erase is the
         // operation's only one (the first move, with no erase of its own).
         int units = (int)Math.Clamp(want, 1, Math.Min(cap, moves));
-        if (units > s.ColdRoom && s.Free > s.Reserve)
+        if (units > s.ColdRoom && !short_)
         {
             units = s.ColdRoom > 0 ? s.ColdRoom : (noErase ? 0 : Math.Min(units, Math.Max(1, cap - EraseUnits)));
         }
