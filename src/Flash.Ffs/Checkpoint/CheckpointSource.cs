@@ -1,4 +1,6 @@
+#if DEBUG
 using System.Buffers.Binary;
+#endif
 using System.Runtime.InteropServices;
 using Flash.Ffs.Blocks;
 using Flash.Ffs.Format;
@@ -60,7 +62,7 @@ internal sealed class CheckpointSource(
 
     /// <summary>
     /// A delta's fixed part (format 5): header (kind delta), the reference to its base, the block-table entries that
-    /// differ from the base's (<paramref name="changedBlocks"/>, as <see cref="ChangedBlocks"/> found them) and the
+    /// differ from the base's (<paramref name="changedBlocks"/>, as <see cref="ChangedBlocks"/> found them: a superset of those that differ) and the
     /// open-transaction list.
     /// </summary>
     /// <param name="w">Where to write.</param>
@@ -90,7 +92,80 @@ internal sealed class CheckpointSource(
     /// <returns>The size in bytes.</returns>
     public int DeltaHeadSize(int baseBlocks, int changedBlocks) => CheckpointCodec.DeltaHeadSize(baseBlocks, changedBlocks, OpenTxnBytes());
 
-    /// <summary>The block table as a base records it, 14 bytes a block (kept in RAM while the base is current, to find what a delta must list).</summary>
+    /// <summary>
+    /// The entries a base records for the blocks of <paramref name="recordFree"/> (free, although RAM holds them),
+    /// kept while the base is current: a delta compares those blocks exactly, as their dirty bits cannot tell.
+    /// </summary>
+    /// <param name="recordFree">Blocks to record as free.</param>
+    /// <returns>The blocks and their recorded entries.</returns>
+    public (int Block, CheckpointBlock Entry)[] RecordedFree(int[] recordFree)
+    {
+        var entries = new (int Block, CheckpointBlock Entry)[recordFree.Length];
+        for (int i = 0; i < recordFree.Length; i++)
+        {
+            entries[i] = (recordFree[i], RecordedBlock(recordFree[i], recordFree));
+        }
+
+        return entries;
+    }
+
+    /// <summary>
+    /// Fills <paramref name="changed"/> with the blocks a delta over the base must list: those whose recorded entry
+    /// may differ from the base's. A block whose recorded fields did not change since the base's S0 (its bit in
+    /// <paramref name="dirty"/> is clear) records what the base recorded, unless either records it as free although
+    /// RAM holds it: the base's such blocks (<paramref name="baseFree"/>) are compared with the entries the base
+    /// recorded, this delta's (<paramref name="recordFree"/>) with what the base recorded for an unchanged block.
+    /// O(set bits + words + recorded-free blocks), no allocation once <paramref name="changed"/> is large enough.
+    /// </summary>
+    /// <param name="dirty">Blocks whose recorded fields changed since the base's S0.</param>
+    /// <param name="baseFree">The blocks the base recorded as free although RAM held them, with their entries.</param>
+    /// <param name="recordFree">Blocks this delta records as free.</param>
+    /// <param name="changed">Receives the blocks, ascending.</param>
+    public void ChangedBlocks(DirtyBlocks dirty, ReadOnlySpan<(int Block, CheckpointBlock Entry)> baseFree, int[] recordFree, List<int> changed)
+    {
+        changed.Clear();
+        dirty.AppendSet(changed);
+        bool unordered = false;
+        if (!baseFree.IsEmpty)
+        {
+            // Decided exactly below, whatever their bits say (releasing them at the base's commit sets them).
+            int kept = 0;
+            for (int i = 0; i < changed.Count; i++)
+            {
+                if (IndexOf(baseFree, changed[i]) < 0)
+                {
+                    changed[kept++] = changed[i];
+                }
+            }
+
+            changed.RemoveRange(kept, changed.Count - kept);
+            foreach (var (b, entry) in baseFree)
+            {
+                if (RecordedBlock(b, recordFree) != entry)
+                {
+                    changed.Add(b);
+                    unordered = true;
+                }
+            }
+        }
+
+        foreach (int b in recordFree)
+        {
+            if (!dirty[b] && IndexOf(baseFree, b) < 0 && RecordedBlock(b, recordFree) != RecordedBlock(b, []))
+            {
+                changed.Add(b);
+                unordered = true;
+            }
+        }
+
+        if (unordered)
+        {
+            changed.Sort();
+        }
+    }
+
+#if DEBUG
+    /// <summary>Debug builds only: the block table as a base records it, 14 bytes a block (to check <see cref="ChangedBlocks"/>).</summary>
     /// <param name="recordFree">Blocks to record as free.</param>
     /// <returns>The encoded table.</returns>
     public byte[] RecordedTable(int[] recordFree)
@@ -105,26 +180,49 @@ internal sealed class CheckpointSource(
         return table;
     }
 
-    /// <summary>Fills <paramref name="changed"/> with the blocks whose entry, as recorded now, differs from <paramref name="baseTable"/>'s (O(blocks), no allocation).</summary>
+    /// <summary>
+    /// Debug builds only: throws unless <paramref name="changed"/> (from <see cref="ChangedBlocks"/>) holds every block
+    /// whose entry, as recorded now, differs from <paramref name="baseTable"/>'s (what the delta format needs listed).
+    /// </summary>
     /// <param name="baseTable">The base's table (<see cref="RecordedTable"/>).</param>
     /// <param name="recordFree">Blocks to record as free.</param>
-    /// <param name="changed">Receives the blocks, ascending.</param>
-    public void ChangedBlocks(byte[] baseTable, int[] recordFree, List<int> changed)
+    /// <param name="changed">The blocks listed, ascending.</param>
+    public void CheckChangedBlocks(byte[] baseTable, int[] recordFree, List<int> changed)
     {
-        changed.Clear();
-
-        // Field by field against the encoded entry (CheckpointCodec.WriteBlock's layout): no encoding per block.
         var table = baseTable.AsSpan();
         for (int b = 0, o = 0; b < blocks.Count; b++, o += CheckpointCodec.BlockSize)
         {
             var e = RecordedBlock(b, recordFree);
-            if (table[o] != (byte)e.State || table[o + 1] != (e.Erased ? 1 : 0)
+            if ((table[o] != (byte)e.State || table[o + 1] != (e.Erased ? 1 : 0)
                 || BinaryPrimitives.ReadUInt32LittleEndian(table[(o + 2)..]) != e.EraseCount
                 || BinaryPrimitives.ReadUInt64LittleEndian(table[(o + 6)..]) != e.FirstSequence)
+                && changed.BinarySearch(b) < 0)
             {
-                changed.Add(b);
+                throw new InvalidOperationException($"Delta checkpoint misses changed block {b} ({e}): a recorded field changed without the dirty bitmap.");
             }
         }
+
+        for (int i = 1; i < changed.Count; i++)
+        {
+            if (changed[i] <= changed[i - 1])
+            {
+                throw new InvalidOperationException($"Delta checkpoint's changed blocks are not ascending at {changed[i]}.");
+            }
+        }
+    }
+#endif
+
+    private static int IndexOf(ReadOnlySpan<(int Block, CheckpointBlock Entry)> entries, int block)
+    {
+        for (int i = 0; i < entries.Length; i++)
+        {
+            if (entries[i].Block == block)
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>Bytes of the entry a checkpoint records for entry <paramref name="id"/> (its committed view if it has one), or -1 when it records none.</summary>

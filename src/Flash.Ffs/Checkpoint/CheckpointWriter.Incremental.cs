@@ -147,8 +147,9 @@ internal sealed partial class CheckpointWriter : IIndexObserver
         {
             if (delta is null)
             {
-                // Its block table as recorded, for the deltas over it once it commits; changes from now on are theirs.
-                _base.BaseStarted(_source.RecordedTable(oldBlocks));
+                // The deltas over it once it commits list the blocks changed from now on (and the old blocks it
+                // records as free, compared with the entries it records for them).
+                _base.BaseStarted(_source.RecordedFree(oldBlocks), DebugTable(oldBlocks));
                 _source.SerializeHead(ref head, p.Sequence, clean: false, oldBlocks, leftOut);
             }
             else
@@ -380,7 +381,7 @@ internal sealed partial class CheckpointWriter : IIndexObserver
             }
         }
 
-        Committed(p.Delta is null, p.Sequence, p.Written, p.Length, crc, null);
+        Committed(p.Delta is null, p.Sequence, p.Written, p.Length, crc);
         Sequence = p.Sequence;
         Coverage.Held.Release(p.Sequence);
         BlocksSinceCheckpoint = Math.Max(0, BlocksSinceCheckpoint - p.BlocksAtStart);

@@ -40,7 +40,7 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
     private readonly ILogger _logger;
     private readonly int _ppb;
     private readonly int _chunk;
-    private readonly CheckpointBase _base = new();
+    private readonly CheckpointBase _base;
     private IReclaimPolicy? _reclaim;
     private int _lastSize = 16384;
     private List<int> _pages = [];
@@ -67,6 +67,10 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
         _chunk = io.PayloadSize;
         _source = new CheckpointSource(_blocks, _pool.Reservations, _nodes, index.Lost, _hot, _cold, openTxns, ids, _chunk);
         Coverage = new OpenTxnCoverage(openTxns, _blocks);
+
+        // Told of every change to a field a checkpoint records for a block: a delta lists the blocks changed since its base.
+        _base = new CheckpointBase(_blocks.Count);
+        _blocks.RecordObserver = _base;
 
         // Always told: a delta records the entries changed since its base (and copy-on-write needs it while one is written).
         _index.Observer = this;
@@ -212,8 +216,12 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
                 throw new InvalidOperationException($"Checkpoint size mismatch: computed {size}, serialised {body.Position}.");
             }
 
-            // A base's block table as recorded, for the deltas over it (the old blocks are released: recorded as free).
-            byte[]? baseTable = delta is null ? _source.RecordedTable([]) : null;
+            // A base starts here, as serialised: the deltas over it list the blocks changed from now on (the old
+            // blocks are released: free in RAM, so none is recorded as free although RAM holds it).
+            if (delta is null)
+            {
+                _base.BaseStarted([], DebugTable([]));
+            }
 
             // The old checkpoint is still current: put its blocks back, take the failed one out of service, try again.
             void GiveUp(int failed, bool markBad)
@@ -234,6 +242,10 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
                 }
 
                 _pool.Reservations.Checkpoint = previousNext;
+                if (delta is null)
+                {
+                    _base.BaseAbandoned();
+                }
             }
 
             var written = new List<int>(pages);
@@ -284,7 +296,7 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
                 }
             }
 
-            Committed(delta is null, checkpointSeq, written, payload.Length, crc, baseTable);
+            Committed(delta is null, checkpointSeq, written, payload.Length, crc);
             Sequence = checkpointSeq;
             Coverage.Held.Release(checkpointSeq);
             BlocksSinceCheckpoint = 0;
@@ -303,12 +315,12 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
     /// A body committed: a base becomes the current base (its changes since S0 tracked from now on) and the current
     /// checkpoint; a delta is current with its base, whose pages stay claimed.
     /// </summary>
-    private void Committed(bool isBase, ulong sequence, List<int> written, int length, uint crc, byte[]? baseTable)
+    private void Committed(bool isBase, ulong sequence, List<int> written, int length, uint crc)
     {
         if (isBase)
         {
             var blocks = written.Select(p => p / _ppb).Distinct().ToArray();
-            _base.BaseCommitted(new CheckpointBaseRef(sequence, length, crc, written.Count, [.. blocks]), written, baseTable);
+            _base.BaseCommitted(new CheckpointBaseRef(sequence, length, crc, written.Count, [.. blocks]), written);
             _pages = written;
             _lastSize = length;
         }
@@ -322,15 +334,15 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
     /// <summary>
     /// Makes a delta's size exact once the blocks it fills are claimed (claiming and releasing blocks changes the
     /// block-table entries it lists): claims another block while it does not fit, releases the last while it fits
-    /// in fewer. Terminates: a claimed block always differs from the base's entry (the base never records a block it
-    /// did not fill as a checkpoint block), so claiming never shrinks the size and releasing never grows it. False
+    /// in fewer. Terminates: a claimed block is dirty from then on (and listed), so claiming never shrinks the size
+    /// and releasing never grows it. False
     /// (the blocks claimed so far stay claimed, for the base written instead) when no block is left.
     /// </summary>
     private bool FitDelta(DeltaPlan delta, List<int> targets, int[] recordFree, ref int size)
     {
         for (; ; )
         {
-            _source.ChangedBlocks(_base.Table, recordFree, delta.Changed);
+            FindChangedBlocks(recordFree, delta.Changed);
             size = _source.DeltaHeadSize(delta.Base.Blocks.Length, delta.Changed.Count) + delta.EntryBytes + CheckpointCodec.DeletedListSize(delta.Deleted.Length);
             int need = (((size + _chunk - 1) / _chunk) + _ppb - 1) / _ppb;
             if (need > targets.Count)
@@ -393,6 +405,29 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
         return new DeltaPlan(_base.Reference!, [.. present], [.. deleted], bytes);
     }
 
+    /// <summary>
+    /// The blocks a delta over the current base lists (<see cref="CheckpointSource.ChangedBlocks"/>: from the dirty
+    /// bitmap, no walk of the table). Debug builds check them against a comparison with the base's whole table.
+    /// </summary>
+    private void FindChangedBlocks(int[] recordFree, List<int> changed)
+    {
+        _source.ChangedBlocks(_base.Dirty, _base.RecordedFree, recordFree, changed);
+#if DEBUG
+        _source.CheckChangedBlocks(_base.Table, recordFree, changed);
+#endif
+    }
+
+    /// <summary>Debug builds: the block table as a base records it, for the check of <see cref="FindChangedBlocks"/>; null in release builds.</summary>
+    private byte[]? DebugTable(int[] recordFree)
+    {
+#if DEBUG
+        return _source.RecordedTable(recordFree);
+#else
+        _ = recordFree;
+        return null;
+#endif
+    }
+
     /// <summary>The blocks of the current checkpoint the next one releases: a delta's own (its base stays), or all.</summary>
     private int[] BlocksReleasedBy(bool delta)
     {
@@ -432,7 +467,7 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
         {
             // The delta's size before its blocks are claimed (FitDelta makes it exact): enough to choose the kind.
             delta = PlanDelta(views);
-            _source.ChangedBlocks(_base.Table, BlocksReleasedBy(delta: true), delta.Changed);
+            FindChangedBlocks(BlocksReleasedBy(delta: true), delta.Changed);
             size = _source.DeltaHeadSize(delta.Base.Blocks.Length, delta.Changed.Count + 1) + delta.EntryBytes + CheckpointCodec.DeletedListSize(delta.Deleted.Length);
             if (!CheckpointKindPolicy.WriteDelta(hasBase: true, _base.Reference!.Length, _base.DeltaBytesSince, size))
             {

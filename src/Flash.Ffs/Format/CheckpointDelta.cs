@@ -10,7 +10,7 @@ namespace Flash.Ffs.Format;
 /// <param name="Header">Its header (its own sequence, heads, id counters, next checkpoint block).</param>
 /// <param name="BlockCount">Blocks of the device.</param>
 /// <param name="Base">The base it applies to.</param>
-/// <param name="ChangedBlocks">Block-table entries that differ from the base's, by block ascending.</param>
+/// <param name="ChangedBlocks">Block-table entries that differ from the base's (and possibly some equal to it: harmless), by block ascending.</param>
 /// <param name="OpenTransactions">Transactions open at its sequence (the whole list).</param>
 /// <param name="Entries">Entries created or changed since the base, whole.</param>
 /// <param name="Deleted">Ids of entries deleted since the base, ascending (an id the base lacks is allowed: created and deleted since).</param>

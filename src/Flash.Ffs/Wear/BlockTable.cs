@@ -37,21 +37,24 @@ internal sealed class BlockTable
     private readonly int _words;
     private readonly ulong[] _validBits;
     private readonly BlockBits _emptied;
+    private readonly BlockRecordHook _recorded = new();
 
     public BlockTable(int blockCount, int pagesPerBlock)
     {
         _ppb = pagesPerBlock;
         _words = (pagesPerBlock + 63) / 64;
         Count = blockCount;
-        State = new BlockStates(blockCount);
-        EraseCount = new uint[blockCount];
-        FirstSequence = new FirstSequences(blockCount);
+
+        // Every field a checkpoint records for a block reports its changes through one hook (RecordObserver).
+        State = new BlockStates(blockCount, _recorded);
+        EraseCount = new EraseCounts(blockCount, _recorded);
+        FirstSequence = new FirstSequences(blockCount, _recorded);
         LastSequence = FirstSequence.Last;
         Valid = new PageCounts(blockCount);
         Written = new PageCounts(blockCount);
         Pinned = new SparsePageCounts(blockCount);
         Held = new SparsePageCounts(blockCount);
-        Erased = new BlockBits(blockCount);
+        Erased = new BlockBits(blockCount, _recorded);
         _validBits = new ulong[blockCount * _words];
         _emptied = new BlockBits(blockCount);
     }
@@ -63,7 +66,8 @@ internal sealed class BlockTable
 
     public BlockStates State { get; }
 
-    public uint[] EraseCount { get; }
+    /// <summary>Erases of each block.</summary>
+    public EraseCounts EraseCount { get; }
 
     /// <summary>Sequence number of the block's first page (its age).</summary>
     public FirstSequences FirstSequence { get; }
@@ -99,12 +103,22 @@ internal sealed class BlockTable
     public BlockBits Erased { get; }
 
     /// <summary>
+    /// Told whenever a field a checkpoint records for a block (state, erased flag, erase count, first sequence) takes
+    /// a new value: the checkpoint writer's dirty bitmaps (<see cref="DirtyBlocks"/>), which find what a delta lists.
+    /// </summary>
+    public IBlockRecordObserver? RecordObserver
+    {
+        get => _recorded.Observer;
+        set => _recorded.Observer = value;
+    }
+
+    /// <summary>
     /// RAM held: this object and its arrays (21 bytes and two bits a block plus the validity bitmap; pinned and held
     /// counts only for the few blocks that have them).
     /// </summary>
     public long RamBytes =>
-        RamSize.Object((11 * RamSize.Reference) + 4 + 4 + 4 + 8 + 1)
-        + State.RamBytes + RamSize.Array(4, Count) + FirstSequence.RamBytes + LastSequence.RamBytes
+        RamSize.Object((12 * RamSize.Reference) + 4 + 4 + 4 + 8 + 1) + RamSize.Object(RamSize.Reference)
+        + State.RamBytes + EraseCount.RamBytes + FirstSequence.RamBytes + LastSequence.RamBytes
         + Valid.RamBytes + Written.RamBytes + Pinned.RamBytes + Held.RamBytes + Erased.RamBytes + RamSize.Array(8, _validBits.Length) + _emptied.RamBytes;
 
     public bool IsValid(int page)
@@ -279,10 +293,12 @@ internal sealed class SparsePageCounts
 internal sealed class FirstSequences
 {
     private readonly ulong[] _values;
+    private readonly BlockRecordHook? _recorded;
 
-    public FirstSequences(int blocks)
+    public FirstSequences(int blocks, BlockRecordHook? recorded = null)
     {
         _values = new ulong[blocks];
+        _recorded = recorded;
         Last = new LastSequences(_values);
     }
 
@@ -292,7 +308,7 @@ internal sealed class FirstSequences
     public int Length => _values.Length;
 
     /// <summary>RAM held: this object and its array.</summary>
-    public long RamBytes => RamSize.Object(RamSize.Reference * 2) + RamSize.Array(8, _values.Length);
+    public long RamBytes => RamSize.Object(RamSize.Reference * 3) + RamSize.Array(8, _values.Length);
 
     public ulong this[int block]
     {
@@ -300,7 +316,12 @@ internal sealed class FirstSequences
         set
         {
             ulong last = Last[block];
-            _values[block] = value;
+            if (_values[block] != value)
+            {
+                _values[block] = value;
+                _recorded?.Changed(block);
+            }
+
             Last[block] = last;
         }
     }
@@ -369,17 +390,22 @@ internal sealed class LastSequences
 internal sealed class BlockBits
 {
     private readonly ulong[] _bits;
+    private readonly BlockRecordHook? _recorded;
 
-    public BlockBits(int blocks)
+    /// <summary>Creates the bits, all clear.</summary>
+    /// <param name="blocks">Blocks covered.</param>
+    /// <param name="recorded">Told of each bit that changes, when a checkpoint records it (the erased flag), or null.</param>
+    public BlockBits(int blocks, BlockRecordHook? recorded = null)
     {
         Length = blocks;
         _bits = new ulong[(blocks + 63) / 64];
+        _recorded = recorded;
     }
 
     public int Length { get; }
 
     /// <summary>RAM held: this object and its words.</summary>
-    public long RamBytes => RamSize.Object(RamSize.Reference + 4) + RamSize.Array(8, _bits.Length);
+    public long RamBytes => RamSize.Object((RamSize.Reference * 2) + 4) + RamSize.Array(8, _bits.Length);
 
     /// <summary>The bits, 64 blocks a word (block = word index * 64 + bit), for walks that skip empty words.</summary>
     public ReadOnlySpan<ulong> Words => _bits;
@@ -397,13 +423,20 @@ internal sealed class BlockBits
         {
             SparsePageCounts.CheckBlock(block, Length);
 
+            ref ulong word = ref _bits[block >> 6];
+            ulong old = word;
             if (value)
             {
-                _bits[block >> 6] |= 1UL << (block & 63);
+                word |= 1UL << (block & 63);
             }
             else
             {
-                _bits[block >> 6] &= ~(1UL << (block & 63));
+                word &= ~(1UL << (block & 63));
+            }
+
+            if (word != old)
+            {
+                _recorded?.Changed(block);
             }
         }
     }
@@ -426,10 +459,12 @@ internal interface IBlockStateObserver
 internal sealed class BlockStates
 {
     private readonly BlockState[] _states;
+    private readonly BlockRecordHook? _recorded;
 
-    public BlockStates(int blocks)
+    public BlockStates(int blocks, BlockRecordHook? recorded = null)
     {
         _states = new BlockState[blocks];
+        _recorded = recorded;
         FreeCount = blocks;
     }
 
@@ -437,7 +472,7 @@ internal sealed class BlockStates
     public int FreeCount { get; private set; }
 
     /// <summary>RAM held: this object and its array.</summary>
-    public long RamBytes => RamSize.Object(RamSize.Reference + 4) + RamSize.Array(1, _states.Length);
+    public long RamBytes => RamSize.Object((RamSize.Reference * 3) + 4) + RamSize.Array(1, _states.Length);
 
     /// <summary>The state of a block.</summary>
     public BlockState this[int block] => _states[block];
@@ -482,6 +517,71 @@ internal sealed class BlockStates
         var old = _states[block];
         FreeCount += (value == BlockState.Free ? 1 : 0) - (old == BlockState.Free ? 1 : 0);
         _states[block] = value;
+        if (old != value)
+        {
+            _recorded?.Changed(block);
+        }
+
         Observer?.StateChanged(block, old, value);
+    }
+}
+
+/// <summary>What follows the fields a checkpoint records for a block (state, erased flag, erase count, first sequence).</summary>
+internal interface IBlockRecordObserver
+{
+    /// <summary>One of <paramref name="block"/>'s recorded fields took a new value.</summary>
+    /// <param name="block">The block.</param>
+    void RecordChanged(int block);
+}
+
+/// <summary>
+/// The one way a recorded field reports a change: <see cref="BlockStates"/>, <see cref="EraseCounts"/>,
+/// <see cref="FirstSequences"/> and the erased <see cref="BlockBits"/> each call it from their only setter, so no
+/// mutation of a recorded field can bypass <see cref="BlockTable.RecordObserver"/>.
+/// </summary>
+internal sealed class BlockRecordHook
+{
+    /// <summary>Told of each change, or null.</summary>
+    public IBlockRecordObserver? Observer { get; set; }
+
+    /// <summary>A recorded field of <paramref name="block"/> changed.</summary>
+    /// <param name="block">The block.</param>
+    public void Changed(int block) => Observer?.RecordChanged(block);
+}
+
+/// <summary>The erase count of each block, read and written as a uint array (its setter reports changes: a checkpoint records it).</summary>
+internal sealed class EraseCounts
+{
+    private readonly uint[] _values;
+    private readonly BlockRecordHook? _recorded;
+
+    /// <summary>Creates the counts, all zero.</summary>
+    /// <param name="blocks">Blocks covered.</param>
+    /// <param name="recorded">Told of each change, or null.</param>
+    public EraseCounts(int blocks, BlockRecordHook? recorded = null)
+    {
+        _values = new uint[blocks];
+        _recorded = recorded;
+    }
+
+    /// <summary>Blocks covered.</summary>
+    public int Length => _values.Length;
+
+    /// <summary>RAM held: this object and its array.</summary>
+    public long RamBytes => RamSize.Object(RamSize.Reference * 2) + RamSize.Array(4, _values.Length);
+
+    /// <summary>The erase count of <paramref name="block"/>.</summary>
+    /// <param name="block">The block.</param>
+    public uint this[int block]
+    {
+        get => _values[block];
+        set
+        {
+            if (_values[block] != value)
+            {
+                _values[block] = value;
+                _recorded?.Changed(block);
+            }
+        }
     }
 }
