@@ -10,7 +10,6 @@ namespace Flash.Ffs.Blocks;
 internal sealed class WritePool
 {
     private readonly bool[] _member;
-    private readonly bool[] _isCarried;
     private readonly bool[] _isTaken;
     private int[] _members = [];
     private int _memberCount;
@@ -28,7 +27,6 @@ internal sealed class WritePool
     public WritePool(int blocks)
     {
         _member = new bool[blocks];
-        _isCarried = new bool[blocks];
         _isTaken = new bool[blocks];
     }
 
@@ -51,7 +49,7 @@ internal sealed class WritePool
     public int Refills { get; private set; }
 
     /// <summary>RAM held: this object, two flags a block, the member and kept lists.</summary>
-    public long RamBytes => Index.RamSize.Object((5 * Index.RamSize.Reference) + 4 + 1) + (3 * Index.RamSize.Array(1, _member.Length))
+    public long RamBytes => Index.RamSize.Object((5 * Index.RamSize.Reference) + 4 + 1) + (2 * Index.RamSize.Array(1, _member.Length))
         + Index.RamSize.Array(4, _members.Length + _openAtAnchor.Length) + Index.RamSize.List(4, _carried.Capacity + _taken.Capacity);
 
     /// <summary>Whether <paramref name="block"/> is a member.</summary>
@@ -77,11 +75,6 @@ internal sealed class WritePool
     /// <param name="openAtAnchor">The blocks open at the anchor.</param>
     public void Committed(ReadOnlySpan<int> members, bool active, int[] openAtAnchor)
     {
-        foreach (int b in _carried)
-        {
-            _isCarried[b] = false;
-        }
-
         // The taken list becomes the carried one and the old carried list, emptied, takes its place: both keep their
         // capacity, so that once they have grown to what an interval takes, bookkeeping allocates nothing.
         _carried.Clear();
@@ -89,7 +82,6 @@ internal sealed class WritePool
         foreach (int b in _carried)
         {
             _isTaken[b] = false;
-            _isCarried[b] = true;
         }
 
         Adopt(members, active, openAtAnchor);
@@ -103,16 +95,11 @@ internal sealed class WritePool
     }
 
     /// <summary>
-    /// Mount: the newest anchor's pool, the members recovery found used (they stay listed) and the heads' blocks open
-    /// at the checkpoint.
+    /// Mount: the newest anchor's pool, the members recovery found used (they stay listed; each once, as the anchor's
+    /// pool lists them: AnchorStore.Parse refuses a pool with a block twice) and the heads' blocks open at the checkpoint.
     /// </summary>
     public void Mounted(int[]? members, IEnumerable<int> used, int[] openAtAnchor)
     {
-        foreach (int b in _carried)
-        {
-            _isCarried[b] = false;
-        }
-
         foreach (int b in _taken)
         {
             _isTaken[b] = false;
@@ -120,14 +107,7 @@ internal sealed class WritePool
 
         _carried.Clear();
         _taken.Clear();
-        foreach (int b in used)
-        {
-            if (!_isCarried[b])
-            {
-                _isCarried[b] = true;
-                _carried.Add(b);
-            }
-        }
+        _carried.AddRange(used);
 
         Adopt(members, members is not null, openAtAnchor);
     }
