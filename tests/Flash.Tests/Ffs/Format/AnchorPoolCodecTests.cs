@@ -10,27 +10,8 @@ namespace Flash.Tests.Ffs.Format;
 /// </summary>
 public class AnchorPoolCodecTests
 {
-    private static AnchorRecord Anchor(ushort version, int[]? pool) => new()
-    {
-        Version = version,
-        TagSize = PageTag.Size,
-        PageSize = 2048,
-        SpareSize = 64,
-        PagesPerBlock = 16,
-        BlockCount = 256,
-        Kind = 0,
-        TagInSpare = true,
-        VolumeId = 0xF1A5,
-        CheckpointSequence = 1234,
-        CheckpointLength = 5000,
-        CheckpointCrc = 0xABCDEF01,
-        CheckpointPageCount = 20,
-        Label = "node-7",
-        AnchorBlock0 = 0,
-        AnchorBlock1 = 1,
-        List = [2, 9],
-        Pool = pool,
-    };
+    /// <summary>The record codec tests' sample anchor on 256 blocks, with <paramref name="pool"/>.</summary>
+    private static AnchorRecord Anchor(ushort version, int[]? pool) => RecordCodecTests.SampleAnchor(version, blockCount: 256, pool: pool);
 
     private static byte[] Encoded(AnchorRecord a)
     {

@@ -150,14 +150,15 @@ public sealed class RecordCodecTests
         }
     }
 
-    private static AnchorRecord SampleAnchor(ushort version = 2) => new()
+    /// <summary>A sample anchor record (the pool codec tests take it on more blocks, with a pool).</summary>
+    internal static AnchorRecord SampleAnchor(ushort version = 2, int blockCount = 64, int[]? pool = null) => new()
     {
         Version = version,
         TagSize = PageTag.Size,
         PageSize = 2048,
         SpareSize = 64,
         PagesPerBlock = 16,
-        BlockCount = 64,
+        BlockCount = blockCount,
         Kind = 0,
         TagInSpare = true,
         VolumeId = 0xF1A5,
@@ -169,6 +170,7 @@ public sealed class RecordCodecTests
         AnchorBlock0 = 0,
         AnchorBlock1 = 1,
         List = version == 1 ? [.. Enumerable.Range(32, 20)] : [2, 9],
+        Pool = pool,
     };
 
     [Fact]
