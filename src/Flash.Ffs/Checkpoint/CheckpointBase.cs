@@ -21,6 +21,10 @@ internal sealed class CheckpointBase : IBlockRecordObserver
     private DirtyBlocks _dirtySincePending;
     private (int Block, CheckpointBlock Entry)[] _recordedFree = [];
     private (int Block, CheckpointBlock Entry)[]? _pendingRecordedFree;
+    private Dictionary<uint, ChangedChunks> _chunks = [];
+    private Dictionary<uint, ChangedChunks>? _chunksSincePending;
+    private uint _nextId;
+    private uint _pendingNextId;
 #if DEBUG
     private byte[]? _pendingTable;
 #endif
@@ -62,8 +66,17 @@ internal sealed class CheckpointBase : IBlockRecordObserver
     /// <summary>Ids changed since the base.</summary>
     public HashSet<uint> Changed => _changed;
 
-    /// <summary>RAM held: this object, the changed-id sets, the two dirty bitmaps (two bits a block) and the recorded-free lists.</summary>
+    /// <summary>
+    /// What changed in each file changed since the base, for its entry patch: its changed chunk runs, or that it must
+    /// be written whole. A changed id without one here changed only in size or modification sequence.
+    /// </summary>
+    /// <param name="id">The id.</param>
+    /// <returns>Its changed chunks, or null.</returns>
+    public ChangedChunks? ChunksOf(uint id) => id >= _nextId ? ChangedChunks.WholeEntry : _chunks.GetValueOrDefault(id);
+
+    /// <summary>RAM held: this object, the changed-id sets, the changed chunks, the two dirty bitmaps (two bits a block) and the recorded-free lists.</summary>
     public long RamBytes => RamSize.Object((7 * RamSize.Reference) + 8) + RamSize.HashSet(4, _changed.Count) + RamSize.HashSet(4, _changedSincePending?.Count ?? 0)
+        + ChunksRam(_chunks) + ChunksRam(_chunksSincePending)
         + _dirty.RamBytes + _dirtySincePending.RamBytes + RamSize.Array(24, _recordedFree.Length) + RamSize.Array(24, _pendingRecordedFree?.Length ?? 0)
         + RamSize.List(4, Pages.Capacity);
 
@@ -89,12 +102,87 @@ internal sealed class CheckpointBase : IBlockRecordObserver
         }
     }
 
+    /// <summary>Chunks [<paramref name="first"/>, <paramref name="end"/>) of file <paramref name="id"/> are about to be mapped anew or unmapped.</summary>
+    /// <param name="id">The file.</param>
+    /// <param name="first">The first chunk.</param>
+    /// <param name="end">One past the last.</param>
+    public void ChunksChanging(uint id, uint first, uint end)
+    {
+        Changing(id);
+        if (Reference is not null && id < _nextId)
+        {
+            Of(_chunks, id).Add(first, end);
+        }
+
+        if (_chunksSincePending is { } pending && id < _pendingNextId)
+        {
+            Of(pending, id).Add(first, end);
+        }
+    }
+
+    /// <summary>Entry <paramref name="id"/> is about to change in a way an entry patch cannot describe: it is written whole.</summary>
+    /// <param name="id">The entry.</param>
+    public void Reshaping(uint id)
+    {
+        Changing(id);
+        if (Reference is not null && id < _nextId)
+        {
+            _chunks[id] = ChangedChunks.WholeEntry;
+        }
+
+        if (_chunksSincePending is { } pending && id < _pendingNextId)
+        {
+            pending[id] = ChangedChunks.WholeEntry;
+        }
+    }
+
+    /// <summary>The base being written records entry <paramref name="id"/> as its committed view (uncommitted writes left out): the deltas over it write it whole.</summary>
+    /// <param name="id">The entry.</param>
+    public void RecordedAsView(uint id)
+    {
+        _changedSincePending?.Add(id);
+        if (_chunksSincePending is { } pending)
+        {
+            pending[id] = ChangedChunks.WholeEntry;
+        }
+    }
+
+    private static ChangedChunks Of(Dictionary<uint, ChangedChunks> map, uint id)
+    {
+        if (!map.TryGetValue(id, out var c))
+        {
+            c = new ChangedChunks();
+            map.Add(id, c);
+        }
+
+        return c;
+    }
+
+    private static long ChunksRam(Dictionary<uint, ChangedChunks>? map)
+    {
+        if (map is null)
+        {
+            return 0;
+        }
+
+        long ram = RamSize.Object(RamSize.Reference) + (map.Count * (16L + RamSize.Reference));
+        foreach (var c in map.Values)
+        {
+            ram += ReferenceEquals(c, ChangedChunks.WholeEntry) ? 0 : c.RamBytes;
+        }
+
+        return ram;
+    }
+
     /// <summary>A base starts at its S0 (its block table is serialised now): changes from now on are gathered for it.</summary>
     /// <param name="recordedFree">The blocks it records as free although RAM holds them, with the entries it records.</param>
     /// <param name="table">Debug builds: its block table as recorded (null in release builds).</param>
-    public void BaseStarted((int Block, CheckpointBlock Entry)[] recordedFree, byte[]? table)
+    /// <param name="nextId">The next entry id at its S0 (entries from it on are not in it: the deltas over it write them whole).</param>
+    public void BaseStarted((int Block, CheckpointBlock Entry)[] recordedFree, byte[]? table, uint nextId)
     {
         _changedSincePending = [];
+        _chunksSincePending = [];
+        _pendingNextId = nextId;
         _dirtySincePending.Clear();
         _pendingRecordedFree = recordedFree;
 #if DEBUG
@@ -114,6 +202,7 @@ internal sealed class CheckpointBase : IBlockRecordObserver
             throw new InvalidOperationException("A base committed that did not start.");
         }
 
+        _nextId = _pendingNextId;
         Reference = reference;
         Pages = pages;
         _changed = _changedSincePending;
@@ -121,6 +210,8 @@ internal sealed class CheckpointBase : IBlockRecordObserver
         (_dirty, _dirtySincePending) = (_dirtySincePending, _dirty);
         _recordedFree = _pendingRecordedFree;
         _pendingRecordedFree = null;
+        _chunks = _chunksSincePending ?? [];
+        _chunksSincePending = null;
 #if DEBUG
         Table = _pendingTable ?? [];
         _pendingTable = null;
@@ -133,6 +224,7 @@ internal sealed class CheckpointBase : IBlockRecordObserver
     {
         _changedSincePending = null;
         _pendingRecordedFree = null;
+        _chunksSincePending = null;
 #if DEBUG
         _pendingTable = null;
 #endif
@@ -148,6 +240,9 @@ internal sealed class CheckpointBase : IBlockRecordObserver
         _dirty.Clear();
         _recordedFree = [];
         _pendingRecordedFree = null;
+        _chunks = [];
+        _chunksSincePending = null;
+        _nextId = 0;
 #if DEBUG
         Table = [];
         _pendingTable = null;

@@ -239,6 +239,97 @@ internal sealed class CheckpointSource(
         return nodes.TryGetValue(id, out var n) ? EntrySize(n) : -1;
     }
 
+    /// <summary>
+    /// Bytes of what a delta records for entry <paramref name="id"/>: its entry patch when it can have one and it is
+    /// smaller than the whole entry (<see cref="CheckpointEntryPatch.Choose"/>), else its whole entry; -1 when it records none.
+    /// </summary>
+    /// <param name="id">The entry id.</param>
+    /// <param name="views">Files with uncommitted writes as committed (always written whole).</param>
+    /// <param name="changes">Its changes since the base (null: size or modification sequence only).</param>
+    /// <returns>The size, or -1.</returns>
+    public int DeltaEntrySize(uint id, Dictionary<uint, Node?> views, ChangedChunks? changes)
+    {
+        var n = RecordedEntry(id, views);
+        if (n is null)
+        {
+            return -1;
+        }
+
+        int whole = EntrySize(n);
+        int runs = views.ContainsKey(id) ? -1 : PatchRuns(n, changes);
+        return CheckpointEntryPatch.Choose(runs >= 0, runs, whole) ? CheckpointEntryPatch.SizeOf(runs) : whole;
+    }
+
+    /// <summary>Writes what a delta records for <paramref name="n"/> (a live node, not a committed view): its patch or its whole entry, as <see cref="DeltaEntrySize"/> chose.</summary>
+    /// <param name="w">Where to write.</param>
+    /// <param name="n">The entry.</param>
+    /// <param name="isView">Whether it is a committed view (written whole).</param>
+    /// <param name="changes">Its changes since the base.</param>
+    /// <returns>Whether it wrote a patch.</returns>
+    public bool SerializeDeltaEntry(ref LittleEndianWriter w, Node n, bool isView, ChangedChunks? changes)
+    {
+        int runs = isView ? -1 : PatchRuns(n, changes);
+        if (!CheckpointEntryPatch.Choose(runs >= 0, runs, EntrySize(n)))
+        {
+            SerializeNode(ref w, n);
+            return false;
+        }
+
+        CheckpointCodec.WritePatchStart(ref w, n.Id, n.Size, n.ModificationSequence, runs);
+        if (changes is not null)
+        {
+            Runs(n.Chunks!, changes, ref w, write: true);
+        }
+
+        return true;
+    }
+
+    /// <summary>Runs an entry patch of <paramref name="n"/> lists, or -1 when it can have none (not a chunked file, reshaped since the base, lost chunks).</summary>
+    private int PatchRuns(Node n, ChangedChunks? changes)
+    {
+        if (n.IsDirectory || n.IsInline || n.Chunks is not { } map || changes is { Whole: true } || LostCount(n) > 0)
+        {
+            return -1;
+        }
+
+        if (changes is null)
+        {
+            return 0;
+        }
+
+        var none = default(LittleEndianWriter);
+        return Runs(map, changes, ref none, write: false);
+    }
+
+    /// <summary>Counts (and with <paramref name="write"/> writes) the runs of the current mapping over the changed chunks: consecutive chunks in consecutive pages, or unmapped (-1).</summary>
+    private static int Runs(ChunkMap map, ChangedChunks changes, ref LittleEndianWriter w, bool write)
+    {
+        int runs = 0;
+        foreach (var (first, end) in changes.Runs)
+        {
+            uint c = first;
+            while (c < end)
+            {
+                int page = map.Get(c);
+                uint k = c + 1;
+                while (k < end && map.Get(k) == (page < 0 ? -1 : page + (int)(k - c)))
+                {
+                    k++;
+                }
+
+                if (write)
+                {
+                    CheckpointCodec.WriteExtent(ref w, c, page, (int)(k - c));
+                }
+
+                runs++;
+                c = k;
+            }
+        }
+
+        return runs;
+    }
+
     /// <summary>The entry a checkpoint records for id <paramref name="id"/>: its committed view, the live node, or null (none).</summary>
     /// <param name="id">The entry id.</param>
     /// <param name="views">Files with uncommitted writes as committed.</param>

@@ -149,7 +149,12 @@ internal sealed partial class CheckpointWriter : IIndexObserver
             {
                 // The deltas over it once it commits list the blocks changed from now on (and the old blocks it
                 // records as free, compared with the entries it records for them).
-                _base.BaseStarted(_source.RecordedFree(oldBlocks), DebugTable(oldBlocks));
+                _base.BaseStarted(_source.RecordedFree(oldBlocks), DebugTable(oldBlocks), _ids.NextEntry);
+                foreach (uint id in views.Keys)
+                {
+                    _base.RecordedAsView(id);
+                }
+
                 _source.SerializeHead(ref head, p.Sequence, clean: false, oldBlocks, leftOut);
             }
             else
@@ -211,7 +216,7 @@ internal sealed partial class CheckpointWriter : IIndexObserver
             {
                 if (_nodes.TryGetValue(id, out var node))
                 {
-                    EmitNode(p, node);
+                    EmitDeltaEntry(p, node);
                 }
                 else
                 {
@@ -247,10 +252,60 @@ internal sealed partial class CheckpointWriter : IIndexObserver
     /// <param name="node">The entry, as it was at S0 (nothing changed it since, or it was written already).</param>
     public void Changing(Node node)
     {
+        CopyOnWrite(node);
         _base.Changing(node.Id);
+    }
+
+    /// <summary>Copy-on-write as <see cref="Changing"/>, then the chunks are tracked for the next delta's entry patch.</summary>
+    /// <param name="node">The file, as it was at S0.</param>
+    /// <param name="first">The first chunk about to change.</param>
+    /// <param name="end">One past the last.</param>
+    public void ChunksChanging(Node node, uint first, uint end)
+    {
+        CopyOnWrite(node);
+        _base.ChunksChanging(node.Id, first, end);
+    }
+
+    /// <summary>Copy-on-write as <see cref="Changing"/>; the next delta writes the entry whole.</summary>
+    /// <param name="node">The entry, as it was at S0.</param>
+    public void Reshaping(Node node)
+    {
+        CopyOnWrite(node);
+        _base.Reshaping(node.Id);
+    }
+
+    /// <summary>Writes an entry whose turn has not come yet before it changes (before its change is tracked: a delta's patch describes it as at S0).</summary>
+    private void CopyOnWrite(Node node)
+    {
         if (_pending is { } p && p.TakeEarly(node))
         {
-            EmitNode(p, node);
+            if (p.Delta is null)
+            {
+                EmitNode(p, node);
+            }
+            else
+            {
+                EmitDeltaEntry(p, node);
+            }
+        }
+    }
+
+    private void EmitDeltaEntry(PendingCheckpoint p, Node node)
+    {
+        var entry = LittleEndianWriter.Growable(256);
+        try
+        {
+            if (_source.SerializeDeltaEntry(ref entry, node, isView: false, _base.ChunksOf(node.Id)))
+            {
+                EntryPatchesWritten++;
+            }
+
+            p.NodesWritten++;
+            Emit(p, entry.Written);
+        }
+        finally
+        {
+            entry.Dispose();
         }
     }
 

@@ -109,6 +109,9 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
     /// <summary>Blocks the heads filled since the current checkpoint.</summary>
     public int BlocksSinceCheckpoint { get; set; }
 
+    /// <summary>Entry patches written into deltas since mount (committed or not).</summary>
+    public long EntryPatchesWritten { get; private set; }
+
     /// <summary>Checkpoints committed since mount.</summary>
     public long CheckpointsWritten { get; private set; }
 
@@ -205,7 +208,10 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
                 _source.SerializeDeltaHead(ref body, checkpointSeq, forUnmount, oldBlocks, delta.Base, delta.Changed, delta.Present.Length);
                 foreach (uint id in delta.Present)
                 {
-                    _source.SerializeNode(ref body, _source.RecordedEntry(id, views)!);
+                    if (_source.SerializeDeltaEntry(ref body, _source.RecordedEntry(id, views)!, views.ContainsKey(id), _base.ChunksOf(id)))
+                    {
+                        EntryPatchesWritten++;
+                    }
                 }
 
                 CheckpointCodec.WriteDeleted(ref body, delta.Deleted);
@@ -220,7 +226,7 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
             // blocks are released: free in RAM, so none is recorded as free although RAM holds it).
             if (delta is null)
             {
-                _base.BaseStarted([], DebugTable([]));
+                _base.BaseStarted([], DebugTable([]), _ids.NextEntry);
             }
 
             // The old checkpoint is still current: put its blocks back, take the failed one out of service, try again.
@@ -297,6 +303,15 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
             }
 
             Committed(delta is null, checkpointSeq, written, payload.Length, crc);
+            if (delta is null)
+            {
+                // Recorded as committed views: the live entries' uncommitted changes predate the base, so they are not tracked.
+                foreach (uint id in views.Keys)
+                {
+                    _base.Reshaping(id);
+                }
+            }
+
             Sequence = checkpointSeq;
             Coverage.Held.Release(checkpointSeq);
             BlocksSinceCheckpoint = 0;
@@ -390,7 +405,7 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
         int bytes = 0;
         foreach (uint id in ids)
         {
-            int entry = _source.RecordedEntrySize(id, views);
+            int entry = _source.DeltaEntrySize(id, views, _base.ChunksOf(id));
             if (entry < 0)
             {
                 deleted.Add(id);

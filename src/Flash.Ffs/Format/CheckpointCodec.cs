@@ -265,6 +265,21 @@ internal static class CheckpointCodec
     /// <param name="count">Chunks that follow (at least 1).</param>
     public static void WriteLostCount(ref LittleEndianWriter w, int count) => w.U32((uint)count);
 
+    /// <summary>Writes an entry patch up to its runs (docs/format.md "Delta checkpoints"); follow with <paramref name="runs"/> <see cref="WriteExtent"/> (page -1: unmapped).</summary>
+    /// <param name="w">The writer.</param>
+    /// <param name="id">The file's id.</param>
+    /// <param name="size">Its size.</param>
+    /// <param name="modificationSequence">Sequence of its last change.</param>
+    /// <param name="runs">Runs that follow.</param>
+    public static void WritePatchStart(ref LittleEndianWriter w, uint id, long size, ulong modificationSequence, int runs)
+    {
+        w.U32(id);
+        w.U32(CheckpointEntryPatch.Marker);
+        w.I64(size);
+        w.U64(modificationSequence);
+        w.U32((uint)runs);
+    }
+
     /// <summary>Writes one extent of a chunk map.</summary>
     /// <param name="w">The writer.</param>
     /// <param name="logical">The first chunk.</param>
@@ -317,7 +332,7 @@ internal static class CheckpointCodec
         var w = LittleEndianWriter.Growable(4096);
         try
         {
-            WriteHeader(ref w, delta.Header, delta.BlockCount, (uint)delta.Entries.Length, Version, KindDelta);
+            WriteHeader(ref w, delta.Header, delta.BlockCount, (uint)(delta.Entries.Length + delta.PatchList.Length), Version, KindDelta);
             WriteBaseRef(ref w, delta.Base);
             WriteChangedBlockCount(ref w, delta.ChangedBlocks.Length);
             foreach (var (block, entry) in delta.ChangedBlocks)
@@ -332,6 +347,15 @@ internal static class CheckpointCodec
             }
 
             WriteEntries(ref w, delta.Entries);
+            foreach (var p in delta.PatchList)
+            {
+                WritePatchStart(ref w, p.Id, p.Size, p.ModificationSequence, p.Runs.Length);
+                foreach (var x in p.Runs)
+                {
+                    WriteExtent(ref w, x.Logical, x.Page, x.Count);
+                }
+            }
+
             WriteDeleted(ref w, delta.Deleted.AsSpan());
             return w.Written.ToArray();
         }
@@ -513,16 +537,28 @@ internal static class CheckpointCodec
 
         var open = ReadOpenTxns(ref r, nextTxn, limits);
         var entries = ImmutableArray.CreateBuilder<CheckpointEntry>((int)Math.Min(entryCount, (uint)body.Length / EntryFixedSize));
+        var patches = ImmutableArray.CreateBuilder<CheckpointEntryPatch>();
         var ids = new HashSet<uint>();
         for (uint i = 0; i < entryCount; i++)
         {
-            var e = ReadEntry(ref r, limits, version);
-            if (!ids.Add(e.Id))
+            uint id;
+            if (r.Remaining >= 8 && System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(body[(r.Position + 4)..]) == CheckpointEntryPatch.Marker)
             {
-                throw new FileSystemCorruptException($"Entry {e.Id} in the delta checkpoint is malformed or duplicated.");
+                var p = ReadPatch(ref r, limits);
+                id = p.Id;
+                patches.Add(p);
+            }
+            else
+            {
+                var e = ReadEntry(ref r, limits, version);
+                id = e.Id;
+                entries.Add(e);
             }
 
-            entries.Add(e);
+            if (!ids.Add(id))
+            {
+                throw new FileSystemCorruptException($"Entry {id} in the delta checkpoint is malformed or duplicated.");
+            }
         }
 
         uint deletedCount = r.U32();
@@ -548,7 +584,43 @@ internal static class CheckpointCodec
 
         var header = new CheckpointHeader(clean, sequence, nextId, nextTxn, hot, cold, checkpointNext);
         var reference = new CheckpointBaseRef(baseSequence, (int)baseLength, baseCrc, (int)basePages, ImmutableCollectionsMarshal.AsImmutableArray(baseBlocks));
-        return new CheckpointDelta(header, blockCount, reference, ImmutableCollectionsMarshal.AsImmutableArray(changed), open, entries.DrainToImmutable(), ImmutableCollectionsMarshal.AsImmutableArray(deleted));
+        return new CheckpointDelta(header, blockCount, reference, ImmutableCollectionsMarshal.AsImmutableArray(changed), open, entries.DrainToImmutable(), ImmutableCollectionsMarshal.AsImmutableArray(deleted), patches.DrainToImmutable());
+    }
+
+    /// <summary>An entry patch (its second field is <see cref="CheckpointEntryPatch.Marker"/>): runs ascending, disjoint, within the device.</summary>
+    private static CheckpointEntryPatch ReadPatch(ref LittleEndianReader r, Limits limits)
+    {
+        uint id = r.U32();
+        r.U32();
+        long size = r.I64();
+        ulong modified = r.U64();
+        uint count = r.U32();
+        if (id == 0 || size < 0 || count > (uint)limits.PageCount || count > (uint)r.Remaining / CheckpointEntryPatch.RunSize)
+        {
+            throw new FileSystemCorruptException($"The patch of entry {id} in the delta checkpoint is malformed ({size} bytes, {count} runs).");
+        }
+
+        var runs = new CheckpointExtent[count];
+        for (int k = 0; k < runs.Length; k++)
+        {
+            uint logical = r.U32();
+            int page = r.I32();
+            int run = r.I32();
+            if (page != -1)
+            {
+                limits.Page(page);
+            }
+
+            if (run <= 0 || (page >= 0 && (long)page + run > limits.PageCount) || (long)logical + run > uint.MaxValue
+                || (k > 0 && logical < runs[k - 1].Logical + (uint)runs[k - 1].Count))
+            {
+                throw new FileSystemCorruptException($"The patch of entry {id} in the delta checkpoint has a run out of order or outside the device.");
+            }
+
+            runs[k] = new CheckpointExtent(logical, page, run);
+        }
+
+        return new CheckpointEntryPatch(id, size, modified, ImmutableCollectionsMarshal.AsImmutableArray(runs));
     }
 
     /// <summary>The header's kind byte (version 5 on; 0 before, where the four bytes were reserved and not checked).</summary>

@@ -14,6 +14,7 @@ namespace Flash.Ffs.Format;
 /// <param name="OpenTransactions">Transactions open at its sequence (the whole list).</param>
 /// <param name="Entries">Entries created or changed since the base, whole.</param>
 /// <param name="Deleted">Ids of entries deleted since the base, ascending (an id the base lacks is allowed: created and deleted since).</param>
+/// <param name="Patches">Files changed since the base recorded as entry patches (their base entry's extents with chunk runs replaced).</param>
 internal sealed record CheckpointDelta(
     CheckpointHeader Header,
     int BlockCount,
@@ -21,8 +22,12 @@ internal sealed record CheckpointDelta(
     ImmutableArray<(int Block, CheckpointBlock Entry)> ChangedBlocks,
     ImmutableArray<CheckpointOpenTxn> OpenTransactions,
     ImmutableArray<CheckpointEntry> Entries,
-    ImmutableArray<uint> Deleted)
+    ImmutableArray<uint> Deleted,
+    ImmutableArray<CheckpointEntryPatch> Patches = default)
 {
+    /// <summary>The patches (empty rather than default).</summary>
+    public ImmutableArray<CheckpointEntryPatch> PatchList => Patches.IsDefault ? [] : Patches;
+
     /// <summary>The base's pages: its blocks from their first page, in order.</summary>
     /// <param name="pagesPerBlock">Pages a block.</param>
     /// <returns>The pages.</returns>
@@ -40,7 +45,7 @@ internal sealed record CheckpointDelta(
     /// <summary>The volume as of this delta: <paramref name="baseImage"/> with its changes applied.</summary>
     /// <param name="baseImage">The base, decoded.</param>
     /// <returns>The image (version <see cref="CheckpointCodec.Version"/>, entries by id).</returns>
-    /// <exception cref="FileSystemCorruptException">The base is not the one the delta names.</exception>
+    /// <exception cref="FileSystemCorruptException">The base is not the one the delta names, or a patch's base entry is missing or not a chunked file.</exception>
     public CheckpointImage Apply(CheckpointImage baseImage)
     {
         if (baseImage.Sequence != Base.Sequence || baseImage.Blocks.Length != BlockCount)
@@ -60,13 +65,29 @@ internal sealed record CheckpointDelta(
             replaced.Add(e.Id);
         }
 
+        Dictionary<uint, CheckpointEntryPatch>? patches = null;
+        foreach (var p in PatchList)
+        {
+            (patches ??= []).Add(p.Id, p);
+        }
+
         var entries = new List<CheckpointEntry>(baseImage.Entries.Length + Entries.Length);
         foreach (var e in baseImage.Entries)
         {
-            if (!replaced.Contains(e.Id))
+            if (patches is not null && patches.Remove(e.Id, out var patch))
+            {
+                entries.Add(patch.ApplyTo(e));
+            }
+            else if (!replaced.Contains(e.Id))
             {
                 entries.Add(e);
             }
+        }
+
+        if (patches is { Count: > 0 })
+        {
+            // A patch whose base entry is missing.
+            _ = patches.Values.First().ApplyTo(null);
         }
 
         entries.AddRange(Entries);

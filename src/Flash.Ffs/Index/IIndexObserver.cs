@@ -10,4 +10,14 @@ internal interface IIndexObserver
     /// <summary>The entry is about to change (a field, its name or place, its chunk map) or to be removed.</summary>
     /// <param name="node">The entry, unchanged yet.</param>
     void Changing(Node node);
+
+    /// <summary>The mapping of chunks [<paramref name="first"/>, <paramref name="end"/>) of the file is about to change (mapped anew or unmapped); only that changes.</summary>
+    /// <param name="node">The file, unchanged yet.</param>
+    /// <param name="first">The first chunk.</param>
+    /// <param name="end">One past the last.</param>
+    void ChunksChanging(Node node, uint first, uint end);
+
+    /// <summary>The entry is about to change in a way other than its size, modification sequence or chunk mappings (created, named, placed, removed, its data's kind).</summary>
+    /// <param name="node">The entry, unchanged yet.</param>
+    void Reshaping(Node node);
 }

@@ -33,7 +33,7 @@ internal sealed class IndexMutator
     /// <param name="node">The entry (its name is the one it is listed under).</param>
     public void Create(Node parent, Node node)
     {
-        Changing(node);
+        Reshaping(node);
         Nodes.Add(node);
         node.ParentId = parent.Id;
         parent.Children!.Set(node);
@@ -43,7 +43,7 @@ internal sealed class IndexMutator
     /// <param name="node">The entry.</param>
     public void AddUnlisted(Node node)
     {
-        Changing(node);
+        Reshaping(node);
         Nodes.Add(node);
     }
 
@@ -53,7 +53,7 @@ internal sealed class IndexMutator
     /// <param name="name">The new name.</param>
     public void Move(Node node, Node parent, string name)
     {
-        Changing(node);
+        Reshaping(node);
         Unlist(node);
         node.Name = name;
         node.ParentId = parent.Id;
@@ -64,7 +64,7 @@ internal sealed class IndexMutator
     /// <param name="node">The entry.</param>
     public void Remove(Node node)
     {
-        Changing(node);
+        Reshaping(node);
         Unlist(node);
         Nodes.Remove(node);
         Lost.ForgetFrom(node.Id, 0);
@@ -109,7 +109,7 @@ internal sealed class IndexMutator
     /// <param name="offset">The data's offset in it.</param>
     public void SetInline(Node node, int page, int offset)
     {
-        Changing(node);
+        Reshaping(node);
         node.InlinePage = page;
         node.InlineOffset = offset;
         Lost.ForgetFrom(node.Id, 0);
@@ -119,7 +119,7 @@ internal sealed class IndexMutator
     /// <param name="node">The file.</param>
     public void ClearInline(Node node)
     {
-        Changing(node);
+        Reshaping(node);
         node.InlinePage = -1;
     }
 
@@ -128,7 +128,7 @@ internal sealed class IndexMutator
     /// <returns>The new map.</returns>
     public ChunkMap StartChunks(Node node)
     {
-        Changing(node);
+        Reshaping(node);
         var map = new ChunkMap();
         node.Chunks = map;
         return map;
@@ -138,7 +138,7 @@ internal sealed class IndexMutator
     /// <param name="node">The file.</param>
     public void DropChunks(Node node)
     {
-        Changing(node);
+        Reshaping(node);
         node.Chunks = null;
         Lost.ForgetFrom(node.Id, 0);
     }
@@ -150,7 +150,15 @@ internal sealed class IndexMutator
     /// <returns>The page it replaced, or -1.</returns>
     public int SetChunk(Node node, uint chunk, int page)
     {
-        Changing(node);
+        if (node.Chunks is null)
+        {
+            Reshaping(node);
+        }
+        else
+        {
+            ChunksChanging(node, chunk, chunk + 1);
+        }
+
         return (node.Chunks ??= new ChunkMap()).Set(chunk, page);
     }
 
@@ -160,7 +168,7 @@ internal sealed class IndexMutator
     /// <returns>The page it had, or -1.</returns>
     public int RemoveChunk(Node node, uint chunk)
     {
-        Changing(node);
+        ChunksChanging(node, chunk, chunk + 1);
         return node.Chunks!.Remove(chunk);
     }
 
@@ -170,7 +178,7 @@ internal sealed class IndexMutator
     /// <param name="dropped">Receives the chunks dropped and their pages; null when nobody needs them.</param>
     public void TruncateChunks(Node node, uint chunkCount, List<(uint Chunk, int Page)>? dropped)
     {
-        Changing(node);
+        ChunksChanging(node, chunkCount, node.Chunks is { ExtentCount: > 0 } m ? Math.Max(chunkCount, m[m.ExtentCount - 1].End) : chunkCount);
         node.Chunks?.Truncate(chunkCount, dropped);
         Lost.ForgetFrom(node.Id, chunkCount);
     }
@@ -179,7 +187,7 @@ internal sealed class IndexMutator
     /// <param name="node">The file (with a chunk map).</param>
     public void ClearChunks(Node node)
     {
-        Changing(node);
+        Reshaping(node);
         node.Chunks!.Clear();
         Lost.ForgetFrom(node.Id, 0);
     }
@@ -218,11 +226,15 @@ internal sealed class IndexMutator
     /// <param name="node">The entry.</param>
     public void Detach(Node node)
     {
-        Changing(node);
+        Reshaping(node);
         Unlist(node);
     }
 
     private void Changing(Node node) => Observer?.Changing(node);
+
+    private void ChunksChanging(Node node, uint first, uint end) => Observer?.ChunksChanging(node, first, end);
+
+    private void Reshaping(Node node) => Observer?.Reshaping(node);
 
     private void Unlist(Node node)
     {

@@ -638,11 +638,17 @@ internal static class Workloads
             setup.Write($"/idx/e{i:D3}", Data.Pattern(24, i));
         }
 
+        // A big file whose partial overwrites the deltas record as entry patches (the changed chunk runs).
+        setup.Write("/big", Data.Pattern(40 * 2048, 900));
+
         var b = new WorkloadBuilder(setup.Model);
         b.Sync();                                               // a base: none is known after a mount
         b.Write("/idx/e000", Data.Pattern(40, 1000));
-        b.Sync();                                               // a delta
+        b.Overwrite("/big", 5 * 2048, Data.Pattern(2048, 901));
+        b.Sync();                                               // a delta (with a patch of /big)
         b.Write("/idx/e001", Data.Pattern(41, 1001));
+        b.Overwrite("/big", (20 * 2048) + 100, Data.Pattern(3000, 902));
+        b.Overwrite("/big", 6 * 2048, Data.Pattern(10, 903));
         b.Rename("/idx/e002", "/idx/r002");
         b.Sync();                                               // a delta, cumulative
         b.Delete("/idx/e003");
@@ -655,6 +661,8 @@ internal static class Workloads
 
         b.Sync();                                               // the next delta would exceed half the base: a base
         b.Write("/idx/e004", Data.Pattern(42, 1003));
+        b.Overwrite("/big", 30 * 2048, Data.Pattern(4096, 904));
+        b.Overwrite("/big", (40 * 2048) - 10, Data.Pattern(2100, 905)); // and grown by a chunk
         b.Delete("/new0");
         b.Sync();                                               // a delta over the new base
         b.Mkdir("/d");
@@ -662,6 +670,7 @@ internal static class Workloads
         b.Write("/d/f", Data.Pattern(700, 1004));
         b.Sync();                                               // a base again
         b.Write("/idx/e005", Data.Pattern(43, 1005));
+        b.Overwrite("/big", 2 * 2048, Data.Pattern(2048, 906));
         b.Sync();                                               // a delta
         return new Workload
         {

@@ -144,5 +144,9 @@ public sealed class IndexMutatorTests
         public List<(Node Node, string State)> Seen { get; } = [];
 
         public void Changing(Node node) => Seen.Add((node, Describe(index, node)));
+
+        public void ChunksChanging(Node node, uint first, uint end) => Changing(node);
+
+        public void Reshaping(Node node) => Changing(node);
     }
 }
