@@ -23,6 +23,21 @@ internal static class CheckpointKindPolicy
         => hasBase && deltaBytesSinceBase + nextDeltaBytes < baseBytes && nextDeltaBytes * 2 <= baseBytes;
 
     /// <summary>
+    /// Whether the blocks a delta keeps out of garbage collection's reach are a small share of the spare space. A delta
+    /// holds its base's blocks and its own (whole blocks, however few pages it fills) where a base written now would
+    /// hold only its own; the difference is space the victims cannot hold garbage in. Greedy collection's cost grows
+    /// as the inverse square of the spare fraction, so a block is nothing on a large volume but a real share of the
+    /// work where the spare is a handful of blocks (a small volume filled up: there a 4-page delta beside a 12-page base
+    /// doubled the blocks the checkpoint held and let one operation reclaim four victims of mostly live pages). The
+    /// delta is written only when its extra blocks are at most a sixteenth of the spare; a base is small there anyway.
+    /// </summary>
+    /// <param name="extraBlocks">Blocks the delta and its base hold after it commits, less those a base written now would.</param>
+    /// <param name="spareBlocks">Blocks holding no live data: good blocks less the anchors' and those the live pages fill.</param>
+    /// <returns>True when a delta is affordable.</returns>
+    public static bool DeltaHoldsLittleSpare(int extraBlocks, long spareBlocks)
+        => extraBlocks <= 0 || extraBlocks * 16L <= spareBlocks;
+
+    /// <summary>
     /// Free blocks a base needs beside its body's: the block reserved for the checkpoint after it, and each head's
     /// next block (hot and cold). Without all three the next mount takes even a clean unmount for an unclean one.
     /// </summary>

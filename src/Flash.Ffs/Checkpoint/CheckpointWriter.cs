@@ -443,6 +443,20 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
 #endif
     }
 
+    /// <summary>
+    /// Blocks a delta of <paramref name="deltaBytes"/> and its base hold once it commits, less those a base written
+    /// instead would (about the current base's size: what changed replaces what it changes).
+    /// </summary>
+    private int ExtraBlocksHeldByDelta(int deltaBytes)
+    {
+        int baseBlocks = _base.Reference!.Blocks.Length;
+        return baseBlocks + CheckpointKindPolicy.BodyBlocks(deltaBytes, _chunk, _ppb)
+            - CheckpointKindPolicy.BodyBlocks(_base.Reference.Length, _chunk, _ppb);
+    }
+
+    /// <summary>Blocks holding no live data: good blocks less the two anchor blocks and the blocks the live pages fill.</summary>
+    private long SpareBlocks() => _pool.GoodBlocks - 2 - ((_blocks.LivePages + _ppb - 1) / _ppb);
+
     /// <summary>The blocks of the current checkpoint the next one releases: a delta's own (its base stays), or all.</summary>
     private int[] BlocksReleasedBy(bool delta)
     {
@@ -484,7 +498,8 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
             delta = PlanDelta(views);
             FindChangedBlocks(BlocksReleasedBy(delta: true), delta.Changed);
             size = _source.DeltaHeadSize(delta.Base.Blocks.Length, delta.Changed.Count + 1) + delta.EntryBytes + CheckpointCodec.DeletedListSize(delta.Deleted.Length);
-            if (!CheckpointKindPolicy.WriteDelta(hasBase: true, _base.Reference!.Length, _base.DeltaBytesSince, size))
+            if (!CheckpointKindPolicy.WriteDelta(hasBase: true, _base.Reference!.Length, _base.DeltaBytesSince, size)
+                || !CheckpointKindPolicy.DeltaHoldsLittleSpare(ExtraBlocksHeldByDelta(size), SpareBlocks()))
             {
                 delta = null;
             }

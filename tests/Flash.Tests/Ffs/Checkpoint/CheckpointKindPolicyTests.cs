@@ -81,4 +81,15 @@ public sealed class CheckpointKindPolicyTests
     [InlineData(2048 * 65, 2)]
     public void A_body_fills_whole_blocks_of_whole_pages(long bytes, int blocks)
         => Assert.Equal(blocks, CheckpointKindPolicy.BodyBlocks(bytes, 2048, 64));
+
+    [Theory]
+    [InlineData(0, 0, true)] // a delta that holds no more blocks than a base is always affordable
+    [InlineData(-1, 0, true)]
+    [InlineData(1, 5, false)] // a full small volume: one more block held out of five spare
+    [InlineData(1, 15, false)]
+    [InlineData(1, 16, true)]
+    [InlineData(2, 200, true)] // a large volume: a block or two is nothing
+    [InlineData(20, 200, false)]
+    public void A_delta_holds_at_most_a_sixteenth_of_the_spare_beyond_what_a_base_would(int extra, long spare, bool delta)
+        => Assert.Equal(delta, CheckpointKindPolicy.DeltaHoldsLittleSpare(extra, spare));
 }
