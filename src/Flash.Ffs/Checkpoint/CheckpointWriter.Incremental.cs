@@ -37,6 +37,26 @@ internal sealed partial class CheckpointWriter : IIndexObserver
     public PendingCheckpoint? Pending => _pending;
 
     /// <summary>
+    /// Pages the next unit of the checkpoint in progress programs when it is its commit (the rest of the body, the
+    /// deleted list of a delta among it, and the anchor page), or -1 when the next unit is an entry. A budget that
+    /// prices units by the largest entry so far would otherwise start a commit of many pages (W9M: 13 pages and an
+    /// erase, 6.3 ms on a 5 ms budget).
+    /// </summary>
+    public int CommitPagesIfNext
+    {
+        get
+        {
+            if (_pending is not { } p)
+            {
+                return -1;
+            }
+
+            bool commitNext = p.Delta is { } d ? d.Cursor == d.Present.Length : _nodes.FirstAfter(p.Cursor) is not { } n || n.Id >= p.EndId;
+            return commitNext ? ((p.Size + _chunk - 1) / _chunk) - p.Written.Count + 1 : -1;
+        }
+    }
+
+    /// <summary>
     /// Units of an operation a checkpoint slice fills up to (<see cref="PacingPolicy.CheckpointSlicePages"/>: a quarter
     /// of the foreground page budget, at least 2), counting the operation's own collection (<see cref="AdvanceSlice"/>).
     /// </summary>

@@ -11,6 +11,9 @@ namespace Flash.Ffs;
 /// </summary>
 public sealed partial class FlashFileSystem
 {
+    /// <summary>Pages left in the current anchor block under which <see cref="Maintain"/> erases the other one ahead of the switch.</summary>
+    private const int AnchorStandbyPages = 8;
+
     /// <summary>Blocks the hot head opened since the last <see cref="Maintain"/> call (saturating).</summary>
     private int _hotOpensSinceMaintain = int.MaxValue;
 
@@ -41,8 +44,8 @@ public sealed partial class FlashFileSystem
         // Work goes in units (a page move, the victim's erase, an index entry of the checkpoint, an erase ahead of
         // need), and a unit starts only when its whole device time fits what is left of the budget: a page move is a
         // read and a program, plus an erase when the cold head must open a block; a checkpoint entry is the pages it
-        // may take (the most one entry took so far in this call) plus the anchor, and an erase when it may reach a new
-        // block. Only the rare erase of an anchor block or an entry larger than any before can overshoot, and the first
+        // may take (the most one entry took so far in this call) plus the anchor, the commit the pages left of the body
+        // plus the anchor, and an erase when either may reach a new block. Only the rare erase of an anchor block or an entry larger than any before can overshoot, and the first
         // unit, which always starts (so a budget smaller than an erase still gets erases done).
         var timing = _device.Statistics.Timing;
         int pageBytes = _device.Geometry.PageSize + _device.Geometry.SpareSize;
@@ -63,7 +66,8 @@ public sealed partial class FlashFileSystem
             int w = p.Written.Count;
             entryPages = lastWritten >= 0 ? Math.Max(entryPages, w - lastWritten) : entryPages;
             lastWritten = w;
-            int pages = entryPages + 1;
+            int commitPages = _checkpoint.CommitPagesIfNext;
+            int pages = commitPages >= 0 ? commitPages : entryPages + 1;
             bool newBlock = (w % _ppb) + pages > _ppb || w % _ppb == 0;
             return Fits((pages * programNs) + (newBlock ? eraseNs : 0));
         }
@@ -132,6 +136,13 @@ public sealed partial class FlashFileSystem
         }
 
         bool checkpoint = _checkpoint.CheckpointsWritten != checkpoints;
+
+        // The other anchor block too, once the current one is nearly full: the commit or refill that switches blocks
+        // then programs one page instead of erasing first.
+        if (_anchors.PagesLeft <= AnchorStandbyPages && Fits(eraseNs) && _anchors.EraseStandbyAhead())
+        {
+            erased++;
+        }
 
         // Erase free blocks ahead of need, so no erase lands on a later write.
         for (int b = 0; b < _blocks.Count && Fits(eraseNs); b++)

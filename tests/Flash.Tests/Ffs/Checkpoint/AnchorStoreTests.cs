@@ -80,6 +80,42 @@ public sealed class AnchorStoreTests
     }
 
     [Fact]
+    public void The_other_block_erased_ahead_is_not_erased_again_at_the_switch_and_mount_still_finds_the_newest()
+    {
+        var h = new CheckpointHarness();
+        var store = h.NewAnchorStore();
+        for (int i = 1; i <= Ppb - 2; i++)
+        {
+            WriteAnchor(h, store, (ulong)i * 10);
+        }
+
+        // Block 1 (the other) was erased at format or never written: erasing it ahead is allowed at any time.
+        Assert.Equal(2, store.PagesLeft);
+        Assert.True(store.EraseStandbyAhead());
+        Assert.False(store.EraseStandbyAhead());
+        Assert.Equal((0, Ppb - 2), (h.NewAnchorStore().FindNewest().Block, h.NewAnchorStore().FindNewest().NextFree));
+
+        WriteAnchor(h, store, 1000);
+        WriteAnchor(h, store, 1010);
+        Assert.Equal(0, store.PagesLeft);
+        long erases = h.Device.Statistics.BlockErases;
+        WriteAnchor(h, store, 1020);
+        Assert.Equal(erases, h.Device.Statistics.BlockErases);
+        Assert.Equal((1, 1), (store.Current, store.WritePointer));
+        var found = h.NewAnchorStore().FindNewest();
+        Assert.Equal((1, Ppb, h.Sequence), (found.Block, found.Page, found.Sequence));
+
+        // Coming back to block 0 erases it at the switch as before (nothing erased it ahead this time).
+        for (int i = 0; i < Ppb; i++)
+        {
+            WriteAnchor(h, store, 2000 + (ulong)i);
+        }
+
+        Assert.Equal(erases + 1, h.Device.Statistics.BlockErases);
+        Assert.Equal(0, h.NewAnchorStore().FindNewest().Block);
+    }
+
+    [Fact]
     public void The_search_skips_an_anchor_page_that_is_unreadable()
     {
         var h = new CheckpointHarness();
