@@ -72,6 +72,12 @@ internal sealed partial class BlockPool : IBlockStateObserver
     /// <summary>Connects the anchor store that writes refill anchors.</summary>
     public void ConnectAnchor(IWritePoolAnchor anchor) => _anchor = anchor;
 
+    /// <summary>The block garbage collection is emptying (-1: none): the next anchor's pool lists it (see <see cref="ChoosePoolForAnchor"/>).</summary>
+    private Func<int>? _emptying;
+
+    /// <summary>Connects garbage collection's current victim, which an anchor's pool lists so that it may be opened as soon as it is erased.</summary>
+    public void ConnectEmptying(Func<int> victim) => _emptying = victim;
+
     /// <summary>Blocks in the free pool (kept as states change, no walk).</summary>
     public int FreeCount => Table.State.FreeCount;
 
@@ -179,8 +185,12 @@ internal sealed partial class BlockPool : IBlockStateObserver
         }
 
         // A refill keeps what the checkpoint carried and what was taken since, and the block being taken; a
-        // checkpoint's anchor keeps only what was taken since its snapshot.
-        Span<int> reserved = [refillFor, Reservations.Hot, Reservations.Cold, Reservations.Checkpoint];
+        // checkpoint's anchor keeps only what was taken since its snapshot. The victim garbage collection is emptying
+        // is listed too (full now, free within the interval; recovery reads its first tag): issue 19, W5's wear spread
+        // 1.115 -> 1.043. It is mostly a wear-levelling victim, the least-worn block of the device; unlisted, it waited
+        // for the next anchor while the hot head opened worn members (max - 1, so they set the device maximum), and
+        // while it waited the wear rule saw a free block below the mean and moved nothing.
+        Span<int> reserved = [refillFor, Reservations.Hot, Reservations.Cold, Reservations.Checkpoint, _emptying?.Invoke() ?? -1];
         int n = WritePoolPolicy.Compose(refillFor >= 0 ? Writes.Carried : [], Writes.Taken, reserved, _free.InOrder(mostWorn: false, uint.MaxValue),
             _free.InOrder(max > 0, max - 1), WritePoolPolicy.Target(IntervalBlocks, checkpointBlocks), room, _poolSeen, _poolChosen);
         pool = n < 0 ? [] : _poolChosen.AsSpan(0, n);
@@ -237,9 +247,25 @@ internal sealed partial class BlockPool : IBlockStateObserver
 
     /// <summary>
     /// An erased free block nobody has reserved and other than <paramref name="exclude"/> (so its first page reads
-    /// erased until someone opens it): the most- or least-worn one, the one free longest of equals. -1 when none.
+    /// erased until someone opens it): the most- or least-worn one, the one free longest of equals. -1 when none, and
+    /// for the cold head (<paramref name="mostWorn"/>) when the erased block is less worn than the one the cold head
+    /// would open otherwise (<see cref="WritePoolPolicy.ColdReservationWornEnough"/>): the head then opens that one.
     /// </summary>
     public int PickReservable(bool mostWorn, int exclude)
+    {
+        int b = PickErased(mostWorn, exclude);
+        if (b < 0 || !mostWorn)
+        {
+            return b;
+        }
+
+        // The cold head's block (data that rests) must be as worn as the one it would open otherwise.
+        int next = PickFree(mostWorn: true);
+        return WritePoolPolicy.ColdReservationWornEnough(Table.EraseCount[b], next < 0 ? null : Table.EraseCount[next]) ? b : -1;
+    }
+
+    /// <summary>An erased free block nobody has reserved other than <paramref name="exclude"/>: the most- or least-worn one (pool members first); -1 when none.</summary>
+    private int PickErased(bool mostWorn, int exclude)
     {
         EnsureIndexed();
         if (Writes.Active)
@@ -255,7 +281,7 @@ internal sealed partial class BlockPool : IBlockStateObserver
     }
 
     /// <summary>
-    /// <see cref="PickReservable"/>, or when no erased block is left, a free one erased now for the purpose (an
+    /// An erased free block as <see cref="PickReservable"/> finds it (the cold head's wear rule aside), or when no erased block is left, a free one erased now for the purpose (an
     /// erase, 2 ms on the reference part): a reservation is what lets the next mount see that nothing was written after
     /// a checkpoint, so a full checkpoint (an unmount's above all) keeps it at that price. -1 when no free block at all
     /// is left beside the reservations and <paramref name="exclude"/>.
@@ -264,7 +290,8 @@ internal sealed partial class BlockPool : IBlockStateObserver
     {
         for (int attempt = 0; attempt < 4; attempt++)
         {
-            int b = PickReservable(mostWorn, exclude);
+            // Any erased block: a full checkpoint keeps its reservations (the wear rule of PickReservable would cost an erase).
+            int b = PickErased(mostWorn, exclude);
             if (b >= 0)
             {
                 return b;

@@ -97,6 +97,18 @@ internal static class WritePoolPolicy
         return count;
     }
 
+    /// <summary>
+    /// Whether the cold head may reserve an erased block of <paramref name="erasedCount"/> erases rather than open
+    /// <paramref name="nextCount"/>'s block (the most-worn free member it would take, erased when opened; null: none)
+    /// when it fills: no more than one erase below that block's count now (two once it is erased). Issue 19: in W5 the only erased members are
+    /// wear-levelling victims just reclaimed, the least-worn blocks of the device; reserved for the cold head, they
+    /// took the cold data a wear-levelling move had just taken off such a block (one move in eight was wasted).
+    /// </summary>
+    /// <param name="erasedCount">Erase count of the erased block the reservation would take.</param>
+    /// <param name="nextCount">Erase count of the block the cold head opens otherwise, or null when there is none.</param>
+    public static bool ColdReservationWornEnough(uint erasedCount, uint? nextCount)
+        => nextCount is not { } next || erasedCount + 1 >= next;
+
     /// <summary>Appends the blocks not yet chosen; false as soon as one more would exceed <paramref name="room"/>.</summary>
     private static bool Keep(ReadOnlySpan<int> blocks, Span<bool> seen, Span<int> chosen, int room, ref int count)
     {

@@ -38,6 +38,7 @@ internal sealed class GarbageCollector : IReclaimPolicy
         _reserveBlocks = reserveBlocks;
         _freeFloor = PacingPolicy.FreeFloor(reserveBlocks);
         _logger = logger;
+        pool.ConnectEmptying(() => _victim);
     }
 
     /// <summary>The block being emptied, or -1.</summary>

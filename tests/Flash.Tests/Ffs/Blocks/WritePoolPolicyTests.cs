@@ -53,6 +53,27 @@ public class WritePoolPolicyTests
         Assert.Equal(-1, WritePoolPolicy.Compose<List<int>.Enumerator, List<int>.Enumerator>([], [], [], new List<int>().GetEnumerator(), new List<int>().GetEnumerator(), 7, -1, seen, chosen));
     }
 
+    [Fact]
+    public void A_reserved_block_that_is_not_free_yet_is_listed_before_free_blocks_and_the_pool_keeps_its_size()
+    {
+        // BlockPool passes garbage collection's victim (full, free within the interval) among the reserved blocks.
+        var pool = Compose(keep: [40], reserved: [-1, 7, -1, 8, 55], leastWorn: [1, 2, 3], mostWorn: [9, 55], target: 8, room: 100);
+        Assert.Equal([40, 7, 8, 55, 1, 9, 2, 3], pool!);
+    }
+
+    [Theory]
+    [InlineData(10u, 10u, true)]
+    [InlineData(9u, 10u, true)]
+    [InlineData(12u, 10u, true)]
+    [InlineData(8u, 10u, false)]
+    [InlineData(3u, 11u, false)]
+    public void The_cold_head_reserves_an_erased_block_only_when_it_is_about_as_worn_as_its_next_block(uint erased, uint next, bool reserves)
+        => Assert.Equal(reserves, WritePoolPolicy.ColdReservationWornEnough(erased, next));
+
+    [Fact]
+    public void With_no_other_block_the_cold_head_reserves_any_erased_one()
+        => Assert.True(WritePoolPolicy.ColdReservationWornEnough(0, null));
+
     /// <summary>The policy over arrays: the pool as an array, or null for none.</summary>
     private static int[]? Compose(int[] keep, int[] reserved, int[] leastWorn, int[] mostWorn, int target, int room)
     {
