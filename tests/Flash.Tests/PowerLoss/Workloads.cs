@@ -391,7 +391,7 @@ internal static class Workloads
     /// </summary>
     private static Workload GcFreeFloor()
     {
-        const int files = 9, chunks = 37, chunk = 4096;
+        const int files = 9, chunks = 38, chunk = 4096;
         var setup = new WorkloadBuilder();
         for (int f = 0; f < files; f++)
         {
