@@ -155,12 +155,14 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
     public long BaseSizeBound() => _source.HeadSize() + _index.EntryBytes + (8L * _index.Lost.Count);
 
     /// <summary>
-    /// The checkpoint room the capacity keeps: twice <see cref="BaseSizeBound"/> (slack for growth while one is
-    /// written in slices, for a delta's blocks beside its base and for committed views of files with open handles)
-    /// plus 4 KiB. A function of the current state alone (see <see cref="BaseSizeBound"/>).
+    /// The room one checkpoint takes, which the capacity keeps twice (the current one and the next, written before
+    /// the current one's blocks are released): one and a half times <see cref="BaseSizeBound"/> (a base and a delta
+    /// over it, which is never more than half its base: <see cref="CheckpointKindPolicy.WriteDelta"/>) plus 4 KiB of
+    /// slack for growth while one is written in slices and for committed views of files with open handles. A
+    /// function of the current state alone (see <see cref="BaseSizeBound"/>).
     /// </summary>
     /// <returns>The estimate in bytes.</returns>
-    public int SizeEstimate() => (int)Math.Min(int.MaxValue / 4, (2 * BaseSizeBound()) + 4096);
+    public int SizeEstimate() => (int)Math.Min(int.MaxValue / 4, (3 * BaseSizeBound() / 2) + 4096);
 
     /// <summary>Bytes of the fixed part (header, heads, block table, open transactions).</summary>
     /// <returns>The size in bytes.</returns>
@@ -444,8 +446,12 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
 #endif
     }
 
-    /// <summary>Debug builds: checks the index's running count of entry bytes against a walk (the capacity depends on it).</summary>
-    private void DebugCheckEntryBytes()
+    /// <summary>
+    /// Debug builds: checks the index's running count of entry bytes against a walk, and that a base of
+    /// <paramref name="size"/> bytes is within <see cref="BaseSizeBound"/> when no committed view stands in for an
+    /// entry (the capacity depends on both).
+    /// </summary>
+    private void DebugCheckEntryBytes(int size, int views)
     {
 #if DEBUG
         long walked = _index.CountEntryBytes();
@@ -453,6 +459,14 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
         {
             throw new InvalidOperationException($"The index counts {_index.EntryBytes} entry bytes, a walk {walked}: a change bypassed the count.");
         }
+
+        if (views == 0 && size > BaseSizeBound())
+        {
+            throw new InvalidOperationException($"A base of {size} bytes exceeds the bound of {BaseSizeBound()} the capacity keeps room for.");
+        }
+#else
+        _ = size;
+        _ = views;
 #endif
     }
 
@@ -532,7 +546,7 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
         if (delta is null)
         {
             size = _source.Size(views);
-            DebugCheckEntryBytes();
+            DebugCheckEntryBytes(size, views.Count);
         }
 
         int pages = (size + _chunk - 1) / _chunk;
