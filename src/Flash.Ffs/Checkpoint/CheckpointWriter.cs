@@ -42,7 +42,6 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
     private readonly int _chunk;
     private readonly CheckpointBase _base;
     private IReclaimPolicy? _reclaim;
-    private int _lastSize = 16384;
     private List<int> _pages = [];
 
     /// <summary>Creates the writer over the components it records.</summary>
@@ -129,7 +128,7 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
     {
         get
         {
-            long ram = RamSize.Object((19 * RamSize.Reference) + (2 * 8) + (5 * 4) + 1)
+            long ram = RamSize.Object((19 * RamSize.Reference) + (2 * 8) + (4 * 4) + 1)
                 + RamSize.Object(7 * RamSize.Reference)                             // the source
                 + _anchors.RamBytes + Coverage.RamBytes + RamSize.List(4, _pages.Capacity) + _base.RamBytes;
             if (_pending is { } p)
@@ -145,9 +144,25 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
     /// <param name="reclaim">The collector.</param>
     public void ConnectReclaim(IReclaimPolicy reclaim) => _reclaim = reclaim;
 
-    /// <summary>The checkpoint size last written, plus slack for growth until the next one (cheap: no walk of the index).</summary>
+    /// <summary>
+    /// Bytes a base checkpoint of the volume as it is now takes, or a little more: the fixed part (block table, open
+    /// transactions), every entry (<see cref="IndexMutator.EntryBytes"/>) and 8 bytes a lost-chunk mark (no less than
+    /// the lists take). A function of the current state alone, not of which checkpoints were written before (a base
+    /// or a delta, before or after a power cut), so the capacity it leaves users is the same for the same volume
+    /// (issue 19). Cheap: no walk of the index after the first call.
+    /// </summary>
+    /// <returns>The bound in bytes.</returns>
+    public long BaseSizeBound() => _source.HeadSize() + _index.EntryBytes + (8L * _index.Lost.Count);
+
+    /// <summary>
+    /// The room one checkpoint takes, which the capacity keeps twice (the current one and the next, written before
+    /// the current one's blocks are released): one and a half times <see cref="BaseSizeBound"/> (a base and a delta
+    /// over it, which is never more than half its base: <see cref="CheckpointKindPolicy.WriteDelta"/>) plus 4 KiB of
+    /// slack for growth while one is written in slices and for committed views of files with open handles. A
+    /// function of the current state alone (see <see cref="BaseSizeBound"/>).
+    /// </summary>
     /// <returns>The estimate in bytes.</returns>
-    public int SizeEstimate() => (_lastSize * 2) + 4096;
+    public int SizeEstimate() => (int)Math.Min(int.MaxValue / 4, (3 * BaseSizeBound() / 2) + 4096);
 
     /// <summary>Bytes of the fixed part (header, heads, block table, open transactions).</summary>
     /// <returns>The size in bytes.</returns>
@@ -337,7 +352,6 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
             var blocks = written.Select(p => p / _ppb).Distinct().ToArray();
             _base.BaseCommitted(new CheckpointBaseRef(sequence, length, crc, written.Count, [.. blocks]), written);
             _pages = written;
-            _lastSize = length;
         }
         else
         {
@@ -432,6 +446,30 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
 #endif
     }
 
+    /// <summary>
+    /// Debug builds: checks the index's running count of entry bytes against a walk, and that a base of
+    /// <paramref name="size"/> bytes is within <see cref="BaseSizeBound"/> when no committed view stands in for an
+    /// entry (the capacity depends on both).
+    /// </summary>
+    private void DebugCheckEntryBytes(int size, int views)
+    {
+#if DEBUG
+        long walked = _index.CountEntryBytes();
+        if (_index.EntryBytes != walked)
+        {
+            throw new InvalidOperationException($"The index counts {_index.EntryBytes} entry bytes, a walk {walked}: a change bypassed the count.");
+        }
+
+        if (views == 0 && size > BaseSizeBound())
+        {
+            throw new InvalidOperationException($"A base of {size} bytes exceeds the bound of {BaseSizeBound()} the capacity keeps room for.");
+        }
+#else
+        _ = size;
+        _ = views;
+#endif
+    }
+
     /// <summary>Debug builds: the block table as a base records it, for the check of <see cref="FindChangedBlocks"/>; null in release builds.</summary>
     private byte[]? DebugTable(int[] recordFree)
     {
@@ -508,6 +546,7 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
         if (delta is null)
         {
             size = _source.Size(views);
+            DebugCheckEntryBytes(size, views.Count);
         }
 
         int pages = (size + _chunk - 1) / _chunk;

@@ -1,3 +1,5 @@
+using Flash.Ffs.Format;
+
 namespace Flash.Ffs.Index;
 
 /// <summary>
@@ -12,6 +14,9 @@ namespace Flash.Ffs.Index;
 /// </remarks>
 internal sealed class IndexMutator
 {
+    /// <summary><see cref="EntryBytes"/>, or -1 until it is first asked for (recovery changes entries without this class).</summary>
+    private long _entryBytes = -1;
+
     /// <summary>Creates a mutator over an (empty) table.</summary>
     /// <param name="nodes">The table it changes.</param>
     public IndexMutator(NodeTable nodes) => Nodes = nodes;
@@ -26,7 +31,44 @@ internal sealed class IndexMutator
     public IIndexObserver? Observer { get; set; }
 
     /// <summary>RAM held by the index: this object and the table (its records, names, chunk maps and child lists).</summary>
-    public long RamBytes => RamSize.Object(3 * RamSize.Reference) + Nodes.RamBytes + Lost.RamBytes;
+    public long RamBytes => RamSize.Object((3 * RamSize.Reference) + 8) + Nodes.RamBytes + Lost.RamBytes;
+
+    /// <summary>
+    /// Bytes a base checkpoint's entries take for the index as it is now, lost-chunk lists left out (see
+    /// <see cref="EntryBytesOf"/>): a function of the entries alone, not of which checkpoints were written. Kept up to
+    /// date by every change made here; counted by one walk of the table at the first call after a mount (recovery
+    /// builds the table without this class), O(1) after.
+    /// </summary>
+    public long EntryBytes
+    {
+        get
+        {
+            if (_entryBytes < 0)
+            {
+                _entryBytes = CountEntryBytes();
+            }
+
+            return _entryBytes;
+        }
+    }
+
+    /// <summary>Bytes of one checkpoint entry for <paramref name="node"/> without its lost-chunk list (<see cref="CheckpointCodec.EntrySize"/>).</summary>
+    /// <param name="node">The entry.</param>
+    /// <returns>The size.</returns>
+    public static int EntryBytesOf(Node node) => CheckpointCodec.EntrySize(node.NameUtf8.Length, node.IsInline, node.Chunks is { } m ? m.ExtentCount : -1);
+
+    /// <summary>Walks the table for <see cref="EntryBytes"/> (also what debug builds check the running count against).</summary>
+    /// <returns>The bytes.</returns>
+    public long CountEntryBytes()
+    {
+        long bytes = 0;
+        foreach (var n in Nodes.Values)
+        {
+            bytes += EntryBytesOf(n);
+        }
+
+        return bytes;
+    }
 
     /// <summary>Adds a new entry to the table and lists it in its parent directory.</summary>
     /// <param name="parent">The directory.</param>
@@ -35,6 +77,7 @@ internal sealed class IndexMutator
     {
         Reshaping(node);
         Nodes.Add(node);
+        Track(EntryBytesOf(node));
         node.ParentId = parent.Id;
         parent.Children!.Set(node);
     }
@@ -45,6 +88,7 @@ internal sealed class IndexMutator
     {
         Reshaping(node);
         Nodes.Add(node);
+        Track(EntryBytesOf(node));
     }
 
     /// <summary>Moves an entry into <paramref name="parent"/> under <paramref name="name"/>, replacing whatever is listed there.</summary>
@@ -55,7 +99,9 @@ internal sealed class IndexMutator
     {
         Reshaping(node);
         Unlist(node);
+        int before = Tracking ? node.NameUtf8.Length : 0;
         node.Name = name;
+        Track(Tracking ? node.NameUtf8.Length - before : 0);
         node.ParentId = parent.Id;
         parent.Children!.Set(node);
     }
@@ -66,7 +112,12 @@ internal sealed class IndexMutator
     {
         Reshaping(node);
         Unlist(node);
-        Nodes.Remove(node);
+        int bytes = Tracking && Nodes.ContainsKey(node.Id) ? EntryBytesOf(node) : 0;
+        if (Nodes.Remove(node))
+        {
+            Track(-bytes);
+        }
+
         Lost.ForgetFrom(node.Id, 0);
     }
 
@@ -110,6 +161,7 @@ internal sealed class IndexMutator
     public void SetInline(Node node, int page, int offset)
     {
         Reshaping(node);
+        Track(((page >= 0 ? 1 : 0) - (node.IsInline ? 1 : 0)) * InlineBytes);
         node.InlinePage = page;
         node.InlineOffset = offset;
         Lost.ForgetFrom(node.Id, 0);
@@ -120,6 +172,7 @@ internal sealed class IndexMutator
     public void ClearInline(Node node)
     {
         Reshaping(node);
+        Track(node.IsInline ? -InlineBytes : 0);
         node.InlinePage = -1;
     }
 
@@ -129,6 +182,7 @@ internal sealed class IndexMutator
     public ChunkMap StartChunks(Node node)
     {
         Reshaping(node);
+        Track(4 - MapBytes(node.Chunks));
         var map = new ChunkMap();
         node.Chunks = map;
         return map;
@@ -139,6 +193,7 @@ internal sealed class IndexMutator
     public void DropChunks(Node node)
     {
         Reshaping(node);
+        Track(-MapBytes(node.Chunks));
         node.Chunks = null;
         Lost.ForgetFrom(node.Id, 0);
     }
@@ -159,7 +214,11 @@ internal sealed class IndexMutator
             ChunksChanging(node, chunk, chunk + 1);
         }
 
-        return (node.Chunks ??= new ChunkMap()).Set(chunk, page);
+        int before = MapBytes(node.Chunks);
+        var map = node.Chunks ??= new ChunkMap();
+        int replaced = map.Set(chunk, page);
+        Track(MapBytes(map) - before);
+        return replaced;
     }
 
     /// <summary>Unmaps one chunk of a file.</summary>
@@ -169,7 +228,11 @@ internal sealed class IndexMutator
     public int RemoveChunk(Node node, uint chunk)
     {
         ChunksChanging(node, chunk, chunk + 1);
-        return node.Chunks!.Remove(chunk);
+        var map = node.Chunks!;
+        int before = map.ExtentCount;
+        int page = map.Remove(chunk);
+        Track(ExtentBytes * (map.ExtentCount - before));
+        return page;
     }
 
     /// <summary>Unmaps every chunk at or above <paramref name="chunkCount"/>, reporting each dropped page.</summary>
@@ -179,7 +242,13 @@ internal sealed class IndexMutator
     public void TruncateChunks(Node node, uint chunkCount, List<(uint Chunk, int Page)>? dropped)
     {
         ChunksChanging(node, chunkCount, node.Chunks is { ExtentCount: > 0 } m ? Math.Max(chunkCount, m[m.ExtentCount - 1].End) : chunkCount);
-        node.Chunks?.Truncate(chunkCount, dropped);
+        if (node.Chunks is { } map)
+        {
+            int before = map.ExtentCount;
+            map.Truncate(chunkCount, dropped);
+            Track(ExtentBytes * (map.ExtentCount - before));
+        }
+
         Lost.ForgetFrom(node.Id, chunkCount);
     }
 
@@ -188,6 +257,7 @@ internal sealed class IndexMutator
     public void ClearChunks(Node node)
     {
         Reshaping(node);
+        Track(-ExtentBytes * node.Chunks!.ExtentCount);
         node.Chunks!.Clear();
         Lost.ForgetFrom(node.Id, 0);
     }
@@ -235,6 +305,26 @@ internal sealed class IndexMutator
     private void ChunksChanging(Node node, uint first, uint end) => Observer?.ChunksChanging(node, first, end);
 
     private void Reshaping(Node node) => Observer?.Reshaping(node);
+
+    /// <summary>Bytes an entry's inline reference adds (<see cref="CheckpointCodec.EntrySize"/>).</summary>
+    private const int InlineBytes = 6;
+
+    /// <summary>Bytes one extent adds.</summary>
+    private const int ExtentBytes = 12;
+
+    /// <summary>Whether <see cref="EntryBytes"/> is being kept (asked for since the mount).</summary>
+    private bool Tracking => _entryBytes >= 0;
+
+    /// <summary>Bytes a chunk map adds to an entry: its count and extents, none without a map.</summary>
+    private static int MapBytes(ChunkMap? map) => map is null ? 0 : 4 + (ExtentBytes * map.ExtentCount);
+
+    private void Track(int delta)
+    {
+        if (_entryBytes >= 0)
+        {
+            _entryBytes += delta;
+        }
+    }
 
     private void Unlist(Node node)
     {
