@@ -63,12 +63,16 @@ internal sealed class EraseCheck
     /// <summary>
     /// Reads what must be erased before <paramref name="page"/> is programmed: for an <paramref name="inherited"/>
     /// block (already being written when this mount found it) this page and every later one of the block, else this
-    /// page and the block's last page (a block written back or swapped in is programmed there).
+    /// page, the next one and the block's last page (a block written back or swapped in is programmed there; a block
+    /// written after the checkpoint whose first page was damaged to read erased has its second page programmed, which
+    /// the damaged-image fuzz found when a head opened such a block at its first page and programmed over the rest).
     /// </summary>
     public bool Verify(int block, int page, bool inherited)
     {
         int lastPage = (block * _ppb) + _ppb - 1;
-        bool erased = inherited ? RangeIsErased(page, lastPage) : PageIsErased(page) && PageIsErased(lastPage);
+        bool erased = inherited
+            ? RangeIsErased(page, lastPage)
+            : PageIsErased(page) && (page + 1 >= lastPage || PageIsErased(page + 1)) && PageIsErased(lastPage);
         if (!erased)
         {
             _log.LogWarning(FfsEvents.NotErased, "Page {Page} or a later one of block {Block} should be erased and is not; the block is closed and will be erased before its next use", page, block);

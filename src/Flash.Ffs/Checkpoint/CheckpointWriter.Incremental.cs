@@ -78,7 +78,7 @@ internal sealed partial class CheckpointWriter : IIndexObserver
 
     /// <summary>
     /// The checkpoint step of a committed operation: continues the checkpoint in progress by a bounded slice, or starts
-    /// one when <see cref="FlashFileSystemOptions.CheckpointIntervalBlocks"/> blocks were filled since the last one.
+    /// one when <see cref="IntervalBlocks"/> blocks were filled since the last one.
     /// </summary>
     private void Step(bool firmwareMaintains, int movesInOperation, int erasesInOperation, int copiedPages)
     {
@@ -91,7 +91,7 @@ internal sealed partial class CheckpointWriter : IIndexObserver
                 AdvanceSlice(movesInOperation, erasesInOperation, copiedPages);
             }
         }
-        else if (BlocksSinceCheckpoint >= _options.CheckpointIntervalBlocks)
+        else if (BlocksSinceCheckpoint >= IntervalBlocks)
         {
             Begin();
         }

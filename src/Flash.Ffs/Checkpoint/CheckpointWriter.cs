@@ -105,6 +105,9 @@ internal sealed partial class CheckpointWriter : ICheckpointTrigger
     /// <summary>Whether the current checkpoint is a delta (format 5) over a base this mount wrote.</summary>
     public bool CurrentIsDelta => _base.Known && _pages.Count > _base.Pages.Count;
 
+    /// <summary>Blocks filled since the current checkpoint at which the next one is due (<see cref="CheckpointIntervalPolicy"/>).</summary>
+    public int IntervalBlocks => CheckpointIntervalPolicy.Blocks(_options.CheckpointIntervalBlocks, CurrentIsDelta ? _pages.Count - _base.Pages.Count : _pages.Count, _ppb);
+
     /// <summary>Blocks the heads filled since the current checkpoint.</summary>
     public int BlocksSinceCheckpoint { get; set; }
 

@@ -125,7 +125,7 @@ public sealed partial class FlashFileSystem
         // need an erase: only when that fits. Started an interval's last block early, so operations do not start it
         // and checkpoints come no more often than without Maintain (each rewrites the index).
         long headNs = ((long)((_checkpoint.HeadSize() + _chunk - 1) / _chunk) * programNs) + eraseNs;
-        if (Fits(headNs) && _checkpoint.Pending is null && _checkpoint.BlocksSinceCheckpoint >= Math.Max(1, _options.CheckpointIntervalBlocks - 1))
+        if (Fits(headNs) && _checkpoint.Pending is null && _checkpoint.BlocksSinceCheckpoint >= Math.Max(1, _checkpoint.IntervalBlocks - 1))
         {
             _checkpoint.Begin();
         }
@@ -284,7 +284,7 @@ public sealed partial class FlashFileSystem
             int hotRoom = _pageLog.Hot.Block >= 0 ? _ppb - _pageLog.Hot.WritePointer : 0;
             // A checkpoint starting at this operation's commit programs its fixed part then: its collection stays a steady
             // slice. One block early, since blocks this operation or its collection closes count towards the interval.
-            bool checkpointStarts = _checkpoint.Pending is null && _checkpoint.BlocksSinceCheckpoint + 1 >= _options.CheckpointIntervalBlocks;
+            bool checkpointStarts = _checkpoint.Pending is null && _checkpoint.BlocksSinceCheckpoint + 1 >= _checkpoint.IntervalBlocks;
             _gc.MakeRoom(pages, hotRoom, firmwareIdle: _hotOpensSinceMaintain > 1, NextCheckpointBlocks(), checkpointStarts, pages > hotRoom && NextHotBlockUnerased());
         }
         catch (Exception ex) when (FaultIfNeeded(ex))

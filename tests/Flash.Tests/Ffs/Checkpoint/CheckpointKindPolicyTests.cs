@@ -92,4 +92,15 @@ public sealed class CheckpointKindPolicyTests
     [InlineData(20, 200, false)]
     public void A_delta_holds_at_most_a_sixteenth_of_the_spare_beyond_what_a_base_would(int extra, long spare, bool delta)
         => Assert.Equal(delta, CheckpointKindPolicy.DeltaHoldsLittleSpare(extra, spare));
+
+    [Theory]
+    [InlineData(16, 4, 64, 8)] // a small delta: half the interval
+    [InlineData(16, 1, 64, 8)]
+    [InlineData(16, 5, 64, 16)] // larger: the configured interval
+    [InlineData(16, 0, 64, 16)] // no checkpoint yet (a fresh mount): the configured interval
+    [InlineData(1, 1, 64, 1)] // never below one block
+    [InlineData(16, 1, 16, 8)]
+    [InlineData(16, 2, 16, 16)]
+    public void Small_checkpoints_come_at_half_the_interval(int configured, int ownPages, int ppb, int blocks)
+        => Assert.Equal(blocks, CheckpointIntervalPolicy.Blocks(configured, ownPages, ppb));
 }
