@@ -25,7 +25,10 @@ public class SvmVerifiedCopyTests
         // Every byte written was read back from the primary once; the secondary was only written.
         long payloadPages = result.BytesWritten / SvmNode.Geometry.PageSize;
         Assert.True(node.Dev0.Statistics.Capture().PageReads - reads0 >= payloadPages, "the primary was not read back");
-        Assert.True(node.Dev1.Statistics.Capture().PageReads - reads1 < payloadPages / 4, "the secondary was read like a source");
+        long secondaryReads = node.Dev1.Statistics.Capture().PageReads - reads1;
+        // A read as a source would be a read a payload page; what the secondary reads is its own bookkeeping (mount,
+        // checkpoints, and the erase check of each block opened: its first, second and last pages).
+        Assert.True(secondaryReads < payloadPages / 2, $"the secondary was read like a source: {secondaryReads} page reads for {payloadPages} payload pages");
         foreach (var dev in node.Svm.Devices)
         {
             Assert.Equal(ContextState.Valid, dev.Table!.AlternateState);
