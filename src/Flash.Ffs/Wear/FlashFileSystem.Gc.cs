@@ -45,8 +45,9 @@ public sealed partial class FlashFileSystem
         // need), and a unit starts only when its whole device time fits what is left of the budget: a page move is a
         // read and a program, plus an erase when the cold head must open a block; a checkpoint entry is the pages it
         // may take (the most one entry took so far in this call) plus the anchor, the commit the pages left of the body
-        // plus the anchor, and an erase when either may reach a new block. Only the rare erase of an anchor block or an entry larger than any before can overshoot, and the first
-        // unit, which always starts (so a budget smaller than an erase still gets erases done).
+        // plus the anchor, and an erase when either may reach a new block. Only an entry larger than any before can
+        // overshoot (the other anchor block is erased ahead, below), and the first unit, which always starts (so a
+        // budget smaller than an erase still gets erases done).
         var timing = _device.Statistics.Timing;
         int pageBytes = _device.Geometry.PageSize + _device.Geometry.SpareSize;
         long programNs = timing.ProgramCost(pageBytes);
