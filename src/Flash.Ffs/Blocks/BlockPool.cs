@@ -495,7 +495,14 @@ internal sealed partial class BlockPool : IBlockStateObserver
     {
         if (!_checkpointBlocksToErase.Remove(block))
         {
-            return true;
+            // Taken as erased but not erased by this mount: checked as a head's block is (EraseCheck), since damage can
+            // make a programmed block read as erased at mount (the damaged-image fuzz: the tags of its pages erased);
+            // one found programmed is erased now (a claimed target holds nothing anyone needs).
+            int first = block * PagesPerBlock;
+            if (_check.NeedsNoCheck(block, first, inherited: false) || _check.Verify(block, first, inherited: false))
+            {
+                return true;
+            }
         }
 
         if (!Erase(block))
