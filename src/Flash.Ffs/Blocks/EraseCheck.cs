@@ -106,12 +106,7 @@ internal sealed class EraseCheck
             return PageIsErased(page);
         }
 
-        if (_verifyData.Length == 0)
-        {
-            _verifyData = new byte[_device.Geometry.PageSize];
-            _verifySpare = new byte[_device.Geometry.SpareSize];
-        }
-
+        EnsureBuffers();
         _device.Read(page, [], _verifySpare);
         return !_verifySpare.AsSpan().ContainsAnyExcept((byte)0xFF);
     }
@@ -119,13 +114,18 @@ internal sealed class EraseCheck
     /// <summary>Whether a page reads all 0xFF, data and spare.</summary>
     private bool PageIsErased(int page)
     {
+        EnsureBuffers();
+        _device.Read(page, _verifyData, _verifySpare);
+        return !_verifyData.AsSpan().ContainsAnyExcept((byte)0xFF) && !_verifySpare.AsSpan().ContainsAnyExcept((byte)0xFF);
+    }
+
+    /// <summary>Allocates the page buffers the reads share, at the first check (most mounts never need one).</summary>
+    private void EnsureBuffers()
+    {
         if (_verifyData.Length == 0)
         {
             _verifyData = new byte[_device.Geometry.PageSize];
             _verifySpare = new byte[_device.Geometry.SpareSize];
         }
-
-        _device.Read(page, _verifyData, _verifySpare);
-        return !_verifyData.AsSpan().ContainsAnyExcept((byte)0xFF) && !_verifySpare.AsSpan().ContainsAnyExcept((byte)0xFF);
     }
 }

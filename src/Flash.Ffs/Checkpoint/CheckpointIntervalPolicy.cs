@@ -5,7 +5,7 @@ namespace Flash.Ffs.Checkpoint;
 /// page written since the checkpoint, so the interval bounds that mount; each checkpoint costs its own pages. Where
 /// checkpoints are small (a delta of a few changed files: W4's and W6's overwrites, W8's fill) half the interval
 /// halves the pages a mount after a cut reads for a small share of the writes; where they are large (a delta of many
-/// new entries, W3's and W7's, or a volume whose checkpoints are bases) the configured interval stays. At most a
+/// new entries, W3's and W7's, or a base of more than a few pages) the configured interval stays. At most a
 /// sixteenth of a block (4 pages of 64) a checkpoint every 8 blocks is under 1 % of the writes; W6's mount after a cut
 /// 17.4 -> 3.4 ms, W4's WA 1.012 -> 1.018 (an eighth also took W3's 5-page deltas: its WA rose 1.4 %). A pure function
 /// of sizes.
